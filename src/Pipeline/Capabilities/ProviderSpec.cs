@@ -1,0 +1,38 @@
+using System.Collections.Frozen;
+
+namespace LLMux.Pipeline.Capabilities;
+
+/// <summary>
+/// What a provider is and what it can do, as data: the capability matrix in docs/ is generated from these.
+/// </summary>
+public sealed record ProviderSpec
+{
+    /// <summary>Config prefix, LiteLLM's provider id (<c>openai</c>, <c>vertex_ai</c>, <c>together_ai</c>...).</summary>
+    public required string Name { get; init; }
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public string DisplayName { get; init; } = "";
+    /// <summary>Default base URL when the config gives no <c>api_base</c>.</summary>
+    public string? DefaultApiBase { get; init; }
+    /// <summary>Environment variable holding the key when the config gives none.</summary>
+    public string? ApiKeyEnv { get; init; }
+    public string? ApiBaseEnv { get; init; }
+    public AuthScheme Auth { get; init; } = AuthScheme.Bearer;
+    public StreamFormat StreamFormat { get; init; } = StreamFormat.Sse;
+    public IReadOnlySet<LlmMode> Modes { get; init; } = FrozenSet<LlmMode>.Empty;
+    /// <summary>Chat parameter table. A parameter absent from the table is treated as <see cref="ParamSupportKind.Dropped"/>.</summary>
+    public FrozenDictionary<string, ParamRule> ChatParams { get; init; } = FrozenDictionary<string, ParamRule>.Empty;
+    public FrozenDictionary<string, ParamRule> EmbeddingParams { get; init; } = FrozenDictionary<string, ParamRule>.Empty;
+    /// <summary>True when unknown request fields are forwarded as they are (OpenAI-compatible upstreams).</summary>
+    public bool ForwardsUnknownFields { get; init; }
+
+    public bool Supports(LlmMode mode) => Modes.Contains(mode);
+
+    public ParamRule RuleFor(LlmMode mode, string param)
+    {
+        var table = mode == LlmMode.Embeddings ? EmbeddingParams : ChatParams;
+        return table.TryGetValue(param, out var rule) ? rule : ParamRule.Dropped(param);
+    }
+
+    public static FrozenDictionary<string, ParamRule> Table(params ParamRule[] rules) =>
+        rules.ToFrozenDictionary(static r => r.Param, StringComparer.Ordinal);
+}

@@ -1,0 +1,21 @@
+namespace LLMux.Pipeline.Capabilities;
+
+/// <summary>How a provider frames its streamed answers.</summary>
+public enum StreamFormat
+{
+    Sse,
+    JsonArray,
+    EventStream,
+}
+
+/// <summary>How a provider expects its credentials.</summary>
+public enum AuthScheme
+{
+    None,
+    Bearer,
+    XApiKey,
+    ApiKeyHeader,
+    GoogApiKey,
+    SigV4,
+    GoogleServiceAccount,
+}

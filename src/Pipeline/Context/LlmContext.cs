@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Streaming;
+using LLMux.Pipeline.Wire;
+
+namespace LLMux.Pipeline.Context;
+
+/// <summary>
+/// Everything about one call, from the inbound body to the usage. Pooled: one instance per in-flight request,
+/// reset and reused (see <see cref="LlmContextPool"/>).
+/// </summary>
+public sealed class LlmContext
+{
+    private readonly List<string> _warnings = [];
+    private readonly List<string> _droppedParams = [];
+
+    /// <summary>Which kind of call this is.</summary>
+    public LlmMode Mode { get; set; }
+    /// <summary>The protocol the client speaks (decides how streams and errors are written back).</summary>
+    public ClientProtocol ClientProtocol { get; set; }
+    /// <summary>The raw inbound JSON body (owned by the caller for the duration of the call).</summary>
+    public ReadOnlyMemory<byte> Body { get; set; }
+    public ChatRequest? Chat { get; set; }
+    public EmbeddingRequest? Embedding { get; set; }
+    /// <summary>The <c>model</c> the client asked for.</summary>
+    public string? RequestedModel { get; set; }
+    public Deployment? Deployment { get; set; }
+    public LlmProvider? Provider => Deployment?.Provider;
+    public bool IsStream { get; set; }
+    /// <summary>Effective drop_params for this call (request, deployment, or litellm_settings).</summary>
+    public bool DropParams { get; set; }
+    /// <summary>Parameters removed because drop_params allowed it; reported in <c>x-llmux-warnings</c>.</summary>
+    public IReadOnlyList<string> DroppedParams => _droppedParams;
+    public IReadOnlyList<string> Warnings => _warnings;
+    /// <summary>True when the stream should ask the upstream for usage the client did not ask for (accounting).</summary>
+    public bool InjectedIncludeUsage { get; set; }
+
+    public HttpRequestMessage? UpstreamRequest { get; set; }
+    public HttpResponseMessage? UpstreamResponse { get; set; }
+    /// <summary>The non-stream answer in the client's wire format.</summary>
+    public PooledBuffer? ResponseBody { get; set; }
+    /// <summary>The running stream, when <see cref="IsStream"/>.</summary>
+    public StreamPump? Stream { get; set; }
+    /// <summary>Extra response headers to send (e.g. upstream rate-limit headers).</summary>
+    public List<KeyValuePair<string, string>> ResponseHeaders { get; } = [];
+
+    public Usage? Usage { get; set; }
+    /// <summary>USD cost of this call, when the price is known.</summary>
+    public decimal? Cost { get; set; }
+    public int Attempts { get; set; }
+
+    public CancellationToken RequestAborted { get; set; }
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Stopwatch timestamp when LLMux received the request.</summary>
+    public long StartedAt { get; set; }
+    /// <summary>Stopwatch ticks spent waiting for the upstream (send to headers, and reading the body).</summary>
+    public long UpstreamTicks { get; set; }
+
+    public void AddDroppedParam(string param) { _droppedParams.Add(param); }
+    public void AddWarning(string warning) { _warnings.Add(warning); }
+
+    /// <summary>Microseconds spent inside LLMux so far, upstream time excluded.</summary>
+    public long OverheadMicroseconds()
+    {
+        var total = Stopwatch.GetTimestamp() - StartedAt;
+        var own = total - UpstreamTicks;
+        if (own < 0) own = 0;
+        return own * 1_000_000 / Stopwatch.Frequency;
+    }
+
+    public string? ProviderName => Deployment?.ProviderName;
+
+    internal void Reset()
+    {
+        Mode = default;
+        ClientProtocol = default;
+        Body = default;
+        Chat = null;
+        Embedding = null;
+        RequestedModel = null;
+        Deployment = null;
+        IsStream = false;
+        DropParams = false;
+        _droppedParams.Clear();
+        _warnings.Clear();
+        InjectedIncludeUsage = false;
+        UpstreamRequest?.Dispose();
+        UpstreamRequest = null;
+        UpstreamResponse?.Dispose();
+        UpstreamResponse = null;
+        ResponseBody?.Dispose();
+        ResponseBody = null;
+        Stream = null;
+        ResponseHeaders.Clear();
+        Usage = null;
+        Cost = null;
+        Attempts = 0;
+        RequestAborted = default;
+        TimeProvider = TimeProvider.System;
+        StartedAt = 0;
+        UpstreamTicks = 0;
+    }
+}
+
+/// <summary>The wire protocol of the inbound request.</summary>
+public enum ClientProtocol
+{
+    OpenAI,
+    Anthropic,
+}

@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Http;
+using System.Text.Json;
+using System.Threading.Channels;
+using LLMux.Pipeline.Errors;
+
+namespace LLMux.Pipeline.Streaming;
+
+/// <summary>
+/// Joins the upstream reader (producer) and the client writer (consumer) through a bounded channel of pooled
+/// segments. A slow client fills the channel, the producer waits, and the upstream read pauses: TCP
+/// backpressure, never an unbounded buffer. Memory held per stream is at most
+/// <c>(Capacity + 1) × segment</c> on our side plus the upstream bytes of one unfinished frame.
+/// </summary>
+public sealed class StreamPump : IAsyncDisposable
+{
+    private readonly Channel<StreamSegment> _channel;
+    private readonly PipeReader _upstream;
+    private readonly StreamTranslator _translator;
+    private readonly StreamPumpOptions _options;
+    private readonly CancellationTokenSource _cts;
+    private readonly CancellationToken _clientAborted;
+    private readonly string? _provider;
+    private Task _producer = Task.CompletedTask;
+
+    private StreamPump(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted)
+    {
+        _options = options;
+        _translator = translator;
+        _provider = provider;
+        _clientAborted = clientAborted;
+        _upstream = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: options.ReadBufferSize, minimumReadSize: 1024, leaveOpen: false));
+        _channel = Channel.CreateBounded<StreamSegment>(new BoundedChannelOptions(options.Capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = false,
+        });
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+    }
+
+    /// <summary>Segments ready for the client, in order; an error segment, if any, is the last.</summary>
+    public ChannelReader<StreamSegment> Segments => _channel.Reader;
+
+    /// <summary>Completes when the producer has finished (upstream ended, failed, or was cancelled).</summary>
+    public Task Completion => _producer;
+
+    /// <summary>Starts reading <paramref name="upstream"/> on the thread pool.</summary>
+    public static StreamPump Start(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted)
+    {
+        var pump = new StreamPump(upstream, translator, options, provider, clientAborted);
+        pump._producer = Task.Run(pump.ProduceAsync, CancellationToken.None);
+        return pump;
+    }
+
+    /// <summary>Stops the upstream read (client gone): the upstream connection is closed.</summary>
+    public void Abort() => _cts.Cancel();
+
+    private async Task ProduceAsync()
+    {
+        var writer = new SegmentWriter(_options.SegmentSize);
+        var output = _channel.Writer;
+        var token = _cts.Token;
+        try
+        {
+            while (true)
+            {
+                if (_options.IdleTimeout is { } idle) _cts.CancelAfter(idle);
+                var result = await _upstream.ReadAsync(token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    _translator.Decode(ref buffer, writer);
+                    if (result.IsCompleted)
+                    {
+                        _translator.Complete(buffer, writer);
+                        buffer = buffer.Slice(buffer.End);
+                    }
+                }
+                finally
+                {
+                    _upstream.AdvanceTo(buffer.Start, buffer.End);
+                }
+                if (writer.WrittenCount > 0)
+                {
+                    // A slow client is not an idle upstream: stop the idle clock while we wait for room.
+                    if (_options.IdleTimeout is not null) _cts.CancelAfter(Timeout.InfiniteTimeSpan);
+                    await output.WriteAsync(writer.Take(), token).ConfigureAwait(false);
+                }
+                if (result.IsCompleted) break;
+            }
+            output.TryComplete();
+        }
+        catch (LlmException ex)
+        {
+            await FailAsync(writer, ex.Error).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_clientAborted.IsCancellationRequested)
+        {
+            // The client went away: nothing to tell it.
+            writer.Reset();
+            output.TryComplete();
+        }
+        catch (OperationCanceledException)
+        {
+            await FailAsync(writer, new LlmError
+            {
+                Kind = ErrorKind.Timeout,
+                Message = $"upstream sent nothing for {_options.IdleTimeout?.TotalSeconds:0.###} s while streaming; raise `timeout` for this deployment if the model is slow",
+                Provider = _provider,
+            }).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            await FailAsync(writer, new LlmError
+            {
+                Kind = ErrorKind.BadGateway,
+                Message = $"upstream stream carried invalid JSON ({ex.Message}); the answer is incomplete",
+                Provider = _provider,
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidDataException)
+        {
+            await FailAsync(writer, new LlmError
+            {
+                Kind = ErrorKind.BadGateway,
+                Message = $"upstream stream broke off before it finished ({ex.GetType().Name}: {ex.Message}); the answer is incomplete",
+                Provider = _provider,
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            _translator.Dispose();
+            await _upstream.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task FailAsync(SegmentWriter writer, LlmError error)
+    {
+        var output = _channel.Writer;
+        try
+        {
+            // Frames produced before the failure still reach the client, then the error.
+            if (writer.WrittenCount > 0) await output.WriteAsync(writer.Take(), _clientAborted).ConfigureAwait(false);
+            else writer.Reset();
+            await output.WriteAsync(new StreamSegment(error, _translator.ContentStarted), _clientAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            writer.Reset();
+        }
+        catch (ChannelClosedException)
+        {
+            writer.Reset();
+        }
+        output.TryComplete();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _cts.Cancel();
+        _channel.Writer.TryComplete();
+        try { await _producer.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        while (_channel.Reader.TryRead(out var segment)) segment.Release();
+        _cts.Dispose();
+    }
+}
+
+/// <summary>Bounds of one stream pump.</summary>
+public sealed record StreamPumpOptions
+{
+    /// <summary>Segments that may wait for the client before the upstream read pauses.</summary>
+    public int Capacity { get; init; } = 8;
+    /// <summary>Initial size of each pooled output segment (it grows for a larger batch).</summary>
+    public int SegmentSize { get; init; } = 4096;
+    public int ReadBufferSize { get; init; } = 4096;
+    /// <summary>Longest wait for the next upstream bytes; null waits forever.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    public static StreamPumpOptions Default { get; } = new();
+}

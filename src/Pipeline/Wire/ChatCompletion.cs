@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LLMux.Pipeline.Wire;
+
+/// <summary>An OpenAI chat completion (non-stream answer), as providers that translate produce it.</summary>
+public sealed class ChatCompletion
+{
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("object")] public string Object { get; set; } = "chat.completion";
+    [JsonPropertyName("created")] public long Created { get; set; }
+    [JsonPropertyName("model")] public string Model { get; set; } = "";
+    [JsonPropertyName("system_fingerprint")] public string? SystemFingerprint { get; set; }
+    [JsonPropertyName("choices")] public List<ChatChoice> Choices { get; set; } = [];
+    [JsonPropertyName("usage")] public Usage? Usage { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+public sealed class ChatChoice
+{
+    [JsonPropertyName("index")] public int Index { get; set; }
+    [JsonPropertyName("message")] public ChatMessage Message { get; set; } = new();
+    [JsonPropertyName("finish_reason")] public string? FinishReason { get; set; }
+    [JsonPropertyName("logprobs")] public JsonElement? Logprobs { get; set; }
+}
+
+/// <summary>Token usage in OpenAI's shape. Completion tokens include reasoning; prompt tokens include cached.</summary>
+public sealed class Usage
+{
+    [JsonPropertyName("prompt_tokens")] public long PromptTokens { get; set; }
+    [JsonPropertyName("completion_tokens")] public long CompletionTokens { get; set; }
+    [JsonPropertyName("total_tokens")] public long TotalTokens { get; set; }
+    [JsonPropertyName("prompt_tokens_details")] public PromptTokensDetails? PromptTokensDetails { get; set; }
+    [JsonPropertyName("completion_tokens_details")] public CompletionTokensDetails? CompletionTokensDetails { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    [JsonIgnore] public long CachedTokens => PromptTokensDetails?.CachedTokens ?? 0;
+    [JsonIgnore] public long CacheCreationTokens => PromptTokensDetails?.CacheCreationTokens ?? 0;
+    [JsonIgnore] public long ReasoningTokens => CompletionTokensDetails?.ReasoningTokens ?? 0;
+}
+
+public sealed class PromptTokensDetails
+{
+    [JsonPropertyName("cached_tokens")] public long? CachedTokens { get; set; }
+    [JsonPropertyName("audio_tokens")] public long? AudioTokens { get; set; }
+    /// <summary>Anthropic/Bedrock cache writes (LiteLLM's <c>cache_creation_tokens</c>).</summary>
+    [JsonPropertyName("cache_creation_tokens")] public long? CacheCreationTokens { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+public sealed class CompletionTokensDetails
+{
+    [JsonPropertyName("reasoning_tokens")] public long? ReasoningTokens { get; set; }
+    [JsonPropertyName("audio_tokens")] public long? AudioTokens { get; set; }
+    [JsonPropertyName("accepted_prediction_tokens")] public long? AcceptedPredictionTokens { get; set; }
+    [JsonPropertyName("rejected_prediction_tokens")] public long? RejectedPredictionTokens { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>An OpenAI embeddings answer.</summary>
+public sealed class EmbeddingResponse
+{
+    [JsonPropertyName("object")] public string Object { get; set; } = "list";
+    [JsonPropertyName("data")] public List<EmbeddingItem> Data { get; set; } = [];
+    [JsonPropertyName("model")] public string Model { get; set; } = "";
+    [JsonPropertyName("usage")] public Usage? Usage { get; set; }
+}
+
+public sealed class EmbeddingItem
+{
+    [JsonPropertyName("object")] public string Object { get; set; } = "embedding";
+    [JsonPropertyName("index")] public int Index { get; set; }
+    /// <summary>A float array, or a base64 string when the client asked for <c>encoding_format: base64</c>.</summary>
+    [JsonPropertyName("embedding")] public JsonElement Embedding { get; set; }
+}
