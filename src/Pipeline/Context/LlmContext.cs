@@ -50,6 +50,10 @@ public sealed class LlmContext
     public int Attempts { get; set; }
 
     public CancellationToken RequestAborted { get; set; }
+    /// <summary>Cancels the upstream call on client abort or timeout; owned by the send stage, disposed at reset.</summary>
+    public CancellationTokenSource? UpstreamCancellation { get; set; }
+    /// <summary>The timeout in force for the upstream call, for error messages.</summary>
+    public TimeSpan? UpstreamTimeout { get; set; }
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Stopwatch timestamp when LLMux received the request.</summary>
@@ -58,6 +62,13 @@ public sealed class LlmContext
     public long UpstreamTicks { get; set; }
 
     public void AddDroppedParam(string param) { _droppedParams.Add(param); }
+
+    /// <summary>True when <paramref name="param"/> was dropped for this call; request writers leave it out.</summary>
+    public bool IsDropped(string param)
+    {
+        foreach (var p in _droppedParams) if (p == param) return true;
+        return false;
+    }
     public void AddWarning(string warning) { _warnings.Add(warning); }
 
     /// <summary>Microseconds spent inside LLMux so far, upstream time excluded.</summary>
@@ -97,6 +108,9 @@ public sealed class LlmContext
         Cost = null;
         Attempts = 0;
         RequestAborted = default;
+        UpstreamCancellation?.Dispose();
+        UpstreamCancellation = null;
+        UpstreamTimeout = null;
         TimeProvider = TimeProvider.System;
         StartedAt = 0;
         UpstreamTicks = 0;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace LLMux.Pipeline.Errors;
@@ -7,10 +8,12 @@ namespace LLMux.Pipeline.Errors;
 /// <summary>Writes errors as OpenAI error JSON and as Anthropic error JSON.</summary>
 public static class ErrorJsonWriter
 {
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary><c>{"error":{"message","type","param","code"}}</c>: the four keys are always present.</summary>
     public static void WriteOpenAI(IBufferWriter<byte> output, LlmError error)
     {
-        using var w = new Utf8JsonWriter(output);
+        using var w = new Utf8JsonWriter(output, Options);
         WriteOpenAI(w, error);
     }
 
@@ -33,7 +36,7 @@ public static class ErrorJsonWriter
     /// <summary>Anthropic's shape: <c>{"type":"error","error":{"type","message"}}</c>.</summary>
     public static void WriteAnthropic(IBufferWriter<byte> output, LlmError error)
     {
-        using var w = new Utf8JsonWriter(output);
+        using var w = new Utf8JsonWriter(output, Options);
         w.WriteStartObject();
         w.WriteString("type", "error");
         w.WriteStartObject("error");

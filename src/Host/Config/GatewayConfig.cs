@@ -1,0 +1,26 @@
+using LLMux.Pipeline.Context;
+using LLMux.Stages;
+
+namespace LLMux.Host.Config;
+
+/// <summary>A loaded, validated LiteLLM-compatible config: immutable once built.</summary>
+public sealed record GatewayConfig
+{
+    public required IReadOnlyList<Deployment> Deployments { get; init; }
+    public required GatewaySettings Settings { get; init; }
+    /// <summary><c>general_settings.master_key</c>; null means no client auth.</summary>
+    public Secret? MasterKey { get; init; }
+    /// <summary>Largest accepted request body (<c>general_settings.max_request_size_mb</c>).</summary>
+    public long MaxRequestBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>Messages about keys LLMux does not know or values it ignored.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>Where the config came from ("built-in mock config" when none was given).</summary>
+    public string Source { get; init; } = "";
+}
+
+/// <summary>A config that cannot run: every problem, each with the path of the key at fault.</summary>
+public sealed class ConfigException(IReadOnlyList<string> errors)
+    : Exception("invalid config:\n  - " + string.Join("\n  - ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

@@ -1,0 +1,152 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LLMux.Host.Config;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Composition;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+
+namespace LLMux.Host.Endpoints;
+
+/// <summary>The HTTP surface: OpenAI-compatible routes over the stage pipeline, plus models and health.</summary>
+internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool)
+{
+    private readonly byte[]? _masterKey = config.MasterKey is { } k ? Encoding.UTF8.GetBytes(k.Reveal()) : null;
+
+    public void Map(WebApplication app)
+    {
+        foreach (var path in new[] { "/v1/chat/completions", "/chat/completions", "/openai/v1/chat/completions" })
+            app.Map(path, http => HandleAsync(http, LlmMode.Chat));
+        foreach (var path in new[] { "/v1/embeddings", "/embeddings", "/openai/v1/embeddings" })
+            app.Map(path, http => HandleAsync(http, LlmMode.Embeddings));
+        foreach (var path in new[] { "/v1/models", "/models" })
+            app.Map(path, ModelsAsync);
+        foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
+            app.Map(path, HealthAsync);
+        app.MapFallback(http => ResponseWriter.WriteErrorAsync(http, null, new LlmError
+        {
+            Kind = ErrorKind.NotFound,
+            Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/embeddings, /v1/models and /health/*",
+            Code = "route_not_found",
+        }));
+    }
+
+    private async Task HandleAsync(HttpContext http, LlmMode mode)
+    {
+        if (!HttpMethods.IsPost(http.Request.Method)) { await MethodNotAllowed(http, "POST"); return; }
+        if (!Authorized(http.Request)) { await Unauthorized(http); return; }
+
+        var context = pool.Rent();
+        PooledBuffer? body = null;
+        var streaming = false;
+        try
+        {
+            context.Mode = mode;
+            context.ClientProtocol = ClientProtocol.OpenAI;
+            context.RequestAborted = http.RequestAborted;
+            body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
+            context.Body = body.Memory;
+            await pipeline(context);
+            if (context.Stream is { } pump)
+            {
+                streaming = true;
+                await ResponseWriter.WriteStreamAsync(http, context, pump);
+            }
+            else if (context.ResponseBody is { } answer)
+            {
+                await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
+            }
+        }
+        catch (LlmException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, ex.Error);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // Client disconnected: the upstream call was cancelled with it.
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, new LlmError
+            {
+                Kind = ex.StatusCode == 413 ? ErrorKind.PayloadTooLarge : ErrorKind.InvalidRequest,
+                Message = "could not read the request body: " + ex.Message,
+            });
+        }
+        finally
+        {
+            _ = streaming;
+            body?.Dispose();
+            pool.Return(context);
+        }
+    }
+
+    private bool Authorized(HttpRequest request)
+    {
+        if (_masterKey is null) return true;
+        var presented = PresentedKey(request);
+        if (presented is null) return false;
+        var bytes = Encoding.UTF8.GetBytes(presented);
+        return CryptographicOperations.FixedTimeEquals(bytes, _masterKey);
+    }
+
+    private static string? PresentedKey(HttpRequest request)
+    {
+        var auth = request.Headers.Authorization.ToString();
+        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return auth[7..].Trim();
+        if (request.Headers.TryGetValue("x-api-key", out var x)) return x.ToString();
+        if (request.Headers.TryGetValue("api-key", out var a)) return a.ToString();
+        if (request.Headers.TryGetValue("x-litellm-api-key", out var l)) return l.ToString().Replace("Bearer ", "", StringComparison.OrdinalIgnoreCase);
+        return null;
+    }
+
+    private static Task Unauthorized(HttpContext http) => ResponseWriter.WriteErrorAsync(http, null, new LlmError
+    {
+        Kind = ErrorKind.Auth,
+        Message = "missing or invalid API key: send the gateway's master key as `Authorization: Bearer <key>`",
+        Code = "invalid_api_key",
+    });
+
+    private static Task MethodNotAllowed(HttpContext http, string allowed)
+    {
+        http.Response.Headers.Allow = allowed;
+        return ResponseWriter.WriteErrorAsync(http, null, new LlmError
+        {
+            Kind = ErrorKind.MethodNotAllowed,
+            Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {allowed}",
+            Code = "method_not_allowed",
+        });
+    }
+
+    private async Task ModelsAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsGet(http.Request.Method)) { await MethodNotAllowed(http, "GET"); return; }
+        if (!Authorized(http.Request)) { await Unauthorized(http); return; }
+        http.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(http.Response.Body);
+        w.WriteStartObject();
+        w.WriteString("object", "list");
+        w.WriteStartArray("data");
+        foreach (var name in registry.Names)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", name);
+            w.WriteString("object", "model");
+            w.WriteNumber("created", 1677610602);
+            w.WriteString("owned_by", "llmux");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static async Task HealthAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsGet(http.Request.Method)) { await MethodNotAllowed(http, "GET"); return; }
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(http.Request.Path.Value?.EndsWith("readiness", StringComparison.Ordinal) == true
+            ? "{\"status\":\"healthy\",\"db\":\"Not connected\"}"
+            : "\"I'm alive!\"");
+    }
+}

@@ -1,0 +1,58 @@
+using LLMux.Host.Config;
+using LLMux.Host.Endpoints;
+using LLMux.Pipeline.Context;
+using LLMux.Providers;
+using LLMux.Stages;
+
+namespace LLMux.Host;
+
+/// <summary>Options of one host instance (from the command line, or from a test).</summary>
+public sealed record LlmuxHostOptions
+{
+    public string? ConfigPath { get; init; }
+    /// <summary>Inline YAML, used instead of a file (tests).</summary>
+    public string? ConfigYaml { get; init; }
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; } = 4000;
+    public TimeProvider? TimeProvider { get; init; }
+}
+
+/// <summary>Builds the <c>llmux</c> web host: config, pipeline, endpoints.</summary>
+public static class LlmuxApp
+{
+    public static WebApplication Build(LlmuxHostOptions options)
+    {
+        var catalog = new ProviderCatalog(options.TimeProvider);
+        var loader = new ConfigLoader(catalog);
+        var config = options.ConfigYaml is { } yaml ? loader.Load(new StringReader(yaml), "inline config")
+            : options.ConfigPath is { } path ? loader.LoadFile(path)
+            : ConfigLoader.BuiltIn(catalog);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = config.MaxRequestBytes + 1;
+            k.Limits.MinResponseDataRate = null;
+            k.Limits.MinRequestBodyDataRate = null;
+        });
+        builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+
+        var registry = new ModelRegistry(config.Deployments);
+        var invoker = UpstreamTransport.Create();
+        var pipeline = LlmPipelines.CreateDefault(registry, config.Settings, invoker);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton(invoker);
+
+        var app = builder.Build();
+        foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
+        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool()).Map(app);
+        return app;
+    }
+
+    private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+}

@@ -1,0 +1,131 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+using LLMux.Pipeline.Json;
+using LLMux.Pipeline.Streaming;
+using LLMux.Providers.Common;
+
+namespace LLMux.Providers.OpenAI;
+
+/// <summary>
+/// OpenAI and every OpenAI-compatible upstream: the body is forwarded with only <c>model</c> rewritten (and
+/// dropped fields removed), answers and stream frames pass through as they arrive; usage is read on the way.
+/// </summary>
+public class OpenAIProvider(ProviderSpec spec) : LlmProvider
+{
+    /// <summary>Request fields that belong to LLMux/LiteLLM and never reach an upstream.</summary>
+    private static readonly string[] GatewayFields = ["drop_params", "additional_drop_params", "allowed_openai_params", "mock_response", "mock_chunks", "mock_chunk_delay_ms", "mock_error_status", "mock_error_after_chunks", "mock_tool_call"];
+
+    public OpenAIProvider() : this(OpenAISpec.Spec) { }
+
+    public override ProviderSpec Spec { get; } = spec;
+
+    /// <summary>Whether the upstream understands <c>stream_options.include_usage</c>.</summary>
+    protected virtual bool SupportsStreamUsage => true;
+
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var apiBase = ResolveApiBase(deployment);
+        var path = context.Mode == LlmMode.Embeddings ? "embeddings" : "chat/completions";
+
+        var forceUsage = context.IsStream && SupportsStreamUsage && context.Chat is { IncludeUsage: false };
+        context.InjectedIncludeUsage = forceUsage;
+
+        var body = new PooledBuffer(context.Body.Length + 128);
+        try
+        {
+            JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, RemovedFields(context), forceUsage);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        var request = new HttpRequestMessage(HttpMethod.Post, ProviderUrls.Join(apiBase, path))
+        {
+            Content = new PooledContent(body),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
+        if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        return request;
+    }
+
+    protected virtual string ResolveApiBase(Deployment deployment) =>
+        deployment.ApiBase
+        ?? (Spec.ApiBaseEnv is { } env ? Environment.GetEnvironmentVariable(env) : null)
+        ?? Spec.DefaultApiBase
+        ?? throw new LlmError
+        {
+            Kind = ErrorKind.InvalidRequest,
+            Message = $"deployment `{deployment.ModelName}` ({deployment.Model}) has no api_base; set litellm_params.api_base",
+            Provider = Spec.Name,
+        }.ToException();
+
+    protected virtual void ApplyAuth(HttpRequestMessage request, Deployment deployment)
+    {
+        var key = deployment.ApiKey?.Reveal() ?? (Spec.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : null);
+        if (!string.IsNullOrEmpty(key)) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+    }
+
+    private static List<string> RemovedFields(LlmContext context)
+    {
+        var list = new List<string>(GatewayFields.Length + context.DroppedParams.Count);
+        list.AddRange(GatewayFields);
+        foreach (var p in context.DroppedParams) list.Add(p);
+        return list;
+    }
+
+    public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            context.Usage = ScanUsage(body.Span, Spec.Name);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        context.ResponseBody = body;
+    }
+
+    /// <summary>Checks that the answer is a JSON object and reads its top-level <c>usage</c>.</summary>
+    internal static Pipeline.Wire.Usage? ScanUsage(ReadOnlySpan<byte> json, string provider)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("not a JSON object");
+            Pipeline.Wire.Usage? usage = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject) usage = UsageReader.Read(ref reader);
+                    else reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            return usage;
+        }
+        catch (JsonException ex)
+        {
+            throw new LlmError { Kind = ErrorKind.BadGateway, Provider = provider, Message = $"{provider} answered with a body that is not valid JSON ({ex.Message})" }.ToException(ex);
+        }
+    }
+
+    public override StreamTranslator CreateStreamTranslator(LlmContext context) => new OpenAIStreamPassthrough(context, Spec.Name);
+
+    public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
+        OpenAIErrorMapper.Map(Spec.Name, status, body, headers);
+}

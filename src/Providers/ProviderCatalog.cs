@@ -1,0 +1,35 @@
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Providers.Mock;
+using LLMux.Providers.OpenAI;
+
+namespace LLMux.Providers;
+
+/// <summary>Every provider LLMux knows, by config prefix (and aliases). Built once at startup.</summary>
+public sealed class ProviderCatalog
+{
+    private readonly Dictionary<string, LlmProvider> _byName = new(StringComparer.Ordinal);
+    private readonly List<LlmProvider> _providers = [];
+
+    public ProviderCatalog(TimeProvider? timeProvider = null)
+    {
+        var time = timeProvider ?? TimeProvider.System;
+        Add(new OpenAIProvider());
+        Add(new MockProvider(time));
+    }
+
+    public IReadOnlyList<LlmProvider> Providers => _providers;
+
+    public IEnumerable<ProviderSpec> Specs => _providers.Select(static p => p.Spec);
+
+    public void Add(LlmProvider provider)
+    {
+        _providers.Add(provider);
+        _byName[provider.Spec.Name] = provider;
+        foreach (var alias in provider.Spec.Aliases) _byName[alias] = provider;
+    }
+
+    public LlmProvider? Find(string name) => _byName.TryGetValue(name, out var p) ? p : null;
+
+    public IEnumerable<string> Names => _byName.Keys.Order(StringComparer.Ordinal);
+}

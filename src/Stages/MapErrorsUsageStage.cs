@@ -1,0 +1,64 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using LLMux.Pipeline.Composition;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+
+namespace LLMux.Stages;
+
+/// <summary>
+/// Wraps the upstream call: transport failures and timeouts become taxonomy errors with an actionable
+/// message (never a credential), and a completed answer gets its cost from the usage.
+/// </summary>
+public sealed class MapErrorsUsageStage(ICostCalculator? costs = null) : ILlmStage
+{
+    public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
+    {
+        var provider = context.ProviderName;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            throw; // The client went away; there is no one to answer.
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new LlmError
+            {
+                Kind = ErrorKind.Timeout,
+                Message = $"{provider} did not answer within {context.UpstreamTimeout?.TotalSeconds:0.###} s; raise `timeout` in this deployment's litellm_params, or retry",
+                Provider = provider,
+            }.ToException(ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw ConnectionError(context, ex).ToException(ex);
+        }
+        if (!context.IsStream && context.Usage is { } usage && costs is not null)
+        {
+            context.Cost = costs.Cost(context.Deployment!, usage);
+        }
+    }
+
+    private static LlmError ConnectionError(LlmContext context, HttpRequestException ex)
+    {
+        var uri = context.UpstreamRequest?.RequestUri;
+        var where = uri is null ? "the upstream" : $"{uri.Scheme}://{uri.Authority}";
+        var cause = ex.InnerException is SocketException se ? se.SocketErrorCode.ToString() : ex.HttpRequestError.ToString();
+        return new LlmError
+        {
+            Kind = ErrorKind.Unavailable,
+            Message = $"could not reach {context.ProviderName} at {where} ({cause}); check api_base for model `{context.Deployment?.ModelName}` and that the upstream is up",
+            Provider = context.ProviderName,
+            Code = "upstream_unreachable",
+        };
+    }
+}
+
+/// <summary>Prices a call from its usage (the router/accounting issue supplies the price table).</summary>
+public interface ICostCalculator
+{
+    decimal? Cost(Deployment deployment, Pipeline.Wire.Usage usage);
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using LLMux.Pipeline.Composition;
+using LLMux.Pipeline.Context;
+using LLMux.Providers.Common;
+
+namespace LLMux.Stages;
+
+/// <summary>
+/// Sends the upstream request and waits for the response headers, under the deployment's timeout and the
+/// client's cancellation. A non-success answer is read and mapped by the provider into the taxonomy.
+/// </summary>
+public sealed class SendStage(HttpMessageInvoker invoker, GatewaySettings settings) : ILlmStage
+{
+    private const int MaxErrorBody = 1024 * 1024;
+
+    public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
+    {
+        var deployment = context.Deployment!;
+        var provider = deployment.Provider;
+        var timeout = (context.IsStream ? deployment.StreamTimeout : null) ?? deployment.Timeout ?? settings.DefaultTimeout;
+        context.UpstreamTimeout = timeout;
+        context.UpstreamCancellation?.Dispose();
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        cts.CancelAfter(timeout);
+        context.UpstreamCancellation = cts;
+
+        context.Attempts++;
+        var started = Stopwatch.GetTimestamp();
+        HttpResponseMessage response;
+        try
+        {
+            response = await (provider.Transport ?? invoker).SendAsync(context.UpstreamRequest!, cts.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.UpstreamTicks += Stopwatch.GetTimestamp() - started;
+        }
+        context.UpstreamResponse?.Dispose();
+        context.UpstreamResponse = response;
+
+        if (!response.IsSuccessStatusCode)
+        {
+            started = Stopwatch.GetTimestamp();
+            using var body = await ResponseBodyReader.ReadAsync(response, provider.Spec.Name, cts.Token, MaxErrorBody).ConfigureAwait(false);
+            context.UpstreamTicks += Stopwatch.GetTimestamp() - started;
+            throw provider.MapError(context, (int)response.StatusCode, body.Span, response.Headers).ToException();
+        }
+        CopyRateLimitHeaders(context, response);
+        await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>Upstream rate-limit headers reach the client as they are (LiteLLM copies <c>x-ratelimit-*</c>).</summary>
+    private static void CopyRateLimitHeaders(LlmContext context, HttpResponseMessage response)
+    {
+        foreach (var (name, values) in response.Headers)
+        {
+            if (!name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)) continue;
+            foreach (var v in values) context.ResponseHeaders.Add(new(name, v));
+        }
+    }
+}

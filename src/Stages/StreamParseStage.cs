@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using LLMux.Pipeline.Composition;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Streaming;
+
+namespace LLMux.Stages;
+
+/// <summary>
+/// Reads the upstream answer: for a stream, starts the pump (PipeReader → decoder → provider translator →
+/// bounded channel) that the client writer drains; otherwise the provider reads the body.
+/// </summary>
+public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
+{
+    public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
+    {
+        var response = context.UpstreamResponse!;
+        var provider = context.Provider!;
+        var token = context.UpstreamCancellation?.Token ?? context.RequestAborted;
+        if (context.IsStream)
+        {
+            var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+            var options = new StreamPumpOptions
+            {
+                Capacity = settings.StreamChannelCapacity,
+                IdleTimeout = context.Deployment!.Timeout ?? settings.DefaultTimeout,
+            };
+            // The send-phase timeout covered the headers; from here the pump's idle timeout governs.
+            context.UpstreamCancellation?.CancelAfter(Timeout.InfiniteTimeSpan);
+            context.Stream = StreamPump.Start(body, provider.CreateStreamTranslator(context), options, provider.Spec.Name, context.RequestAborted);
+        }
+        else
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await provider.ReadResponseAsync(context, response, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                context.UpstreamTicks += Stopwatch.GetTimestamp() - started;
+            }
+        }
+        await next(context).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace LLMux.Stages;
+
+/// <summary>The one shared <see cref="HttpMessageInvoker"/> every upstream call goes through (no HttpClient per request).</summary>
+public static class UpstreamTransport
+{
+    public static HttpMessageInvoker Create(TimeSpan? connectTimeout = null) => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+        ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(10),
+        MaxConnectionsPerServer = int.MaxValue,
+        EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = null,
+    }, disposeHandler: true);
+}
