@@ -33,6 +33,8 @@ public sealed class ErrorTests : IAsyncLifetime
                   model: openai/gpt-4o-mini
                   api_base: http://127.0.0.1:{_deadPort}/v1
                   api_key: sk-upstream-secret-123
+            router_settings:
+              num_retries: 0
             general_settings:
               master_key: sk-master
               max_request_size_mb: 1
