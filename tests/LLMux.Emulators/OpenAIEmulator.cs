@@ -51,10 +51,10 @@ public sealed class OpenAIEmulator : EmulatorHost
     /// <summary>The api_base to configure: <c>http://127.0.0.1:port/v1</c>.</summary>
     public string ApiBase => new Uri(Root, "/v1").ToString();
 
-    public static async Task<OpenAIEmulator> StartNewAsync()
+    public static async Task<OpenAIEmulator> StartNewAsync(int port = 0)
     {
         var e = new OpenAIEmulator();
-        await e.StartAsync().ConfigureAwait(false);
+        await e.StartAsync(port).ConfigureAwait(false);
         return e;
     }
 
