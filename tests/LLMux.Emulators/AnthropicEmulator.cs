@@ -243,7 +243,14 @@ public sealed class AnthropicEmulator : EmulatorHost
         if (text.Length == 0) return list;
         count = Math.Max(1, Math.Min(count, text.Length));
         var size = (int)Math.Ceiling(text.Length / (double)count);
-        for (var i = 0; i < text.Length; i += size) list.Add(text.Substring(i, Math.Min(size, text.Length - i)));
+        for (var i = 0; i < text.Length;)
+        {
+            var length = Math.Min(size, text.Length - i);
+            // Never split a surrogate pair: Anthropic's deltas are whole characters.
+            if (i + length < text.Length && char.IsHighSurrogate(text[i + length - 1])) length++;
+            list.Add(text.Substring(i, length));
+            i += length;
+        }
         return list;
     }
 }
