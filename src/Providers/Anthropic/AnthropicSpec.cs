@@ -24,6 +24,7 @@ public static class AnthropicSpec
         ParamRule.Mapped("parallel_tool_calls", "tool_choice.disable_parallel_tool_use"),
         ParamRule.Mapped("response_format", "output_format or json_tool_call tool", "json_schema on Claude 4.5+/4.1 → output_format; older models → forced json_tool_call tool"),
         ParamRule.Mapped("user", "metadata.user_id", "skipped when it looks like an e-mail or phone number"),
+        ParamRule.Mapped("metadata", "metadata.user_id", "LiteLLM request metadata; only a valid user_id reaches Anthropic"),
         ParamRule.Mapped("reasoning_effort", "thinking", "minimal 128, low 1024, medium 2048, high 4096 budget_tokens; adaptive on 4.6 models"),
         ParamRule.Mapped("web_search_options", "web_search_20250305 tool"),
         ParamRule.Mapped("extra_headers", "request headers"),
