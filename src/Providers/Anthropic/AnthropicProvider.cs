@@ -9,7 +9,7 @@ using LLMux.Providers.Common;
 namespace LLMux.Providers.Anthropic;
 
 /// <summary>Anthropic's Messages API behind the OpenAI chat-completions surface.</summary>
-public sealed class AnthropicProvider : LlmProvider
+internal sealed class AnthropicProvider : LlmProvider
 {
     private const string MessagesPath = "/v1/messages";
 
