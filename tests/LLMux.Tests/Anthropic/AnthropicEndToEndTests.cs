@@ -30,6 +30,8 @@ public sealed class AnthropicEndToEndTests : IAsyncLifetime
                   model: anthropic/claude-3-5-haiku-20241022
                   api_base: {_upstream.ApiBase}/v1/messages
                   api_key: sk-ant-upstream-secret
+            router_settings:
+              num_retries: 0
             """);
     }
 
