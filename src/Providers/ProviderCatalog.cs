@@ -1,5 +1,6 @@
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
+using LLMux.Providers.Gemini;
 using LLMux.Providers.Mock;
 using LLMux.Providers.OpenAI;
 
@@ -16,6 +17,8 @@ public sealed class ProviderCatalog
         var time = timeProvider ?? TimeProvider.System;
         Add(new OpenAIProvider());
         Add(new MockProvider(time));
+        Add(new GeminiProvider());
+        Add(new VertexProvider(time));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;
