@@ -23,7 +23,7 @@ internal static class GeminiErrorMapper
         {
             Kind = kind,
             Message = $"{provider}: {message}{Hint(kind, provider)}",
-            Code = googleStatus,
+            Code = kind == ErrorKind.ContextWindowExceeded ? "context_length_exceeded" : googleStatus,
             Provider = provider,
             UpstreamStatus = status == 0 ? null : status,
             UpstreamRequestId = headers is null ? null : UpstreamHeaders.RequestId(headers),
