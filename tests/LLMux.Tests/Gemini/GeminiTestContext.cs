@@ -13,6 +13,8 @@ namespace LLMux.Tests.Gemini;
 /// <summary>Builds contexts for driving the Gemini writer, reader and translators directly.</summary>
 internal static class GeminiTestContext
 {
+    private static readonly VertexProvider SharedVertex = new();
+
     public static readonly DateTimeOffset Now = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     public static LlmContext Chat(string requestJson, string model = "gemini-2.5-flash", bool vertex = false, IEnumerable<string>? dropped = null, bool dropParams = false)
@@ -39,7 +41,7 @@ internal static class GeminiTestContext
         Model = (vertex ? "vertex_ai/" : "gemini/") + model,
         ProviderName = vertex ? "vertex_ai" : "gemini",
         UpstreamModel = model,
-        Provider = vertex ? new VertexProvider() : new GeminiProvider(),
+        Provider = vertex ? SharedVertex : new GeminiProvider(),
         Id = "dep-1",
         ApiBase = apiBase,
         Settings = (settings ?? new Dictionary<string, string>()).ToFrozenDictionary(StringComparer.Ordinal),
