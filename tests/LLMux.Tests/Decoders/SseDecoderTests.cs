@@ -150,7 +150,7 @@ public sealed class SseDecoderTests
     {
         var payload = new string('x', 20_000);
         var input = Encoding.UTF8.GetBytes($"data: {payload}\ndata: {payload}\n\n");
-        var chunks = PipeLoop.Cut(input, Enumerable.Repeat(7, input.Length / 7 + 1).ToArray());
+        var chunks = PipeLoop.Cut(input, Enumerable.Repeat(97, input.Length / 97 + 1).ToArray());
         Assert.Equal([new SseEvent(payload + "\n" + payload)], SseModel.RunDecoder(chunks));
         Assert.Equal([new SseEvent(payload + "\n" + payload)], SseModel.RunDecoder(chunks, Layout.Contiguous));
     }
