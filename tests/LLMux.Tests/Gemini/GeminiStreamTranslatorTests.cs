@@ -183,4 +183,32 @@ public sealed partial class GeminiStreamTranslatorTests
         Assert.Equal("content_filter", chunks[0].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.Equal(4, chunks[1].GetProperty("usage").GetProperty("prompt_tokens").GetInt64());
     }
+
+    [Fact]
+    public void A_recorded_json_array_stream_maps_text_and_a_tool_call_identically_at_every_split()
+    {
+        var data = BenchData.GeminiJsonArray();
+        var whole = Run(Array(), [data]);
+        var chunks = Chunks(whole);
+        var text = new System.Text.StringBuilder();
+        foreach (var c in chunks)
+        {
+            if (c.GetProperty("choices").GetArrayLength() == 0) continue;
+            if (c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out var t)) text.Append(t.GetString());
+        }
+        Assert.StartsWith("Sure! Here is a short overview of the weather in the three cities you asked about,", text.ToString());
+        Assert.EndsWith(" confidence.", text.ToString());
+        var call = chunks.Single(static c => c.GetProperty("choices").GetArrayLength() > 0 && c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("tool_calls", out _))
+            .GetProperty("choices")[0].GetProperty("delta").GetProperty("tool_calls")[0].GetProperty("function");
+        Assert.Equal("get_forecast", call.GetProperty("name").GetString());
+        Assert.Equal("""{"locations":[{"city":"San Francisco","country":"US"},{"city":"New York","country":"US"},{"city":"Tokyo","country":"JP"}],"unit":"celsius","days":3}""", call.GetProperty("arguments").GetString());
+        Assert.Equal("tool_calls", chunks.Last(static c => c.GetProperty("choices").GetArrayLength() > 0).GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(306, chunks.Last().GetProperty("usage").GetProperty("total_tokens").GetInt64());
+
+        for (var i = 1; i < data.Length; i++)
+        {
+            var split = Run(Array(), [data.AsMemory(0, i), data.AsMemory(i)]);
+            if (split != whole) Assert.Fail($"split at {i} differs");
+        }
+    }
 }
