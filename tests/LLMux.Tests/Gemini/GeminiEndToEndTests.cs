@@ -19,6 +19,8 @@ public sealed class GeminiEndToEndTests : IAsyncLifetime
     {
         _upstream = await GeminiEmulator.StartNewAsync();
         _gateway = await GatewayHost.StartAsync($"""
+            router_settings:
+              num_retries: 0
             model_list:
               - model_name: gemini-flash
                 litellm_params:

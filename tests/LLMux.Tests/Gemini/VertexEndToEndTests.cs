@@ -26,6 +26,8 @@ public sealed class VertexEndToEndTests : IAsyncLifetime
         var forged = JsonNode.Parse(inline)!;
         using (var other = RSA.Create(2048)) forged["private_key"] = other.ExportPkcs8PrivateKeyPem();
         _gateway = await GatewayHost.StartAsync($"""
+            router_settings:
+              num_retries: 0
             model_list:
               - model_name: vertex-flash
                 litellm_params:
