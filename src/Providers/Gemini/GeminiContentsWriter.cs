@@ -168,6 +168,18 @@ internal static class GeminiContentsWriter
             w.WriteString("text"u8, m.ReasoningContent);
             w.WriteEndObject();
         }
+        if (m.ThinkingBlocks is { ValueKind: JsonValueKind.Array } blocks)
+        {
+            // Signed thinking blocks go back with their signature so that Gemini can resume its reasoning.
+            foreach (var block in blocks.EnumerateArray())
+            {
+                if (Str(block, "type") != "thinking" || Str(block, "thinking") is not { } thinking || Str(block, "signature") is not { } signature) continue;
+                w.WriteStartObject();
+                w.WriteString("thoughtSignature"u8, signature);
+                w.WriteString("text"u8, thinking);
+                w.WriteEndObject();
+            }
+        }
         if (m.TextContent() is { Length: > 0 } text) WriteText(w, text);
         if (m.ToolCalls is { } calls)
         {

@@ -44,12 +44,29 @@ internal static class GeminiRequestWriter
         }
         WriteGenerationConfig(w, r, context, model);
         if (Extra(r, context, "cached_content") is { ValueKind: JsonValueKind.String } cached) w.WriteString("cachedContent"u8, cached.GetString());
-        if (vertex && Extra(r, context, "labels") is { ValueKind: JsonValueKind.Object } labels)
+        if (vertex) WriteLabels(w, r, context);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Vertex labels: the <c>labels</c> param, else the string values of <c>metadata.requester_metadata</c> (LiteLLM).</summary>
+    private static void WriteLabels(Utf8JsonWriter w, ChatRequest r, LlmContext context)
+    {
+        if (Extra(r, context, "labels") is { ValueKind: JsonValueKind.Object } labels)
         {
             w.WritePropertyName("labels"u8);
             labels.WriteTo(w);
+            return;
         }
-        w.WriteEndObject();
+        if (r.Extra is null || !r.Extra.TryGetValue("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object
+            || !metadata.TryGetProperty("requester_metadata", out var requester) || requester.ValueKind != JsonValueKind.Object) return;
+        var open = false;
+        foreach (var p in requester.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String) continue;
+            if (!open) { w.WriteStartObject("labels"u8); open = true; }
+            w.WriteString(p.Name, p.Value.GetString());
+        }
+        if (open) w.WriteEndObject();
     }
 
     private static JsonElement? Extra(ChatRequest r, LlmContext context, string name) =>

@@ -38,6 +38,10 @@ public sealed class GeminiEndToEndTests : IAsyncLifetime
                   model: gemini/gemini-2.5-flash
                   api_base: {_upstream.GeminiApiBase}
                   api_key: not-the-key
+              - model_name: gemini-nokey
+                litellm_params:
+                  model: gemini/gemini-2.5-flash
+                  api_base: {_upstream.GeminiApiBase}
               - model_name: gemini-embed
                 litellm_params:
                   model: gemini/text-embedding-004
@@ -332,6 +336,16 @@ public sealed class GeminiEndToEndTests : IAsyncLifetime
         Assert.Equal(401, ex.Status);
         Assert.DoesNotContain("not-the-key", ex.Message);
         Assert.Contains("api_key", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_api_key_is_an_authentication_error_naming_the_setting_without_an_upstream_call()
+    {
+        if (Environment.GetEnvironmentVariable("GEMINI_API_KEY") is not null) return; // the environment would supply the key
+        var ex = await Assert.ThrowsAsync<ClientResultException>(() => Chat("gemini-nokey").CompleteChatAsync([new UserChatMessage("x")]));
+        Assert.Equal(401, ex.Status);
+        Assert.Contains("GEMINI_API_KEY", ex.Message);
+        Assert.Empty(_upstream.Requests);
     }
 
     [Fact]

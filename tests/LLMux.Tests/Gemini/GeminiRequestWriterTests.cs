@@ -38,6 +38,12 @@ public sealed class GeminiRequestWriterTests
             """{"contents":[{"role":"user","parts":[{"text":"q"}]},{"role":"model","parts":[{"function_call":{"name":"f","args":{}},"thoughtSignature":"c2lnQQ=="},{"function_call":{"name":"g","args":{}},"thoughtSignature":"c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I="}]}],"generationConfig":{"temperature":1.0,"thinkingConfig":{"thinkingLevel":"high","includeThoughts":true}}}"""
         },
         {
+            "assistant reasoning goes back as a thought part, signed thinking blocks with their signature",
+            "gemini-2.5-flash",
+            """{"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","reasoning_content":"r","thinking_blocks":[{"type":"thinking","thinking":"r","signature":"U0lH"},{"type":"thinking","thinking":"unsigned"}]},{"role":"user","content":"q2"}]}""",
+            """{"contents":[{"role":"user","parts":[{"text":"q"}]},{"role":"model","parts":[{"thought":true,"text":"r"},{"thoughtSignature":"U0lH","text":"r"},{"text":"a"}]},{"role":"user","parts":[{"text":"q2"}]}],"generationConfig":{}}"""
+        },
+        {
             "images: data URI inline, gs:// and https as file_data with the mime from the extension; audio inline",
             "gemini-2.5-flash",
             """{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},{"type":"image_url","image_url":{"url":"gs://bucket/cat.jpg"}},{"type":"image_url","image_url":"https://example.com/a/b.webp?x=1"},{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"mp3"}}]}]}""",
@@ -168,6 +174,9 @@ public sealed class GeminiRequestWriterTests
         const string request = """{"model":"m","messages":[{"role":"user","content":"go"}],"labels":{"team":"a"}}""";
         Assert.Equal("a", GeminiTestContext.WriteBody(request, vertex: true)!["labels"]!["team"]!.GetValue<string>());
         Assert.Null(GeminiTestContext.WriteBody(request, vertex: false)!["labels"]);
+
+        var fromMetadata = GeminiTestContext.WriteBody("""{"model":"m","messages":[{"role":"user","content":"go"}],"metadata":{"requester_metadata":{"team":"b","n":3}}}""", vertex: true);
+        GeminiTestContext.AssertJsonEqual("""{"team":"b"}""", fromMetadata!["labels"]);
     }
 
     public static TheoryData<string, string> Refused => new()

@@ -49,6 +49,10 @@ public sealed class VertexEndToEndTests : IAsyncLifetime
                   model: vertex_ai/gemini-2.5-flash
                   api_base: {_upstream.VertexApiBase("gemini-2.5-flash")}
                   vertex_credentials: /nonexistent/llmux/key.json
+              - model_name: vertex-nocreds
+                litellm_params:
+                  model: vertex_ai/gemini-2.5-flash
+                  api_base: {_upstream.VertexApiBase("gemini-2.5-flash")}
               - model_name: vertex-embed
                 litellm_params:
                   model: vertex_ai/text-embedding-005
@@ -142,6 +146,16 @@ public sealed class VertexEndToEndTests : IAsyncLifetime
         var text = await raw.Content.ReadAsStringAsync();
         Assert.Contains("vertex_credentials", text);
         Assert.Contains("/nonexistent/llmux/key.json", text);
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task Missing_credentials_are_an_auth_error_naming_vertex_credentials()
+    {
+        if (Environment.GetEnvironmentVariable("VERTEXAI_CREDENTIALS") is not null || Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS") is not null) return;
+        using var raw = await _gateway.Http.PostAsync("/v1/chat/completions", Json("""{"model":"vertex-nocreds","messages":[{"role":"user","content":"x"}]}"""));
+        Assert.Equal(HttpStatusCode.Unauthorized, raw.StatusCode);
+        Assert.Contains("vertex_credentials", await raw.Content.ReadAsStringAsync());
         Assert.Empty(_upstream.Requests);
     }
 
