@@ -218,7 +218,7 @@ public sealed class SseDecoderTests
             Assert.Equal(expected, SseModel.RunDecoder(PipeLoop.Cut(input, cuts)));
             Assert.Equal(expected, SseModel.RunDecoder(PipeLoop.Cut(input, cuts), Layout.Contiguous));
             Assert.Equal(expected, SseModel.RunDecoder(PipeLoop.Splits(input).Last().Chunks, Layout.EmptySegments));
-        }, iter: 3000);
+        }, iter: 1500);
     }
 
     [Fact]

@@ -52,6 +52,10 @@ public sealed class SseDecoder : IDisposable
         if (!_started && !TrySkipBom(ref buffer, isFinalBlock)) return false;
 
         var first = buffer.FirstSpan;
+        // Nothing pending: try the shape nearly every LLM event has, "[event: t EOL] data: d EOL EOL", in one pass.
+        if (_scanned == 0 && _searched == 0 && !_skipLf && _idCopyLength < 0 && _retry is null && TryReadSimpleEvent(ref buffer, first, out frame))
+            return true;
+
         if (buffer.IsSingleSegment)
         {
             return ScanSpan(ref buffer, first, isFinalBlock, out frame);
@@ -60,6 +64,62 @@ public sealed class SseDecoder : IDisposable
         // Multi-segment input: most events still sit inside the first segment.
         if (Math.Max(_scanned, _searched) < first.Length && ScanSpan(ref buffer, first, endOfInput: false, out frame)) return true;
         return ScanSequence(ref buffer, isFinalBlock, out frame);
+    }
+
+    /// <summary>
+    /// The fast path: an event that is at most an <c>event</c> line and one <c>data</c> line followed by a blank line,
+    /// all inside <paramref name="span"/>. Anything else (comments, several data lines, an unfinished event, a CR at the
+    /// end of the span) returns false without consuming, and the general path takes over from the same place.
+    /// </summary>
+    private static bool TryReadSimpleEvent(ref ReadOnlySequence<byte> buffer, ReadOnlySpan<byte> span, out SseFrame frame)
+    {
+        var pos = 0;
+        int typeStart = -1, typeLength = 0;
+        if (span.StartsWith("event:"u8))
+        {
+            typeStart = span.Length > 6 && span[6] == (byte)' ' ? 7 : 6;
+            var typeEnd = LineEnd(span, typeStart, out pos);
+            if (typeEnd < 0) goto Slow;
+            typeLength = typeEnd - typeStart;
+        }
+
+        if (!span[pos..].StartsWith("data:"u8)) goto Slow;
+        var dataStart = pos + 5;
+        if (dataStart < span.Length && span[dataStart] == (byte)' ') dataStart++;
+        var dataEnd = LineEnd(span, dataStart, out var next);
+        if (dataEnd < 0 || next >= span.Length) goto Slow;
+
+        // The blank line that dispatches.
+        int consumed;
+        if (span[next] == LF) consumed = next + 1;
+        else if (span[next] == CR && next + 1 < span.Length) consumed = span[next + 1] == LF ? next + 2 : next + 1;
+        else goto Slow;
+
+        frame = new SseFrame(
+            buffer.Slice(dataStart, dataEnd - dataStart),
+            typeStart < 0 ? default : buffer.Slice(typeStart, typeLength),
+            default,
+            null);
+        buffer = buffer.Slice(consumed);
+        return true;
+
+    Slow:
+        frame = default;
+        return false;
+    }
+
+    /// <summary>The end of the line starting at <paramref name="from"/>, and where the next line starts; -1 when unsure.</summary>
+    private static int LineEnd(ReadOnlySpan<byte> span, int from, out int next)
+    {
+        next = 0;
+        if (from > span.Length) return -1;
+        var found = span[from..].IndexOfAny(CR, LF);
+        if (found < 0) return -1;
+        var end = from + found;
+        if (span[end] == LF) next = end + 1;
+        else if (end + 1 < span.Length) next = span[end + 1] == LF ? end + 2 : end + 1;
+        else return -1; // a CR at the end of the span may be half of a CRLF
+        return end;
     }
 
     /// <summary>Scans <paramref name="span"/> (the first segment of <paramref name="buffer"/>) from where the last call stopped.</summary>
