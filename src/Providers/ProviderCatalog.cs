@@ -1,6 +1,7 @@
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
 using LLMux.Providers.Anthropic;
+using LLMux.Providers.Gemini;
 using LLMux.Providers.Mock;
 using LLMux.Providers.OpenAI;
 
@@ -18,6 +19,8 @@ public sealed class ProviderCatalog
         Add(new OpenAIProvider());
         Add(new MockProvider(time));
         Add(new AnthropicProvider());
+        Add(new GeminiProvider());
+        Add(new VertexProvider(time));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

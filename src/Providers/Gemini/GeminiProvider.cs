@@ -1,0 +1,112 @@
+using System.Net.Http.Headers;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+using LLMux.Pipeline.Streaming;
+using LLMux.Providers.Common;
+
+namespace LLMux.Providers.Gemini;
+
+/// <summary>
+/// Google AI Studio (<c>gemini/&lt;model&gt;</c>): <c>{base}/models/{model}:{method}</c> with the API key in
+/// <c>x-goog-api-key</c>. Vertex AI shares the wire format and differs in URL and auth (<see cref="VertexProvider"/>).
+/// </summary>
+internal class GeminiProvider : LlmProvider
+{
+    public GeminiProvider() : this(GeminiSpec.Gemini) { }
+
+    protected GeminiProvider(ProviderSpec spec) => Spec = spec;
+
+    public override ProviderSpec Spec { get; }
+
+    protected virtual bool IsVertex => false;
+
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var model = deployment.UpstreamModel;
+        string method;
+        PooledBuffer body;
+        if (context.Mode == LlmMode.Embeddings)
+        {
+            method = IsVertex ? "predict" : "batchEmbedContents";
+            body = GeminiEmbeddings.Write(context, model, IsVertex);
+        }
+        else
+        {
+            method = context.IsStream ? "streamGenerateContent" : "generateContent";
+            body = GeminiRequestWriter.Write(context, model, IsVertex);
+        }
+        HttpRequestMessage? request = null;
+        try
+        {
+            var url = BuildUrl(deployment, model, method) + (context.IsStream && context.Mode == LlmMode.Chat ? "?alt=sse" : "");
+            request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Absolute))
+            {
+                Content = new PooledContent(body),
+                Version = System.Net.HttpVersion.Version11,
+            };
+            if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            ApplyAuth(request, context);
+            return request;
+        }
+        catch
+        {
+            if (request is null) body.Dispose();
+            else request.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>AI Studio: <c>api_base</c> stands in for <c>https://generativelanguage.googleapis.com/v1beta</c>.</summary>
+    internal virtual string BuildUrl(Deployment deployment, string model, string method)
+    {
+        var apiBase = deployment.ApiBase ?? Environment.GetEnvironmentVariable("GEMINI_API_BASE")
+            ?? GeminiSpec.DefaultGeminiBase + (GeminiModels.IsGemini3(model) ? "/v1alpha" : "/v1beta");
+        return apiBase.TrimEnd('/') + "/models/" + model + ":" + method;
+    }
+
+    protected virtual void ApplyAuth(HttpRequestMessage request, LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var key = deployment.ApiKey?.Reveal() ?? Environment.GetEnvironmentVariable("GEMINI_API_KEY");
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new LlmError
+            {
+                Kind = ErrorKind.Auth,
+                Message = $"gemini: no API key for model `{deployment.ModelName}`; set litellm_params.api_key (e.g. os.environ/GEMINI_API_KEY) or the GEMINI_API_KEY environment variable",
+                Param = "api_key",
+                Code = "missing_api_key",
+                Provider = Spec.Name,
+            }.ToException();
+        }
+        request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
+    }
+
+    public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        var model = context.Deployment!.UpstreamModel;
+        if (context.Mode == LlmMode.Embeddings)
+        {
+            ChatCompletionResponse.Write(context, GeminiEmbeddings.Read(body.Span, context.Embedding!, Spec.Name, model, IsVertex));
+            return;
+        }
+        var completion = GeminiResponseReader.Read(body.Span, Spec.Name, model, context.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
+        ChatCompletionResponse.Write(context, completion);
+    }
+
+    /// <summary>SSE when the upstream says so (we ask for <c>alt=sse</c>); otherwise Gemini's JSON-array stream.</summary>
+    public override StreamTranslator CreateStreamTranslator(LlmContext context)
+    {
+        var model = context.Deployment!.UpstreamModel;
+        var mediaType = context.UpstreamResponse?.Content.Headers.ContentType?.MediaType;
+        if (mediaType is not null && !mediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
+            return new GeminiJsonArrayStreamTranslator(context, Spec.Name, model);
+        return new GeminiStreamTranslator(context, Spec.Name, model);
+    }
+
+    public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
+        GeminiErrorMapper.Map(Spec.Name, status, body, headers);
+}

@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+
+namespace LLMux.Providers.Gemini;
+
+/// <summary>
+/// Vertex AI (<c>vertex_ai/&lt;model&gt;</c>): the Gemini wire format at
+/// <c>https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}/publishers/google/models/{model}:{method}</c>
+/// (or <c>{api_base}:{method}</c>), authenticated with a service-account access token.
+/// </summary>
+internal sealed class VertexProvider : GeminiProvider, IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly SocketsHttpHandler _socket;
+    private readonly HttpMessageInvoker _tokenHttp;
+    private readonly HttpMessageInvoker _transport;
+    private readonly ConcurrentDictionary<string, Lazy<ServiceAccountTokenSource>> _sources = new(StringComparer.Ordinal);
+
+    public VertexProvider(TimeProvider? time = null) : base(GeminiSpec.Vertex)
+    {
+        _time = time ?? TimeProvider.System;
+        _socket = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            MaxConnectionsPerServer = int.MaxValue,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+        };
+        _tokenHttp = new HttpMessageInvoker(_socket, disposeHandler: false);
+        _transport = new HttpMessageInvoker(new VertexAuthHandler(_socket), disposeHandler: false);
+    }
+
+    protected override bool IsVertex => true;
+
+    /// <summary>Vertex requests go through the handler that adds (and once refreshes) the access token.</summary>
+    public override HttpMessageInvoker? Transport => _transport;
+
+    internal override string BuildUrl(Deployment deployment, string model, string method)
+    {
+        if (deployment.ApiBase is { } apiBase) return string.Concat(apiBase.AsSpan().TrimEnd('/'), ":", method);
+        var location = deployment.Setting("vertex_location") ?? deployment.Setting("vertex_ai_location")
+            ?? Environment.GetEnvironmentVariable("VERTEXAI_LOCATION") ?? Environment.GetEnvironmentVariable("VERTEX_LOCATION") ?? "us-central1";
+        var project = deployment.Setting("vertex_project") ?? deployment.Setting("vertex_ai_project")
+            ?? Environment.GetEnvironmentVariable("VERTEXAI_PROJECT") ?? Environment.GetEnvironmentVariable("GOOGLE_CLOUD_PROJECT")
+            ?? CredentialsFor(deployment)?.Credentials.ProjectId
+            ?? throw new LlmError
+            {
+                Kind = ErrorKind.InvalidRequest,
+                Message = $"vertex_ai: model `{deployment.ModelName}` has no project; set litellm_params.vertex_project (or VERTEXAI_PROJECT, or a project_id in vertex_credentials)",
+                Param = "vertex_project",
+                Code = "missing_vertex_project",
+                Provider = Spec.Name,
+            }.ToException();
+        var host = location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com";
+        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/google/models/" + model;
+        return string.Concat(host, "/v1/projects/", project, "/locations/", location, resource, ":", method);
+    }
+
+    /// <summary>An all-digit model id is a deployed (fine-tuned) endpoint.</summary>
+    private static bool IsEndpointId(string model)
+    {
+        if (model.Length == 0) return false;
+        foreach (var c in model) if (!char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    protected override void ApplyAuth(HttpRequestMessage request, LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        if (context.Chat?.Extra is { } extra && extra.TryGetValue("extra_headers", out var headers) && headers.ValueKind == JsonValueKind.Object && !context.IsDropped("extra_headers"))
+        {
+            foreach (var h in headers.EnumerateObject())
+                if (h.Value.ValueKind == JsonValueKind.String) request.Headers.TryAddWithoutValidation(h.Name, h.Value.GetString());
+        }
+        var source = CredentialsFor(deployment);
+        if (source is not null)
+        {
+            request.Options.Set(VertexAuthHandler.TokenSource, source);
+            return;
+        }
+        // Vertex AI express mode: an API key instead of a service account.
+        if (deployment.ApiKey?.Reveal() is { Length: > 0 } key)
+        {
+            request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
+            return;
+        }
+        throw new LlmError
+        {
+            Kind = ErrorKind.Auth,
+            Message = $"vertex_ai: no credentials for model `{deployment.ModelName}`; set litellm_params.vertex_credentials to a service-account JSON file path or the JSON itself (or VERTEXAI_CREDENTIALS / GOOGLE_APPLICATION_CREDENTIALS)",
+            Param = "vertex_credentials",
+            Code = "missing_credentials",
+            Provider = Spec.Name,
+        }.ToException();
+    }
+
+    private ServiceAccountTokenSource? CredentialsFor(Deployment deployment)
+    {
+        string source;
+        var value = deployment.Setting("vertex_credentials");
+        if (value is not null) source = "litellm_params.vertex_credentials";
+        else if ((value = Environment.GetEnvironmentVariable("VERTEXAI_CREDENTIALS")) is not null) source = "VERTEXAI_CREDENTIALS";
+        else if ((value = Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS")) is not null) source = "GOOGLE_APPLICATION_CREDENTIALS";
+        else return null;
+        if (string.IsNullOrWhiteSpace(value)) throw VertexCredentials.Bad(source, "it is empty");
+
+        var lazy = _sources.GetOrAdd(value, static (v, state) => new Lazy<ServiceAccountTokenSource>(
+            () => new ServiceAccountTokenSource(VertexCredentials.Load(v, state.source), state.self._tokenHttp, state.self._time, state.source)), (self: this, source));
+        try
+        {
+            return lazy.Value;
+        }
+        catch (LlmException)
+        {
+            _sources.TryRemove(new KeyValuePair<string, Lazy<ServiceAccountTokenSource>>(value, lazy)); // a fixed file is read again next time
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, lazy) in _sources) if (lazy.IsValueCreated) lazy.Value.Dispose();
+        _transport.Dispose();
+        _tokenHttp.Dispose();
+        _socket.Dispose();
+    }
+}
