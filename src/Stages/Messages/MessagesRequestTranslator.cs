@@ -18,7 +18,7 @@ internal static class MessagesRequestTranslator
     private static readonly HashSet<string> Mapped =
     [
         "model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p",
-        "tools", "tool_choice", "thinking", "output_format", "service_tier",
+        "tools", "tool_choice", "thinking", "output_format", "service_tier", "cache_control",
     ];
 
     public static PooledBuffer Translate(JsonElement root, MessagesTarget target)
@@ -57,6 +57,7 @@ internal static class MessagesRequestTranslator
             WriteTools(w, root, target);
             WriteThinking(w, root, target);
             WriteOutputFormat(w, root);
+            CopyCacheControl(w, root, target); // top-level automatic caching: a hint only Claude understands
             foreach (var property in root.EnumerateObject())
             {
                 if (Mapped.Contains(property.Name)) continue;
