@@ -37,15 +37,18 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             if (!await AdmitAsync(http, context)) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             string model;
+            IReadOnlyDictionary<string, string>? toolNames;
             using (var doc = MessagesApi.Read(body.Memory))
             {
                 var root = doc.RootElement;
                 model = root.GetProperty("model").GetString()!;
                 // Passthrough seam: a deployment whose provider implements IAnthropicMessagesUpstream will be
                 // forwarded untranslated once the Anthropic provider lands; until then every call is translated.
-                translated = MessagesApi.ToChatRequest(root, FirstDeployment(model));
+                var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model), context);
+                translated = translation.Body;
+                toolNames = translation.ToolNames;
                 if (root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
-                    context.StreamTranslatorDecorator = MessagesApi.StreamDecorator;
+                    context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
             }
             context.Body = translated.Memory;
             await pipeline(context);
@@ -55,7 +58,7 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             }
             else if (context.ResponseBody is { } answer)
             {
-                var message = MessagesApi.ToMessage(answer.Span, model, context.ProviderName);
+                var message = MessagesApi.ToMessage(answer.Span, model, context.ProviderName, toolNames);
                 answer.Dispose();
                 context.ResponseBody = message;
                 await ResponseWriter.WriteJsonAsync(http, context, message.Memory);

@@ -18,12 +18,17 @@ namespace LLMux.Stages.Messages;
 internal sealed class AnthropicEventTranslator : StreamTranslator
 {
     /// <summary>The decorator the messages endpoint puts on the context (one cached delegate, no closure).</summary>
-    public static readonly Func<StreamTranslator, LlmContext, StreamTranslator> Decorator = static (inner, context) => new AnthropicEventTranslator(inner, context);
+    public static readonly Func<StreamTranslator, LlmContext, StreamTranslator> Decorator = static (inner, context) => new AnthropicEventTranslator(inner, context, null);
+
+    /// <summary>A decorator that also restores tool names shortened for the upstream (allocated only for such calls).</summary>
+    public static Func<StreamTranslator, LlmContext, StreamTranslator> DecoratorRestoring(IReadOnlyDictionary<string, string> toolNames) =>
+        (inner, context) => new AnthropicEventTranslator(inner, context, toolNames);
 
     private readonly StreamTranslator _inner;
     private readonly LlmContext? _context;
     private readonly string _requestedModel;
     private readonly string? _provider;
+    private readonly IReadOnlyDictionary<string, string>? _toolNames;
     private readonly PooledBuffer _scratch = new(4096);
     private readonly List<ToolDelta> _toolDeltas = new(2);
     private readonly List<ThinkingPiece> _thinking = new(2);
@@ -37,17 +42,18 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     private string? _finish;
     private Usage? _usage;
 
-    public AnthropicEventTranslator(StreamTranslator inner, LlmContext context)
-        : this(inner, context.RequestedModel ?? "", context.ProviderName)
+    public AnthropicEventTranslator(StreamTranslator inner, LlmContext context, IReadOnlyDictionary<string, string>? toolNames)
+        : this(inner, context.RequestedModel ?? "", context.ProviderName, toolNames)
     {
         _context = context;
     }
 
-    internal AnthropicEventTranslator(StreamTranslator inner, string requestedModel, string? provider)
+    internal AnthropicEventTranslator(StreamTranslator inner, string requestedModel, string? provider, IReadOnlyDictionary<string, string>? toolNames = null)
     {
         _inner = inner;
         _requestedModel = requestedModel;
         _provider = provider;
+        _toolNames = toolNames;
     }
 
     private enum BlockKind { None, Text, Thinking, Tool }
@@ -302,8 +308,9 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
                 w.WriteRawValue(delta.Id.Of(payload), skipInputValidation: true);
             }
             w.WritePropertyName("name"u8);
-            if (delta.Name.Length > 0) w.WriteRawValue(delta.Name.Of(payload), skipInputValidation: true);
-            else w.WriteStringValue(""u8);
+            if (delta.Name.Length == 0) w.WriteStringValue(""u8);
+            else if (_toolNames is not null) w.WriteStringValue(RestoredName(delta.Name.Of(payload)));
+            else w.WriteRawValue(delta.Name.Of(payload), skipInputValidation: true);
             w.WriteStartObject("input"u8);
             w.WriteEndObject();
             EndBlockStart(output);
@@ -319,6 +326,14 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
             }.ToException();
         }
         if (!delta.Arguments.IsEmptyString) Delta(output, "input_json_delta"u8, "partial_json"u8, delta.Arguments.Of(payload));
+    }
+
+    private string RestoredName(ReadOnlySpan<byte> quotedName)
+    {
+        var reader = new Utf8JsonReader(quotedName);
+        reader.Read();
+        var sent = reader.GetString()!;
+        return _toolNames!.TryGetValue(sent, out var original) ? original : sent;
     }
 
     private void TextDelta(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, Range model, ReadOnlySpan<byte> text)

@@ -13,7 +13,7 @@ namespace LLMux.Stages.Messages;
 /// </summary>
 internal static class AnthropicMessageWriter
 {
-    public static PooledBuffer Write(ReadOnlySpan<byte> openAICompletion, string requestedModel, string? provider)
+    public static PooledBuffer Write(ReadOnlySpan<byte> openAICompletion, string requestedModel, string? provider, IReadOnlyDictionary<string, string>? toolNames = null)
     {
         ChatCompletion? completion;
         try
@@ -57,7 +57,8 @@ internal static class AnthropicMessageWriter
                     w.WriteStartObject();
                     w.WriteString("type"u8, "tool_use"u8);
                     w.WriteString("id"u8, string.IsNullOrEmpty(call.Id) ? Providers.Common.ToolCallIds.New() : call.Id);
-                    w.WriteString("name"u8, call.Function?.Name ?? "");
+                    var name = call.Function?.Name ?? "";
+                    w.WriteString("name"u8, toolNames is not null && toolNames.TryGetValue(name, out var original) ? original : name);
                     w.WritePropertyName("input"u8);
                     WriteInput(w, call.Function?.Arguments);
                     w.WriteEndObject();

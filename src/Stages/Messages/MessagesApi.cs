@@ -14,15 +14,20 @@ public static class MessagesApi
     /// <summary>Parses and validates an Anthropic request (throws <see cref="Pipeline.Errors.LlmException"/>); the caller disposes the document.</summary>
     public static JsonDocument Read(ReadOnlyMemory<byte> body, bool countTokens = false) => AnthropicRequestReader.Parse(body, countTokens);
 
-    /// <summary>The OpenAI chat-completions body for <paramref name="request"/>, shaped for the model that will serve it.</summary>
-    public static PooledBuffer ToChatRequest(JsonElement request, Deployment? target) => MessagesRequestTranslator.Translate(request, MessagesTarget.For(target));
+    /// <summary>
+    /// The OpenAI chat-completions body for <paramref name="request"/>, shaped for the model that will serve it.
+    /// Anthropic-only hints the target cannot use are recorded on <paramref name="context"/> as dropped params.
+    /// </summary>
+    public static MessagesTranslation ToChatRequest(JsonElement request, Deployment? target, LlmContext? context = null) =>
+        MessagesRequestTranslator.Translate(request, MessagesTarget.For(target), context);
 
     /// <summary>Put on <see cref="LlmContext.StreamTranslatorDecorator"/> to stream Anthropic events.</summary>
-    public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator => AnthropicEventTranslator.Decorator;
+    public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(IReadOnlyDictionary<string, string>? toolNames) =>
+        toolNames is null ? AnthropicEventTranslator.Decorator : AnthropicEventTranslator.DecoratorRestoring(toolNames);
 
     /// <summary>The Anthropic message for a non-stream OpenAI completion.</summary>
-    public static PooledBuffer ToMessage(ReadOnlySpan<byte> completion, string requestedModel, string? provider) =>
-        AnthropicMessageWriter.Write(completion, requestedModel, provider);
+    public static PooledBuffer ToMessage(ReadOnlySpan<byte> completion, string requestedModel, string? provider, IReadOnlyDictionary<string, string>? toolNames = null) =>
+        AnthropicMessageWriter.Write(completion, requestedModel, provider, toolNames);
 
     /// <summary>An o200k_base estimate of the request's input tokens.</summary>
     public static long EstimateInputTokens(JsonElement request) => MessagesTokenEstimator.Count(request);

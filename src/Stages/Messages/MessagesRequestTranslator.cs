@@ -21,16 +21,23 @@ internal static class MessagesRequestTranslator
         "tools", "tool_choice", "thinking", "output_format", "service_tier", "cache_control",
     ];
 
-    public static PooledBuffer Translate(JsonElement root, MessagesTarget target)
+    /// <summary>Anthropic-only hints that other models cannot use: not sent to them, reported in <c>x-llmux-warnings</c>.</summary>
+    private static readonly string[] ClaudeOnlyHints = ["context_management", "output_config", "inference_geo", "speed", "diagnostics", "cache_control"];
+
+    /// <summary>Anthropic-only features whose absence would change the answer: a non-Claude model refuses them.</summary>
+    private static readonly string[] ClaudeOnlyFeatures = ["mcp_servers", "container"];
+
+    public static MessagesTranslation Translate(JsonElement root, MessagesTarget target, LlmContext? context = null)
     {
         var buffer = new PooledBuffer(4096);
+        Dictionary<string, string>? toolNames = null;
         try
         {
             using var w = new Utf8JsonWriter(buffer, JsonOut.Options);
             w.WriteStartObject();
             w.WritePropertyName("model"u8);
             root.GetProperty("model").WriteTo(w);
-            WriteMessages(w, root, target);
+            WriteMessages(w, root, target, ref toolNames);
             w.WritePropertyName("max_tokens"u8);
             root.GetProperty("max_tokens").WriteTo(w);
             if (root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
@@ -54,18 +61,28 @@ internal static class MessagesRequestTranslator
                 w.WritePropertyName("user"u8);
                 user.WriteTo(w);
             }
-            WriteTools(w, root, target);
+            WriteTools(w, root, target, ref toolNames);
             WriteThinking(w, root, target);
             WriteOutputFormat(w, root);
-            CopyCacheControl(w, root, target); // top-level automatic caching: a hint only Claude understands
             foreach (var property in root.EnumerateObject())
             {
-                if (Mapped.Contains(property.Name)) continue;
+                if (Mapped.Contains(property.Name) && property.Name != "cache_control") continue;
+                if (!target.IsClaude && Array.IndexOf(ClaudeOnlyFeatures, property.Name) >= 0)
+                {
+                    throw LlmError.Invalid(
+                        $"{property.Name}: runs on Anthropic's side; {target.ProviderName ?? "this model's provider"} has no equivalent. Remove it, or route this call to a Claude model",
+                        property.Name, "unsupported_parameter").ToException();
+                }
+                if (!target.IsClaude && Array.IndexOf(ClaudeOnlyHints, property.Name) >= 0)
+                {
+                    context?.AddDroppedParam(property.Name);
+                    continue;
+                }
                 property.WriteTo(w); // top_k and other provider extras: the capability check decides
             }
             w.WriteEndObject();
             w.Flush();
-            return buffer;
+            return new MessagesTranslation(buffer, toolNames);
         }
         catch
         {
@@ -83,7 +100,7 @@ internal static class MessagesRequestTranslator
         }
     }
 
-    private static void WriteMessages(Utf8JsonWriter w, JsonElement root, MessagesTarget target)
+    private static void WriteMessages(Utf8JsonWriter w, JsonElement root, MessagesTarget target, ref Dictionary<string, string>? toolNames)
     {
         w.WriteStartArray("messages"u8);
         if (root.TryGetProperty("system", out var system)) WriteSystem(w, system, target);
@@ -91,7 +108,7 @@ internal static class MessagesRequestTranslator
         {
             var content = m.GetProperty("content");
             if (m.GetProperty("role").ValueEquals("user")) WriteUser(w, content, target);
-            else WriteAssistant(w, content, target);
+            else WriteAssistant(w, content, target, ref toolNames);
         }
         w.WriteEndArray();
     }
@@ -330,7 +347,7 @@ internal static class MessagesRequestTranslator
     }
 
     /// <summary>An assistant turn: text → content, tool_use → tool_calls, thinking → thinking_blocks (Claude only).</summary>
-    private static void WriteAssistant(Utf8JsonWriter w, JsonElement content, MessagesTarget target)
+    private static void WriteAssistant(Utf8JsonWriter w, JsonElement content, MessagesTarget target, ref Dictionary<string, string>? toolNames)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
@@ -368,8 +385,7 @@ internal static class MessagesRequestTranslator
                 block.GetProperty("id").WriteTo(w);
                 w.WriteString("type"u8, "function"u8);
                 w.WriteStartObject("function"u8);
-                w.WritePropertyName("name"u8);
-                block.GetProperty("name").WriteTo(w);
+                w.WriteString("name"u8, ToolNameShortener.Register(block.GetProperty("name").GetString()!, ref toolNames));
                 w.WriteString("arguments"u8, block.GetProperty("input").GetRawText());
                 w.WriteEndObject();
                 CopyCacheControl(w, block, target);
@@ -389,7 +405,7 @@ internal static class MessagesRequestTranslator
         w.WriteEndObject();
     }
 
-    private static void WriteTools(Utf8JsonWriter w, JsonElement root, MessagesTarget target)
+    private static void WriteTools(Utf8JsonWriter w, JsonElement root, MessagesTarget target, ref Dictionary<string, string>? toolNames)
     {
         var webSearch = false;
         var any = false;
@@ -422,8 +438,7 @@ internal static class MessagesRequestTranslator
                     w.WriteStartObject();
                     w.WriteString("type"u8, "function"u8);
                     w.WriteStartObject("function"u8);
-                    w.WritePropertyName("name"u8);
-                    tool.GetProperty("name").WriteTo(w);
+                    w.WriteString("name"u8, ToolNameShortener.Register(tool.GetProperty("name").GetString()!, ref toolNames));
                     if (tool.TryGetProperty("description", out var description) && description.ValueKind == JsonValueKind.String)
                     {
                         w.WritePropertyName("description"u8);
@@ -454,8 +469,7 @@ internal static class MessagesRequestTranslator
             w.WriteStartObject();
             w.WriteString("type"u8, "function"u8);
             w.WriteStartObject("function"u8);
-            w.WritePropertyName("name"u8);
-            choice.GetProperty("name").WriteTo(w);
+            w.WriteString("name"u8, ToolNameShortener.Register(choice.GetProperty("name").GetString()!, ref toolNames));
             w.WriteEndObject();
             w.WriteEndObject();
         }

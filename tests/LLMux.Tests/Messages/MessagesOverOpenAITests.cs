@@ -220,6 +220,32 @@ public sealed class MessagesOverOpenAITests : IAsyncLifetime
         Assert.Equal("high", LastUpstreamBody().GetProperty("reasoning_effort").GetString());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Long_tool_names_are_shortened_for_the_upstream_and_restored_for_the_client(bool stream)
+    {
+        const string longName = "mcp__filesystem_server_with_a_long_name__read_multiple_files_at_once";
+        var sentName = LLMux.Stages.Messages.ToolNameShortener.Shorten(longName);
+        _upstream.Enqueue(new OpenAIScript { ToolCall = (sentName, """{"paths":["a"]}""") });
+        var request = Ask("read") with { Tools = [new Tool { Name = longName, InputSchema = new() { Properties = new Dictionary<string, JsonElement>() } }] };
+        var message = stream ? await _client.Messages.CreateStreaming(request).Aggregate() : await _client.Messages.Create(request);
+
+        Assert.True(message.Content.Single().TryPickToolUse(out var use));
+        Assert.Equal(longName, use!.Name);
+        Assert.Equal(sentName, LastUpstreamBody().GetProperty("tools")[0].GetProperty("function").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Claude_only_hints_are_dropped_for_an_OpenAI_model_and_named_in_the_warnings_header()
+    {
+        _upstream.Enqueue(new OpenAIScript { Content = "ok" });
+        using var raw = await PostAsync("""{"model":"gpt-test","max_tokens":10,"context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]},"messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
+        Assert.Contains("context_management", raw.Headers.GetValues("x-llmux-warnings").Single());
+        Assert.False(LastUpstreamBody().TryGetProperty("context_management", out _));
+    }
+
     [Fact]
     public async Task Images_reach_the_upstream_as_data_uri_image_parts()
     {

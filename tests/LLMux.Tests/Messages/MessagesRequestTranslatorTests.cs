@@ -99,7 +99,9 @@ public sealed class MessagesRequestTranslatorTests
     {
         _ = name;
         using var doc = AnthropicRequestReader.Parse(Encoding.UTF8.GetBytes(anthropic), countTokens: false);
-        using var body = MessagesRequestTranslator.Translate(doc.RootElement, claude ? Claude : OpenAI);
+        var translation = MessagesRequestTranslator.Translate(doc.RootElement, claude ? Claude : OpenAI);
+        using var body = translation.Body;
+        Assert.Null(translation.ToolNames);
         var actual = JsonNode.Parse(body.Span)!;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), actual.ToJsonString());
     }
@@ -132,11 +134,56 @@ public sealed class MessagesRequestTranslatorTests
     {
         var body = """{"model":"m","max_tokens":5,"tools":[{"type":"bash_20250124","name":"bash"}],"messages":[{"role":"user","content":"q"}]}""";
         using var doc = AnthropicRequestReader.Parse(Encoding.UTF8.GetBytes(body), countTokens: false);
-        var ex = Assert.Throws<LlmException>(() => MessagesRequestTranslator.Translate(doc.RootElement, OpenAI).Dispose());
+        var ex = Assert.Throws<LlmException>(() => MessagesRequestTranslator.Translate(doc.RootElement, OpenAI).Body.Dispose());
         Assert.Contains("bash_20250124", ex.Error.Message);
-        using var claude = MessagesRequestTranslator.Translate(doc.RootElement, Claude);
+        using var claude = MessagesRequestTranslator.Translate(doc.RootElement, Claude).Body;
         using var out_ = JsonDocument.Parse(claude.Memory);
         Assert.Equal("bash_20250124", out_.RootElement.GetProperty("tools")[0].GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public void Tool_names_over_64_characters_are_shortened_everywhere_and_can_be_restored()
+    {
+        var longName = "mcp__a_very_long_server_name__and_an_even_longer_tool_name_that_goes_on";
+        var body = $$$"""{"model":"m","max_tokens":5,"tools":[{"name":"{{{longName}}}","input_schema":{"type":"object"}},{"name":"short","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"{{{longName}}}"},"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"{{{longName}}}","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"r"}]}]}""";
+        using var doc = AnthropicRequestReader.Parse(Encoding.UTF8.GetBytes(body), countTokens: false);
+        var translation = MessagesRequestTranslator.Translate(doc.RootElement, OpenAI);
+        using var buffer = translation.Body;
+        using var sent = JsonDocument.Parse(buffer.Memory);
+        var root = sent.RootElement;
+
+        var shortName = root.GetProperty("tools")[0].GetProperty("function").GetProperty("name").GetString()!;
+        Assert.Equal(64, shortName.Length);
+        Assert.StartsWith(longName[..55] + "_", shortName);
+        Assert.Equal("short", root.GetProperty("tools")[1].GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal(shortName, root.GetProperty("tool_choice").GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal(shortName, root.GetProperty("messages")[1].GetProperty("tool_calls")[0].GetProperty("function").GetProperty("name").GetString());
+        var restore = Assert.Single(translation.ToolNames!);
+        Assert.Equal(shortName, restore.Key);
+        Assert.Equal(longName, restore.Value);
+    }
+
+    [Fact]
+    public void Claude_only_hints_are_dropped_with_a_warning_and_claude_only_features_refused_for_other_models()
+    {
+        var hints = """{"model":"m","max_tokens":5,"context_management":{"edits":[]},"output_config":{"effort":"low"},"messages":[{"role":"user","content":"q"}]}""";
+        using (var doc = AnthropicRequestReader.Parse(Encoding.UTF8.GetBytes(hints), countTokens: false))
+        {
+            var context = new LLMux.Pipeline.Context.LlmContext();
+            using var other = MessagesRequestTranslator.Translate(doc.RootElement, OpenAI, context).Body;
+            using var sent = JsonDocument.Parse(other.Memory);
+            Assert.False(sent.RootElement.TryGetProperty("context_management", out _));
+            Assert.False(sent.RootElement.TryGetProperty("output_config", out _));
+            Assert.Equal(["context_management", "output_config"], context.DroppedParams);
+
+            using var claude = MessagesRequestTranslator.Translate(doc.RootElement, Claude).Body;
+            using var toClaude = JsonDocument.Parse(claude.Memory);
+            Assert.True(toClaude.RootElement.TryGetProperty("context_management", out _));
+        }
+        var mcp = """{"model":"m","max_tokens":5,"mcp_servers":[{"type":"url","url":"https://x","name":"x"}],"messages":[{"role":"user","content":"q"}]}""";
+        using var mcpDoc = AnthropicRequestReader.Parse(Encoding.UTF8.GetBytes(mcp), countTokens: false);
+        var ex = Assert.Throws<LlmException>(() => MessagesRequestTranslator.Translate(mcpDoc.RootElement, OpenAI).Body.Dispose());
+        Assert.Equal("mcp_servers", ex.Error.Param);
     }
 
     [Fact]
