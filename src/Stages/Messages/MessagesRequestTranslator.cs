@@ -183,6 +183,7 @@ internal static class MessagesRequestTranslator
         foreach (var block in content.EnumerateArray())
         {
             if (TypeIs(block, "tool_result")) { WriteToolResult(w, block, target); continue; }
+            if (!(TypeIs(block, "text") || TypeIs(block, "image") || TypeIs(block, "document"))) continue; // thinking in a user turn carries nothing
             others++;
             if (TypeIs(block, "text") && !(target.IsClaude && block.TryGetProperty("cache_control", out _))) textOnly++;
         }
