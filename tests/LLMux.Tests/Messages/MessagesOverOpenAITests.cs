@@ -417,6 +417,18 @@ public sealed class MessagesOverOpenAITests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 
+    [Fact]
+    public async Task Wrong_method_and_unknown_count_tokens_model_answer_in_Anthropic_error_format()
+    {
+        using var get = await _gateway.Http.GetAsync("/v1/messages");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        using (var doc = JsonDocument.Parse(await get.Content.ReadAsStringAsync()))
+            Assert.Equal("invalid_request_error", doc.RootElement.GetProperty("error").GetProperty("type").GetString());
+
+        var ex = await Assert.ThrowsAsync<AnthropicBadRequestException>(() => _client.Messages.CountTokens(new MessageCountTokensParams { Model = "nope", Messages = [new UserMessageParam("hi")] }));
+        Assert.Contains("nope", ex.Message);
+    }
+
     private Task<HttpResponseMessage> PostAsync(string json)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
