@@ -38,20 +38,24 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             string model;
             IReadOnlyDictionary<string, string>? toolNames;
+            IReadOnlyList<string>? droppedHints;
             using (var doc = MessagesApi.Read(body.Memory))
             {
                 var root = doc.RootElement;
                 model = root.GetProperty("model").GetString()!;
                 // Passthrough seam: a deployment whose provider implements IAnthropicMessagesUpstream will be
                 // forwarded untranslated once the Anthropic provider lands; until then every call is translated.
-                var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model), context);
+                var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model));
                 translated = translation.Body;
                 toolNames = translation.ToolNames;
+                droppedHints = translation.DroppedHints;
                 if (root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
                     context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
             }
             context.Body = translated.Memory;
             await pipeline(context);
+            // After the pipeline: the router clears per-attempt headers before each try.
+            if (droppedHints is not null) context.ResponseHeaders.Add(new("x-llmux-warnings", "dropped Anthropic-only params: " + string.Join(", ", droppedHints)));
             if (context.Stream is { } pump)
             {
                 await ResponseWriter.WriteStreamAsync(http, context, pump);

@@ -14,12 +14,9 @@ public static class MessagesApi
     /// <summary>Parses and validates an Anthropic request (throws <see cref="Pipeline.Errors.LlmException"/>); the caller disposes the document.</summary>
     public static JsonDocument Read(ReadOnlyMemory<byte> body, bool countTokens = false) => AnthropicRequestReader.Parse(body, countTokens);
 
-    /// <summary>
-    /// The OpenAI chat-completions body for <paramref name="request"/>, shaped for the model that will serve it.
-    /// Anthropic-only hints the target cannot use are recorded on <paramref name="context"/> as dropped params.
-    /// </summary>
-    public static MessagesTranslation ToChatRequest(JsonElement request, Deployment? target, LlmContext? context = null) =>
-        MessagesRequestTranslator.Translate(request, MessagesTarget.For(target), context);
+    /// <summary>The OpenAI chat-completions body for <paramref name="request"/>, shaped for the model that will serve it.</summary>
+    public static MessagesTranslation ToChatRequest(JsonElement request, Deployment? target) =>
+        MessagesRequestTranslator.Translate(request, MessagesTarget.For(target));
 
     /// <summary>Put on <see cref="LlmContext.StreamTranslatorDecorator"/> to stream Anthropic events.</summary>
     public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(IReadOnlyDictionary<string, string>? toolNames) =>

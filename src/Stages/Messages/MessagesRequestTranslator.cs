@@ -21,16 +21,17 @@ internal static class MessagesRequestTranslator
         "tools", "tool_choice", "thinking", "output_format", "service_tier", "cache_control",
     ];
 
-    /// <summary>Anthropic-only hints that other models cannot use: not sent to them, reported in <c>x-llmux-warnings</c>.</summary>
+    /// <summary>Anthropic-only hints that other models cannot use: not sent to them, and named in <see cref="MessagesTranslation.DroppedHints"/>.</summary>
     private static readonly string[] ClaudeOnlyHints = ["context_management", "output_config", "inference_geo", "speed", "diagnostics", "cache_control"];
 
     /// <summary>Anthropic-only features whose absence would change the answer: a non-Claude model refuses them.</summary>
     private static readonly string[] ClaudeOnlyFeatures = ["mcp_servers", "container"];
 
-    public static MessagesTranslation Translate(JsonElement root, MessagesTarget target, LlmContext? context = null)
+    public static MessagesTranslation Translate(JsonElement root, MessagesTarget target)
     {
         var buffer = new PooledBuffer(4096);
         Dictionary<string, string>? toolNames = null;
+        List<string>? dropped = null;
         try
         {
             using var w = new Utf8JsonWriter(buffer, JsonOut.Options);
@@ -75,14 +76,14 @@ internal static class MessagesRequestTranslator
                 }
                 if (!target.IsClaude && Array.IndexOf(ClaudeOnlyHints, property.Name) >= 0)
                 {
-                    context?.AddDroppedParam(property.Name);
+                    (dropped ??= []).Add(property.Name);
                     continue;
                 }
                 property.WriteTo(w); // top_k and other provider extras: the capability check decides
             }
             w.WriteEndObject();
             w.Flush();
-            return new MessagesTranslation(buffer, toolNames);
+            return new MessagesTranslation(buffer, toolNames, dropped);
         }
         catch
         {

@@ -16,6 +16,8 @@ public sealed class MessagesOverMockTests : IAsyncLifetime
         _gateway = await GatewayHost.StartAsync($"""
             general_settings:
               master_key: {AnthropicSdk.MasterKey}
+            router_settings:
+              num_retries: 0
             model_list:
               - model_name: mock-gpt
                 litellm_params:

@@ -22,6 +22,8 @@ public sealed class MessagesOverOpenAITests : IAsyncLifetime
         _gateway = await GatewayHost.StartAsync($"""
             general_settings:
               master_key: {AnthropicSdk.MasterKey}
+            router_settings:
+              num_retries: 0
             model_list:
               - model_name: gpt-test
                 litellm_params:
@@ -97,7 +99,7 @@ public sealed class MessagesOverOpenAITests : IAsyncLifetime
     {
         _upstream.Enqueue(new OpenAIScript { Content = "Streaming through LLMux works.", Chunks = 5, PromptTokens = 9, CompletionTokens = 6 });
         var events = new List<string>();
-        var aggregator = new Anthropic.Helpers.MessageContentAggregator();
+        var aggregator = new global::Anthropic.Helpers.MessageContentAggregator();
         await foreach (var e in _client.Messages.CreateStreaming(Ask("stream please")).CollectAsync(aggregator))
         {
             events.Add(e.Json.GetProperty("type").GetString()!);

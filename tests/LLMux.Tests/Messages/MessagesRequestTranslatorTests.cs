@@ -102,6 +102,7 @@ public sealed class MessagesRequestTranslatorTests
         var translation = MessagesRequestTranslator.Translate(doc.RootElement, claude ? Claude : OpenAI);
         using var body = translation.Body;
         Assert.Null(translation.ToolNames);
+        Assert.Null(translation.DroppedHints);
         var actual = JsonNode.Parse(body.Span)!;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), actual.ToJsonString());
     }
@@ -169,12 +170,12 @@ public sealed class MessagesRequestTranslatorTests
         var hints = """{"model":"m","max_tokens":5,"context_management":{"edits":[]},"output_config":{"effort":"low"},"messages":[{"role":"user","content":"q"}]}""";
         using (var doc = AnthropicRequestReader.Parse(Encoding.UTF8.GetBytes(hints), countTokens: false))
         {
-            var context = new LLMux.Pipeline.Context.LlmContext();
-            using var other = MessagesRequestTranslator.Translate(doc.RootElement, OpenAI, context).Body;
+            var translation = MessagesRequestTranslator.Translate(doc.RootElement, OpenAI);
+            using var other = translation.Body;
             using var sent = JsonDocument.Parse(other.Memory);
             Assert.False(sent.RootElement.TryGetProperty("context_management", out _));
             Assert.False(sent.RootElement.TryGetProperty("output_config", out _));
-            Assert.Equal(["context_management", "output_config"], context.DroppedParams);
+            Assert.Equal(["context_management", "output_config"], translation.DroppedHints);
 
             using var claude = MessagesRequestTranslator.Translate(doc.RootElement, Claude).Body;
             using var toClaude = JsonDocument.Parse(claude.Memory);
