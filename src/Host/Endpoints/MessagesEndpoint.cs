@@ -162,7 +162,12 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
         return true;
     }
 
-    private Deployment? FirstDeployment(string model) => registry.Group(model) is { Count: > 0 } group ? group[0] : null;
+    /// <summary>The deployment the router is likeliest to pick (the group's first), through model_group_alias as routing resolves it.</summary>
+    private Deployment? FirstDeployment(string model)
+    {
+        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        return registry.Group(name) is { Count: > 0 } group ? group[0] : null;
+    }
 
     private LlmException UnknownModel(string model) => new LlmError
     {
