@@ -26,7 +26,9 @@ public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
             };
             // The send-phase timeout covered the headers; from here the pump's idle timeout governs.
             context.UpstreamCancellation?.CancelAfter(Timeout.InfiniteTimeSpan);
-            context.Stream = StreamPump.Start(body, provider.CreateStreamTranslator(context), options, provider.Spec.Name, context.RequestAborted);
+            var translator = provider.CreateStreamTranslator(context);
+            if (context.StreamTranslatorDecorator is { } decorate) translator = decorate(translator, context);
+            context.Stream = StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted);
         }
         else
         {

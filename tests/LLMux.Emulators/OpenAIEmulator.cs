@@ -34,6 +34,8 @@ public sealed record OpenAIScript
     public long CompletionTokens { get; init; } = 7;
     public long CachedTokens { get; init; }
     public long ReasoningTokens { get; init; }
+    /// <summary>Reasoning text sent as <c>reasoning_content</c> before the answer, as OpenAI-compatible reasoning servers (DeepSeek, vLLM) do.</summary>
+    public string? Reasoning { get; init; }
 }
 
 /// <summary>
@@ -107,6 +109,11 @@ public sealed class OpenAIEmulator : EmulatorHost
             ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_emu_1\",\"type\":\"function\",\"function\":{\"name\":\"" + call.Name + "\",\"arguments\":\"\"}}],\"refusal\":null}"
             : """{"role":"assistant","content":"","refusal":null}""";
         await SendAsync(http, Chunk(model, first, null)).ConfigureAwait(false);
+        if (script.Reasoning is { } reasoning)
+        {
+            foreach (var piece in Split(reasoning, 2))
+                await SendAsync(http, Chunk(model, $$"""{"reasoning_content":{{JsonSerializer.Serialize(piece)}}}""", null)).ConfigureAwait(false);
+        }
 
         for (var i = 0; i < pieces.Count; i++)
         {
@@ -155,7 +162,7 @@ public sealed class OpenAIEmulator : EmulatorHost
     {
         var message = s.ToolCall is { } tc
             ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_emu_1\",\"type\":\"function\",\"function\":{\"name\":\"" + tc.Name + "\",\"arguments\":" + JsonSerializer.Serialize(tc.Arguments) + "}}],\"refusal\":null,\"annotations\":[]}"
-            : $$"""{"role":"assistant","content":{{JsonSerializer.Serialize(s.Content)}},"refusal":null,"annotations":[]}""";
+            : $$"""{"role":"assistant","content":{{JsonSerializer.Serialize(s.Content)}},"refusal":null,"annotations":[]{{(s.Reasoning is null ? "" : ",\"reasoning_content\":" + JsonSerializer.Serialize(s.Reasoning))}}}""";
         return $$"""
             {
               "id": "{{Id}}",

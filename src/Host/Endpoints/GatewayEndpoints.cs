@@ -20,6 +20,7 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
             app.Map(path, http => HandleAsync(http, LlmMode.Chat));
         foreach (var path in new[] { "/v1/embeddings", "/embeddings", "/openai/v1/embeddings" })
             app.Map(path, http => HandleAsync(http, LlmMode.Embeddings));
+        new MessagesEndpoint(config, registry, pipeline, pool, Authorized).Map(app);
         foreach (var path in new[] { "/v1/models", "/models" })
             app.Map(path, ModelsAsync);
         foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
@@ -27,7 +28,7 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
         app.MapFallback(http => ResponseWriter.WriteErrorAsync(http, null, new LlmError
         {
             Kind = ErrorKind.NotFound,
-            Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/embeddings, /v1/models and /health/*",
+            Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/messages, /v1/embeddings, /v1/models and /health/*",
             Code = "route_not_found",
         }));
     }

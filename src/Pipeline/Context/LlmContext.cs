@@ -48,6 +48,11 @@ public sealed class LlmContext
     public PooledBuffer? ResponseBody { get; set; }
     /// <summary>The running stream, when <see cref="IsStream"/>.</summary>
     public StreamPump? Stream { get; set; }
+    /// <summary>
+    /// Optional decorator around the provider's stream translator, for an inbound protocol that is not OpenAI
+    /// (the <c>/v1/messages</c> endpoint turns OpenAI chunks into Anthropic events). Null leaves it as it is.
+    /// </summary>
+    public Func<StreamTranslator, LlmContext, StreamTranslator>? StreamTranslatorDecorator { get; set; }
     /// <summary>Extra response headers to send (e.g. upstream rate-limit headers).</summary>
     public List<KeyValuePair<string, string>> ResponseHeaders { get; } = [];
 
@@ -149,6 +154,7 @@ public sealed class LlmContext
         ResponseBody?.Dispose();
         ResponseBody = null;
         Stream = null;
+        StreamTranslatorDecorator = null;
         ResponseHeaders.Clear();
         Usage = null;
         Cost = null;

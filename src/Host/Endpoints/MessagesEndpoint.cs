@@ -1,0 +1,185 @@
+using System.Text.Json;
+using LLMux.Host.Config;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Composition;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+using LLMux.Pipeline.Json;
+using LLMux.Stages.Messages;
+
+namespace LLMux.Host.Endpoints;
+
+/// <summary>
+/// Anthropic's Messages API in front of every provider: <c>POST /v1/messages</c> is validated by Anthropic's
+/// rules, translated into an OpenAI chat request and run through the standard pipeline (so every provider's
+/// parameter table applies), and the answer or stream is turned back into Anthropic's shape. Errors are
+/// written as Anthropic error JSON. Auth: the master key as <c>x-api-key</c> or <c>Authorization: Bearer</c>;
+/// <c>anthropic-version</c> and <c>anthropic-beta</c> are accepted.
+/// </summary>
+internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool, Func<HttpRequest, bool> authorized)
+{
+    public void Map(WebApplication app)
+    {
+        app.Map("/v1/messages", MessagesAsync);
+        app.Map("/v1/messages/count_tokens", CountTokensAsync);
+    }
+
+    private async Task MessagesAsync(HttpContext http)
+    {
+        var context = pool.Rent();
+        PooledBuffer? body = null;
+        PooledBuffer? translated = null;
+        try
+        {
+            context.Mode = LlmMode.Chat;
+            context.ClientProtocol = ClientProtocol.Anthropic;
+            context.RequestAborted = http.RequestAborted;
+            if (!await AdmitAsync(http, context)) return;
+            body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
+            string model;
+            IReadOnlyDictionary<string, string>? toolNames;
+            IReadOnlyList<string>? droppedHints;
+            using (var doc = MessagesApi.Read(body.Memory))
+            {
+                var root = doc.RootElement;
+                model = root.GetProperty("model").GetString()!;
+                // Passthrough seam: a deployment whose provider implements IAnthropicMessagesUpstream will be
+                // forwarded untranslated once the Anthropic provider lands; until then every call is translated.
+                var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model));
+                translated = translation.Body;
+                toolNames = translation.ToolNames;
+                droppedHints = translation.DroppedHints;
+                if (root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
+                    context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
+            }
+            context.Body = translated.Memory;
+            await pipeline(context);
+            // After the pipeline: the router clears per-attempt headers before each try.
+            if (droppedHints is not null) context.ResponseHeaders.Add(new("x-llmux-warnings", "dropped Anthropic-only params: " + string.Join(", ", droppedHints)));
+            if (context.Stream is { } pump)
+            {
+                await ResponseWriter.WriteStreamAsync(http, context, pump);
+            }
+            else if (context.ResponseBody is { } answer)
+            {
+                var message = MessagesApi.ToMessage(answer.Span, model, context.ProviderName, toolNames);
+                answer.Dispose();
+                context.ResponseBody = message;
+                await ResponseWriter.WriteJsonAsync(http, context, message.Memory);
+            }
+        }
+        catch (LlmException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, ex.Error);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // Client disconnected: the upstream call was cancelled with it.
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, BodyError(ex));
+        }
+        finally
+        {
+            translated?.Dispose();
+            body?.Dispose();
+            pool.Return(context);
+        }
+    }
+
+    /// <summary>An estimate for any model (see <see cref="MessagesApi.EstimateInputTokens"/>); exact counting through an Anthropic upstream comes with its provider.</summary>
+    private async Task CountTokensAsync(HttpContext http)
+    {
+        var context = pool.Rent();
+        PooledBuffer? body = null;
+        try
+        {
+            context.ClientProtocol = ClientProtocol.Anthropic;
+            context.RequestAborted = http.RequestAborted;
+            if (!await AdmitAsync(http, context)) return;
+            body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
+            long tokens;
+            using (var doc = MessagesApi.Read(body.Memory, countTokens: true))
+            {
+                var model = doc.RootElement.GetProperty("model").GetString()!;
+                context.Deployment = FirstDeployment(model) ?? throw UnknownModel(model);
+                tokens = MessagesApi.EstimateInputTokens(doc.RootElement);
+            }
+            var answer = new PooledBuffer(64);
+            context.ResponseBody = answer;
+            using (var w = new Utf8JsonWriter(answer, JsonOut.Options))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("input_tokens"u8, tokens);
+                w.WriteEndObject();
+            }
+            http.Response.Headers["x-llmux-token-count"] = "estimate:o200k_base";
+            await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
+        }
+        catch (LlmException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, ex.Error);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, BodyError(ex));
+        }
+        finally
+        {
+            body?.Dispose();
+            pool.Return(context);
+        }
+    }
+
+    /// <summary>Method and key checks, answered in Anthropic's error shape.</summary>
+    private async ValueTask<bool> AdmitAsync(HttpContext http, LlmContext context)
+    {
+        if (!HttpMethods.IsPost(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "POST";
+            await ResponseWriter.WriteErrorAsync(http, context, new LlmError
+            {
+                Kind = ErrorKind.MethodNotAllowed,
+                Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use POST",
+                Code = "method_not_allowed",
+            });
+            return false;
+        }
+        if (!authorized(http.Request))
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, new LlmError
+            {
+                Kind = ErrorKind.Auth,
+                Message = "missing or invalid API key: send the gateway's master key as `x-api-key: <key>` or `Authorization: Bearer <key>`",
+                Code = "invalid_api_key",
+            });
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The deployment the router is likeliest to pick (the group's first), through model_group_alias as routing resolves it.</summary>
+    private Deployment? FirstDeployment(string model)
+    {
+        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        return registry.Group(name) is { Count: > 0 } group ? group[0] : null;
+    }
+
+    private LlmException UnknownModel(string model) => new LlmError
+    {
+        Kind = ErrorKind.InvalidRequest,
+        Message = $"unknown model `{model}`; this gateway serves: {string.Join(", ", registry.Names.Take(20))} (GET /v1/models lists them)",
+        Param = "model",
+        Code = "model_not_found",
+    }.ToException();
+
+    private static LlmError BodyError(BadHttpRequestException ex) => new()
+    {
+        Kind = ex.StatusCode == 413 ? ErrorKind.PayloadTooLarge : ErrorKind.InvalidRequest,
+        Message = "could not read the request body: " + ex.Message,
+    };
+}
