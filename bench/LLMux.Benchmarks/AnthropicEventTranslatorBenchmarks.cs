@@ -48,7 +48,7 @@ public class AnthropicEventTranslatorBenchmarks
         return Run(translator);
     }
 
-    private long Run(Pipeline.Streaming.StreamTranslator translator)
+    private long Run(global::LLMux.Pipeline.Streaming.StreamTranslator translator)
     {
         var seq = new ReadOnlySequence<byte>(_upstream);
         translator.Decode(ref seq, _output);
