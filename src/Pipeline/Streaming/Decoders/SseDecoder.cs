@@ -13,6 +13,8 @@ namespace LLMux.Pipeline.Streaming.Decoders;
 /// The decoder keeps how far it has scanned the unfinished event, so an event that arrives in many small
 /// pieces is scanned once: callers must hand back the unconsumed bytes unchanged, followed by new ones
 /// (what a <c>PipeReader</c> loop with <c>AdvanceTo(buffer.Start, buffer.End)</c> does).
+/// The shape nearly every LLM event has (an optional <c>event:</c> line, one <c>data:</c> line, a blank line) is read
+/// in a single pass; everything else goes line by line through the general path.
 /// </remarks>
 public sealed class SseDecoder : IDisposable
 {
