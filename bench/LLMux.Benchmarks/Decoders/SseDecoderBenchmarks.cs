@@ -52,6 +52,27 @@ public class SseDecoderBenchmarks
         return sum;
     }
 
+    /// <summary>
+    /// Not a decoder: a bare IndexOfAny('\r', '\n') from line to line over the same bytes. Any SSE parser must find
+    /// every line end, so this is the floor for streams of long data lines.
+    /// </summary>
+    [Benchmark]
+    public long NewlineScan_Floor()
+    {
+        long sum = 0;
+        foreach (var memory in _sequence)
+        {
+            var span = memory.Span;
+            int i;
+            while ((i = span.IndexOfAny((byte)'\r', (byte)'\n')) >= 0)
+            {
+                sum += i;
+                span = span[(i + 1)..];
+            }
+        }
+        return sum;
+    }
+
     /// <summary>The decoder alone over bytes already in memory (what it costs on top of the PipeReader).</summary>
     [Benchmark]
     public long SseDecoder_Sequence()

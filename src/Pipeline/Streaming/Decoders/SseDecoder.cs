@@ -13,6 +13,8 @@ namespace LLMux.Pipeline.Streaming.Decoders;
 /// The decoder keeps how far it has scanned the unfinished event, so an event that arrives in many small
 /// pieces is scanned once: callers must hand back the unconsumed bytes unchanged, followed by new ones
 /// (what a <c>PipeReader</c> loop with <c>AdvanceTo(buffer.Start, buffer.End)</c> does).
+/// The shape nearly every LLM event has (an optional <c>event:</c> line, one <c>data:</c> line, a blank line) is read
+/// in a single pass; everything else goes line by line through the general path.
 /// </remarks>
 public sealed class SseDecoder : IDisposable
 {
@@ -61,7 +63,9 @@ public sealed class SseDecoder : IDisposable
             return ScanSpan(ref buffer, first, isFinalBlock, out frame);
         }
 
-        // Multi-segment input: most events still sit inside the first segment.
+        // Multi-segment input: most events still sit inside the first segment; a simple one that crosses gets one pass.
+        if (_scanned == 0 && _searched == 0 && !_skipLf && _idCopyLength < 0 && _retry is null && TryReadSimpleEvent(ref buffer, out frame))
+            return true;
         if (Math.Max(_scanned, _searched) < first.Length && ScanSpan(ref buffer, first, endOfInput: false, out frame)) return true;
         return ScanSequence(ref buffer, isFinalBlock, out frame);
     }
@@ -106,6 +110,49 @@ public sealed class SseDecoder : IDisposable
     Slow:
         frame = default;
         return false;
+    }
+
+    /// <summary>The fast path's shape, for an event that crosses segments.</summary>
+    private static bool TryReadSimpleEvent(ref ReadOnlySequence<byte> buffer, out SseFrame frame)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var type = default(ReadOnlySequence<byte>);
+        if (reader.IsNext("event:"u8, advancePast: true))
+        {
+            reader.IsNext((byte)' ', advancePast: true);
+            var typeStart = reader.Position;
+            if (!reader.TryAdvanceToAny("\r\n"u8, advancePastDelimiter: false)) goto Slow;
+            type = buffer.Slice(typeStart, reader.Position);
+            if (!TrySkipLineEnd(ref reader)) goto Slow;
+        }
+
+        if (!reader.IsNext("data:"u8, advancePast: true)) goto Slow;
+        reader.IsNext((byte)' ', advancePast: true);
+        var dataStart = reader.Position;
+        if (!reader.TryAdvanceToAny("\r\n"u8, advancePastDelimiter: false)) goto Slow;
+        var dataEnd = reader.Position;
+        if (!TrySkipLineEnd(ref reader) || reader.End) goto Slow;
+
+        // The blank line that dispatches.
+        if (!TrySkipLineEnd(ref reader)) goto Slow;
+
+        frame = new SseFrame(buffer.Slice(dataStart, dataEnd), type, default, null);
+        buffer = buffer.Slice(reader.Position);
+        return true;
+
+    Slow:
+        frame = default;
+        return false;
+    }
+
+    /// <summary>Consumes a line end at the reader; false when there is none or a CR ends the input (maybe half a CRLF).</summary>
+    private static bool TrySkipLineEnd(ref SequenceReader<byte> reader)
+    {
+        if (!reader.TryRead(out var b)) return false;
+        if (b == LF) return true;
+        if (b != CR || reader.End) return false;
+        reader.IsNext(LF, advancePast: true);
+        return true;
     }
 
     /// <summary>The end of the line starting at <paramref name="from"/>, and where the next line starts; -1 when unsure.</summary>

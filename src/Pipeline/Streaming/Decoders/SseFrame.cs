@@ -20,9 +20,9 @@ public readonly struct SseFrame
     public ReadOnlySequence<byte> Data { get; }
     /// <summary>The <c>event</c> field; empty means the default type <c>message</c>.</summary>
     public ReadOnlySequence<byte> EventType { get; }
-    /// <summary>The last <c>id</c> field seen in this event; empty when none.</summary>
+    /// <summary>The last <c>id</c> field since the previous dispatched event (a blank line without data keeps it); empty when none.</summary>
     public ReadOnlySequence<byte> Id { get; }
-    /// <summary>The <c>retry</c> field when it was a valid integer.</summary>
+    /// <summary>The last valid <c>retry</c> value (ASCII digits) since the previous dispatched event; null when none.</summary>
     public long? Retry { get; }
 
     /// <summary>Whether the <c>event</c> field equals <paramref name="name"/> (an empty name matches no field).</summary>
