@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 
 namespace LLMux.Pipeline.Streaming.Decoders;
 
@@ -7,12 +6,40 @@ namespace LLMux.Pipeline.Streaming.Decoders;
 /// Decodes the WHATWG <c>text/event-stream</c> format from a <see cref="ReadOnlySequence{T}"/> without copying:
 /// frames are slices of the input. Only an event with several data lines uses one pooled copy.
 /// </summary>
+/// <remarks>
+/// Follows https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation with one
+/// deliberate extension: at the end of the stream (<c>isFinalBlock</c>) an unterminated last line is still a
+/// line, and an event without its closing blank line is still dispatched (the spec discards it).
+/// The decoder keeps how far it has scanned the unfinished event, so an event that arrives in many small
+/// pieces is scanned once: callers must hand back the unconsumed bytes unchanged, followed by new ones
+/// (what a <c>PipeReader</c> loop with <c>AdvanceTo(buffer.Start, buffer.End)</c> does).
+/// </remarks>
 public sealed class SseDecoder : IDisposable
 {
+    private const byte CR = (byte)'\r';
+    private const byte LF = (byte)'\n';
     private static ReadOnlySpan<byte> Bom => [0xEF, 0xBB, 0xBF];
 
     private bool _started;
+
+    // Scan state of the unfinished event, as offsets from the start of the caller's buffer (which stays at the
+    // start of that event until it is dispatched).
+    private long _scanned;      // bytes of complete lines already interpreted
+    private long _searched;     // bytes known to hold no line end (>= _scanned, or 0)
+    private bool _skipLf;       // the last line ended with CR at the end of the input: an LF next is part of it
+
+    private int _dataCount;
+    private long _dataOffset;
+    private long _dataLength;
     private byte[]? _joined;
+    private int _joinedLength;
+    private long _typeOffset = -1;
+    private long _typeLength;
+    private long _idOffset = -1;
+    private long _idLength;
+    private byte[]? _idCopy;    // an id that outlived a blank line without data (its bytes were consumed)
+    private int _idCopyLength = -1;
+    private long? _retry;
 
     /// <summary>
     /// Reads the next complete event from <paramref name="buffer"/>, advancing it past the bytes consumed.
@@ -22,179 +49,372 @@ public sealed class SseDecoder : IDisposable
     public bool TryRead(ref ReadOnlySequence<byte> buffer, bool isFinalBlock, out SseFrame frame)
     {
         frame = default;
-        var reader = new SequenceReader<byte>(buffer);
-        if (!_started)
+        if (!_started && !TrySkipBom(ref buffer, isFinalBlock)) return false;
+
+        var first = buffer.FirstSpan;
+        if (buffer.IsSingleSegment)
         {
-            // "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present."
-            if (reader.Remaining < 3 && !isFinalBlock && StartsWithPartialBom(reader)) return false;
-            if (reader.IsNext(Bom, advancePast: true)) { }
-            _started = true;
-            buffer = buffer.Slice(reader.Position);
-            reader = new SequenceReader<byte>(buffer);
+            return ScanSpan(ref buffer, first, isFinalBlock, out frame);
         }
 
+        // Multi-segment input: most events still sit inside the first segment.
+        if (Math.Max(_scanned, _searched) < first.Length && ScanSpan(ref buffer, first, endOfInput: false, out frame)) return true;
+        return ScanSequence(ref buffer, isFinalBlock, out frame);
+    }
+
+    /// <summary>Scans <paramref name="span"/> (the first segment of <paramref name="buffer"/>) from where the last call stopped.</summary>
+    private bool ScanSpan(ref ReadOnlySequence<byte> buffer, ReadOnlySpan<byte> span, bool endOfInput, out SseFrame frame)
+    {
+        var pos = (int)_scanned;
         while (true)
         {
-            var data1 = default(ReadOnlySequence<byte>);
-            var dataCount = 0;
-            var eventType = default(ReadOnlySequence<byte>);
-            var id = default(ReadOnlySequence<byte>);
-            long? retry = null;
-            var joinedLength = 0;
-
-            while (true)
+            if (_skipLf)
             {
-                if (!TryReadLine(ref reader, isFinalBlock, out var line))
+                if (pos == span.Length) break;
+                if (span[pos] == LF) pos++;
+                _skipLf = false;
+                _scanned = pos;
+            }
+
+            var searchFrom = _searched > pos ? (int)_searched : pos;
+            var found = span.Slice(searchFrom).IndexOfAny(CR, LF);
+            if (found < 0)
+            {
+                if (!endOfInput)
                 {
-                    // End of input inside an event.
-                    if (isFinalBlock && dataCount > 0)
-                    {
-                        buffer = buffer.Slice(reader.Position);
-                        frame = new SseFrame(Data(data1, dataCount, joinedLength), eventType, id, retry);
-                        return true;
-                    }
-                    if (isFinalBlock) buffer = buffer.Slice(buffer.End);
+                    _scanned = pos;
+                    _searched = span.Length;
+                    frame = default;
                     return false;
                 }
+                // End of the stream: an unterminated last line still counts.
+                if (pos < span.Length) ProcessLine(in buffer, span.Slice(pos), pos, span.Length - pos, default);
+                return DispatchAtEnd(ref buffer, out frame);
+            }
 
-                if (line.IsEmpty)
+            var lineEnd = searchFrom + found;
+            var next = lineEnd + 1;
+            if (span[lineEnd] == CR)
+            {
+                // CRLF is one line end; a CR at the end of the input may be the first half of one.
+                if (next < span.Length) { if (span[next] == LF) next++; }
+                else if (!endOfInput) _skipLf = true;
+            }
+            _searched = 0;
+
+            if (lineEnd == pos)
+            {
+                // "If the line is empty (a blank line): Dispatch the event."
+                if (Dispatch(ref buffer, next, out frame)) return true;
+                span = span.Slice(next);
+                pos = 0;
+                continue;
+            }
+
+            ProcessLine(in buffer, span.Slice(pos, lineEnd - pos), pos, lineEnd - pos, default);
+            pos = next;
+            _scanned = pos;
+        }
+
+        _scanned = pos;
+        frame = default;
+        if (endOfInput) return DispatchAtEnd(ref buffer, out frame);
+        return false;
+    }
+
+    /// <summary>The slow path: lines that cross segments, and segments after the first.</summary>
+    private bool ScanSequence(ref ReadOnlySequence<byte> buffer, bool isFinalBlock, out SseFrame frame)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        reader.Advance(_scanned);
+        while (true)
+        {
+            if (_skipLf)
+            {
+                if (reader.End) break;
+                reader.IsNext(LF, advancePast: true);
+                _skipLf = false;
+                _scanned = reader.Consumed;
+            }
+
+            var lineStart = reader.Consumed;
+            var lineStartPosition = reader.Position;
+            if (_searched > lineStart) reader.Advance(_searched - lineStart);
+            if (!reader.TryAdvanceToAny("\r\n"u8, advancePastDelimiter: false))
+            {
+                if (!isFinalBlock)
                 {
-                    // "If the line is empty (a blank line): dispatch the event."
-                    if (dataCount == 0)
-                    {
-                        // "If the data buffer is an empty string, set the data buffer and the event type buffer to the empty string and return."
-                        buffer = buffer.Slice(reader.Position);
-                        break;
-                    }
-                    buffer = buffer.Slice(reader.Position);
-                    frame = new SseFrame(Data(data1, dataCount, joinedLength), eventType, id, retry);
-                    return true;
+                    _scanned = lineStart;
+                    _searched = buffer.Length;
+                    frame = default;
+                    return false;
                 }
-
-                var first = line.FirstSpan[0];
-                if (first == (byte)':') continue; // a comment
-
-                ReadOnlySequence<byte> name, value;
-                var colon = line.PositionOf((byte)':');
-                if (colon is { } c)
+                if (lineStart < buffer.Length)
                 {
-                    name = line.Slice(0, c);
-                    value = line.Slice(line.GetPosition(1, c));
-                    // "If value starts with a U+0020 SPACE character, remove it from value."
-                    if (!value.IsEmpty && value.FirstSpan[0] == (byte)' ') value = value.Slice(1);
+                    var last = buffer.Slice(lineStartPosition);
+                    ProcessLine(in buffer, last.IsSingleSegment ? last.FirstSpan : default, lineStart, last.Length, last);
+                }
+                return DispatchAtEnd(ref buffer, out frame);
+            }
+
+            var lineEnd = reader.Consumed;
+            var lineEndPosition = reader.Position;
+            reader.TryRead(out var newline);
+            if (newline == CR)
+            {
+                if (!reader.End) reader.IsNext(LF, advancePast: true);
+                else if (!isFinalBlock) _skipLf = true;
+            }
+            _searched = 0;
+
+            if (lineEnd == lineStart)
+            {
+                if (Dispatch(ref buffer, reader.Consumed, out frame)) return true;
+                reader = new SequenceReader<byte>(buffer);
+                continue;
+            }
+
+            var line = buffer.Slice(lineStartPosition, lineEndPosition);
+            ProcessLine(in buffer, line.IsSingleSegment ? line.FirstSpan : default, lineStart, lineEnd - lineStart, line);
+            _scanned = reader.Consumed;
+        }
+
+        _scanned = reader.Consumed;
+        frame = default;
+        if (isFinalBlock) return DispatchAtEnd(ref buffer, out frame);
+        return false;
+    }
+
+    /// <summary>
+    /// Interprets one non-empty line. <paramref name="span"/> is the whole line when it is contiguous, otherwise
+    /// empty and <paramref name="line"/> holds it.
+    /// </summary>
+    private void ProcessLine(in ReadOnlySequence<byte> buffer, ReadOnlySpan<byte> span, long offset, long length, ReadOnlySequence<byte> line)
+    {
+        var contiguous = span.Length == length;
+        // Known field names are at most 5 bytes: 8 bytes of the line tell the field and where its value starts.
+        Span<byte> headCopy = stackalloc byte[8];
+        scoped ReadOnlySpan<byte> head;
+        if (contiguous) head = span.Length > 8 ? span[..8] : span;
+        else
+        {
+            var n = (int)Math.Min(8, length);
+            line.Slice(0, n).CopyTo(headCopy);
+            head = headCopy[..n];
+        }
+
+        // "If the line starts with a U+003A COLON character (:) Ignore the line."
+        if (head[0] == (byte)':') return;
+
+        int valueStart;
+        scoped ReadOnlySpan<byte> name;
+        var colon = head.IndexOf((byte)':');
+        if (colon >= 0)
+        {
+            // "Collect the characters on the line before the first U+003A COLON character (:), and let field be that string."
+            name = head[..colon];
+            valueStart = colon + 1;
+        }
+        else if (length <= head.Length)
+        {
+            // "using the whole line as the field name, and the empty string as the field value."
+            name = head;
+            valueStart = (int)length;
+        }
+        else return; // a field name longer than any we know
+
+        var field = Field(name);
+        if (field == FieldKind.Unknown) return; // "Otherwise: The field is ignored."
+
+        // "If value starts with a U+0020 SPACE character, remove it from value." (valueStart <= 6 lies within head)
+        if (valueStart < length && head[valueStart] == (byte)' ') valueStart++;
+        var valueOffset = offset + valueStart;
+        var valueLength = length - valueStart;
+
+        switch (field)
+        {
+            case FieldKind.Data:
+                // "Append the field value to the data buffer, then append a single U+000A LINE FEED (LF) character."
+                if (_dataCount == 0)
+                {
+                    _dataOffset = valueOffset;
+                    _dataLength = valueLength;
                 }
                 else
                 {
-                    // "the whole line as the field name, and the empty string as the field value."
-                    name = line;
-                    value = default;
+                    if (_dataCount == 1)
+                    {
+                        EnsureJoined(checked((int)(_dataLength + 1 + valueLength)));
+                        buffer.Slice(_dataOffset, _dataLength).CopyTo(_joined);
+                        _joinedLength = (int)_dataLength;
+                    }
+                    EnsureJoined(checked((int)(_joinedLength + 1 + valueLength)));
+                    _joined![_joinedLength++] = LF;
+                    if (contiguous) span[valueStart..].CopyTo(_joined.AsSpan(_joinedLength));
+                    else line.Slice(valueStart).CopyTo(_joined.AsSpan(_joinedLength));
+                    _joinedLength += (int)valueLength;
                 }
+                _dataCount++;
+                break;
+            case FieldKind.Event:
+                // "Set the event type buffer to field value."
+                _typeOffset = valueOffset;
+                _typeLength = valueLength;
+                break;
+            case FieldKind.Id:
+                // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to the field value."
+                var hasNull = contiguous ? span[valueStart..].Contains((byte)0) : line.Slice(valueStart).PositionOf((byte)0) is not null;
+                if (!hasNull)
+                {
+                    _idOffset = valueOffset;
+                    _idLength = valueLength;
+                    _idCopyLength = -1;
+                }
+                break;
+            case FieldKind.Retry:
+                // "If the field value consists of only ASCII digits, then interpret the field value as an integer in base ten."
+                if (contiguous) { if (TryParseDigits(span[valueStart..], out var ms)) _retry = ms; }
+                else if (TryParseDigits(line.Slice(valueStart), out var ms)) _retry = ms;
+                break;
+        }
+    }
 
-                if (NameIs(name, "data"u8))
-                {
-                    if (dataCount == 0) data1 = value;
-                    else AppendJoined(ref joinedLength, data1, dataCount, value);
-                    dataCount++;
-                }
-                else if (NameIs(name, "event"u8)) eventType = value;
-                else if (NameIs(name, "id"u8))
-                {
-                    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to the field value."
-                    if (value.PositionOf((byte)0) is null) id = value;
-                }
-                else if (NameIs(name, "retry"u8))
-                {
-                    var span = value.IsSingleSegment ? value.FirstSpan : value.ToArray();
-                    if (span.Length > 0 && AllDigits(span) && Utf8Parser.TryParse(span, out long ms, out var used) && used == span.Length) retry = ms;
-                }
+    private enum FieldKind : byte { Unknown, Data, Event, Id, Retry }
+
+    private static FieldKind Field(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        4 when name.SequenceEqual("data"u8) => FieldKind.Data,
+        5 when name.SequenceEqual("event"u8) => FieldKind.Event,
+        2 when name.SequenceEqual("id"u8) => FieldKind.Id,
+        5 when name.SequenceEqual("retry"u8) => FieldKind.Retry,
+        _ => FieldKind.Unknown,
+    };
+
+    /// <summary>A blank line ended at <paramref name="next"/>: dispatch the event, or forget an event without data.</summary>
+    private bool Dispatch(ref ReadOnlySequence<byte> buffer, long next, out SseFrame frame)
+    {
+        if (_dataCount > 0)
+        {
+            frame = CreateFrame(in buffer);
+            buffer = buffer.Slice(next);
+            ResetAfterDispatch();
+            return true;
+        }
+
+        // "If the data buffer is an empty string, set the data buffer and the event type buffer to the empty string
+        // and return." The last event ID and the retry value survive: keep the id, whose bytes are about to go.
+        if (_idOffset >= 0)
+        {
+            var length = (int)_idLength;
+            if (_idCopy is null || _idCopy.Length < length)
+            {
+                if (_idCopy is not null) ArrayPool<byte>.Shared.Return(_idCopy);
+                _idCopy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 16));
+            }
+            buffer.Slice(_idOffset, length).CopyTo(_idCopy);
+            _idCopyLength = length;
+            _idOffset = -1;
+        }
+        _typeOffset = -1;
+        buffer = buffer.Slice(next);
+        _scanned = 0;
+        _searched = 0;
+        frame = default;
+        return false;
+    }
+
+    /// <summary>End of the stream: dispatch a pending event that has data, consume everything.</summary>
+    private bool DispatchAtEnd(ref ReadOnlySequence<byte> buffer, out SseFrame frame)
+    {
+        var dispatched = _dataCount > 0;
+        frame = dispatched ? CreateFrame(in buffer) : default;
+        buffer = buffer.Slice(buffer.End);
+        ResetAfterDispatch();
+        _skipLf = false;
+        return dispatched;
+    }
+
+    private SseFrame CreateFrame(in ReadOnlySequence<byte> buffer)
+    {
+        var data = _dataCount == 1 ? buffer.Slice(_dataOffset, _dataLength) : new ReadOnlySequence<byte>(_joined!, 0, _joinedLength);
+        var type = _typeOffset >= 0 ? buffer.Slice(_typeOffset, _typeLength) : default;
+        var id = _idOffset >= 0 ? buffer.Slice(_idOffset, _idLength)
+            : _idCopyLength >= 0 ? new ReadOnlySequence<byte>(_idCopy!, 0, _idCopyLength) : default;
+        return new SseFrame(data, type, id, _retry);
+    }
+
+    private void ResetAfterDispatch()
+    {
+        _scanned = 0;
+        _searched = 0;
+        _dataCount = 0;
+        _joinedLength = 0;
+        _typeOffset = -1;
+        _idOffset = -1;
+        _idCopyLength = -1;
+        _retry = null;
+    }
+
+    private bool TrySkipBom(ref ReadOnlySequence<byte> buffer, bool isFinalBlock)
+    {
+        // "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present."
+        Span<byte> head = stackalloc byte[3];
+        var n = (int)Math.Min(3, buffer.Length);
+        buffer.Slice(0, n).CopyTo(head);
+        if (n < 3 && !isFinalBlock && Bom.StartsWith(head[..n])) return false;
+        if (n == 3 && head.SequenceEqual(Bom)) buffer = buffer.Slice(3);
+        _started = true;
+        return true;
+    }
+
+    private static bool TryParseDigits(ReadOnlySpan<byte> digits, out long value)
+    {
+        value = 0;
+        if (digits.IsEmpty) return false;
+        foreach (var b in digits)
+        {
+            var d = (uint)(b - '0');
+            if (d > 9) return false;
+            if (value > (long.MaxValue - d) / 10) return false; // too large to mean anything
+            value = value * 10 + d;
+        }
+        return true;
+    }
+
+    private static bool TryParseDigits(ReadOnlySequence<byte> digits, out long value)
+    {
+        value = 0;
+        if (digits.IsEmpty) return false;
+        foreach (var memory in digits)
+        {
+            foreach (var b in memory.Span)
+            {
+                var d = (uint)(b - '0');
+                if (d > 9) return false;
+                if (value > (long.MaxValue - d) / 10) return false;
+                value = value * 10 + d;
             }
         }
+        return true;
     }
 
-    private ReadOnlySequence<byte> Data(ReadOnlySequence<byte> first, int count, int joinedLength) =>
-        count == 1 ? first : new ReadOnlySequence<byte>(_joined!, 0, joinedLength);
-
-    private void AppendJoined(ref int length, ReadOnlySequence<byte> first, int count, ReadOnlySequence<byte> value)
-    {
-        if (count == 1)
-        {
-            length = 0;
-            Ensure((int)first.Length + 1 + (int)value.Length);
-            first.CopyTo(_joined);
-            length = (int)first.Length;
-        }
-        Ensure(length + 1 + (int)value.Length);
-        _joined![length++] = (byte)'\n';
-        value.CopyTo(_joined.AsSpan(length));
-        length += (int)value.Length;
-    }
-
-    private void Ensure(int size)
+    private void EnsureJoined(int size)
     {
         if (_joined is not null && _joined.Length >= size) return;
         var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(size, 256));
         if (_joined is not null)
         {
-            _joined.CopyTo(bigger, 0);
+            _joined.AsSpan(0, _joinedLength).CopyTo(bigger);
             ArrayPool<byte>.Shared.Return(_joined);
         }
         _joined = bigger;
     }
 
-    private static bool TryReadLine(ref SequenceReader<byte> reader, bool isFinalBlock, out ReadOnlySequence<byte> line)
-    {
-        var start = reader.Position;
-        var startConsumed = reader.Consumed;
-        if (reader.TryAdvanceToAny("\r\n"u8, advancePastDelimiter: false))
-        {
-            line = reader.Sequence.Slice(start, reader.Position);
-            reader.TryRead(out var delimiter);
-            if (delimiter == (byte)'\r')
-            {
-                // CRLF is one line end; a CR at the very end of the input may be the first half of one.
-                if (reader.End)
-                {
-                    if (!isFinalBlock) { reader.Rewind(reader.Consumed - startConsumed); line = default; return false; }
-                }
-                else if (reader.IsNext((byte)'\n', advancePast: true)) { }
-            }
-            return true;
-        }
-        // No line end: the rest is an unfinished line (a last line without its end counts only at end of input).
-        if (isFinalBlock && !reader.End)
-        {
-            line = reader.UnreadSequence;
-            reader.AdvanceToEnd();
-            return true;
-        }
-        reader.Rewind(reader.Consumed - startConsumed);
-        line = default;
-        return false;
-    }
-
-    private static bool NameIs(ReadOnlySequence<byte> name, ReadOnlySpan<byte> expected) =>
-        name.Length == expected.Length && (name.IsSingleSegment ? name.FirstSpan.SequenceEqual(expected) : name.ToArray().AsSpan().SequenceEqual(expected));
-
-    private static bool AllDigits(ReadOnlySpan<byte> span)
-    {
-        foreach (var b in span) if (b is < (byte)'0' or > (byte)'9') return false;
-        return true;
-    }
-
-    private static bool StartsWithPartialBom(SequenceReader<byte> reader)
-    {
-        var bom = Bom;
-        var i = 0;
-        while (reader.TryRead(out var b))
-        {
-            if (b != bom[i++]) return false;
-        }
-        return true;
-    }
-
     public void Dispose()
     {
         if (_joined is not null) ArrayPool<byte>.Shared.Return(_joined);
+        if (_idCopy is not null) ArrayPool<byte>.Shared.Return(_idCopy);
         _joined = null;
+        _idCopy = null;
     }
 }

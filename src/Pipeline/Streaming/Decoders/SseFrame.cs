@@ -25,9 +25,9 @@ public readonly struct SseFrame
     /// <summary>The <c>retry</c> field when it was a valid integer.</summary>
     public long? Retry { get; }
 
-    public bool EventTypeIs(ReadOnlySpan<byte> name) =>
-        EventType.IsSingleSegment ? EventType.FirstSpan.SequenceEqual(name) : EventType.ToArray().AsSpan().SequenceEqual(name);
+    /// <summary>Whether the <c>event</c> field equals <paramref name="name"/> (an empty name matches no field).</summary>
+    public bool EventTypeIs(ReadOnlySpan<byte> name) => ByteSequence.EqualTo(EventType, name);
 
-    public bool DataIs(ReadOnlySpan<byte> value) =>
-        Data.IsSingleSegment ? Data.FirstSpan.SequenceEqual(value) : Data.Length == value.Length && Data.ToArray().AsSpan().SequenceEqual(value);
+    /// <summary>Whether the data equals <paramref name="value"/>, e.g. <c>"[DONE]"u8</c>.</summary>
+    public bool DataIs(ReadOnlySpan<byte> value) => ByteSequence.EqualTo(Data, value);
 }
