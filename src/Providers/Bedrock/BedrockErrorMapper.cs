@@ -60,6 +60,8 @@ internal static class BedrockErrorMapper
 
     internal static ErrorKind Classify(int status, string? type, string message)
     {
+        // AWS throttles with "Too many tokens, please wait…": the type wins over LiteLLM's context-window phrase.
+        if (type is not null && (type.Equals("ThrottlingException", StringComparison.OrdinalIgnoreCase) || status == 429)) return ErrorKind.RateLimit;
         foreach (var m in ContextWindowMarkers)
             if (message.Contains(m, StringComparison.OrdinalIgnoreCase)) return ErrorKind.ContextWindowExceeded;
         foreach (var m in BadCredentialMarkers)
