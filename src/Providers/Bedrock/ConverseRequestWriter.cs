@@ -197,17 +197,26 @@ internal static class ConverseRequestWriter
         }
         var docFormat = DocumentFormat(mime)
             ?? throw LlmError.Invalid($"file type `{mime}` is not supported by bedrock; send pdf, csv, doc, docx, xls, xlsx, html, txt or md", "messages").ToException();
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(url), hash);
         w.WriteStartObject();
         w.WriteStartObject("document"u8);
         w.WriteString("format"u8, docFormat);
-        w.WriteString("name"u8, string.Concat("DocumentPDFmessages_", Convert.ToHexStringLower(hash[..8]), "_", docFormat));
+        w.WriteString("name"u8, DocumentName(data, docFormat));
         w.WriteStartObject("source"u8);
         w.WriteString("bytes"u8, data);
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>LiteLLM's stable name: sha256 of the first 64 KiB of the base64 text plus its length, 16 hex digits.</summary>
+    private static string DocumentName(ReadOnlySpan<char> base64, string format)
+    {
+        const int sampleBytes = 64 * 1024;
+        var normalized = Encoding.UTF8.GetBytes(string.Concat(base64.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(normalized, 0, Math.Min(normalized.Length, sampleBytes));
+        hash.AppendData(Encoding.UTF8.GetBytes(normalized.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return string.Concat("DocumentPDFmessages_", Convert.ToHexStringLower(hash.GetHashAndReset())[..16], "_", format);
     }
 
     private static string? DocumentFormat(string mime) => mime switch
