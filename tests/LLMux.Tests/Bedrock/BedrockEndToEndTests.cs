@@ -43,6 +43,16 @@ public sealed class BedrockEndToEndTests : IAsyncLifetime
                 litellm_params:
                   model: bedrock/cohere.embed-english-v3
             {creds}
+              - model_name: session
+                litellm_params:
+                  model: bedrock/anthropic.claude-3-haiku-20240307-v1:0
+                  aws_session_token: FwoGZXIvYXdzEXAMPLE/token+=
+                  model_id: arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123
+            {creds}
+              - model_name: no-creds
+                litellm_params:
+                  model: bedrock/anthropic.claude-3-haiku-20240307-v1:0
+                  api_base: {_upstream.ApiBase}
               - model_name: wrong-secret
                 litellm_params:
                   model: bedrock/anthropic.claude-3-haiku-20240307-v1:0
@@ -309,6 +319,72 @@ public sealed class BedrockEndToEndTests : IAsyncLifetime
         using var sent = Assert.Single(_upstream.Requests).Json();
         Assert.Equal("search_document", sent.RootElement.GetProperty("input_type").GetString());
         Assert.Equal(2, sent.RootElement.GetProperty("texts").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Session_token_is_sent_and_signed_and_model_id_replaces_the_id_in_the_path()
+    {
+        await Chat("session").CompleteChatAsync([new UserChatMessage("hi")]);
+        var sent = Assert.Single(_upstream.Requests);
+        Assert.Equal("FwoGZXIvYXdzEXAMPLE/token+=", sent.Headers["x-amz-security-token"]);
+        Assert.Contains("SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token,", sent.Headers["authorization"]);
+        Assert.Equal("/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123/converse", Assert.Single(_upstream.RawTargets));
+    }
+
+    [Fact]
+    public async Task Missing_credentials_answer_401_naming_the_setting()
+    {
+        var ex = await Assert.ThrowsAsync<ClientResultException>(() => Chat("no-creds").CompleteChatAsync([new UserChatMessage("hi")]));
+        Assert.Equal(401, ex.Status);
+        Assert.Contains("aws_access_key_id", ex.Message);
+        // Without AWS variables in the environment the request never leaves the gateway.
+        if (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is null && Environment.GetEnvironmentVariable("AWS_BEARER_TOKEN_BEDROCK") is null)
+            Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task Reasoning_reaches_the_client_as_reasoning_content_and_thinking_blocks()
+    {
+        _upstream.Enqueue(new BedrockScript { Content = "42", Reasoning = ("Six times seven.", "sig-1") });
+        using var response = await PostChatAsync("""{"model":"claude","messages":[{"role":"user","content":"answer?"}]}""");
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var message = doc.RootElement.GetProperty("choices")[0].GetProperty("message");
+        Assert.Equal("42", message.GetProperty("content").GetString());
+        Assert.Equal("Six times seven.", message.GetProperty("reasoning_content").GetString());
+        Assert.Equal("sig-1", message.GetProperty("thinking_blocks")[0].GetProperty("signature").GetString());
+    }
+
+    [Fact]
+    public async Task Image_parts_reach_bedrock_as_bytes()
+    {
+        var png = BinaryData.FromBytes([0x89, 0x50, 0x4E, 0x47]);
+        await Chat().CompleteChatAsync([new UserChatMessage(ChatMessageContentPart.CreateTextPart("what is it?"), ChatMessageContentPart.CreateImagePart(png, "image/png"))]);
+        using var body = Assert.Single(_upstream.Requests).Json();
+        var image = body.RootElement.GetProperty("messages")[0].GetProperty("content")[1].GetProperty("image");
+        Assert.Equal("png", image.GetProperty("format").GetString());
+        Assert.Equal(Convert.ToBase64String(png.ToArray()), image.GetProperty("source").GetProperty("bytes").GetString());
+    }
+
+    [Fact]
+    public async Task Json_mode_answer_is_the_content_with_a_stop_finish()
+    {
+        _upstream.Enqueue(new BedrockScript { ToolCall = ("json_tool_call", """{"answer":42}""") });
+        var options = new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("a", BinaryData.FromString("""{"type":"object","properties":{"answer":{"type":"integer"}}}""")) };
+        ChatCompletion completion = await Chat().CompleteChatAsync([new UserChatMessage("json please")], options);
+        Assert.Equal("""{"answer":42}""", completion.Content[0].Text);
+        Assert.Empty(completion.ToolCalls);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+    }
+
+    [Fact]
+    public async Task Unsupported_openai_parameter_is_refused_before_any_upstream_call_unless_dropped()
+    {
+        using var refused = await PostChatAsync("""{"model":"claude","seed":7,"messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(400, (int)refused.StatusCode);
+        Assert.Empty(_upstream.Requests);
+        using var dropped = await PostChatAsync("""{"model":"claude","seed":7,"drop_params":true,"messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(200, (int)dropped.StatusCode);
+        Assert.DoesNotContain("seed", Assert.Single(_upstream.Requests).BodyText);
     }
 
     private Task<HttpResponseMessage> PostChatAsync(string json) =>
