@@ -60,6 +60,8 @@ public sealed class BedrockEndToEndTests : IAsyncLifetime
                   aws_access_key_id: {BedrockEmulator.AccessKeyId}
                   aws_secret_access_key: not-the-secret
                   aws_region_name: {BedrockEmulator.Region}
+            router_settings:
+              num_retries: 0
             """);
     }
 
