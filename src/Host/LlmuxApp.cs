@@ -3,6 +3,8 @@ using LLMux.Host.Endpoints;
 using LLMux.Pipeline.Context;
 using LLMux.Providers;
 using LLMux.Stages;
+using LLMux.Stages.Accounting;
+using LLMux.Stages.Routing;
 
 namespace LLMux.Host;
 
@@ -43,7 +45,11 @@ public static class LlmuxApp
 
         var registry = new ModelRegistry(config.Deployments);
         var invoker = UpstreamTransport.Create();
-        var pipeline = LlmPipelines.CreateDefault(registry, config.Settings, invoker);
+        var time = options.TimeProvider ?? TimeProvider.System;
+        var costs = new CostCalculator(PriceTable.Default);
+        var sink = new UsageSink([]);
+        var pipeline = LlmPipelines.CreateBuilder(registry, config.Settings, invoker, new RouterState(time), costs, sink).Build();
+        builder.Services.AddSingleton(sink);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(invoker);

@@ -1,5 +1,6 @@
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
+using LLMux.Providers.Anthropic;
 using LLMux.Providers.Bedrock;
 using LLMux.Providers.Mock;
 using LLMux.Providers.OpenAI;
@@ -17,6 +18,7 @@ public sealed class ProviderCatalog
         var time = timeProvider ?? TimeProvider.System;
         Add(new OpenAIProvider());
         Add(new MockProvider(time));
+        Add(new AnthropicProvider());
         Add(new BedrockProvider(time));
     }
 

@@ -1,3 +1,5 @@
+using LLMux.Stages.Routing;
+
 namespace LLMux.Stages;
 
 /// <summary>Gateway-wide settings the stages read (from <c>litellm_settings</c> and <c>router_settings</c>).</summary>
@@ -9,4 +11,6 @@ public sealed record GatewaySettings
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(600);
     /// <summary>Stream segments that may wait for a slow client before the upstream read pauses.</summary>
     public int StreamChannelCapacity { get; init; } = 8;
+    /// <summary>Load balancing, retries, cooldowns and fallbacks.</summary>
+    public RouterSettings Router { get; init; } = new();
 }

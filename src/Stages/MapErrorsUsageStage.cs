@@ -10,8 +10,10 @@ namespace LLMux.Stages;
 /// Wraps the upstream call: transport failures and timeouts become taxonomy errors with an actionable
 /// message (never a credential), and a completed answer gets its cost from the usage.
 /// </summary>
-public sealed class MapErrorsUsageStage(ICostCalculator? costs = null) : ILlmStage
+public sealed class MapErrorsUsageStage(ICostCalculator? costs = null, Accounting.UsageSink? sink = null) : ILlmStage
 {
+    private static readonly Action<LlmContext, object?> FinishStream = static (ctx, s) => ((MapErrorsUsageStage)s!).Account(ctx);
+
     public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
         var provider = context.ProviderName;
@@ -36,10 +38,26 @@ public sealed class MapErrorsUsageStage(ICostCalculator? costs = null) : ILlmSta
         {
             throw ConnectionError(context, ex).ToException(ex);
         }
-        if (!context.IsStream && context.Usage is { } usage && costs is not null)
+        if (context.IsStream)
         {
-            context.Cost = costs.Cost(context.Deployment!, usage);
+            // The usage of a stream is known only at its end.
+            context.OnCompleted(FinishStream, this);
         }
+        else
+        {
+            Account(context);
+        }
+    }
+
+    private void Account(LlmContext context)
+    {
+        if (context.Usage is { } usage && costs is not null && context.Deployment is { } d) context.Cost = costs.Cost(d, usage);
+        if (sink is null || context.Deployment is not { } deployment) return;
+        var u = context.Usage;
+        sink.Publish(new Accounting.UsageRecord(
+            DateTimeOffset.UtcNow, context.ModelGroup ?? deployment.ModelName, deployment.Id, deployment.ProviderName, deployment.UpstreamModel,
+            u?.PromptTokens ?? 0, u?.CompletionTokens ?? 0, u?.CachedTokens ?? 0, u?.ReasoningTokens ?? 0,
+            context.Cost, context.IsStream, context.Attempts, null));
     }
 
     private static LlmError ConnectionError(LlmContext context, HttpRequestException ex)

@@ -1,16 +1,18 @@
 using LLMux.Pipeline.Composition;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
+using LLMux.Stages.Routing;
 
 namespace LLMux.Stages;
 
-/// <summary>Resolves the public model name (a <c>model_name</c>, possibly a wildcard group) to a deployment.</summary>
-public sealed class RouteStage(ModelRegistry registry) : ILlmStage
+/// <summary>Resolves the public model name (an alias, a <c>model_name</c>, or a wildcard group) to its model group.</summary>
+public sealed class RouteStage(ModelRegistry registry, RouterSettings? router = null) : ILlmStage
 {
     public ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
         var model = context.RequestedModel!;
-        var group = registry.Group(model);
+        var groupName = router is not null && router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        var group = registry.Group(groupName);
         if (group is null || group.Count == 0)
         {
             var names = registry.Names.Count <= 20 ? string.Join(", ", registry.Names) : string.Join(", ", registry.Names.Take(20)) + ", ...";
@@ -22,14 +24,16 @@ public sealed class RouteStage(ModelRegistry registry) : ILlmStage
                 Code = "model_not_found",
             }.ToException();
         }
-        var deployment = group[0];
-        context.Deployment = deployment.UpstreamModel.EndsWith('*') ? ForWildcard(deployment, model) : deployment;
+        context.ModelGroup = groupName;
+        context.Candidates = group;
+        context.Deployment = Resolve(group[0], groupName);
         return next(context);
     }
 
-    /// <summary><c>openai/*</c> serves <c>openai/gpt-4o</c> as <c>gpt-4o</c>; <c>*</c> with <c>openai/*</c> serves <c>gpt-4o</c> as it is.</summary>
-    private static Deployment ForWildcard(Deployment d, string requested)
+    /// <summary>A wildcard deployment serves the requested name: <c>openai/*</c> serves <c>openai/gpt-4o</c> as <c>gpt-4o</c>.</summary>
+    public static Deployment Resolve(Deployment d, string requested)
     {
+        if (!d.UpstreamModel.EndsWith('*')) return d;
         var prefix = d.ModelName.EndsWith('*') ? d.ModelName[..^1] : "";
         var rest = requested.StartsWith(prefix, StringComparison.Ordinal) ? requested[prefix.Length..] : requested;
         var upstream = d.UpstreamModel[..^1] + rest;

@@ -28,6 +28,9 @@ public abstract class EmulatorHost : IAsyncDisposable
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
+    /// <summary>Off for load runs, where keeping every request would grow without bound.</summary>
+    public bool RecordRequests { get; set; } = true;
+
     /// <summary>Requests whose caller went away before the emulator finished answering.</summary>
     public int CancelledRequests => Volatile.Read(ref _cancelled);
 
@@ -38,11 +41,13 @@ public abstract class EmulatorHost : IAsyncDisposable
 
     public Uri Root { get; private set; } = null!;
 
-    protected async Task StartAsync()
+    protected Task StartAsync() => StartAsync(0);
+
+    protected async Task StartAsync(int port)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.WebHost.ConfigureKestrel(k => { k.Limits.MinResponseDataRate = null; k.AddServerHeader = false; });
         _app = builder.Build();
         _app.Run(HandleAsync);
@@ -56,7 +61,7 @@ public abstract class EmulatorHost : IAsyncDisposable
         var body = await ReadBodyAsync(http.Request).ConfigureAwait(false);
         var headers = http.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
         var recorded = new RecordedRequest(http.Request.Method, http.Request.Path.Value ?? "", http.Request.QueryString.Value ?? "", headers, body);
-        Requests.Enqueue(recorded);
+        if (RecordRequests) Requests.Enqueue(recorded);
         Interlocked.Increment(ref _inFlight);
         try
         {

@@ -51,10 +51,10 @@ public sealed class OpenAIEmulator : EmulatorHost
     /// <summary>The api_base to configure: <c>http://127.0.0.1:port/v1</c>.</summary>
     public string ApiBase => new Uri(Root, "/v1").ToString();
 
-    public static async Task<OpenAIEmulator> StartNewAsync()
+    public static async Task<OpenAIEmulator> StartNewAsync(int port = 0)
     {
         var e = new OpenAIEmulator();
-        await e.StartAsync().ConfigureAwait(false);
+        await e.StartAsync(port).ConfigureAwait(false);
         return e;
     }
 
@@ -112,7 +112,13 @@ public sealed class OpenAIEmulator : EmulatorHost
         {
             if (script.TruncateAfter == i) return;
             if (script.GarbageAfter == i) { await SendAsync(http, "data: {\"id\":\"chatcmpl-emu123\",\"choices\":[{\"delta\":{\"content\":\"tr\n\n\u0000\u00ff\u00fe garbage <html>\n\n").ConfigureAwait(false); return; }
-            if (script.ResetAfter == i) { http.Abort(); return; }
+            if (script.ResetAfter == i)
+            {
+                // Give the reader time to take the flushed bytes: a reset discards data still unread in the socket buffer.
+                await Task.Delay(200, ct).ConfigureAwait(false);
+                http.Abort();
+                return;
+            }
             if (script.ErrorEventAfter == i)
             {
                 await SendAsync(http, "data: {\"error\":{\"message\":\"The server had an error while processing your request. Sorry about that!\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n").ConfigureAwait(false);

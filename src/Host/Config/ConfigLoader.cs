@@ -5,6 +5,7 @@ using System.Text;
 using LLMux.Pipeline.Context;
 using LLMux.Providers;
 using LLMux.Stages;
+using LLMux.Stages.Routing;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -107,6 +108,8 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
                 if (Number(lsm, "request_timeout", "litellm_settings.request_timeout") is { } rt) settings = settings with { DefaultTimeout = Seconds(rt, "litellm_settings.request_timeout") };
             }
         }
+        var router = new RouterSettings();
+        if (Child(root, "litellm_settings") is YamlMappingNode lrm) router = ReadRouter(lrm, "litellm_settings", router);
         if (Child(root, "router_settings") is { } rs)
         {
             if (rs is not YamlMappingNode rsm) { _errors.Add("router_settings: must be a mapping"); }
@@ -114,8 +117,35 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             {
                 WarnUnknown(rsm, "router_settings", RouterSettingsKeys);
                 if (Number(rsm, "timeout", "router_settings.timeout") is { } t) settings = settings with { DefaultTimeout = Seconds(t, "router_settings.timeout") };
+                router = ReadRouter(rsm, "router_settings", router);
+                if (Scalar(Child(rsm, "routing_strategy")) is { } strategy)
+                {
+                    RoutingStrategyKind? kind = strategy switch
+                    {
+                        "simple-shuffle" => RoutingStrategyKind.SimpleShuffle,
+                        "least-busy" => RoutingStrategyKind.LeastBusy,
+                        "latency-based-routing" => RoutingStrategyKind.LatencyBased,
+                        "usage-based-routing" or "usage-based-routing-v2" => RoutingStrategyKind.UsageBased,
+                        "cost-based-routing" => RoutingStrategyKind.CostBased,
+                        _ => null,
+                    };
+                    if (kind is null) _errors.Add($"router_settings.routing_strategy: `{strategy}` is not one of simple-shuffle, least-busy, latency-based-routing, usage-based-routing, usage-based-routing-v2, cost-based-routing");
+                    else router = router with { Strategy = kind.Value };
+                }
+                if (Child(rsm, "model_group_alias") is YamlMappingNode aliases)
+                {
+                    var map = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var (k, v) in aliases.Children)
+                    {
+                        var target = v is YamlMappingNode vm ? Scalar(Child(vm, "model")) : Scalar(v);
+                        if (target is null) _errors.Add($"router_settings.model_group_alias.{Key(k)}: must name a model group");
+                        else map[Key(k)] = target;
+                    }
+                    router = router with { ModelGroupAlias = map.ToFrozenDictionary(StringComparer.Ordinal) };
+                }
             }
         }
+        settings = settings with { Router = router };
         if (Child(root, "general_settings") is { } gs)
         {
             if (gs is not YamlMappingNode gsm) { _errors.Add("general_settings: must be a mapping"); }
@@ -131,6 +161,56 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             }
         }
         return settings;
+    }
+
+    private RouterSettings ReadRouter(YamlMappingNode node, string path, RouterSettings router)
+    {
+        if (Number(node, "num_retries", $"{path}.num_retries") is { } n)
+        {
+            if (n < 0) _errors.Add($"{path}.num_retries: must be 0 or more");
+            else router = router with { NumRetries = (int)n };
+        }
+        if (Number(node, "retry_after", $"{path}.retry_after") is { } ra) router = router with { MinRetryBackoff = TimeSpan.FromSeconds(Math.Max(0, ra)) };
+        if (Number(node, "allowed_fails", $"{path}.allowed_fails") is { } af) router = router with { AllowedFails = (int)af };
+        if (Number(node, "cooldown_time", $"{path}.cooldown_time") is { } ct) router = router with { CooldownTime = TimeSpan.FromSeconds(ct <= 0 ? 5 : ct) };
+        if (Bool(node, "disable_cooldowns", $"{path}.disable_cooldowns") is { } dc) router = router with { DisableCooldowns = dc };
+        if (Number(node, "max_fallbacks", $"{path}.max_fallbacks") is { } mf) router = router with { MaxFallbacks = (int)mf };
+        if (Fallbacks(node, "fallbacks", $"{path}.fallbacks") is { } fb) router = router with { Fallbacks = Merge(fb, router.Fallbacks) };
+        if (Fallbacks(node, "context_window_fallbacks", $"{path}.context_window_fallbacks") is { } cw) router = router with { ContextWindowFallbacks = cw };
+        if (Fallbacks(node, "content_policy_fallbacks", $"{path}.content_policy_fallbacks") is { } cp) router = router with { ContentPolicyFallbacks = cp };
+        var defaults = StringList(node, "default_fallbacks", $"{path}.default_fallbacks");
+        if (defaults.Length > 0) router = router with { Fallbacks = Merge(new Dictionary<string, string[]> { ["*"] = defaults }.ToFrozenDictionary(), router.Fallbacks) };
+        return router;
+    }
+
+    private static FrozenDictionary<string, string[]> Merge(FrozenDictionary<string, string[]> newer, FrozenDictionary<string, string[]> older)
+    {
+        var d = new Dictionary<string, string[]>(older, StringComparer.Ordinal);
+        foreach (var (k, v) in newer) d[k] = v;
+        return d.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>LiteLLM's shape: a list of one-key mappings, <c>[{"gpt-4": ["gpt-3.5"]}]</c>.</summary>
+    private FrozenDictionary<string, string[]>? Fallbacks(YamlMappingNode node, string key, string path)
+    {
+        var n = Child(node, key);
+        if (n is null) return null;
+        if (n is not YamlSequenceNode seq) { _errors.Add($"{path}: must be a list like [{{\"group\": [\"fallback-group\"]}}]"); return null; }
+        var d = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        for (var i = 0; i < seq.Children.Count; i++)
+        {
+            if (seq.Children[i] is not YamlMappingNode m) { _errors.Add($"{path}[{i}]: must be a mapping of a group to its fallback groups"); continue; }
+            foreach (var (k, v) in m.Children)
+            {
+                d[Key(k)] = v switch
+                {
+                    YamlSequenceNode s => s.Children.Select(static c => (c as YamlScalarNode)?.Value ?? "").Where(static x => x.Length > 0).ToArray(),
+                    YamlScalarNode s when s.Value is { Length: > 0 } one => [one],
+                    _ => [],
+                };
+            }
+        }
+        return d.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     private TimeSpan Seconds(double value, string path)

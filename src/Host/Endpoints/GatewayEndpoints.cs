@@ -77,6 +77,7 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
         finally
         {
             _ = streaming;
+            context.RunCompleted();
             body?.Dispose();
             pool.Return(context);
         }

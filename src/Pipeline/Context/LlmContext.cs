@@ -13,6 +13,7 @@ public sealed class LlmContext
 {
     private readonly List<string> _warnings = [];
     private readonly List<string> _droppedParams = [];
+    private readonly List<(Action<LlmContext, object?> Callback, object? State)> _onCompleted = [];
 
     /// <summary>Which kind of call this is.</summary>
     public LlmMode Mode { get; set; }
@@ -25,6 +26,12 @@ public sealed class LlmContext
     /// <summary>The <c>model</c> the client asked for.</summary>
     public string? RequestedModel { get; set; }
     public Deployment? Deployment { get; set; }
+    /// <summary>The model group the request resolved to (after aliases); the router picks <see cref="Deployment"/> from it.</summary>
+    public string? ModelGroup { get; set; }
+    /// <summary>The deployments of <see cref="ModelGroup"/>.</summary>
+    public IReadOnlyList<Deployment>? Candidates { get; set; }
+    /// <summary>Fallback groups tried after the first group failed.</summary>
+    public int Fallbacks { get; set; }
     public LlmProvider? Provider => Deployment?.Provider;
     public bool IsStream { get; set; }
     /// <summary>Effective drop_params for this call (request, deployment, or litellm_settings).</summary>
@@ -82,8 +89,44 @@ public sealed class LlmContext
 
     public string? ProviderName => Deployment?.ProviderName;
 
+    /// <summary>Registers work to run once the client has the whole answer (or the call failed): releasing
+    /// admission, recording usage. Runs before the context is reused.</summary>
+    public void OnCompleted(Action<LlmContext, object?> callback, object? state) => _onCompleted.Add((callback, state));
+
+    /// <summary>Runs the completion callbacks once, in registration order.</summary>
+    public void RunCompleted()
+    {
+        for (var i = 0; i < _onCompleted.Count; i++)
+        {
+            var (callback, state) = _onCompleted[i];
+            callback(this, state);
+        }
+        _onCompleted.Clear();
+    }
+
+    /// <summary>Clears what one upstream attempt produced, so the router can try again or elsewhere.</summary>
+    public void ResetAttempt()
+    {
+        _droppedParams.Clear();
+        InjectedIncludeUsage = false;
+        UpstreamRequest?.Dispose();
+        UpstreamRequest = null;
+        UpstreamResponse?.Dispose();
+        UpstreamResponse = null;
+        ResponseBody?.Dispose();
+        ResponseBody = null;
+        Stream = null;
+        ResponseHeaders.Clear();
+        Usage = null;
+        Cost = null;
+        UpstreamCancellation?.Dispose();
+        UpstreamCancellation = null;
+        UpstreamTimeout = null;
+    }
+
     internal void Reset()
     {
+        RunCompleted();
         Mode = default;
         ClientProtocol = default;
         Body = default;
@@ -91,6 +134,9 @@ public sealed class LlmContext
         Embedding = null;
         RequestedModel = null;
         Deployment = null;
+        ModelGroup = null;
+        Candidates = null;
+        Fallbacks = 0;
         IsStream = false;
         DropParams = false;
         _droppedParams.Clear();

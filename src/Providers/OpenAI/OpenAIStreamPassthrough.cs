@@ -106,7 +106,7 @@ internal sealed class OpenAIStreamPassthrough(LlmContext context, string provide
         {
             Kind = ErrorKind.BadGateway,
             Provider = provider,
-            Message = $"{provider} stream ended before the answer finished (no finish_reason and no [DONE]); the answer is incomplete",
+            Message = $"{provider} stream ended before the answer finished (no finish_reason, no end marker); the answer is incomplete",
         }.ToException();
     }
 

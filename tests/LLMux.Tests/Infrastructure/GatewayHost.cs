@@ -24,9 +24,11 @@ public sealed class GatewayHost : IAsyncDisposable
     public Uri Root { get; }
     public HttpClient Http { get; }
 
-    public static async Task<GatewayHost> StartAsync(string yaml)
+    public static Task<GatewayHost> StartAsync(string yaml) => StartAsync(LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 }));
+
+    /// <summary>Starts an app built by the caller (e.g. with a FakeTimeProvider).</summary>
+    public static async Task<GatewayHost> StartAsync(WebApplication app)
     {
-        var app = LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayHost(app, new Uri(address));

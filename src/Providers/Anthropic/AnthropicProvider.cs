@@ -1,0 +1,111 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+using LLMux.Pipeline.Streaming;
+using LLMux.Providers.Common;
+
+namespace LLMux.Providers.Anthropic;
+
+/// <summary>Anthropic's Messages API behind the OpenAI chat-completions surface.</summary>
+internal sealed class AnthropicProvider : LlmProvider
+{
+    private const string MessagesPath = "/v1/messages";
+
+    public override ProviderSpec Spec => AnthropicSpec.Spec;
+
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var key = deployment.ApiKey?.Reveal() ?? Environment.GetEnvironmentVariable(AnthropicSpec.Spec.ApiKeyEnv!);
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new LlmError
+            {
+                Kind = ErrorKind.Auth,
+                Message = $"no Anthropic API key for model `{deployment.ModelName}`: set litellm_params.api_key or the ANTHROPIC_API_KEY environment variable",
+                Provider = Spec.Name,
+            }.ToException();
+        }
+
+        var betas = new List<string>(2);
+        var body = new PooledBuffer(Math.Max(1024, context.Body.Length + 512));
+        try
+        {
+            AnthropicRequestWriter.Write(context, body, betas);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        var request = new HttpRequestMessage(HttpMethod.Post, MessagesUri(deployment))
+        {
+            Content = new PooledContent(body),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        var headers = request.Headers;
+        if (key.StartsWith("sk-ant-oat", StringComparison.Ordinal))
+        {
+            // Claude OAuth tokens go as a bearer token with their own beta (LiteLLM's common_utils).
+            headers.TryAddWithoutValidation("authorization", "Bearer " + key);
+            headers.TryAddWithoutValidation("anthropic-dangerous-direct-browser-access", "true");
+            betas.Add("oauth-2025-04-20");
+        }
+        else
+        {
+            headers.TryAddWithoutValidation("x-api-key", key);
+        }
+        headers.Accept.Add(new MediaTypeWithQualityHeaderValue(context.IsStream ? "text/event-stream" : "application/json"));
+        var version = AnthropicSpec.ApiVersion;
+        ApplyExtraHeaders(context, headers, betas, ref version);
+        headers.TryAddWithoutValidation("anthropic-version", version);
+        if (betas.Count > 0) headers.TryAddWithoutValidation("anthropic-beta", string.Join(',', betas));
+        return request;
+    }
+
+    /// <summary><c>api_base</c> as LiteLLM reads it: the host root gets <c>/v1/messages</c>; a value ending in it is used as is.</summary>
+    internal static Uri MessagesUri(Deployment deployment)
+    {
+        var apiBase = deployment.ApiBase ?? Environment.GetEnvironmentVariable(AnthropicSpec.Spec.ApiBaseEnv!) ?? AnthropicSpec.DefaultApiBase;
+        var trimmed = apiBase.TrimEnd('/');
+        if (trimmed.EndsWith(MessagesPath, StringComparison.Ordinal)) return new Uri(trimmed, UriKind.Absolute);
+        return ProviderUrls.Join(trimmed, MessagesPath);
+    }
+
+    /// <summary>Caller <c>extra_headers</c> reach Anthropic; their <c>anthropic-beta</c> values join ours.</summary>
+    private static void ApplyExtraHeaders(LlmContext context, HttpRequestHeaders headers, List<string> betas, ref string version)
+    {
+        if (context.IsDropped("extra_headers") || context.Chat?.Extra is not { } extra || !extra.TryGetValue("extra_headers", out var eh) || eh.ValueKind != JsonValueKind.Object) return;
+        foreach (var h in eh.EnumerateObject())
+        {
+            if (h.Value.ValueKind != JsonValueKind.String) continue;
+            var value = h.Value.GetString()!;
+            if (h.NameEquals("anthropic-beta"))
+            {
+                foreach (var b in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (!betas.Contains(b)) betas.Insert(0, b);
+            }
+            else if (h.NameEquals("anthropic-version")) version = value;
+            else if (h.Name.Equals("x-api-key", StringComparison.OrdinalIgnoreCase) || h.Name.Equals("authorization", StringComparison.OrdinalIgnoreCase)) continue;
+            else headers.TryAddWithoutValidation(h.Name, value);
+        }
+    }
+
+    public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        var created = context.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+        var completion = AnthropicResponseReader.Read(body.Memory, created, JsonToolFor(context));
+        ChatCompletionResponse.Write(context, completion);
+    }
+
+    public override StreamTranslator CreateStreamTranslator(LlmContext context) => new AnthropicStreamTranslator(context, JsonToolFor(context));
+
+    public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
+        AnthropicErrorMapper.Map(status, body, headers);
+
+    private static bool JsonToolFor(LlmContext context) =>
+        context.Chat is { } chat && !context.IsDropped("response_format") && AnthropicRequestWriter.UsesJsonTool(chat, context.Deployment!.UpstreamModel);
+}

@@ -1,0 +1,58 @@
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Wire;
+
+namespace LLMux.Stages.Accounting;
+
+/// <summary>
+/// LiteLLM's <c>generic_cost_per_token</c>: text input, cached reads and cache writes each at their own price,
+/// reasoning tokens at the reasoning price (else output), tier prices for the whole call when the prompt
+/// exceeds a listed threshold; a deployment's <c>input_cost_per_token</c>/<c>output_cost_per_token</c> win.
+/// </summary>
+public sealed class CostCalculator(PriceTable table) : ICostCalculator
+{
+    public decimal? Cost(Deployment deployment, Usage usage)
+    {
+        var price = PriceFor(deployment);
+        return price is null ? null : Compute(price, usage);
+    }
+
+    public ModelPrice? PriceFor(Deployment deployment)
+    {
+        var baseModel = deployment.Setting("base_model");
+        var found = (baseModel is null ? null : table.Find(deployment.ProviderName, baseModel)) ?? table.Find(deployment.ProviderName, deployment.UpstreamModel);
+        if (deployment.InputCostPerToken is null && deployment.OutputCostPerToken is null) return found;
+        return (found ?? new ModelPrice()) with
+        {
+            InputPerToken = deployment.InputCostPerToken ?? found?.InputPerToken ?? 0,
+            OutputPerToken = deployment.OutputCostPerToken ?? found?.OutputPerToken ?? 0,
+            Tiers = [],
+        };
+    }
+
+    public static decimal Compute(ModelPrice price, Usage usage)
+    {
+        var input = price.InputPerToken;
+        var output = price.OutputPerToken;
+        var cacheRead = price.CacheReadPerToken;
+        var cacheWrite = price.CacheCreationPerToken;
+        ModelPrice.Tier? tier = null;
+        foreach (var t in price.Tiers)
+        {
+            if (usage.PromptTokens > t.AboveTokens && (tier is null || t.AboveTokens > tier.AboveTokens)) tier = t;
+        }
+        if (tier is not null)
+        {
+            input = tier.InputPerToken ?? input;
+            output = tier.OutputPerToken ?? output;
+            cacheRead = tier.CacheReadPerToken ?? cacheRead;
+            cacheWrite = tier.CacheCreationPerToken ?? cacheWrite;
+        }
+        var cached = usage.CachedTokens;
+        var created = usage.CacheCreationTokens;
+        var text = Math.Max(0, usage.PromptTokens - cached - created);
+        var promptCost = text * input + cached * (cacheRead ?? input) + created * (cacheWrite ?? input);
+        var reasoning = Math.Min(usage.ReasoningTokens, usage.CompletionTokens);
+        var completionCost = (usage.CompletionTokens - reasoning) * output + reasoning * (price.ReasoningPerToken ?? output);
+        return promptCost + completionCost;
+    }
+}

@@ -1,0 +1,19 @@
+namespace LLMux.Stages.Accounting;
+
+/// <summary>One model's prices (USD per token) and limits, from the price table or a deployment's overrides.</summary>
+public sealed record ModelPrice
+{
+    public decimal InputPerToken { get; init; }
+    public decimal OutputPerToken { get; init; }
+    public decimal? CacheReadPerToken { get; init; }
+    public decimal? CacheCreationPerToken { get; init; }
+    public decimal? ReasoningPerToken { get; init; }
+    /// <summary>Prices that replace the base ones when the prompt is longer than <see cref="Tier.AboveTokens"/>.</summary>
+    public IReadOnlyList<Tier> Tiers { get; init; } = [];
+    public long? MaxInputTokens { get; init; }
+    public long? MaxOutputTokens { get; init; }
+    public string? Provider { get; init; }
+    public string? Mode { get; init; }
+
+    public sealed record Tier(long AboveTokens, decimal? InputPerToken, decimal? OutputPerToken, decimal? CacheReadPerToken, decimal? CacheCreationPerToken);
+}

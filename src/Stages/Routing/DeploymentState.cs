@@ -1,0 +1,93 @@
+using LLMux.Pipeline.Context;
+
+namespace LLMux.Stages.Routing;
+
+/// <summary>
+/// What the router knows about one deployment right now: in-flight calls, this minute's requests, failures and
+/// tokens, recent latency, and whether it is cooling down. All time comes from the router's <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class DeploymentState(Deployment deployment, TimeProvider time)
+{
+    private readonly Lock _lock = new();
+    private long _minute = -1;
+    private int _requests;
+    private int _failures;
+    private long _tokens;
+    private int _inFlight;
+    private long _cooldownUntilTicks;
+    private double _latencyMs = -1;
+
+    public Deployment Deployment { get; } = deployment;
+    public int InFlight => Volatile.Read(ref _inFlight);
+    public double LatencyMs { get { lock (_lock) return _latencyMs; } }
+
+    /// <summary>Max concurrent calls (<c>max_parallel_requests</c>); null is unbounded.</summary>
+    public int? MaxParallel { get; } = int.TryParse(deployment.Setting("max_parallel_requests"), out var m) && m > 0 ? m : null;
+
+    public bool IsCoolingDown(DateTimeOffset now) => now.UtcTicks < Interlocked.Read(ref _cooldownUntilTicks);
+
+    public void CoolDown(DateTimeOffset now, TimeSpan duration) => Interlocked.Exchange(ref _cooldownUntilTicks, (now + duration).UtcTicks);
+
+    /// <summary>Admits a call when the deployment has room: in flight below <see cref="MaxParallel"/>.</summary>
+    public bool TryEnter()
+    {
+        var max = MaxParallel ?? int.MaxValue;
+        while (true)
+        {
+            var current = Volatile.Read(ref _inFlight);
+            if (current >= max) return false;
+            if (Interlocked.CompareExchange(ref _inFlight, current + 1, current) == current) return true;
+        }
+    }
+
+    public void Exit() => Interlocked.Decrement(ref _inFlight);
+
+    public (int Requests, int Failures, long Tokens) ThisMinute(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            Roll(now);
+            return (_requests, _failures, _tokens);
+        }
+    }
+
+    public void RecordSuccess(DateTimeOffset now, TimeSpan latency)
+    {
+        lock (_lock)
+        {
+            Roll(now);
+            _requests++;
+            var ms = latency.TotalMilliseconds;
+            _latencyMs = _latencyMs < 0 ? ms : (_latencyMs * 0.8) + (ms * 0.2);
+        }
+    }
+
+    public int RecordFailure(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            Roll(now);
+            _requests++;
+            return ++_failures;
+        }
+    }
+
+    public void RecordTokens(long tokens)
+    {
+        lock (_lock)
+        {
+            Roll(time.GetUtcNow());
+            _tokens += tokens;
+        }
+    }
+
+    private void Roll(DateTimeOffset now)
+    {
+        var minute = now.ToUnixTimeSeconds() / 60;
+        if (minute == _minute) return;
+        _minute = minute;
+        _requests = 0;
+        _failures = 0;
+        _tokens = 0;
+    }
+}
