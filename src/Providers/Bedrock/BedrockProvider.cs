@@ -14,7 +14,7 @@ namespace LLMux.Providers.Bedrock;
 /// every request SigV4-signed (service <c>bedrock</c>) with the deployment's credentials, or the AWS environment.
 /// <c>api_base</c> replaces the host root; the path is <c>/model/{url-encoded model id}/{operation}</c>.
 /// </summary>
-public sealed class BedrockProvider : LlmProvider
+internal sealed class BedrockProvider : LlmProvider
 {
     private const string Service = "bedrock";
     private static readonly MediaTypeHeaderValue Json = new("application/json");

@@ -4,7 +4,7 @@ using LLMux.Pipeline.Capabilities;
 namespace LLMux.Providers.Bedrock;
 
 /// <summary>Amazon Bedrock (Converse / ConverseStream / InvokeModel): every OpenAI chat parameter and what becomes of it.</summary>
-public static class BedrockSpec
+internal static class BedrockSpec
 {
     public static ProviderSpec Spec { get; } = new()
     {

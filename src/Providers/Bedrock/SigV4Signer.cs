@@ -11,7 +11,7 @@ namespace LLMux.Providers.Bedrock;
 /// Non-S3 rules: the path as sent is URI-encoded once more (so a model id's <c>%3A</c> is signed as
 /// <c>%253A</c>) and dot segments / doubled slashes are normalised.
 /// </summary>
-public static class SigV4Signer
+internal static class SigV4Signer
 {
     public const string Algorithm = "AWS4-HMAC-SHA256";
 
