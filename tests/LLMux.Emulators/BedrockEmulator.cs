@@ -44,6 +44,8 @@ public sealed class BedrockEmulator : EmulatorHost
     public const string AccessKeyId = "AKIDEMULATOR";
     public const string SecretAccessKey = "emulator/secret+KEY";
     public const string Region = "us-east-1";
+    /// <summary>A Bedrock API key, accepted as <c>Authorization: Bearer</c> instead of SigV4.</summary>
+    public const string BearerToken = "bedrock-api-key-emulator";
 
     public ConcurrentQueue<BedrockScript> Scripts { get; } = new();
     public BedrockScript Default { get; set; } = new();
@@ -215,6 +217,7 @@ public sealed class BedrockEmulator : EmulatorHost
 
     private static (string Type, string Message)? VerifySignature(string rawTarget, RecordedRequest request)
     {
+        if (request.Headers.TryGetValue("authorization", out var bearer) && bearer == "Bearer " + BearerToken) return null;
         if (!request.Headers.TryGetValue("authorization", out var auth) || !auth.StartsWith("AWS4-HMAC-SHA256 ", StringComparison.Ordinal))
             return ("MissingAuthenticationTokenException", "Missing Authentication Token");
         if (!request.Headers.TryGetValue("x-amz-date", out var amzDate) || amzDate.Length != 16 || amzDate[8] != 'T' || amzDate[15] != 'Z')

@@ -49,6 +49,11 @@ public sealed class BedrockEndToEndTests : IAsyncLifetime
                   aws_session_token: FwoGZXIvYXdzEXAMPLE/token+=
                   model_id: arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123
             {creds}
+              - model_name: api-key
+                litellm_params:
+                  model: bedrock/anthropic.claude-3-haiku-20240307-v1:0
+                  api_base: {_upstream.ApiBase}
+                  api_key: {BedrockEmulator.BearerToken}
               - model_name: no-creds
                 litellm_params:
                   model: bedrock/anthropic.claude-3-haiku-20240307-v1:0
@@ -387,6 +392,28 @@ public sealed class BedrockEndToEndTests : IAsyncLifetime
         using var dropped = await PostChatAsync("""{"model":"claude","seed":7,"drop_params":true,"messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal(200, (int)dropped.StatusCode);
         Assert.DoesNotContain("seed", Assert.Single(_upstream.Requests).BodyText);
+    }
+
+    [Fact]
+    public async Task Api_key_is_sent_as_a_bearer_token_without_sigv4()
+    {
+        ChatCompletion completion = await Chat("api-key").CompleteChatAsync([new UserChatMessage("hi")]);
+        Assert.Equal("Hello from Bedrock.", completion.Content[0].Text);
+        var sent = Assert.Single(_upstream.Requests);
+        Assert.Equal("Bearer " + BedrockEmulator.BearerToken, sent.Headers["authorization"]);
+        Assert.False(sent.Headers.ContainsKey("x-amz-date"));
+    }
+
+    [Fact]
+    public async Task Reasoning_effort_on_a_model_without_thinking_is_refused_unless_dropped()
+    {
+        using var refused = await PostChatAsync("""{"model":"claude","reasoning_effort":"low","messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(400, (int)refused.StatusCode);
+        Assert.Contains("reasoning_effort", await refused.Content.ReadAsStringAsync());
+        Assert.Empty(_upstream.Requests);
+        using var dropped = await PostChatAsync("""{"model":"claude","reasoning_effort":"low","drop_params":true,"messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(200, (int)dropped.StatusCode);
+        Assert.DoesNotContain("thinking", Assert.Single(_upstream.Requests).BodyText);
     }
 
     private Task<HttpResponseMessage> PostChatAsync(string json) =>
