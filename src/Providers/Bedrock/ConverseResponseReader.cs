@@ -80,6 +80,11 @@ internal static class ConverseResponseReader
             var stopReason = root.TryGetProperty("stopReason", out var sr) ? sr.GetString() : null;
             var finish = ConverseStopReasons.ToFinishReason(stopReason);
             var messageText = jsonContent ?? text?.ToString();
+            if (jsonContent is null && messageText is not null && SplitThinking(messageText) is { } split)
+            {
+                (reasoning ??= new StringBuilder()).Append(split.Reasoning);
+                messageText = split.Answer;
+            }
             if (jsonContent is not null && finish == "tool_calls" && calls is null) finish = "stop";
 
             var chatMessage = new ChatMessage
@@ -108,6 +113,23 @@ internal static class ConverseResponseReader
             };
         }
     }
+
+    /// <summary>A leading <c>&lt;think&gt;</c> / <c>&lt;thinking&gt;</c> section (DeepSeek R1, Llama) is reasoning, as LiteLLM splits it.</summary>
+    internal static (string Reasoning, string Answer)? SplitThinking(string text)
+    {
+        var trimmed = text.AsSpan().TrimStart();
+        foreach (var (open, close) in ThinkTags)
+        {
+            if (!trimmed.StartsWith(open, StringComparison.Ordinal)) continue;
+            var rest = trimmed[open.Length..];
+            var end = rest.IndexOf(close, StringComparison.Ordinal);
+            if (end < 0) return null;
+            return (rest[..end].Trim().ToString(), rest[(end + close.Length)..].TrimStart().ToString());
+        }
+        return null;
+    }
+
+    private static readonly (string Open, string Close)[] ThinkTags = [("<thinking>", "</thinking>"), ("<think>", "</think>"), ("<budget:thinking>", "</budget:thinking>")];
 
     /// <summary>LiteLLM unwraps a lone top-level <c>properties</c> object that some models wrap their JSON in.</summary>
     private static string UnwrapProperties(JsonElement input, string raw)

@@ -45,3 +45,4 @@ public sealed class BedrockErrorMapperTests
         Assert.Equal("m", BedrockErrorMapper.ReadMessage("""{"Message":"m"}"""u8));
     }
 }
+
