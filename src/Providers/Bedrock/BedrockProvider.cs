@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
@@ -22,6 +23,7 @@ internal sealed class BedrockProvider : LlmProvider
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _env;
     private readonly Lazy<HttpMessageInvoker> _extraCalls;
+    private readonly ConditionalWeakTable<Deployment, BedrockModel> _models = new();
 
     public BedrockProvider(TimeProvider? time = null, Func<string, string?>? environment = null)
     {
@@ -39,10 +41,14 @@ internal sealed class BedrockProvider : LlmProvider
 
     public override ProviderSpec Spec => BedrockSpec.Spec;
 
+    /// <summary>The parsed model id, once per deployment.</summary>
+    private BedrockModel ModelOf(Deployment deployment) =>
+        _models.GetValue(deployment, static d => BedrockModel.Parse(d.UpstreamModel, d.Setting("model_id")));
+
     public override HttpRequestMessage CreateRequest(LlmContext context)
     {
         var deployment = context.Deployment!;
-        var model = BedrockModel.Parse(deployment.UpstreamModel, deployment.Setting("model_id"));
+        var model = ModelOf(deployment);
         var credentials = BedrockCredentials.Resolve(deployment, model, _env);
         var body = new PooledBuffer(context.Body.Length + 256);
         string operation;
@@ -124,7 +130,7 @@ internal sealed class BedrockProvider : LlmProvider
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var deployment = context.Deployment!;
-        var model = BedrockModel.Parse(deployment.UpstreamModel, deployment.Setting("model_id"));
+        var model = ModelOf(deployment);
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         if (context.Mode == LlmMode.Embeddings)
         {
@@ -177,7 +183,7 @@ internal sealed class BedrockProvider : LlmProvider
     public override StreamTranslator CreateStreamTranslator(LlmContext context)
     {
         var deployment = context.Deployment!;
-        var model = BedrockModel.Parse(deployment.UpstreamModel, deployment.Setting("model_id"));
+        var model = ModelOf(deployment);
         return new ConverseStreamTranslator(context, model.ModelId, ConverseRequestWriter.UsesJsonTool(context));
     }
 

@@ -312,37 +312,46 @@ internal static class ConverseRequestWriter
         if (m.ToolCalls is not { Count: > 0 } calls) return;
         foreach (var call in calls)
         {
-            w.WriteStartObject();
-            w.WriteStartObject("toolUse"u8);
-            w.WriteString("toolUseId"u8, call.Id ?? "");
-            w.WriteString("name"u8, BedrockToolNames.Sanitise(call.Function?.Name ?? ""));
-            w.WritePropertyName("input"u8);
-            WriteArguments(w, call.Function?.Arguments);
-            w.WriteEndObject();
-            w.WriteEndObject();
+            var name = BedrockToolNames.Sanitise(call.Function?.Name ?? "");
+            var inputs = ArgumentObjects(call.Function?.Arguments);
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("toolUse"u8);
+                // Several JSON objects in one arguments string are several calls (LiteLLM): id, id_1, id_2…
+                w.WriteString("toolUseId"u8, i == 0 ? call.Id ?? "" : string.Concat(call.Id, "_", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                w.WriteString("name"u8, name);
+                w.WritePropertyName("input"u8);
+                if (inputs[i] is { } input) input.WriteTo(w);
+                else { w.WriteStartObject(); w.WriteEndObject(); }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
         }
     }
 
-    /// <summary>Tool-call arguments as a JSON object; anything else (empty, invalid) becomes <c>{}</c>.</summary>
-    private static void WriteArguments(Utf8JsonWriter w, string? arguments)
+    /// <summary>Tool-call arguments as JSON objects (usually one); empty or invalid arguments give one <c>{}</c> (null).</summary>
+    private static List<JsonElement?> ArgumentObjects(string? arguments)
     {
+        var list = new List<JsonElement?>(1);
         if (!string.IsNullOrWhiteSpace(arguments))
         {
             try
             {
-                using var doc = JsonDocument.Parse(arguments);
-                if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(arguments), new JsonReaderOptions { AllowMultipleValues = true });
+                while (reader.Read())
                 {
-                    doc.RootElement.WriteTo(w);
-                    return;
+                    if (reader.TokenType != JsonTokenType.StartObject) { list.Clear(); break; }
+                    list.Add(JsonElement.ParseValue(ref reader));
                 }
             }
             catch (JsonException)
             {
+                list.Clear();
             }
         }
-        w.WriteStartObject();
-        w.WriteEndObject();
+        if (list.Count == 0) list.Add(null);
+        return list;
     }
 
     private static bool HasCacheControl(Dictionary<string, JsonElement>? extra) =>

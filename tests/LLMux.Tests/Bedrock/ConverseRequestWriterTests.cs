@@ -136,6 +136,24 @@ public sealed class ConverseRequestWriterTests
             """
         },
         {
+            "concatenated JSON objects in one arguments string become several toolUse blocks; invalid arguments become {}",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            """
+            {"model":"m","messages":[{"role":"user","content":"x"},
+              {"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":1}{\"a\":2}"}},
+                                                {"id":"d","type":"function","function":{"name":"f","arguments":"{oops"}}]},
+              {"role":"tool","tool_call_id":"c","content":"ok"}],
+             "tools":[{"type":"function","function":{"name":"f","description":"F"}}]}
+            """,
+            """
+            {"messages":[{"role":"user","content":[{"text":"x"}]},
+               {"role":"assistant","content":[{"toolUse":{"toolUseId":"c","name":"f","input":{"a":1}}},{"toolUse":{"toolUseId":"c_1","name":"f","input":{"a":2}}},
+                                              {"toolUse":{"toolUseId":"d","name":"f","input":{}}}]},
+               {"role":"user","content":[{"toolResult":{"toolUseId":"c","content":[{"text":"ok"}]}}]}],
+             "toolConfig":{"tools":[{"toolSpec":{"name":"f","description":"F","inputSchema":{"json":{"type":"object","properties":{}}}}}]}}
+            """
+        },
+        {
             "gpt-oss reasoning_effort passes as is",
             "openai.gpt-oss-120b-1:0",
             """{"model":"m","reasoning_effort":"high","messages":[{"role":"user","content":"x"}]}""",
