@@ -2,6 +2,7 @@ using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
 using LLMux.Providers.Anthropic;
 using LLMux.Providers.Gemini;
+using LLMux.Providers.Bedrock;
 using LLMux.Providers.Mock;
 using LLMux.Providers.OpenAI;
 
@@ -21,6 +22,7 @@ public sealed class ProviderCatalog
         Add(new AnthropicProvider());
         Add(new GeminiProvider());
         Add(new VertexProvider(time));
+        Add(new BedrockProvider(time));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

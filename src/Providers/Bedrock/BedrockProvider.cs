@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+using LLMux.Pipeline.Streaming;
+using LLMux.Pipeline.Wire;
+using LLMux.Providers.Common;
+
+namespace LLMux.Providers.Bedrock;
+
+/// <summary>
+/// Amazon Bedrock: chat through Converse / ConverseStream (AWS eventstream), embeddings through InvokeModel,
+/// every request SigV4-signed (service <c>bedrock</c>) with the deployment's credentials, or the AWS environment.
+/// <c>api_base</c> replaces the host root; the path is <c>/model/{url-encoded model id}/{operation}</c>.
+/// </summary>
+internal sealed class BedrockProvider : LlmProvider
+{
+    private const string Service = "bedrock";
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    private readonly TimeProvider _time;
+    private readonly Func<string, string?> _env;
+    private readonly Lazy<HttpMessageInvoker> _extraCalls;
+    private readonly ConditionalWeakTable<Deployment, BedrockModel> _models = new();
+
+    public BedrockProvider(TimeProvider? time = null, Func<string, string?>? environment = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _env = environment ?? Environment.GetEnvironmentVariable;
+        _extraCalls = new Lazy<HttpMessageInvoker>(static () => new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        }));
+    }
+
+    public override ProviderSpec Spec => BedrockSpec.Spec;
+
+    /// <summary>The parsed model id, once per deployment.</summary>
+    private BedrockModel ModelOf(Deployment deployment) =>
+        _models.GetValue(deployment, static d => BedrockModel.Parse(d.UpstreamModel, d.Setting("model_id")));
+
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var model = ModelOf(deployment);
+        var credentials = BedrockCredentials.Resolve(deployment, model, _env);
+        var body = new PooledBuffer(context.Body.Length + 256);
+        string operation;
+        try
+        {
+            if (context.Mode == LlmMode.Embeddings)
+            {
+                operation = "invoke";
+                BedrockEmbeddings.WriteRequest(context, model, 0, body);
+            }
+            else
+            {
+                if (model.Route == BedrockRoute.Invoke)
+                {
+                    throw LlmError.Invalid($"bedrock/invoke/ chat models are not supported by LLMux; route `{deployment.ModelName}` through Converse as bedrock/converse/{model.ModelId}", "model").ToException();
+                }
+                operation = context.IsStream ? "converse-stream" : "converse";
+                ConverseRequestWriter.Write(context, model, body);
+            }
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        return BuildSigned(deployment, model, credentials, operation, body, context.IsStream);
+    }
+
+    private HttpRequestMessage BuildSigned(Deployment deployment, BedrockModel model, BedrockCredentials credentials, string operation, PooledBuffer body, bool stream)
+    {
+        var uri = Endpoint(deployment, credentials.Region, model.ModelId, operation);
+        var request = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = new PooledContent(body, Json),
+            Version = HttpVersion.Version11,
+        };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "application/vnd.amazon.eventstream" : "application/json"));
+        if (credentials.BearerToken is { } token)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            return request;
+        }
+        Sign(request, uri, body.Span, credentials.Keys!, credentials.Region);
+        return request;
+    }
+
+    /// <summary>Signs with <c>host</c>, <c>content-type</c>, <c>x-amz-date</c>, <c>x-amz-content-sha256</c> and, for temporary credentials, <c>x-amz-security-token</c>.</summary>
+    private void Sign(HttpRequestMessage request, Uri uri, ReadOnlySpan<byte> body, AwsCredentials keys, string region)
+    {
+        var now = _time.GetUtcNow();
+        var amzDate = SigV4Signer.AmzDate(now);
+        var payloadHash = SigV4Signer.PayloadHash(body);
+        var headers = new List<KeyValuePair<string, string>>(5)
+        {
+            new("host", uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("content-type", "application/json"),
+            new("x-amz-date", amzDate),
+            new("x-amz-content-sha256", payloadHash),
+        };
+        if (keys.SessionToken is { } session) headers.Add(new("x-amz-security-token", session));
+        var authorization = SigV4Signer.Authorization("POST", uri.AbsolutePath, null, headers, payloadHash, keys, region, Service, now);
+
+        request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
+        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
+        if (keys.SessionToken is { } token) request.Headers.TryAddWithoutValidation("x-amz-security-token", token);
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+    }
+
+    /// <summary><c>{api_base or https://bedrock-runtime.{region}.amazonaws.com}/model/{id with every reserved char escaped}/{operation}</c>.</summary>
+    internal Uri Endpoint(Deployment deployment, string region, string modelId, string operation)
+    {
+        var root = deployment.ApiBase
+            ?? deployment.Setting("aws_bedrock_runtime_endpoint")
+            ?? _env("AWS_BEDROCK_RUNTIME_ENDPOINT")
+            ?? $"https://bedrock-runtime.{region}.amazonaws.com";
+        return ProviderUrls.Join(root, string.Concat("model/", Uri.EscapeDataString(modelId), "/", operation));
+    }
+
+    public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var deployment = context.Deployment!;
+        var model = ModelOf(deployment);
+        using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        if (context.Mode == LlmMode.Embeddings)
+        {
+            await ReadEmbeddingsAsync(context, model, body, response.Headers, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var completion = ConverseResponseReader.Read(body.Span, context, model.ModelId, ConverseRequestWriter.UsesJsonTool(context));
+        ChatCompletionResponse.Write(context, completion);
+    }
+
+    private async ValueTask ReadEmbeddingsAsync(LlmContext context, BedrockModel model, PooledBuffer first, HttpResponseHeaders headers, CancellationToken cancellationToken)
+    {
+        var base64 = context.Embedding!.EncodingFormat == "base64" && !context.IsDropped("encoding_format");
+        var items = new List<EmbeddingItem>();
+        var tokens = BedrockEmbeddings.ReadInto(first.Span, headers, model, base64, 0, items);
+
+        // Titan embeds one text per call: the remaining inputs go out as further signed InvokeModel calls.
+        var calls = BedrockEmbeddings.RequestCount(model, context);
+        if (calls > 1)
+        {
+            var deployment = context.Deployment!;
+            var credentials = BedrockCredentials.Resolve(deployment, model, _env);
+            for (var i = 1; i < calls; i++)
+            {
+                var body = new PooledBuffer(256);
+                try
+                {
+                    BedrockEmbeddings.WriteRequest(context, model, i, body);
+                }
+                catch
+                {
+                    body.Dispose();
+                    throw;
+                }
+                using var request = BuildSigned(deployment, model, credentials, "invoke", body, stream: false);
+                using var response = await _extraCalls.Value.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var answer = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode) throw MapError(context, (int)response.StatusCode, answer.Span, response.Headers).ToException();
+                tokens += BedrockEmbeddings.ReadInto(answer.Span, response.Headers, model, base64, i, items);
+            }
+        }
+        ChatCompletionResponse.Write(context, new EmbeddingResponse
+        {
+            Model = model.ModelId,
+            Data = items,
+            Usage = new Usage { PromptTokens = tokens, TotalTokens = tokens },
+        });
+    }
+
+    public override StreamTranslator CreateStreamTranslator(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var model = ModelOf(deployment);
+        return new ConverseStreamTranslator(context, model.ModelId, ConverseRequestWriter.UsesJsonTool(context));
+    }
+
+    public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
+        BedrockErrorMapper.FromHttp(status, body, headers);
+}
