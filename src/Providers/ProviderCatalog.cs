@@ -21,6 +21,7 @@ public sealed class ProviderCatalog
         Add(new AnthropicProvider());
         Add(new GeminiProvider());
         Add(new VertexProvider(time));
+        foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

@@ -13,7 +13,7 @@ public static class OpenAIParamNames
         "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed", "user",
         "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "response_format",
         "reasoning_effort", "verbosity", "thinking", "modalities", "audio", "prediction", "web_search_options",
-        "service_tier", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "store", "metadata",
+        "service_tier", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "store",
         "extra_headers", "max_retries",
     ];
 
