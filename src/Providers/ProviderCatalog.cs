@@ -21,6 +21,7 @@ public sealed class ProviderCatalog
         Add(new AnthropicProvider());
         Add(new GeminiProvider());
         Add(new VertexProvider(time));
+        Add(new Ollama.OllamaChatProvider());
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }
 
