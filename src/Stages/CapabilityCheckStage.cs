@@ -36,6 +36,9 @@ public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
         }
 
         context.DropParams = (context.Chat?.DropParams ?? context.Embedding?.DropParams) ?? deployment.DropParams ?? settings.DropParams;
+        var requestExtra = context.Chat?.Extra ?? context.Embedding?.Extra;
+        var requestDrops = RequestList(requestExtra, "additional_drop_params");
+        var requestAllowed = RequestList(requestExtra, "allowed_openai_params");
         var present = new List<string>(16);
         if (context.Chat is { } chat) CollectChatParams(chat, present);
         else if (context.Embedding is { } emb) CollectEmbeddingParams(emb, present);
@@ -43,8 +46,8 @@ public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
         foreach (var param in present)
         {
             if (GatewayFields.Contains(param)) continue;
-            if (Contains(deployment.AdditionalDropParams, param)) { context.AddDroppedParam(param); continue; }
-            if (Contains(deployment.AllowedOpenAIParams, param)) continue;
+            if (Contains(deployment.AdditionalDropParams, param) || Contains(requestDrops, param)) { context.AddDroppedParam(param); continue; }
+            if (Contains(deployment.AllowedOpenAIParams, param) || Contains(requestAllowed, param)) continue;
             var rule = spec.RuleFor(context.Mode, param);
             switch (rule.Kind)
             {
@@ -78,6 +81,15 @@ public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
             }
         }
         return next(context);
+    }
+
+    /// <summary>A per-request list (<c>additional_drop_params</c>, <c>allowed_openai_params</c>) from the body; LiteLLM takes both per request.</summary>
+    private static IReadOnlyList<string> RequestList(Dictionary<string, JsonElement>? extra, string name)
+    {
+        if (extra is null || !extra.TryGetValue(name, out var v) || v.ValueKind != JsonValueKind.Array) return [];
+        var list = new List<string>(v.GetArrayLength());
+        foreach (var e in v.EnumerateArray()) if (e.ValueKind == JsonValueKind.String) list.Add(e.GetString()!);
+        return list;
     }
 
     private static bool Contains(IReadOnlyList<string> list, string value)

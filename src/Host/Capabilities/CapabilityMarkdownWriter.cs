@@ -26,7 +26,8 @@ internal static class CapabilityMarkdownWriter
         sb.Append("  `stream`, `stream_options`, `user`, `max_retries` and `n: 1` never fail a call: they are dropped with the warning.\n\n");
         sb.Append("`additional_drop_params` (request or deployment) always removes the listed parameters; `allowed_openai_params`\n");
         sb.Append("forces the listed parameters through unchanged. Providers that forward unknown fields pass provider-specific\n");
-        sb.Append("(non-OpenAI) fields through as they are; the others drop them by the rules above.\n\n");
+        sb.Append("(non-OpenAI) fields through as they are; the others drop them by the rules above. `metadata` is LiteLLM's request\n");
+        sb.Append("metadata (logging, tags) and is never checked against a provider.\n\n");
 
         sb.Append("## Providers\n\n");
         sb.Append("| Provider (config prefix) | Name | Aliases | Default api_base | Key env | Auth | Stream |");

@@ -31,7 +31,7 @@ internal static class CapabilityMatrix
             if (!listed) rule = spec.RuleFor(mode, p);
             cells.Add(new CapabilityCell(p, rule.Kind, rule.MappedTo, rule.Note, listed));
         }
-        foreach (var p in table.Keys.Where(k => !canonical.Contains(k)).Order(StringComparer.Ordinal))
+        foreach (var p in table.Keys.Where(k => !canonical.Contains(k) && !OpenAIParamNames.GatewayOnly.Contains(k)).Order(StringComparer.Ordinal))
         {
             var rule = table[p];
             cells.Add(new CapabilityCell(p, rule.Kind, rule.MappedTo, rule.Note, true));

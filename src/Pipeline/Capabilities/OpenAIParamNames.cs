@@ -20,5 +20,5 @@ public static class OpenAIParamNames
     public static IReadOnlyList<string> Embeddings { get; } = ["encoding_format", "dimensions", "user"];
 
     /// <summary>Gateway fields (LiteLLM's): never checked against a provider and never forwarded.</summary>
-    public static IReadOnlyList<string> GatewayOnly { get; } = ["drop_params", "additional_drop_params", "allowed_openai_params"];
+    public static IReadOnlyList<string> GatewayOnly { get; } = ["drop_params", "additional_drop_params", "allowed_openai_params", "metadata"];
 }
