@@ -89,3 +89,33 @@ public sealed class CapabilityDocsTests
         Assert.Equal("native", providers["openai"].GetProperty("params").GetProperty("embeddings").GetProperty("dimensions").GetProperty("support").GetString());
     }
 }
+
+/// <summary>Model info from the price table: a max_tokens above the model's max_output_tokens is refused before any upstream call.</summary>
+public sealed class MaxOutputTokensTests
+{
+    [Fact]
+    public async Task Max_tokens_above_the_models_limit_is_a_clear_400_and_never_reaches_the_upstream()
+    {
+        await using var upstream = await LLMux.Emulators.OpenAIEmulator.StartNewAsync();
+        await using var gateway = await GatewayHost.StartAsync($"""
+            router_settings:
+              num_retries: 0
+            model_list:
+              - model_name: small
+                litellm_params:
+                  model: openai/gpt-4o-mini
+                  api_base: {upstream.ApiBase}
+                  api_key: sk-x
+            """);
+        var limit = LLMux.Stages.Accounting.PriceTable.Default.Find("openai", "gpt-4o-mini")!.MaxOutputTokens!.Value;
+        using var refused = await gateway.Http.PostAsync("/v1/chat/completions", new StringContent($$"""{"model":"small","messages":[{"role":"user","content":"hi"}],"max_tokens":{{limit + 1}}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        Assert.Equal("max_tokens", error.RootElement.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), error.RootElement.GetProperty("error").GetProperty("message").GetString());
+        Assert.Empty(upstream.Requests);
+
+        using var allowed = await gateway.Http.PostAsync("/v1/chat/completions", new StringContent($$"""{"model":"small","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":{{limit}}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+    }
+}
