@@ -51,6 +51,7 @@ public static class LlmuxApp
         var pipeline = LlmPipelines.CreateBuilder(registry, config.Settings, invoker, new RouterState(time), costs, sink).Build();
         builder.Services.AddSingleton(sink);
         builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(invoker);
 

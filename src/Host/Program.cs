@@ -2,6 +2,8 @@ using System.Globalization;
 using LLMux.Host;
 using LLMux.Host.Config;
 
+if (args.Length > 0 && args[0] == "capabilities") return LLMux.Host.Capabilities.CapabilitiesCommand.Run(args[1..], Console.Out, Console.Error);
+
 var options = new LlmuxHostOptions();
 for (var i = 0; i < args.Length; i++)
 {

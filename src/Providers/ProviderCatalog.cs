@@ -23,6 +23,8 @@ public sealed class ProviderCatalog
         Add(new GeminiProvider());
         Add(new VertexProvider(time));
         Add(new BedrockProvider(time));
+        Add(new Ollama.OllamaChatProvider());
+        foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

@@ -11,7 +11,7 @@ namespace LLMux.Stages;
 /// Checks the call against the provider's spec before any upstream call: the mode must be supported, and
 /// every parameter present must be native, mapped, or dropped (with a warning, where drop_params allows it).
 /// </summary>
-public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
+public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.PriceTable? prices = null) : ILlmStage
 {
     /// <summary>Fields that configure the gateway itself; never checked, never forwarded.</summary>
     private static readonly HashSet<string> GatewayFields = ["drop_params", "additional_drop_params", "allowed_openai_params", "mock_response", "mock_chunks", "mock_chunk_delay_ms", "mock_error_status", "mock_error_after_chunks", "mock_tool_call", "metadata", "model", "messages", "input"];
@@ -36,6 +36,9 @@ public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
         }
 
         context.DropParams = (context.Chat?.DropParams ?? context.Embedding?.DropParams) ?? deployment.DropParams ?? settings.DropParams;
+        var requestExtra = context.Chat?.Extra ?? context.Embedding?.Extra;
+        var requestDrops = RequestList(requestExtra, "additional_drop_params");
+        var requestAllowed = RequestList(requestExtra, "allowed_openai_params");
         var present = new List<string>(16);
         if (context.Chat is { } chat) CollectChatParams(chat, present);
         else if (context.Embedding is { } emb) CollectEmbeddingParams(emb, present);
@@ -43,8 +46,8 @@ public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
         foreach (var param in present)
         {
             if (GatewayFields.Contains(param)) continue;
-            if (Contains(deployment.AdditionalDropParams, param)) { context.AddDroppedParam(param); continue; }
-            if (Contains(deployment.AllowedOpenAIParams, param)) continue;
+            if (Contains(deployment.AdditionalDropParams, param) || Contains(requestDrops, param)) { context.AddDroppedParam(param); continue; }
+            if (Contains(deployment.AllowedOpenAIParams, param) || Contains(requestAllowed, param)) continue;
             var rule = spec.RuleFor(context.Mode, param);
             switch (rule.Kind)
             {
@@ -77,7 +80,36 @@ public sealed class CapabilityCheckStage(GatewaySettings settings) : ILlmStage
                     }.ToException();
             }
         }
+        CheckMaxOutputTokens(context, deployment);
         return next(context);
+    }
+
+    /// <summary>LiteLLM refuses a max_tokens above the model's max_output_tokens (model price table) before calling it.</summary>
+    private void CheckMaxOutputTokens(LlmContext context, Deployment deployment)
+    {
+        if (context.Chat is not { } chat) return;
+        var (param, asked) = chat.MaxCompletionTokens is { } mct && !context.IsDropped("max_completion_tokens") ? ("max_completion_tokens", mct)
+            : chat.MaxTokens is { } mt && !context.IsDropped("max_tokens") ? ("max_tokens", mt) : ("", 0);
+        if (asked == 0) return;
+        var price = (prices ?? Accounting.PriceTable.Default).Find(deployment.ProviderName, deployment.UpstreamModel);
+        if (price?.MaxOutputTokens is not { } limit || limit <= 0 || asked <= limit) return;
+        throw new LlmError
+        {
+            Kind = ErrorKind.InvalidRequest,
+            Message = $"`{param}` is {asked}, but {deployment.ProviderName}/{deployment.UpstreamModel} can write at most {limit} output tokens (max_output_tokens in the model price table); lower `{param}` to {limit} or less",
+            Param = param,
+            Code = "max_tokens_exceeded",
+            Provider = deployment.ProviderName,
+        }.ToException();
+    }
+
+    /// <summary>A per-request list (<c>additional_drop_params</c>, <c>allowed_openai_params</c>) from the body; LiteLLM takes both per request.</summary>
+    private static IReadOnlyList<string> RequestList(Dictionary<string, JsonElement>? extra, string name)
+    {
+        if (extra is null || !extra.TryGetValue(name, out var v) || v.ValueKind != JsonValueKind.Array) return [];
+        var list = new List<string>(v.GetArrayLength());
+        foreach (var e in v.EnumerateArray()) if (e.ValueKind == JsonValueKind.String) list.Add(e.GetString()!);
+        return list;
     }
 
     private static bool Contains(IReadOnlyList<string> list, string value)

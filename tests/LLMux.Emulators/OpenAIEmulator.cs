@@ -34,8 +34,12 @@ public sealed record OpenAIScript
     public long CompletionTokens { get; init; } = 7;
     public long CachedTokens { get; init; }
     public long ReasoningTokens { get; init; }
-    /// <summary>Reasoning text sent as <c>reasoning_content</c> before the answer, as OpenAI-compatible reasoning servers (DeepSeek, vLLM) do.</summary>
-    public string? Reasoning { get; init; }
+    /// <summary>Provider quirk: DeepSeek-style <c>reasoning_content</c> before the answer (message field / first deltas).</summary>
+    public string? ReasoningContent { get; init; }
+    /// <summary>Same as <see cref="ReasoningContent"/>.</summary>
+    public string? Reasoning { get => ReasoningContent; init => ReasoningContent = value; }
+    /// <summary>Provider quirk: raw top-level JSON members added to the answer and to every chunk (e.g. <c>"citations":[...]</c>).</summary>
+    public string? ExtraResponseFields { get; init; }
 }
 
 /// <summary>
@@ -108,12 +112,9 @@ public sealed class OpenAIEmulator : EmulatorHost
         var first = script.ToolCall is { } call
             ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_emu_1\",\"type\":\"function\",\"function\":{\"name\":\"" + call.Name + "\",\"arguments\":\"\"}}],\"refusal\":null}"
             : """{"role":"assistant","content":"","refusal":null}""";
-        await SendAsync(http, Chunk(model, first, null)).ConfigureAwait(false);
-        if (script.Reasoning is { } reasoning)
-        {
-            foreach (var piece in Split(reasoning, 2))
-                await SendAsync(http, Chunk(model, $$"""{"reasoning_content":{{JsonSerializer.Serialize(piece)}}}""", null)).ConfigureAwait(false);
-        }
+        await SendAsync(http, Chunk(model, first, null, script.ExtraResponseFields)).ConfigureAwait(false);
+        if (script.ReasoningContent is { } reasoning)
+            await SendAsync(http, Chunk(model, "{\"reasoning_content\":" + JsonSerializer.Serialize(reasoning) + "}", null, script.ExtraResponseFields)).ConfigureAwait(false);
 
         for (var i = 0; i < pieces.Count; i++)
         {
@@ -136,9 +137,9 @@ public sealed class OpenAIEmulator : EmulatorHost
             var delta = script.ToolCall is not null
                 ? "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":" + JsonSerializer.Serialize(pieces[i]) + "}}]}"
                 : $$"""{"content":{{JsonSerializer.Serialize(pieces[i])}}}""";
-            await SendAsync(http, Chunk(model, delta, null)).ConfigureAwait(false);
+            await SendAsync(http, Chunk(model, delta, null, script.ExtraResponseFields)).ConfigureAwait(false);
         }
-        await SendAsync(http, Chunk(model, "{}", script.ToolCall is null ? "stop" : "tool_calls")).ConfigureAwait(false);
+        await SendAsync(http, Chunk(model, "{}", script.ToolCall is null ? "stop" : "tool_calls", script.ExtraResponseFields)).ConfigureAwait(false);
         if (includeUsage)
         {
             await SendAsync(http, $$"""data: {"id":"{{Id}}","object":"chat.completion.chunk","created":{{Created}},"model":"{{model}}","system_fingerprint":"fp_emu","choices":[],"usage":{{Usage(script)}}}""" + "\n\n").ConfigureAwait(false);
@@ -146,8 +147,8 @@ public sealed class OpenAIEmulator : EmulatorHost
         await SendAsync(http, "data: [DONE]\n\n").ConfigureAwait(false);
     }
 
-    private static string Chunk(string model, string delta, string? finish) =>
-        $$"""data: {"id":"{{Id}}","object":"chat.completion.chunk","created":{{Created}},"model":"{{model}}","system_fingerprint":"fp_emu","choices":[{"index":0,"delta":{{delta}},"logprobs":null,"finish_reason":{{(finish is null ? "null" : "\"" + finish + "\"")}}}],"usage":null}""" + "\n\n";
+    private static string Chunk(string model, string delta, string? finish, string? extra = null) =>
+        $$"""data: {{{(extra is null ? "" : extra + ",")}}"id":"{{Id}}","object":"chat.completion.chunk","created":{{Created}},"model":"{{model}}","system_fingerprint":"fp_emu","choices":[{"index":0,"delta":{{delta}},"logprobs":null,"finish_reason":{{(finish is null ? "null" : "\"" + finish + "\"")}}}],"usage":null}""" + "\n\n";
 
     private static async Task SendAsync(HttpContext http, string frame)
     {
@@ -162,7 +163,7 @@ public sealed class OpenAIEmulator : EmulatorHost
     {
         var message = s.ToolCall is { } tc
             ? "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_emu_1\",\"type\":\"function\",\"function\":{\"name\":\"" + tc.Name + "\",\"arguments\":" + JsonSerializer.Serialize(tc.Arguments) + "}}],\"refusal\":null,\"annotations\":[]}"
-            : $$"""{"role":"assistant","content":{{JsonSerializer.Serialize(s.Content)}},"refusal":null,"annotations":[]{{(s.Reasoning is null ? "" : ",\"reasoning_content\":" + JsonSerializer.Serialize(s.Reasoning))}}}""";
+            : $$"""{"role":"assistant","content":{{JsonSerializer.Serialize(s.Content)}},{{(s.ReasoningContent is null ? "" : "\"reasoning_content\":" + JsonSerializer.Serialize(s.ReasoningContent) + ",")}}"refusal":null,"annotations":[]}""";
         return $$"""
             {
               "id": "{{Id}}",
@@ -178,6 +179,7 @@ public sealed class OpenAIEmulator : EmulatorHost
                 }
               ],
               "usage": {{Usage(s)}},
+              {{(s.ExtraResponseFields is null ? "" : s.ExtraResponseFields + ",")}}
               "service_tier": "default",
               "system_fingerprint": "fp_emu"
             }

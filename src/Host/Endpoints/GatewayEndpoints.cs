@@ -25,6 +25,7 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
             app.Map(path, ModelsAsync);
         foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
             app.Map(path, HealthAsync);
+        CapabilitiesEndpoint.Map(app, app.Services.GetRequiredService<LLMux.Providers.ProviderCatalog>());
         app.MapFallback(http => ResponseWriter.WriteErrorAsync(http, null, new LlmError
         {
             Kind = ErrorKind.NotFound,

@@ -24,6 +24,8 @@ public sealed record ProviderSpec
     public FrozenDictionary<string, ParamRule> EmbeddingParams { get; init; } = FrozenDictionary<string, ParamRule>.Empty;
     /// <summary>True when unknown request fields are forwarded as they are (OpenAI-compatible upstreams).</summary>
     public bool ForwardsUnknownFields { get; init; }
+    /// <summary>Wire quirks worth knowing (shown in docs/capabilities.md).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 
     public bool Supports(LlmMode mode) => Modes.Contains(mode);
 

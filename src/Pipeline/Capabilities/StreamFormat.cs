@@ -6,6 +6,8 @@ public enum StreamFormat
     Sse,
     JsonArray,
     EventStream,
+    /// <summary>Newline-delimited JSON (Ollama's native API).</summary>
+    Ndjson,
 }
 
 /// <summary>How a provider expects its credentials.</summary>

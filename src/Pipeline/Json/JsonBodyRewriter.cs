@@ -12,8 +12,13 @@ public static class JsonBodyRewriter
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Indented = false };
 
-    public static void Rewrite(ReadOnlySpan<byte> body, IBufferWriter<byte> output, string? model, IReadOnlyCollection<string>? remove, bool forceIncludeUsage)
+    public static void Rewrite(ReadOnlySpan<byte> body, IBufferWriter<byte> output, string? model, IReadOnlyCollection<string>? remove, bool forceIncludeUsage, JsonBodyEdits? edits = null)
     {
+        if (edits is { IsEmpty: false })
+        {
+            RewriteWithEdits(body, output, model, remove, forceIncludeUsage, edits);
+            return;
+        }
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -103,5 +108,83 @@ public static class JsonBodyRewriter
         }
         writer.WriteBoolean("include_usage"u8, true);
         writer.WriteEndObject();
+    }
+
+    /// <summary>The same copy with renames, value rewrites and added fields (kept apart so the plain path stays lean).</summary>
+    private static void RewriteWithEdits(ReadOnlySpan<byte> body, IBufferWriter<byte> output, string? model, IReadOnlyCollection<string>? remove, bool forceIncludeUsage, JsonBodyEdits edits)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            throw new JsonException("request body must be a JSON object");
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        // First pass: which names the client sent, so a rename never duplicates a field.
+        var scan = reader;
+        while (scan.Read() && scan.TokenType == JsonTokenType.PropertyName)
+        {
+            present.Add(scan.GetString()!);
+            scan.Read();
+            scan.Skip();
+        }
+        writer.WriteStartObject();
+        var wroteModel = false;
+        var wroteStreamOptions = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString()!;
+            if (model is not null && name == "model")
+            {
+                reader.Read();
+                reader.Skip();
+                writer.WriteString("model"u8, model);
+                wroteModel = true;
+                continue;
+            }
+            if (remove is { Count: > 0 } && IsRemoved(ref reader, remove)) { reader.Read(); reader.Skip(); continue; }
+            if (forceIncludeUsage && name == "stream_options")
+            {
+                reader.Read();
+                WriteStreamOptions(ref reader, body, writer);
+                wroteStreamOptions = true;
+                continue;
+            }
+            if (edits.Renames.TryGetValue(name, out var renamed))
+            {
+                if (present.Contains(renamed)) { reader.Read(); reader.Skip(); continue; }
+                name = renamed;
+            }
+            writer.WritePropertyName(name);
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String && Rewritten(edits, name, ref reader) is { } replacement)
+            {
+                writer.WriteStringValue(replacement);
+                continue;
+            }
+            WriteRawValue(ref reader, body, writer);
+        }
+        if (model is not null && !wroteModel) writer.WriteString("model"u8, model);
+        if (forceIncludeUsage && !wroteStreamOptions)
+        {
+            writer.WriteStartObject("stream_options"u8);
+            writer.WriteBoolean("include_usage"u8, true);
+            writer.WriteEndObject();
+        }
+        foreach (var (field, raw) in edits.AddIfMissing)
+        {
+            if (present.Contains(field)) continue;
+            writer.WritePropertyName(field);
+            writer.WriteRawValue(raw, skipInputValidation: true);
+        }
+        writer.WriteEndObject();
+        writer.Flush();
+    }
+
+    private static string? Rewritten(JsonBodyEdits edits, string field, ref Utf8JsonReader reader)
+    {
+        foreach (var (f, from, to) in edits.ValueRewrites)
+        {
+            if (f == field && reader.ValueTextEquals(from)) return to;
+        }
+        return null;
     }
 }

@@ -37,14 +37,14 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
         var body = new PooledBuffer(context.Body.Length + 128);
         try
         {
-            JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, RemovedFields(context), forceUsage);
+            JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, RemovedFields(context), forceUsage, BodyEdits);
         }
         catch
         {
             body.Dispose();
             throw;
         }
-        var request = new HttpRequestMessage(HttpMethod.Post, ProviderUrls.Join(apiBase, path))
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, path))
         {
             Content = new PooledContent(body),
             Version = System.Net.HttpVersion.Version11,
@@ -53,6 +53,12 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
         if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
+
+    /// <summary>Renames and value rewrites a compatible upstream needs; null for OpenAI itself.</summary>
+    protected virtual JsonBodyEdits? BodyEdits => null;
+
+    /// <summary>The upstream URL for <paramref name="path"/> (<c>chat/completions</c> or <c>embeddings</c>).</summary>
+    protected virtual Uri RequestUri(Deployment deployment, string apiBase, string path) => ProviderUrls.Join(apiBase, path);
 
     protected virtual string ResolveApiBase(Deployment deployment) =>
         deployment.ApiBase

@@ -1,0 +1,96 @@
+using System.Text;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Providers;
+
+namespace LLMux.Host.Capabilities;
+
+/// <summary>Writes docs/capabilities.md from the provider specs (and one provider's section for the CLI).</summary>
+internal static class CapabilityMarkdownWriter
+{
+    public const string Command = "dotnet run --project src/Host -- capabilities --markdown > docs/capabilities.md";
+
+    public static string Document(ProviderCatalog catalog)
+    {
+        var specs = CapabilityMatrix.Specs(catalog);
+        var sb = new StringBuilder();
+        sb.Append("# LLMux capability matrix\n\n");
+        sb.Append("Generated from the provider specs (`ProviderSpec`s in `src/Providers`) by `").Append(Command).Append("`.\n");
+        sb.Append("Do not edit by hand: a test fails when this file is stale. `GET /v1/capabilities` serves the same data as JSON,\n");
+        sb.Append("and `llmux capabilities <provider/model>` prints one provider's table.\n\n");
+        sb.Append("Each parameter is one of:\n\n");
+        sb.Append("- **native**: sent upstream under the same name and meaning;\n");
+        sb.Append("- **mapped**: translated to the provider's field named in *maps to*;\n");
+        sb.Append("- **rejected**: a 400 naming the parameter, the provider and the fix, whatever drop_params says;\n");
+        sb.Append("- **dropped**: a 400 unless drop_params is on (request body `drop_params: true`, `litellm_params.drop_params`, or\n");
+        sb.Append("  `litellm_settings.drop_params`); then it is removed and the answer carries `x-llmux-warnings`. As in LiteLLM,\n");
+        sb.Append("  `stream`, `stream_options`, `user`, `max_retries` and `n: 1` never fail a call: they are dropped with the warning.\n\n");
+        sb.Append("`additional_drop_params` (request or deployment) always removes the listed parameters; `allowed_openai_params`\n");
+        sb.Append("forces the listed parameters through unchanged. Providers that forward unknown fields pass provider-specific\n");
+        sb.Append("(non-OpenAI) fields through as they are; the others drop them by the rules above. `metadata` is LiteLLM's request\n");
+        sb.Append("metadata (logging, tags) and is never checked against a provider.\n\n");
+
+        sb.Append("## Providers\n\n");
+        sb.Append("| Provider (config prefix) | Name | Aliases | Default api_base | Key env | Auth | Stream |");
+        foreach (var m in CapabilityMatrix.AllModes) sb.Append(' ').Append(m.Name()).Append(" |");
+        sb.Append('\n');
+        sb.Append("|---|---|---|---|---|---|---|");
+        foreach (var _ in CapabilityMatrix.AllModes) sb.Append("---|");
+        sb.Append('\n');
+        foreach (var s in specs)
+        {
+            sb.Append("| [`").Append(s.Name).Append("`](#").Append(s.Name).Append(") | ").Append(Cell(s.DisplayName)).Append(" | ")
+              .Append(s.Aliases.Count == 0 ? "" : string.Join(", ", s.Aliases.Select(static a => "`" + a + "`"))).Append(" | ")
+              .Append(s.DefaultApiBase is null ? "(required)" : "`" + s.DefaultApiBase + "`").Append(" | ")
+              .Append(s.ApiKeyEnv is null ? "" : "`" + s.ApiKeyEnv + "`").Append(" | ")
+              .Append(CapabilityMatrix.AuthName(s.Auth)).Append(" | ")
+              .Append(CapabilityMatrix.StreamName(s.StreamFormat)).Append(" |");
+            foreach (var m in CapabilityMatrix.AllModes) sb.Append(s.Supports(m) ? " yes |" : " — |");
+            sb.Append('\n');
+        }
+        sb.Append('\n');
+
+        foreach (var s in specs) AppendProvider(sb, s, level: 2);
+        return sb.ToString();
+    }
+
+    /// <summary>One provider's section: its facts, modes and parameter tables.</summary>
+    public static string Provider(ProviderSpec spec)
+    {
+        var sb = new StringBuilder();
+        AppendProvider(sb, spec, level: 1);
+        return sb.ToString();
+    }
+
+    private static void AppendProvider(StringBuilder sb, ProviderSpec s, int level)
+    {
+        var h = new string('#', level);
+        if (level == 2) sb.Append("<a id=\"").Append(s.Name).Append("\"></a>\n\n");
+        sb.Append(h).Append(" `").Append(s.Name).Append("`");
+        if (s.DisplayName.Length > 0) sb.Append(" — ").Append(s.DisplayName);
+        sb.Append("\n\n");
+        sb.Append("- config: `model: ").Append(s.Name).Append("/<model>`");
+        foreach (var a in s.Aliases) sb.Append(" or `").Append(a).Append("/<model>`");
+        sb.Append('\n');
+        sb.Append("- api_base: ").Append(s.DefaultApiBase is null ? "required (`litellm_params.api_base`" + (s.ApiBaseEnv is null ? ")" : " or `" + s.ApiBaseEnv + "`)") : "`" + s.DefaultApiBase + "`" + (s.ApiBaseEnv is null ? "" : " (or `" + s.ApiBaseEnv + "`)")).Append('\n');
+        if (s.ApiKeyEnv is not null) sb.Append("- api_key: `litellm_params.api_key`, else `").Append(s.ApiKeyEnv).Append("`\n");
+        sb.Append("- auth: ").Append(CapabilityMatrix.AuthName(s.Auth)).Append("; stream: ").Append(CapabilityMatrix.StreamName(s.StreamFormat))
+          .Append("; unknown fields: ").Append(s.ForwardsUnknownFields ? "forwarded" : "dropped by the rules").Append('\n');
+        sb.Append("- modes: ").Append(string.Join(", ", CapabilityMatrix.AllModes.Select(m => m.Name() + (s.Supports(m) ? " ✓" : " ✗")))).Append('\n');
+        foreach (var n in s.Notes) sb.Append("- ").Append(n).Append('\n');
+        sb.Append('\n');
+        foreach (var mode in CapabilityMatrix.TableModes(s))
+        {
+            sb.Append(h).Append("# ").Append(s.Name).Append(' ').Append(mode.Name()).Append(" parameters\n\n");
+            sb.Append("| Parameter | Support | Maps to | Note |\n|---|---|---|---|\n");
+            foreach (var c in CapabilityMatrix.Cells(s, mode))
+            {
+                sb.Append("| `").Append(c.Param).Append("` | ").Append(CapabilityMatrix.KindName(c.Kind)).Append(" | ")
+                  .Append(c.MappedTo is null ? "" : Cell(c.MappedTo)).Append(" | ")
+                  .Append(Cell(c.Note ?? (c.Listed ? "" : "not in the provider's table"))).Append(" |\n");
+            }
+            sb.Append('\n');
+        }
+    }
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+}

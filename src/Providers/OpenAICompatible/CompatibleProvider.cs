@@ -1,0 +1,103 @@
+using System.Text;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Json;
+using LLMux.Providers.Common;
+using LLMux.Providers.OpenAI;
+
+namespace LLMux.Providers.OpenAICompatible;
+
+/// <summary>
+/// Every OpenAI-compatible provider: the OpenAI passthrough with the row's base URL, auth header, URL layout and
+/// body edits. Streams and answers pass through as they arrive (provider extras such as DeepSeek's
+/// <c>reasoning_content</c> or Perplexity's <c>citations</c> reach the client untouched).
+/// </summary>
+public sealed class CompatibleProvider : OpenAIProvider
+{
+    /// <summary>Azure's default <c>api-version</c> when neither the deployment nor <c>AZURE_API_VERSION</c> gives one (LiteLLM's).</summary>
+    public const string AzureDefaultApiVersion = "2025-02-01-preview";
+
+    private readonly CompatibleProviderRow _row;
+    private readonly JsonBodyEdits _edits;
+    private readonly bool _streamUsage;
+
+    public CompatibleProvider(CompatibleProviderRow row) : base(row.ToSpec())
+    {
+        _row = row;
+        _edits = row.Edits();
+        _streamUsage = Spec.ChatParams.TryGetValue("stream_options", out var rule) && rule.Kind != ParamSupportKind.Dropped;
+    }
+
+    public CompatibleProviderRow Row => _row;
+
+    protected override bool SupportsStreamUsage => _streamUsage;
+
+    protected override JsonBodyEdits? BodyEdits => _edits;
+
+    protected override Uri RequestUri(Deployment deployment, string apiBase, string path)
+    {
+        switch (_row.UrlStyle)
+        {
+            case CompatibleUrlStyle.AzureDeployment:
+            {
+                var version = ApiVersion(deployment) ?? AzureDefaultApiVersion;
+                var root = apiBase.TrimEnd('/');
+                var deploymentPath = "openai/deployments/" + Uri.EscapeDataString(deployment.UpstreamModel) + "/" + path;
+                return WithQuery(ProviderUrls.Join(root, deploymentPath), "api-version", version);
+            }
+            case CompatibleUrlStyle.AzureFoundry:
+            {
+                var baseUri = new Uri(apiBase, UriKind.Absolute);
+                var root = baseUri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+                var full = baseUri.Host.EndsWith(".services.ai.azure.com", StringComparison.OrdinalIgnoreCase) && !root.EndsWith("/models", StringComparison.Ordinal)
+                    ? ProviderUrls.Join(root, "models/" + path)
+                    : ProviderUrls.Join(root, path);
+                var version = QueryValue(baseUri, "api-version") ?? deployment.ApiVersion;
+                return version is null ? full : WithQuery(full, "api-version", version);
+            }
+            case CompatibleUrlStyle.OllamaV1:
+            {
+                var root = apiBase.TrimEnd('/');
+                return ProviderUrls.Join(root.EndsWith("/v1", StringComparison.Ordinal) ? root : root + "/v1", path);
+            }
+            default:
+                return ProviderUrls.Join(apiBase, path);
+        }
+    }
+
+    private static string? ApiVersion(Deployment deployment) =>
+        deployment.ApiVersion is { Length: > 0 } v ? v : Environment.GetEnvironmentVariable("AZURE_API_VERSION") is { Length: > 0 } e ? e : null;
+
+    private static Uri WithQuery(Uri uri, string name, string value)
+    {
+        var sb = new StringBuilder(uri.GetLeftPart(UriPartial.Path));
+        sb.Append('?').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+        return new Uri(sb.ToString(), UriKind.Absolute);
+    }
+
+    private static string? QueryValue(Uri uri, string name)
+    {
+        var query = uri.Query.TrimStart('?');
+        foreach (var part in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=');
+            if (eq > 0 && part.AsSpan(0, eq).SequenceEqual(name)) return Uri.UnescapeDataString(part[(eq + 1)..]);
+        }
+        return null;
+    }
+
+    protected override void ApplyAuth(HttpRequestMessage request, Deployment deployment)
+    {
+        var key = deployment.ApiKey?.Reveal()
+            ?? (Spec.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : null)
+            ?? _row.DefaultApiKey;
+        if (string.IsNullOrEmpty(key)) return;
+        if (UsesApiKeyHeader(request.RequestUri)) request.Headers.TryAddWithoutValidation("api-key", key);
+        else request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+    }
+
+    /// <summary>Azure OpenAI always takes <c>api-key</c>; Azure AI Foundry only on Azure's own hosts (LiteLLM's rule).</summary>
+    private bool UsesApiKeyHeader(Uri? uri) => _row.Auth == AuthScheme.ApiKeyHeader
+        && (_row.UrlStyle != CompatibleUrlStyle.AzureFoundry
+            || (uri is not null && (uri.Host.EndsWith(".services.ai.azure.com", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase))));
+}
