@@ -23,6 +23,17 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
     {
         var deployment = context.Deployment!;
         var spec = deployment.Provider.Spec;
+        if (context.MessagesPassthrough)
+        {
+            if (deployment.Provider is Providers.Common.IAnthropicMessagesUpstream upstream && upstream.AcceptsMessagesPassthrough(deployment)) return next(context);
+            throw new LlmError
+            {
+                Kind = ErrorKind.InvalidRequest,
+                Message = $"model group `{context.ModelGroup}` mixes Anthropic and {spec.Name} deployments (or falls back to {spec.Name}); /v1/messages forwards Anthropic bodies untranslated to Anthropic groups, so route {spec.Name} through a separate model name",
+                Provider = spec.Name,
+                Code = "unsupported_route",
+            }.ToException();
+        }
         if (!spec.Supports(context.Mode))
         {
             throw new LlmError

@@ -17,6 +17,8 @@ public sealed class ValidateStage : ILlmStage
 
     public ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
+        // A Messages passthrough was validated by Anthropic's rules at the endpoint; its body is not an OpenAI request.
+        if (context.MessagesPassthrough) return next(context);
         if (context.Mode == LlmMode.Embeddings) ValidateEmbedding(context);
         else ValidateChat(context);
         return next(context);

@@ -5,6 +5,7 @@ using LLMux.Pipeline.Composition;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
+using LLMux.Providers.Common;
 using LLMux.Stages.Messages;
 
 namespace LLMux.Host.Endpoints;
@@ -37,28 +38,44 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             if (!await AdmitAsync(http, context)) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             string model;
-            IReadOnlyDictionary<string, string>? toolNames;
-            IReadOnlyList<string>? droppedHints;
+            IReadOnlyDictionary<string, string>? toolNames = null;
+            IReadOnlyList<string>? droppedHints = null;
+            var passthrough = false;
             using (var doc = MessagesApi.Read(body.Memory))
             {
                 var root = doc.RootElement;
                 model = root.GetProperty("model").GetString()!;
-                // Passthrough seam: a deployment whose provider implements IAnthropicMessagesUpstream will be
-                // forwarded untranslated once the Anthropic provider lands; until then every call is translated.
-                var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model));
-                translated = translation.Body;
-                toolNames = translation.ToolNames;
-                droppedHints = translation.DroppedHints;
-                if (root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
-                    context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
+                var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+                if (AllAcceptPassthrough(model))
+                {
+                    // Anthropic to Anthropic: the body goes upstream as it is, only `model` rewritten.
+                    passthrough = true;
+                    context.MessagesPassthrough = true;
+                    context.RequestedModel = model;
+                    context.IsStream = stream;
+                    foreach (var name in ForwardedHeaders)
+                        if (http.Request.Headers.TryGetValue(name, out var v)) context.ForwardHeaders.Add(new(name, v.ToString()));
+                }
+                else
+                {
+                    var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model));
+                    translated = translation.Body;
+                    toolNames = translation.ToolNames;
+                    droppedHints = translation.DroppedHints;
+                    if (stream) context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
+                }
             }
-            context.Body = translated.Memory;
+            context.Body = passthrough ? body.Memory : translated!.Memory;
             await pipeline(context);
             // After the pipeline: the router clears per-attempt headers before each try.
             if (droppedHints is not null) context.ResponseHeaders.Add(new("x-llmux-warnings", "dropped Anthropic-only params: " + string.Join(", ", droppedHints)));
             if (context.Stream is { } pump)
             {
                 await ResponseWriter.WriteStreamAsync(http, context, pump);
+            }
+            else if (passthrough && context.ResponseBody is { } raw)
+            {
+                await ResponseWriter.WriteJsonAsync(http, context, raw.Memory);
             }
             else if (context.ResponseBody is { } answer)
             {
@@ -159,6 +176,18 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             });
             return false;
         }
+        return true;
+    }
+
+    private static readonly string[] ForwardedHeaders = ["anthropic-version", "anthropic-beta"];
+
+    /// <summary>True when every deployment the name resolves to speaks the Messages API natively.</summary>
+    private bool AllAcceptPassthrough(string model)
+    {
+        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        if (registry.Group(name) is not { Count: > 0 } group) return false;
+        foreach (var d in group)
+            if (d.Provider is not IAnthropicMessagesUpstream upstream || !upstream.AcceptsMessagesPassthrough(d)) return false;
         return true;
     }
 

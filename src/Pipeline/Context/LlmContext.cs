@@ -39,6 +39,11 @@ public sealed class LlmContext
     /// <summary>Parameters removed because drop_params allowed it; reported in <c>x-llmux-warnings</c>.</summary>
     public IReadOnlyList<string> DroppedParams => _droppedParams;
     public IReadOnlyList<string> Warnings => _warnings;
+    /// <summary>/v1/messages to an upstream that speaks the Messages API: the client's body goes upstream as it is
+    /// (only <c>model</c> rewritten) and the answer and frames come back untranslated.</summary>
+    public bool MessagesPassthrough { get; set; }
+    /// <summary>Client headers a passthrough forwards (anthropic-version, anthropic-beta).</summary>
+    public List<KeyValuePair<string, string>> ForwardHeaders { get; } = [];
     /// <summary>True when the stream should ask the upstream for usage the client did not ask for (accounting).</summary>
     public bool InjectedIncludeUsage { get; set; }
 
@@ -147,6 +152,8 @@ public sealed class LlmContext
         _droppedParams.Clear();
         _warnings.Clear();
         InjectedIncludeUsage = false;
+        MessagesPassthrough = false;
+        ForwardHeaders.Clear();
         UpstreamRequest?.Dispose();
         UpstreamRequest = null;
         UpstreamResponse?.Dispose();

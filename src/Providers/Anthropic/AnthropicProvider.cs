@@ -9,7 +9,7 @@ using LLMux.Providers.Common;
 namespace LLMux.Providers.Anthropic;
 
 /// <summary>Anthropic's Messages API behind the OpenAI chat-completions surface.</summary>
-internal sealed class AnthropicProvider : LlmProvider
+internal sealed class AnthropicProvider : LlmProvider, IAnthropicMessagesUpstream
 {
     private const string MessagesPath = "/v1/messages";
 
@@ -33,7 +33,8 @@ internal sealed class AnthropicProvider : LlmProvider
         var body = new PooledBuffer(Math.Max(1024, context.Body.Length + 512));
         try
         {
-            AnthropicRequestWriter.Write(context, body, betas);
+            if (context.MessagesPassthrough) Pipeline.Json.JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, null, forceIncludeUsage: false);
+            else AnthropicRequestWriter.Write(context, body, betas);
         }
         catch
         {
@@ -60,6 +61,15 @@ internal sealed class AnthropicProvider : LlmProvider
         headers.Accept.Add(new MediaTypeWithQualityHeaderValue(context.IsStream ? "text/event-stream" : "application/json"));
         var version = AnthropicSpec.ApiVersion;
         ApplyExtraHeaders(context, headers, betas, ref version);
+        foreach (var (name, value) in context.ForwardHeaders)
+        {
+            if (name == "anthropic-version") version = value;
+            else if (name == "anthropic-beta")
+            {
+                foreach (var b in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (!betas.Contains(b)) betas.Add(b);
+            }
+        }
         headers.TryAddWithoutValidation("anthropic-version", version);
         if (betas.Count > 0) headers.TryAddWithoutValidation("anthropic-beta", string.Join(',', betas));
         return request;
@@ -93,15 +103,35 @@ internal sealed class AnthropicProvider : LlmProvider
         }
     }
 
+    /// <summary>Every Anthropic deployment takes a Messages body as it is.</summary>
+    public bool AcceptsMessagesPassthrough(Deployment deployment) => true;
+
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        if (context.MessagesPassthrough)
+        {
+            var raw = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                using var doc = JsonDocument.Parse(raw.Memory);
+                if (doc.RootElement.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object) context.Usage = AnthropicResponseReader.ReadUsage(u);
+            }
+            catch (JsonException ex)
+            {
+                raw.Dispose();
+                throw new LlmError { Kind = ErrorKind.BadGateway, Provider = Spec.Name, Message = $"anthropic answered with a body that is not valid JSON ({ex.Message})" }.ToException(ex);
+            }
+            context.ResponseBody = raw;
+            return;
+        }
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         var created = context.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
         var completion = AnthropicResponseReader.Read(body.Memory, created, JsonToolFor(context));
         ChatCompletionResponse.Write(context, completion);
     }
 
-    public override StreamTranslator CreateStreamTranslator(LlmContext context) => new AnthropicStreamTranslator(context, JsonToolFor(context));
+    public override StreamTranslator CreateStreamTranslator(LlmContext context) =>
+        context.MessagesPassthrough ? new AnthropicMessagesPassthrough(context) : new AnthropicStreamTranslator(context, JsonToolFor(context));
 
     public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
         AnthropicErrorMapper.Map(status, body, headers);

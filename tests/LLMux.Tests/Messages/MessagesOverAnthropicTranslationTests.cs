@@ -7,8 +7,8 @@ using LLMux.Tests.Infrastructure;
 namespace LLMux.Tests.Messages;
 
 /// <summary>
-/// /v1/messages to a Claude deployment, through the translating path (Anthropic → OpenAI shape → Anthropic
-/// provider) until passthrough lands: thinking with its signature, cache markers and tools survive both ways.
+/// /v1/messages to a Claude deployment (now the untranslated passthrough): thinking with its signature, cache
+/// markers and tools survive both ways.
 /// </summary>
 public sealed class MessagesOverAnthropicTranslationTests : IAsyncLifetime
 {
