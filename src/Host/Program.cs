@@ -2,6 +2,8 @@ using System.Globalization;
 using LLMux.Host;
 using LLMux.Host.Config;
 
+if (args.Length > 0 && args[0] == "batch") return await LLMux.Host.Batch.BatchCommand.RunAsync(args[1..]);
+
 var options = new LlmuxHostOptions();
 for (var i = 0; i < args.Length; i++)
 {
@@ -12,7 +14,7 @@ for (var i = 0; i < args.Length; i++)
             options = options with { Port = port }; i++; break;
         case "--host" when i + 1 < args.Length: options = options with { Host = args[++i] }; break;
         case "-h" or "--help":
-            Console.WriteLine("llmux [--config FILE] [--port N] [--host ADDR]\n  Serves an OpenAI-compatible API (default 127.0.0.1:4000). With no config, serves the built-in mock models.");
+            Console.WriteLine("llmux [--config FILE] [--port N] [--host ADDR]\n       llmux batch --help\n  Serves an OpenAI-compatible API (default 127.0.0.1:4000). With no config, serves the built-in mock models.");
             return 0;
         default:
             Console.Error.WriteLine($"llmux: unknown argument `{args[i]}` (try --help)");
