@@ -46,10 +46,14 @@ internal sealed class LlmClient(LLMuxRuntime runtime) : ILlmClient
                 var reader = new Utf8JsonReader(frame.Data);
                 chunks.Add(JsonSerializer.Deserialize(ref reader, WireJson.Default.ChatCompletionChunk)!);
             }
-            // Keep the unfinished frame's bytes at the start of the buffer for the next segment.
-            var rest = buffer.ToArray();
-            pending.Clear();
-            pending.Write(rest);
+            // Keep the unfinished frame's bytes (rare: the pump hands over whole frames) at the start of the buffer.
+            if (buffer.IsEmpty) pending.ResetWrittenCount();
+            else
+            {
+                var rest = buffer.ToArray();
+                pending.ResetWrittenCount();
+                pending.Write(rest);
+            }
             foreach (var chunk in chunks) yield return chunk;
             if (done) yield break;
         }
