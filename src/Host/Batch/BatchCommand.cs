@@ -69,7 +69,8 @@ internal static class BatchCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var options = new BatchOptions { InputPath = input, OutputPath = output, ErrorsPath = errors, Parallelism = parallelism };
+            var runtime = services.GetRequiredService<LLMuxRuntime>();
+            var options = new BatchOptions { InputPath = input, OutputPath = output, ErrorsPath = errors, Parallelism = parallelism, ModelLimit = model => GroupLimit(runtime, model) };
             var progress = new BatchProgress();
             var client = services.GetRequiredService<ILlmClient>();
             var summary = await BatchProgressDisplay.RunAsync(progress, () => BatchRunner.RunAsync(options, client, progress, stop.Token), stop.Token);
@@ -90,6 +91,19 @@ internal static class BatchCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    /// <summary>The sum of the group's <c>max_parallel_requests</c>, when every deployment of it sets one.</summary>
+    internal static int? GroupLimit(LLMuxRuntime runtime, string model)
+    {
+        if (runtime.Registry.Group(runtime.Settings.Router.ModelGroupAlias.GetValueOrDefault(model) ?? model) is not { Count: > 0 } group) return null;
+        var sum = 0;
+        foreach (var d in group)
+        {
+            if (!int.TryParse(d.Setting("max_parallel_requests"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n <= 0) return null;
+            sum += n;
+        }
+        return sum;
     }
 
     /// <summary>The host's YAML config, resolved by its loader, served by the library's <see cref="ILlmClient"/>.</summary>

@@ -9,6 +9,8 @@ public sealed record BatchOptions
     public string? ErrorsPath { get; init; }
     /// <summary>Requests in flight at once (the router's per-deployment limits still apply inside).</summary>
     public int Parallelism { get; init; } = 16;
+    /// <summary>Calls at once for a requested model (the sum of its deployments' <c>max_parallel_requests</c>); null is no limit beyond <see cref="Parallelism"/>.</summary>
+    public Func<string, int?>? ModelLimit { get; init; }
 
     public string EffectiveErrorsPath => ErrorsPath ?? DefaultErrorsPath(OutputPath);
 

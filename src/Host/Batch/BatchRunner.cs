@@ -28,8 +28,9 @@ public static class BatchRunner
         progress.Skipped = skipped;
 
         await using var files = new BatchFileWriter(options.OutputPath, errorsPath);
+        var limits = new ModelLimits(options.ModelLimit);
         var call = new TransformBlock<BatchRequestLine, BatchResult>(
-            line => SendAsync(client, line, cancellationToken),
+            line => SendAsync(client, line, limits, cancellationToken),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = options.Parallelism, BoundedCapacity = options.Parallelism * 2, EnsureOrdered = false });
         ActionBlock<BatchResult>? write = null;
         write = new ActionBlock<BatchResult>(result =>
@@ -63,12 +64,18 @@ public static class BatchRunner
         return new BatchSummary(progress.Succeeded, progress.Failed, skipped, duplicates, cancellationToken.IsCancellationRequested, progress.Tokens, progress.Cost);
     }
 
-    private static async Task<BatchResult> SendAsync(ILlmClient client, BatchRequestLine line, CancellationToken cancellationToken)
+    private static async Task<BatchResult> SendAsync(ILlmClient client, BatchRequestLine line, ModelLimits limits, CancellationToken cancellationToken)
     {
         if (line.Problem is not null) return new BatchResult(line, null, null, 0, null);
         if (cancellationToken.IsCancellationRequested) return new BatchResult(line, null, null, 0, null, Cancelled: true);
+        SemaphoreSlim? held = null;
         try
         {
+            if (limits.For(line.Body.Span) is { } gate)
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                held = gate;
+            }
             await using var response = await client.SendRawAsync(line.Body, line.Mode, cancellationToken).ConfigureAwait(false);
             if (response.IsStream)
                 return new BatchResult(line, null, LlmError.Invalid("`stream: true` is not supported in a batch; remove it", "stream"), 0, null);
@@ -86,6 +93,10 @@ public static class BatchRunner
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return new BatchResult(line, null, null, 0, null, Cancelled: true);
+        }
+        finally
+        {
+            held?.Release();
         }
     }
 

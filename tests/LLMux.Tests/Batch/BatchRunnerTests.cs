@@ -155,3 +155,50 @@ public sealed class BatchRunnerTests : IAsyncLifetime
         Assert.Equal(before, File.ReadAllBytes(Output).Length + File.ReadAllBytes(Errors).Length);
     }
 }
+
+/// <summary>A batch wider than a deployment's max_parallel_requests waits for room instead of failing with 429.</summary>
+public sealed class BatchModelLimitTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "llmux-batch-" + Guid.NewGuid().ToString("N"));
+    private LLMux.Emulators.OpenAIEmulator _upstream = null!;
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _upstream = await LLMux.Emulators.OpenAIEmulator.StartNewAsync();
+        _upstream.Default = new LLMux.Emulators.OpenAIScript { HeaderDelay = TimeSpan.FromMilliseconds(20) };
+        _services = LibraryHost.Build(b => b.AddDeployment("narrow", "openai/gpt-4o-mini", _upstream.ApiBase, "sk",
+            d => d with { Params = new Dictionary<string, string> { ["max_parallel_requests"] = "2" } }));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _upstream.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Calls_to_a_limited_group_wait_for_room_and_all_succeed()
+    {
+        var input = Path.Combine(_dir, "in.jsonl");
+        File.WriteAllLines(input, Enumerable.Range(1, 60).Select(static i =>
+            $$$"""{"custom_id":"n{{{i}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"narrow","messages":[{"role":"user","content":"hi"}]}}"""));
+        var runtime = _services.GetRequiredService<LLMuxRuntime>();
+        var options = new BatchOptions
+        {
+            InputPath = input,
+            OutputPath = Path.Combine(_dir, "out.jsonl"),
+            Parallelism = 16,
+            ModelLimit = m => BatchCommand.GroupLimit(runtime, m),
+        };
+
+        var summary = await BatchRunner.RunAsync(options, _services.GetRequiredService<ILlmClient>());
+
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(60, summary.Succeeded);
+        Assert.Equal(2, BatchCommand.GroupLimit(runtime, "narrow"));
+        Assert.Null(BatchCommand.GroupLimit(runtime, "unknown"));
+    }
+}
