@@ -80,9 +80,12 @@ public sealed class TelemetryStage : ILlmStage
             var input = tags;
             input.Add(LLMuxTelemetry.TokenType, "input");
             LLMuxTelemetry.TokenUsage.Record(usage.PromptTokens, input);
-            var output = tags;
-            output.Add(LLMuxTelemetry.TokenType, "output");
-            LLMuxTelemetry.TokenUsage.Record(usage.CompletionTokens, output);
+            if (context.Mode != LlmMode.Embeddings)
+            {
+                var output = tags;
+                output.Add(LLMuxTelemetry.TokenType, "output");
+                LLMuxTelemetry.TokenUsage.Record(usage.CompletionTokens, output);
+            }
         }
 
         if (started.Activity is not { } activity) return;

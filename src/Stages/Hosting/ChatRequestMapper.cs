@@ -9,6 +9,16 @@ namespace LLMux.Stages.Hosting;
 /// <summary>Turns M.E.AI messages and options into an OpenAI chat request (the wire model LLMux routes).</summary>
 internal static class ChatRequestMapper
 {
+    /// <summary>M.E.AI's serializer settings without indentation: arguments and results go on the wire as compact JSON.</summary>
+    internal static readonly JsonSerializerOptions Compact = CreateCompact();
+
+    private static JsonSerializerOptions CreateCompact()
+    {
+        var o = new JsonSerializerOptions(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+        o.MakeReadOnly();
+        return o;
+    }
+
     public static Wire.ChatRequest ToRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, string? defaultModel, object? client)
     {
         var request = options?.RawRepresentationFactory?.Invoke((IChatClient)client!) as Wire.ChatRequest ?? new Wire.ChatRequest();
@@ -41,7 +51,7 @@ internal static class ChatRequestMapper
         if (options.ResponseFormat is { } format) request.ResponseFormat = ResponseFormat(format);
         if (options.AdditionalProperties is { Count: > 0 } extra)
         {
-            foreach (var (key, value) in extra) Extra(request)[key] = JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(object)));
+            foreach (var (key, value) in extra) Extra(request)[key] = JsonSerializer.SerializeToElement(value, Compact.GetTypeInfo(typeof(object)));
         }
         return request;
     }
@@ -115,7 +125,7 @@ internal static class ChatRequestMapper
                     {
                         Id = call.CallId,
                         Type = "function",
-                        Function = new Wire.FunctionCall { Name = call.Name, Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))) },
+                        Function = new Wire.FunctionCall { Name = call.Name, Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), Compact.GetTypeInfo(typeof(IDictionary<string, object?>))) },
                     });
                     break;
                 case FunctionResultContent result:
@@ -145,7 +155,7 @@ internal static class ChatRequestMapper
         null => result.Exception is { } ex ? "Error: " + ex.Message : "",
         string s => s,
         JsonElement e => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText(),
-        var o => JsonSerializer.Serialize(o, AIJsonUtilities.DefaultOptions.GetTypeInfo(o.GetType())),
+        var o => JsonSerializer.Serialize(o, Compact.GetTypeInfo(o.GetType())),
     };
 
     /// <summary>A plain string when every part is text (what every provider accepts), else OpenAI content parts.</summary>

@@ -31,7 +31,7 @@ public sealed class LLMuxEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
         if (options?.AdditionalProperties is { Count: > 0 } extra)
         {
             request.Extra ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var (k, v) in extra) request.Extra[k] = JsonSerializer.SerializeToElement(v, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(object)));
+            foreach (var (k, v) in extra) request.Extra[k] = JsonSerializer.SerializeToElement(v, ChatRequestMapper.Compact.GetTypeInfo(typeof(object)));
         }
 
         var response = await _client.EmbedAsync(request, cancellationToken).ConfigureAwait(false);

@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
-using LLMux.Pipeline.Streaming.Decoders;
 using LLMux.Pipeline.Wire;
 
 namespace LLMux.Stages.Hosting;
@@ -31,29 +29,12 @@ internal sealed class LlmClient(LLMuxRuntime runtime) : ILlmClient
             // An upstream that answered a stream request with one JSON body: nothing to split.
             throw new LlmError { Kind = ErrorKind.BadGateway, Message = "the upstream answered a stream request without a stream", Provider = response.ProviderName }.ToException();
         }
-        using var decoder = new SseDecoder();
-        var pending = new ArrayBufferWriter<byte>(4096);
+        using var reader = new ChatChunkReader();
+        var chunks = new List<ChatCompletionChunk>();
         await foreach (var bytes in response.ReadCoreAsync(throwOnError: true, cancellationToken).ConfigureAwait(false))
         {
-            pending.Write(bytes.Span);
-            var buffer = new ReadOnlySequence<byte>(pending.WrittenMemory);
-            var chunks = new List<ChatCompletionChunk>();
-            var done = false;
-            while (decoder.TryRead(ref buffer, isFinalBlock: false, out var frame))
-            {
-                if (frame.DataIs("[DONE]"u8)) { done = true; break; }
-                if (frame.Data.IsEmpty) continue;
-                var reader = new Utf8JsonReader(frame.Data);
-                chunks.Add(JsonSerializer.Deserialize(ref reader, WireJson.Default.ChatCompletionChunk)!);
-            }
-            // Keep the unfinished frame's bytes (rare: the pump hands over whole frames) at the start of the buffer.
-            if (buffer.IsEmpty) pending.ResetWrittenCount();
-            else
-            {
-                var rest = buffer.ToArray();
-                pending.ResetWrittenCount();
-                pending.Write(rest);
-            }
+            chunks.Clear();
+            var done = reader.Feed(bytes.Span, chunks);
             foreach (var chunk in chunks) yield return chunk;
             if (done) yield break;
         }
