@@ -15,15 +15,18 @@ public sealed class TelemetryStage : ILlmStage
 {
     private static readonly Action<LlmContext, object?> FinishStream = static (ctx, s) => Record(ctx, (Started)s!, null);
 
-    public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
+    public ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
-        var activity = LLMuxTelemetry.ActivitySource.HasListeners() ? Start(context) : null;
-        if (activity is null && !LLMuxTelemetry.OperationDuration.Enabled && !LLMuxTelemetry.TokenUsage.Enabled && !LLMuxTelemetry.TimeToFirstChunk.Enabled)
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
-        var started = new Started(Stopwatch.GetTimestamp(), activity);
+        // Nobody listens: no extra async frame, no allocation.
+        if (!LLMuxTelemetry.ActivitySource.HasListeners() && !LLMuxTelemetry.OperationDuration.Enabled && !LLMuxTelemetry.TokenUsage.Enabled && !LLMuxTelemetry.TimeToFirstChunk.Enabled)
+            return next(context);
+        return ObserveAsync(context, next);
+    }
+
+    // Async so that Activity.Current, set by starting the span, does not leak into the caller's context.
+    private static async ValueTask ObserveAsync(LlmContext context, StageDelegate next)
+    {
+        var started = new Started(Stopwatch.GetTimestamp(), LLMuxTelemetry.ActivitySource.HasListeners() ? Start(context) : null);
         try
         {
             await next(context).ConfigureAwait(false);
