@@ -57,6 +57,8 @@ public sealed class AddLLMuxTests : IAsyncLifetime
             ["LLMux:router_settings:num_retries"] = "0",
             ["LLMux:router_settings:timeout"] = "7",
             ["LLMux:router_settings:routing_strategy"] = "least-busy",
+            ["LLMux:router_settings:fallbacks:0:from-config:0"] = "mocked",
+            ["LLMux:router_settings:model_group_alias:alias-name"] = "mocked",
         }).Build();
         var services = new ServiceCollection();
         services.AddLLMux(config.GetSection("LLMux"), b => b.Configure(o => o.Environment = n => n == "LLMUX_TEST_KEY" ? "sk-from-env" : null));
@@ -69,6 +71,8 @@ public sealed class AddLLMuxTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(7), runtime.Settings.DefaultTimeout);
         Assert.Equal(0, runtime.Settings.Router.NumRetries);
         Assert.Equal(RoutingStrategyKind.LeastBusy, runtime.Settings.Router.Strategy);
+        Assert.Equal(["mocked"], runtime.Settings.Router.Fallbacks["from-config"]);
+        Assert.Equal("mocked", runtime.Settings.Router.ModelGroupAlias["alias-name"]);
 
         var client = sp.GetRequiredService<ILlmClient>();
         await client.CompleteAsync(Hello("from-config"));
