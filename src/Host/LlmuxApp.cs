@@ -18,6 +18,8 @@ public sealed record LlmuxHostOptions
     /// <summary>0 picks a free port.</summary>
     public int Port { get; init; } = 4000;
     public TimeProvider? TimeProvider { get; init; }
+    /// <summary>Serve Prometheus metrics (the <c>LLMux</c> meter) on <c>/metrics</c>.</summary>
+    public bool Metrics { get; init; }
 }
 
 /// <summary>Builds the <c>llmux</c> web host: config, pipeline, endpoints.</summary>
@@ -54,9 +56,11 @@ public static class LlmuxApp
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(invoker);
+        Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
 
         var app = builder.Build();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
+        Telemetry.HostTelemetry.Map(app, options.Metrics);
         new GatewayEndpoints(config, registry, pipeline, new LlmContextPool()).Map(app);
         return app;
     }

@@ -9,12 +9,13 @@ namespace LLMux.Stages;
 public static class LlmPipelines
 {
     /// <summary>
-    /// validate → route → router (pick, retry, cooldown, fallback) ⊃ [capability check → transform →
+    /// validate → telemetry → route → router (pick, retry, cooldown, fallback) ⊃ [capability check → transform →
     /// map errors/usage ⊃ (send → stream-parse)].
     /// </summary>
     public static LlmPipelineBuilder CreateBuilder(ModelRegistry registry, GatewaySettings settings, HttpMessageInvoker invoker, RouterState routerState, CostCalculator? costs = null, UsageSink? sink = null) =>
         new LlmPipelineBuilder()
             .Use(new ValidateStage())
+            .Use(new TelemetryStage())
             .Use(new RouteStage(registry, settings.Router))
             .Use(new RouterStage(registry, settings.Router, routerState, costs))
             .Use(new CapabilityCheckStage(settings))

@@ -44,6 +44,12 @@ public sealed class StreamPump : IAsyncDisposable
     /// <summary>Segments ready for the client, in order; an error segment, if any, is the last.</summary>
     public ChannelReader<StreamSegment> Segments => _channel.Reader;
 
+    /// <summary>Stopwatch timestamp of the first segment handed to the consumer (0 until then): time to first chunk.</summary>
+    public long FirstSegmentTimestamp { get; private set; }
+
+    /// <summary>The error that ended the stream, if one did (telemetry reads it once the stream is over).</summary>
+    public LlmError? Failure { get; private set; }
+
     /// <summary>Completes when the producer has finished (upstream ended, failed, or was cancelled).</summary>
     public Task Completion => _producer;
 
@@ -87,6 +93,7 @@ public sealed class StreamPump : IAsyncDisposable
                 {
                     // A slow client is not an idle upstream: stop the idle clock while we wait for room.
                     if (_options.IdleTimeout is not null) _cts.CancelAfter(Timeout.InfiniteTimeSpan);
+                    if (FirstSegmentTimestamp == 0) FirstSegmentTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                     await output.WriteAsync(writer.Take(), token).ConfigureAwait(false);
                 }
                 if (result.IsCompleted) break;
@@ -139,6 +146,7 @@ public sealed class StreamPump : IAsyncDisposable
 
     private async Task FailAsync(SegmentWriter writer, LlmError error)
     {
+        Failure = error;
         var output = _channel.Writer;
         try
         {

@@ -12,6 +12,7 @@ namespace LLMux.Pipeline.Wire;
 [JsonSerializable(typeof(ChatRequest))]
 [JsonSerializable(typeof(EmbeddingRequest))]
 [JsonSerializable(typeof(ChatCompletion))]
+[JsonSerializable(typeof(ChatCompletionChunk))]
 [JsonSerializable(typeof(EmbeddingResponse))]
 [JsonSerializable(typeof(Usage))]
 [JsonSerializable(typeof(ChatMessage))]

@@ -1,0 +1,22 @@
+namespace LLMux.Host.Batch;
+
+/// <summary>One <c>llmux batch</c> run: where the OpenAI Batch file comes from and where results and failures go.</summary>
+public sealed record BatchOptions
+{
+    public required string InputPath { get; init; }
+    public required string OutputPath { get; init; }
+    /// <summary>Failures; <c>results.errors.jsonl</c> beside the output when not given.</summary>
+    public string? ErrorsPath { get; init; }
+    /// <summary>Requests in flight at once (the router's per-deployment limits still apply inside).</summary>
+    public int Parallelism { get; init; } = 16;
+    /// <summary>Calls at once for a requested model (the sum of its deployments' <c>max_parallel_requests</c>); null is no limit beyond <see cref="Parallelism"/>.</summary>
+    public Func<string, int?>? ModelLimit { get; init; }
+
+    public string EffectiveErrorsPath => ErrorsPath ?? DefaultErrorsPath(OutputPath);
+
+    public static string DefaultErrorsPath(string output)
+    {
+        var dir = Path.GetDirectoryName(output) ?? "";
+        return Path.Combine(dir, Path.GetFileNameWithoutExtension(output) + ".errors" + (Path.HasExtension(output) ? Path.GetExtension(output) : ".jsonl"));
+    }
+}

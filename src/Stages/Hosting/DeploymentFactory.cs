@@ -1,0 +1,70 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using LLMux.Pipeline.Context;
+using LLMux.Providers;
+
+namespace LLMux.Stages.Hosting;
+
+/// <summary>Turns a <see cref="DeploymentDefinition"/> into a <see cref="Deployment"/>, naming the path of every problem.</summary>
+internal static class DeploymentFactory
+{
+    public static Deployment? Create(ProviderCatalog catalog, DeploymentDefinition d, string path, Func<string, string?> environment, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(d.ModelName)) errors.Add($"{path}.model_name: is required (the name callers ask for)");
+        if (string.IsNullOrWhiteSpace(d.Model)) { errors.Add($"{path}.litellm_params.model: is required, as provider/model (e.g. openai/gpt-4o-mini)"); return null; }
+        if (!ProviderModelName.TryParse(d.Model, out var providerName, out var upstream))
+        {
+            errors.Add($"{path}.litellm_params.model: `{d.Model}` names no provider; write it as provider/model (e.g. openai/{d.Model})");
+            return null;
+        }
+        var provider = catalog.Find(providerName);
+        if (provider is null)
+        {
+            errors.Add($"{path}.litellm_params.model: unknown provider `{providerName}` in `{d.Model}`; known providers: {string.Join(", ", catalog.Names)}");
+            return null;
+        }
+        if (upstream.Length == 0) { errors.Add($"{path}.litellm_params.model: `{d.Model}` has no model id after the provider"); return null; }
+        if (d.ApiBase is { Length: > 0 } b && !Uri.TryCreate(b, UriKind.Absolute, out _)) errors.Add($"{path}.litellm_params.api_base: `{b}` is not an absolute URL");
+        if (d.Timeout is { } t && t <= TimeSpan.Zero) errors.Add($"{path}.litellm_params.timeout: must be a positive number of seconds");
+
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in d.Params) settings[k] = Resolve(v, environment) ?? "";
+        if (d.ApiBase is not null) settings["api_base"] = d.ApiBase;
+        var apiKey = Resolve(d.ApiKey, environment);
+        var id = d.Id ?? ShortHash(d.ModelName + "|" + d.Model + "|" + d.ApiBase);
+        return new Deployment
+        {
+            ModelName = d.ModelName,
+            Model = d.Model,
+            ProviderName = provider.Spec.Name,
+            UpstreamModel = upstream,
+            Provider = provider,
+            Id = id,
+            ApiBase = d.ApiBase,
+            ApiKey = Secret.From(apiKey),
+            ApiVersion = d.ApiVersion,
+            Timeout = d.Timeout,
+            StreamTimeout = d.StreamTimeout,
+            DropParams = d.DropParams,
+            InputCostPerToken = d.InputCostPerToken,
+            OutputCostPerToken = d.OutputCostPerToken,
+            Rpm = d.Rpm,
+            Tpm = d.Tpm,
+            MaxRetries = Int(settings, "max_retries"),
+            Weight = double.TryParse(settings.GetValueOrDefault("weight"), NumberStyles.Float, CultureInfo.InvariantCulture, out var w) ? w : null,
+            Order = Int(settings, "order"),
+            Settings = settings.ToFrozenDictionary(StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>Resolves <c>os.environ/NAME</c> as LiteLLM does.</summary>
+    public static string? Resolve(string? value, Func<string, string?> environment) =>
+        value is not null && value.StartsWith("os.environ/", StringComparison.Ordinal) ? environment(value["os.environ/".Length..]) : value;
+
+    private static int? Int(Dictionary<string, string> s, string key) =>
+        int.TryParse(s.GetValueOrDefault(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static string ShortHash(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)).AsSpan(0, 8));
+}
