@@ -61,7 +61,7 @@ public static class LlmuxApp
         var app = builder.Build();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
-        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool()).Map(app);
+        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool { TimeProvider = time }).Map(app);
         return app;
     }
 

@@ -14,7 +14,7 @@ namespace LLMux.Stages;
 public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.PriceTable? prices = null) : ILlmStage
 {
     /// <summary>Fields that configure the gateway itself; never checked, never forwarded.</summary>
-    private static readonly HashSet<string> GatewayFields = ["drop_params", "additional_drop_params", "allowed_openai_params", "mock_response", "mock_chunks", "mock_chunk_delay_ms", "mock_error_status", "mock_error_after_chunks", "mock_tool_call", "metadata", "model", "messages", "input"];
+    private static readonly HashSet<string> GatewayFields = [.. GatewayRequestFields.Names, "metadata", "model", "messages", "input"];
 
     /// <summary>LiteLLM never fails a call over these: a provider without them simply does not get them.</summary>
     private static readonly HashSet<string> NeverFatal = ["stream", "stream_options", "user", "max_retries"];

@@ -17,11 +17,13 @@ public sealed class SendStage(HttpMessageInvoker invoker, GatewaySettings settin
     {
         var deployment = context.Deployment!;
         var provider = deployment.Provider;
-        var timeout = (context.IsStream ? deployment.StreamTimeout : null) ?? deployment.Timeout ?? settings.DefaultTimeout;
+        var timeout = context.RequestTimeout ?? (context.IsStream ? deployment.StreamTimeout : null) ?? deployment.Timeout ?? settings.DefaultTimeout;
         context.UpstreamTimeout = timeout;
         context.UpstreamCancellation?.Dispose();
+        // The timeout runs on the context's clock; the linked source also follows the client's cancellation.
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        cts.CancelAfter(timeout);
+        if (context.TimeProvider == TimeProvider.System) cts.CancelAfter(timeout);
+        else context.OnCompleted(static (_, t) => ((ITimer)t!).Dispose(), context.TimeProvider.CreateTimer(static s => Cancel((CancellationTokenSource)s!), cts, timeout, Timeout.InfiniteTimeSpan));
         context.UpstreamCancellation = cts;
 
         context.Attempts++;
@@ -47,6 +49,11 @@ public sealed class SendStage(HttpMessageInvoker invoker, GatewaySettings settin
         }
         CopyRateLimitHeaders(context, response);
         await next(context).ConfigureAwait(false);
+    }
+
+    private static void Cancel(CancellationTokenSource cts)
+    {
+        try { cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>Upstream rate-limit headers reach the client as they are (LiteLLM copies <c>x-ratelimit-*</c>).</summary>

@@ -22,7 +22,8 @@ public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
             var options = new StreamPumpOptions
             {
                 Capacity = settings.StreamChannelCapacity,
-                IdleTimeout = context.Deployment!.Timeout ?? settings.DefaultTimeout,
+                IdleTimeout = context.RequestTimeout ?? context.Deployment!.Timeout ?? settings.DefaultTimeout,
+                TimeProvider = context.TimeProvider,
             };
             // The send-phase timeout covered the headers; from here the pump's idle timeout governs.
             context.UpstreamCancellation?.CancelAfter(Timeout.InfiniteTimeSpan);

@@ -67,6 +67,7 @@ public sealed class ValidateStage : ILlmStage
     {
         var r = Parse(context.Body, WireJson.Default.ChatRequest);
         context.Chat = r;
+        ReadTimeout(context, r.Extra);
         RequireModel(r.Model);
         context.RequestedModel = r.Model;
         context.IsStream = r.IsStream;
@@ -86,6 +87,15 @@ public sealed class ValidateStage : ILlmStage
         if (r.Stop is { } stop) ValidateStop(stop);
         ValidateTools(r);
         if (r.ResponseFormat is { } rf) ValidateResponseFormat(rf);
+    }
+
+    /// <summary>LiteLLM's per-request <c>timeout</c> (seconds) in the body; the <c>x-litellm-timeout</c> header was read by the host.</summary>
+    private static void ReadTimeout(LlmContext context, Dictionary<string, JsonElement>? extra)
+    {
+        if (extra is null || !extra.TryGetValue("timeout", out var t) || t.ValueKind == JsonValueKind.Null) return;
+        if (t.ValueKind != JsonValueKind.Number || !t.TryGetDouble(out var seconds) || seconds <= 0 || seconds > 86_400)
+            throw LlmError.Invalid("`timeout` must be a positive number of seconds", "timeout").ToException();
+        context.RequestTimeout = TimeSpan.FromSeconds(seconds);
     }
 
     private static void RequireModel(string? model)
@@ -189,6 +199,7 @@ public sealed class ValidateStage : ILlmStage
     {
         var r = Parse(context.Body, WireJson.Default.EmbeddingRequest);
         context.Embedding = r;
+        ReadTimeout(context, r.Extra);
         RequireModel(r.Model);
         context.RequestedModel = r.Model;
         if (r.Input is not { } input || input.ValueKind == JsonValueKind.Null)

@@ -47,6 +47,7 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
             context.Mode = mode;
             context.ClientProtocol = ClientProtocol.OpenAI;
             context.RequestAborted = http.RequestAborted;
+            context.RequestTimeout = RequestTimeoutHeader(http.Request);
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             context.Body = body.Memory;
             await pipeline(context);
@@ -84,6 +85,12 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
             pool.Return(context);
         }
     }
+
+    /// <summary>LiteLLM's <c>x-litellm-timeout</c> header (seconds); ignored when it is not a positive number.</summary>
+    internal static TimeSpan? RequestTimeoutHeader(HttpRequest request) =>
+        request.Headers.TryGetValue("x-litellm-timeout", out var v)
+        && double.TryParse(v.ToString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s) : null;
 
     private bool Authorized(HttpRequest request)
     {

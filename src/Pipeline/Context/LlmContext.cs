@@ -69,6 +69,8 @@ public sealed class LlmContext
     public CancellationToken RequestAborted { get; set; }
     /// <summary>Cancels the upstream call on client abort or timeout; owned by the send stage, disposed at reset.</summary>
     public CancellationTokenSource? UpstreamCancellation { get; set; }
+    /// <summary>A timeout the caller set for this request (<c>timeout</c> in the body, or <c>x-litellm-timeout</c>); wins over the deployment's.</summary>
+    public TimeSpan? RequestTimeout { get; set; }
     /// <summary>The timeout in force for the upstream call, for error messages.</summary>
     public TimeSpan? UpstreamTimeout { get; set; }
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -167,6 +169,7 @@ public sealed class LlmContext
         Cost = null;
         Attempts = 0;
         RequestAborted = default;
+        RequestTimeout = null;
         UpstreamCancellation?.Dispose();
         UpstreamCancellation = null;
         UpstreamTimeout = null;

@@ -11,6 +11,9 @@ public sealed class LlmContextPool
 
     public int MaxRetained { get; init; } = 1024;
 
+    /// <summary>The clock every rented context uses for its timeouts.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     public LlmContext Rent()
     {
         if (_items.TryDequeue(out var ctx))
@@ -22,6 +25,7 @@ public sealed class LlmContextPool
             ctx = new LlmContext();
         }
         ctx.StartedAt = Stopwatch.GetTimestamp();
+        ctx.TimeProvider = TimeProvider;
         return ctx;
     }
 

@@ -23,6 +23,8 @@ public sealed class StreamPump : IAsyncDisposable
     private readonly CancellationToken _clientAborted;
     private readonly string? _provider;
     private Task _producer = Task.CompletedTask;
+    private readonly ITimer? _idleTimer;
+    private volatile bool _idleExpired;
 
     private StreamPump(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted)
     {
@@ -39,6 +41,17 @@ public sealed class StreamPump : IAsyncDisposable
             AllowSynchronousContinuations = false,
         });
         _cts = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        if (options.IdleTimeout is not null)
+        {
+            // The idle clock runs on the options' TimeProvider so that tests can move it.
+            _idleTimer = options.TimeProvider.CreateTimer(static s => ((StreamPump)s!).OnIdle(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnIdle()
+    {
+        _idleExpired = true;
+        try { _cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>Segments ready for the client, in order; an error segment, if any, is the last.</summary>
@@ -73,7 +86,7 @@ public sealed class StreamPump : IAsyncDisposable
         {
             while (true)
             {
-                if (_options.IdleTimeout is { } idle) _cts.CancelAfter(idle);
+                if (_options.IdleTimeout is { } idle) _idleTimer!.Change(idle, Timeout.InfiniteTimeSpan);
                 var result = await _upstream.ReadAsync(token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 try
@@ -92,7 +105,7 @@ public sealed class StreamPump : IAsyncDisposable
                 if (writer.WrittenCount > 0)
                 {
                     // A slow client is not an idle upstream: stop the idle clock while we wait for room.
-                    if (_options.IdleTimeout is not null) _cts.CancelAfter(Timeout.InfiniteTimeSpan);
+                    _idleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                     if (FirstSegmentTimestamp == 0) FirstSegmentTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                     await output.WriteAsync(writer.Take(), token).ConfigureAwait(false);
                 }
@@ -110,7 +123,7 @@ public sealed class StreamPump : IAsyncDisposable
             writer.Reset();
             output.TryComplete();
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_idleExpired)
         {
             await FailAsync(writer, new LlmError
             {
@@ -137,8 +150,15 @@ public sealed class StreamPump : IAsyncDisposable
                 Provider = _provider,
             }).ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            // Aborted by the consumer (Abort / DisposeAsync): nobody is left to tell.
+            writer.Reset();
+            output.TryComplete();
+        }
         finally
         {
+            _idleTimer?.Dispose();
             _translator.Dispose();
             await _upstream.CompleteAsync().ConfigureAwait(false);
         }
@@ -187,6 +207,8 @@ public sealed record StreamPumpOptions
     public int ReadBufferSize { get; init; } = 4096;
     /// <summary>Longest wait for the next upstream bytes; null waits forever.</summary>
     public TimeSpan? IdleTimeout { get; init; }
+    /// <summary>The clock of the idle timeout.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     public static StreamPumpOptions Default { get; } = new();
 }

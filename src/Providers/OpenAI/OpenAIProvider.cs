@@ -5,6 +5,7 @@ using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
 using LLMux.Pipeline.Streaming;
+using LLMux.Pipeline.Wire;
 using LLMux.Providers.Common;
 
 namespace LLMux.Providers.OpenAI;
@@ -16,7 +17,7 @@ namespace LLMux.Providers.OpenAI;
 public class OpenAIProvider(ProviderSpec spec) : LlmProvider
 {
     /// <summary>Request fields that belong to LLMux/LiteLLM and never reach an upstream.</summary>
-    private static readonly string[] GatewayFields = ["drop_params", "additional_drop_params", "allowed_openai_params", "mock_response", "mock_chunks", "mock_chunk_delay_ms", "mock_error_status", "mock_error_after_chunks", "mock_tool_call"];
+    private static readonly string[] GatewayFields = GatewayRequestFields.Names;
 
     public OpenAIProvider() : this(OpenAISpec.Spec) { }
 
