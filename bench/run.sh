@@ -16,7 +16,10 @@ done
 
 if [ "$quick" = 1 ]; then secs=3; warm=1; reps=1; streams=(64); rate=200; else secs=10; warm=3; reps=3; streams=(256 1024); rate=500; fi
 
-UP=18090; YARP=18091; LLMUX=18092
+UP=${BENCH_PORT_BASE:-18090}; YARP=$((UP + 1)); LLMUX=$((UP + 2))
+for port in $UP $YARP $LLMUX; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is already in use; set BENCH_PORT_BASE" >&2; exit 1; fi
+done
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }

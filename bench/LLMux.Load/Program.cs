@@ -70,10 +70,11 @@ switch (command)
 
 static async Task WaitForStopAsync(int maxSeconds)
 {
-    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds));
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-    AppDomain.CurrentDomain.ProcessExit += (_, _) => cts.Cancel();
-    try { await Task.Delay(Timeout.Infinite, cts.Token); } catch (OperationCanceledException) { }
+    // Stops on Ctrl-C, on SIGTERM (ProcessExit) or after maxSeconds, whichever comes first.
+    var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+    AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+    await Task.WhenAny(stop.Task, Task.Delay(TimeSpan.FromSeconds(maxSeconds)));
 }
 
 namespace LLMux.Load

@@ -5,6 +5,7 @@ using System.Text;
 using LLMux.Pipeline.Context;
 using LLMux.Providers;
 using LLMux.Stages;
+using LLMux.Stages.Hosting;
 using LLMux.Stages.Routing;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -244,11 +245,11 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var p = $"{at}.litellm_params";
         var model = Scalar(Child(lp, "model"));
         if (string.IsNullOrWhiteSpace(model)) { _errors.Add($"{p}.model: is required, as provider/model (e.g. openai/gpt-4o-mini)"); return null; }
-        var slash = model.IndexOf('/');
-        string providerName, upstream;
-        if (slash > 0) { providerName = model[..slash]; upstream = model[(slash + 1)..]; }
-        else if (InferProvider(model) is { } inferred) { providerName = inferred; upstream = model; }
-        else { _errors.Add($"{p}.model: `{model}` names no provider; write it as provider/model (e.g. openai/{model})"); return null; }
+        if (!ProviderModelName.TryParse(model, out var providerName, out var upstream))
+        {
+            _errors.Add($"{p}.model: `{model}` names no provider; write it as provider/model (e.g. openai/{model})");
+            return null;
+        }
         var provider = catalog.Find(providerName);
         if (provider is null)
         {
@@ -295,14 +296,6 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         };
     }
 
-    /// <summary>LiteLLM infers the provider of a bare name from its model list; the common families are enough here.</summary>
-    private static string? InferProvider(string model) =>
-        model.StartsWith("gpt-", StringComparison.Ordinal) || model.StartsWith("o1", StringComparison.Ordinal) || model.StartsWith("o3", StringComparison.Ordinal)
-        || model.StartsWith("o4", StringComparison.Ordinal) || model.StartsWith("text-embedding-", StringComparison.Ordinal) || model.StartsWith("chatgpt-", StringComparison.Ordinal)
-            ? "openai"
-            : model.StartsWith("claude-", StringComparison.Ordinal) ? "anthropic"
-            : model.StartsWith("gemini-", StringComparison.Ordinal) ? "vertex_ai"
-            : null;
 
     /// <summary>Resolves <c>os.environ/NAME</c> from environment_variables, then the process environment.</summary>
     private string? Resolve(string? value, string path)

@@ -14,7 +14,7 @@ namespace LLMux.Providers.Anthropic;
 /// </summary>
 internal sealed class AnthropicMessagesPassthrough(LlmContext context) : SseStreamTranslator
 {
-    private long _input, _output, _cacheCreation, _cacheRead;
+    private AnthropicUsageCounter _usage;
     private bool _stopped;
 
     protected override void OnEvent(in SseFrame frame, IBufferWriter<byte> output)
@@ -32,7 +32,7 @@ internal sealed class AnthropicMessagesPassthrough(LlmContext context) : SseStre
         {
             _stopped = true;
             ContentStarted = true;
-            context.Usage = AnthropicResponseReader.Build(_input, _output, _cacheCreation, _cacheRead);
+            context.Usage = _usage.ToUsage();
         }
     }
 
@@ -76,14 +76,14 @@ internal sealed class AnthropicMessagesPassthrough(LlmContext context) : SseStre
                 if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); continue; }
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    if (reader.ValueTextEquals("usage"u8)) { reader.Read(); ReadUsage(ref reader); }
+                    if (reader.ValueTextEquals("usage"u8)) { reader.Read(); _usage.Read(ref reader); }
                     else { reader.Read(); reader.Skip(); }
                 }
             }
             else if (reader.ValueTextEquals("usage"u8))
             {
                 reader.Read();
-                ReadUsage(ref reader);
+                _usage.Read(ref reader);
             }
             else
             {
@@ -94,25 +94,7 @@ internal sealed class AnthropicMessagesPassthrough(LlmContext context) : SseStre
         return kind;
     }
 
-    /// <summary>message_delta's counts are cumulative, so each value replaces the last.</summary>
-    private void ReadUsage(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); return; }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("input_tokens"u8)) _input = ReadLong(ref reader, _input);
-            else if (reader.ValueTextEquals("output_tokens"u8)) _output = ReadLong(ref reader, _output);
-            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8)) _cacheCreation = ReadLong(ref reader, _cacheCreation);
-            else if (reader.ValueTextEquals("cache_read_input_tokens"u8)) _cacheRead = ReadLong(ref reader, _cacheRead);
-            else { reader.Read(); reader.Skip(); }
-        }
-    }
 
-    private static long ReadLong(ref Utf8JsonReader reader, long current)
-    {
-        reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) ? v : current;
-    }
 
     protected override void OnEnd(IBufferWriter<byte> output)
     {

@@ -23,7 +23,7 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
     private OpenAIChunkWriter? _chunks;
     private char[] _chars = ArrayPool<char>.Shared.Rent(256);
 
-    private long _inputTokens, _outputTokens, _cacheCreationTokens, _cacheReadTokens;
+    private AnthropicUsageCounter _usage;
     private string? _stopReason;
     private bool _stopped;
 
@@ -103,7 +103,7 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
             {
                 if (reader.ValueTextEquals("id"u8)) { reader.Read(); id = reader.GetString(); }
                 else if (reader.ValueTextEquals("model"u8)) { reader.Read(); model = reader.GetString(); }
-                else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); ReadUsage(ref reader); }
+                else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); _usage.Read(ref reader); }
                 else { reader.Read(); reader.Skip(); }
             }
         }
@@ -242,7 +242,7 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
             else if (reader.ValueTextEquals("usage"u8))
             {
                 reader.Read();
-                ReadUsage(ref reader);
+                _usage.Read(ref reader);
             }
             else { reader.Read(); reader.Skip(); }
         }
@@ -253,32 +253,14 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
         _stopped = true;
         var chunks = Chunks;
         chunks.Finish(output, _jsonTool && !chunks.SawToolCall ? "stop" : AnthropicResponseReader.FinishReason(_stopReason));
-        var usage = AnthropicResponseReader.Build(_inputTokens, _outputTokens, _cacheCreationTokens, _cacheReadTokens);
+        var usage = _usage.ToUsage();
         _context.Usage = usage;
         chunks.Usage(output, usage);
         OpenAIChunkWriter.Done(output);
         ContentStarted = true;
     }
 
-    /// <summary>Reads an Anthropic usage object; message_delta's counts are cumulative, so each value replaces the last.</summary>
-    private void ReadUsage(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); return; }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("input_tokens"u8)) _inputTokens = ReadLong(ref reader, _inputTokens);
-            else if (reader.ValueTextEquals("output_tokens"u8)) _outputTokens = ReadLong(ref reader, _outputTokens);
-            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8)) _cacheCreationTokens = ReadLong(ref reader, _cacheCreationTokens);
-            else if (reader.ValueTextEquals("cache_read_input_tokens"u8)) _cacheReadTokens = ReadLong(ref reader, _cacheReadTokens);
-            else { reader.Read(); reader.Skip(); }
-        }
-    }
 
-    private static long ReadLong(ref Utf8JsonReader reader, long current)
-    {
-        reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) ? v : current;
-    }
 
     /// <summary>Unescapes the current string token into the pooled char buffer; returns its length.</summary>
     private int CopyString(ref Utf8JsonReader reader)

@@ -3,7 +3,7 @@ namespace LLMux.Stages.Hosting;
 /// <summary>
 /// Splits LiteLLM's <c>provider/model</c> at the first slash only (<c>openrouter/meta-llama/x</c> → openrouter,
 /// <c>meta-llama/x</c>); a bare name of a well-known family gets its provider inferred, as LiteLLM does.
-/// The YAML loader in the host has the same rule (src/Host/Config/ConfigLoader.cs).
+/// The YAML loader (src/Host/Config/ConfigLoader.cs) and the IConfiguration reader both use it.
 /// </summary>
 public static class ProviderModelName
 {
