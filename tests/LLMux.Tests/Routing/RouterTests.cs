@@ -229,6 +229,73 @@ public sealed class RouterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cost_based_routing_picks_the_cheapest_deployment()
+    {
+        await using var gw = await GatewayHost.StartAsync("""
+            model_list:
+              - model_name: priced
+                litellm_params: { model: mock/a, input_cost_per_token: 0.00001, output_cost_per_token: 0.00003 }
+                model_info: { id: dear }
+              - model_name: priced
+                litellm_params: { model: mock/b, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002 }
+                model_info: { id: cheap }
+            router_settings:
+              routing_strategy: cost-based-routing
+            """);
+        for (var i = 0; i < 10; i++)
+        {
+            using var r = await ChatAsync(gw, "priced");
+            Assert.Equal("cheap", Header(r, "x-llmux-model-id"));
+        }
+    }
+
+    [Fact]
+    public async Task Usage_based_routing_moves_off_a_deployment_at_its_rpm()
+    {
+        await using var gw = await GatewayHost.StartAsync("""
+            model_list:
+              - model_name: limited
+                litellm_params: { model: mock/a, rpm: 3 }
+                model_info: { id: small }
+              - model_name: limited
+                litellm_params: { model: mock/b, rpm: 1000 }
+                model_info: { id: big }
+            router_settings:
+              routing_strategy: usage-based-routing-v2
+            """);
+        var small = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            using var r = await ChatAsync(gw, "limited");
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            if (Header(r, "x-llmux-model-id") == "small") small++;
+        }
+        // Lowest usage first, but never past the rpm of 3 in this minute.
+        Assert.InRange(small, 1, 3);
+    }
+
+    [Fact]
+    public async Task Least_busy_routing_sends_new_calls_away_from_a_deployment_holding_a_stream()
+    {
+        _other.Enqueue(new OpenAIScript { Content = "abcdefgh", Chunks = 4, HangAfter = 2 });
+        await using var gw = await GatewayHost.StartAsync("model_list:\n" + Deployment("busy", _other, "held") + Deployment("busy", _good, "free") + """
+            router_settings:
+              routing_strategy: least-busy
+            """);
+        // The first call goes to the first deployment and stays open (the upstream hangs mid-stream).
+        using var held = await gw.Http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"busy","stream":true,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        }, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("held", Header(held, "x-llmux-model-id"));
+        for (var i = 0; i < 5; i++)
+        {
+            using var r = await ChatAsync(gw, "busy");
+            Assert.Equal("free", Header(r, "x-llmux-model-id"));
+        }
+    }
+
+    [Fact]
     public async Task Model_group_alias_serves_the_aliased_group()
     {
         await using var gw = await GatewayHost.StartAsync("model_list:\n" + Deployment("real", _good, "real") + """
