@@ -71,8 +71,10 @@ switch (command)
 static async Task WaitForStopAsync(int maxSeconds)
 {
     // Stops on Ctrl-C, on SIGTERM (ProcessExit) or after maxSeconds, whichever comes first.
+    // The web host's console lifetime swallows SIGTERM, so listen for the signals directly too.
     var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+    using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => stop.TrySetResult());
+    using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => stop.TrySetResult());
     AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
     await Task.WhenAny(stop.Task, Task.Delay(TimeSpan.FromSeconds(maxSeconds)));
 }
