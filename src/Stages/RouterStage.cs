@@ -64,8 +64,10 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
             var chosen = RoutingStrategy.Pick(settings.Strategy, healthy, time.GetUtcNow(), costs);
             if (!chosen.TryEnter())
             {
-                chosen = FirstWithRoom(healthy) ?? throw Full(group).ToException();
-                if (!chosen.TryEnter()) throw Full(group).ToException();
+                // Another deployment with a free slot first; else wait in the chosen one's bounded queue.
+                var other = FirstWithRoom(healthy);
+                if (other is not null && other.TryEnter()) chosen = other;
+                else if (!await chosen.EnterQueuedAsync(context.RequestAborted).ConfigureAwait(false)) throw Full(group).ToException();
             }
 
             context.ResetAttempt();
@@ -202,7 +204,7 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
     private static LlmError Full(string group) => new()
     {
         Kind = ErrorKind.RateLimit,
-        Message = $"every deployment of `{group}` is at its max_parallel_requests; retry shortly or raise the limit",
+        Message = $"every deployment of `{group}` is at its max_parallel_requests and its queue is full; retry shortly, or raise max_parallel_requests / max_queue",
         Code = "max_parallel_requests",
     };
 }

@@ -28,19 +28,51 @@ public sealed class DeploymentState(Deployment deployment, TimeProvider time)
 
     public void CoolDown(DateTimeOffset now, TimeSpan duration) => Interlocked.Exchange(ref _cooldownUntilTicks, (now + duration).UtcTicks);
 
-    /// <summary>Admits a call when the deployment has room: in flight below <see cref="MaxParallel"/>.</summary>
+    /// <summary>Calls that may wait for a slot when all <see cref="MaxParallel"/> are taken (<c>max_queue</c>, default
+    /// <c>max_parallel_requests</c>); beyond that the deployment refuses.</summary>
+    public int MaxQueue { get; } = int.TryParse(deployment.Setting("max_queue"), out var q) && q >= 0 ? q
+        : int.TryParse(deployment.Setting("max_parallel_requests"), out var mp) && mp > 0 ? mp : 0;
+
+    private readonly SemaphoreSlim? _slots = int.TryParse(deployment.Setting("max_parallel_requests"), out var s) && s > 0 ? new SemaphoreSlim(s, s) : null;
+    private int _queued;
+
+    /// <summary>Calls waiting for a slot now.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Admits a call at once when the deployment has a free slot.</summary>
     public bool TryEnter()
     {
-        var max = MaxParallel ?? int.MaxValue;
-        while (true)
-        {
-            var current = Volatile.Read(ref _inFlight);
-            if (current >= max) return false;
-            if (Interlocked.CompareExchange(ref _inFlight, current + 1, current) == current) return true;
-        }
+        if (_slots is not null && !_slots.Wait(0)) return false;
+        Interlocked.Increment(ref _inFlight);
+        return true;
     }
 
-    public void Exit() => Interlocked.Decrement(ref _inFlight);
+    /// <summary>Waits for a slot in the deployment's bounded queue; false (a 429 for the caller) when the queue is full.</summary>
+    public async ValueTask<bool> EnterQueuedAsync(CancellationToken cancellationToken)
+    {
+        if (_slots is null) { Interlocked.Increment(ref _inFlight); return true; }
+        if (Interlocked.Increment(ref _queued) > MaxQueue)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _queued);
+        }
+        Interlocked.Increment(ref _inFlight);
+        return true;
+    }
+
+    public void Exit()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        _slots?.Release();
+    }
 
     public (int Requests, int Failures, long Tokens) ThisMinute(DateTimeOffset now)
     {

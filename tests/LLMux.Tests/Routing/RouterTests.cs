@@ -296,6 +296,28 @@ public sealed class RouterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Max_parallel_requests_queues_then_refuses_with_429()
+    {
+        _good.Default = new OpenAIScript { HeaderDelay = TimeSpan.FromMilliseconds(700) };
+        await using var gw = await GatewayHost.StartAsync("model_list:\n" + Deployment("narrow", _good, "one", "\n      max_parallel_requests: 1\n      max_queue: 1") + "router_settings:\n  num_retries: 0\n");
+        var calls = Enumerable.Range(0, 3).Select(_ => ChatAsync(gw, "narrow")).ToArray();
+        var responses = await Task.WhenAll(calls);
+        try
+        {
+            var statuses = responses.Select(r => (int)r.StatusCode).OrderBy(x => x).ToArray();
+            // One runs, one waits for its slot, the third finds the queue full.
+            Assert.Equal([200, 200, 429], statuses);
+            var refused = responses.Single(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+            Assert.Contains("max_parallel_requests", await refused.Content.ReadAsStringAsync());
+            Assert.Equal(2, _good.Requests.Count);
+        }
+        finally
+        {
+            foreach (var r in responses) r.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Model_group_alias_serves_the_aliased_group()
     {
         await using var gw = await GatewayHost.StartAsync("model_list:\n" + Deployment("real", _good, "real") + """
