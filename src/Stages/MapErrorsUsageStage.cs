@@ -12,11 +12,14 @@ namespace LLMux.Stages;
 /// </summary>
 public sealed class MapErrorsUsageStage(ICostCalculator? costs = null, Accounting.UsageSink? sink = null) : ILlmStage
 {
+    private readonly Func<Deployment, Pipeline.Wire.Usage, decimal?>? _pricing = costs is null ? null : costs.Cost;
+
     private static readonly Action<LlmContext, object?> FinishStream = static (ctx, s) => ((MapErrorsUsageStage)s!).Account(ctx);
 
     public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
         var provider = context.ProviderName;
+        context.Pricing = _pricing;
         try
         {
             await next(context).ConfigureAwait(false);

@@ -62,6 +62,11 @@ public sealed class LlmContext
     public List<KeyValuePair<string, string>> ResponseHeaders { get; } = [];
 
     public Usage? Usage { get; set; }
+    /// <summary>Prices a usage for the chosen deployment (set by the accounting stage); stream writers put the cost in the usage chunk.</summary>
+    public Func<Deployment, Usage, decimal?>? Pricing { get; set; }
+
+    /// <summary>The USD cost of <paramref name="usage"/> on this call's deployment, when its price is known.</summary>
+    public decimal? PriceOf(Usage usage) => Deployment is { } d && Pricing is { } price ? price(d, usage) : null;
     /// <summary>USD cost of this call, when the price is known.</summary>
     public decimal? Cost { get; set; }
     public int Attempts { get; set; }
@@ -166,6 +171,7 @@ public sealed class LlmContext
         StreamTranslatorDecorator = null;
         ResponseHeaders.Clear();
         Usage = null;
+        Pricing = null;
         Cost = null;
         Attempts = 0;
         RequestAborted = default;

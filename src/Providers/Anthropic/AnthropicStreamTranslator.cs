@@ -107,10 +107,10 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
                 else { reader.Read(); reader.Skip(); }
             }
         }
-        _chunks ??= new OpenAIChunkWriter(id ?? "msg_" + Guid.NewGuid().ToString("N"), model ?? _context.Deployment?.UpstreamModel ?? "", _created, _context.Chat?.IncludeUsage == true);
+        _chunks ??= new OpenAIChunkWriter(id ?? "msg_" + Guid.NewGuid().ToString("N"), model ?? _context.Deployment?.UpstreamModel ?? "", _created, _context.Chat?.IncludeUsage == true, _context);
     }
 
-    private OpenAIChunkWriter Chunks => _chunks ??= new OpenAIChunkWriter("msg_" + Guid.NewGuid().ToString("N"), _context.Deployment?.UpstreamModel ?? "", _created, _context.Chat?.IncludeUsage == true);
+    private OpenAIChunkWriter Chunks => _chunks ??= new OpenAIChunkWriter("msg_" + Guid.NewGuid().ToString("N"), _context.Deployment?.UpstreamModel ?? "", _created, _context.Chat?.IncludeUsage == true, _context);
 
     private void OnBlockStart(ref Utf8JsonReader reader, IBufferWriter<byte> output)
     {

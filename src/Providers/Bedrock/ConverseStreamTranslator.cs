@@ -30,7 +30,7 @@ internal sealed class ConverseStreamTranslator : EventStreamTranslator
     {
         _context = context;
         _jsonMode = jsonMode;
-        _writer = new OpenAIChunkWriter("chatcmpl-" + Guid.NewGuid().ToString("N"), model, context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), includeUsage: context.Chat?.IncludeUsage == true);
+        _writer = new OpenAIChunkWriter("chatcmpl-" + Guid.NewGuid().ToString("N"), model, context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), includeUsage: context.Chat?.IncludeUsage == true, context);
     }
 
     protected override void OnMessage(in EventStreamMessage msg, IBufferWriter<byte> output)

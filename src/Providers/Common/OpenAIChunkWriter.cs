@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Json;
 using LLMux.Pipeline.Wire;
 
@@ -22,8 +23,12 @@ public sealed class OpenAIChunkWriter
     private bool _roleSent;
     private int _toolCalls;
 
-    public OpenAIChunkWriter(string id, string model, long created, bool includeUsage)
+    private readonly LlmContext? _context;
+
+    /// <param name="context">When given, the usage chunk carries the call's cost (<c>usage.cost</c>, USD).</param>
+    public OpenAIChunkWriter(string id, string model, long created, bool includeUsage, LlmContext? context = null)
     {
+        _context = context;
         _id = id;
         _model = model;
         _created = created;
@@ -118,6 +123,7 @@ public sealed class OpenAIChunkWriter
     public void Usage(IBufferWriter<byte> output, Usage usage)
     {
         if (!_includeUsage) return;
+        if (_context?.PriceOf(usage) is { } cost) (usage.Extra ??= new(StringComparer.Ordinal))["cost"] = UsageCost.Element(cost);
         output.Write("data: "u8);
         var w = Writer(output);
         WriteHeader(w);

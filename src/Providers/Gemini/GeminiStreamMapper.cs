@@ -83,7 +83,7 @@ internal sealed class GeminiStreamMapper : IDisposable
     {
         try
         {
-            if (_chunks is null) _chunks = new OpenAIChunkWriter(ResponseId(json) ?? "chatcmpl-" + Guid.NewGuid().ToString("N"), _model, _context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), _context.Chat?.IncludeUsage == true);
+            if (_chunks is null) _chunks = new OpenAIChunkWriter(ResponseId(json) ?? "chatcmpl-" + Guid.NewGuid().ToString("N"), _model, _context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), _context.Chat?.IncludeUsage == true, _context);
             var reader = new Utf8JsonReader(json);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("event is not a JSON object");
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

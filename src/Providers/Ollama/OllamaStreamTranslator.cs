@@ -19,7 +19,8 @@ internal sealed class OllamaStreamTranslator(LlmContext context) : NdjsonStreamT
         "chatcmpl-" + Guid.NewGuid().ToString("N"),
         context.Deployment!.UpstreamModel,
         context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
-        includeUsage: context.Chat!.IncludeUsage);
+        includeUsage: context.Chat!.IncludeUsage,
+        context);
 
     private bool _done;
 

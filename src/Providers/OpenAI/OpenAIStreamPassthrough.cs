@@ -5,6 +5,7 @@ using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
 using LLMux.Pipeline.Streaming;
 using LLMux.Pipeline.Streaming.Decoders;
+using LLMux.Providers.Common;
 
 namespace LLMux.Providers.OpenAI;
 
@@ -20,6 +21,9 @@ internal sealed class OpenAIStreamPassthrough(LlmContext context, string provide
 
     private bool _sawDone;
     private bool _sawFinish;
+    // Where the usage object of the current frame closes (offset of its '}'), and whether it was empty.
+    private long _usageClose = -1;
+    private bool _usageEmpty;
 
     protected override void OnEvent(in SseFrame frame, IBufferWriter<byte> output)
     {
@@ -35,6 +39,13 @@ internal sealed class OpenAIStreamPassthrough(LlmContext context, string provide
 
         var suppress = Inspect(data);
         if (suppress) return;
+        if (_usageClose > 0 && context.Usage is { } usage && context.PriceOf(usage) is { } cost)
+        {
+            // The usage chunk the client asked for carries the call's cost (usage.cost, USD).
+            WriteWithCost(output, data, _usageClose, UsageCost.Member(cost, first: _usageEmpty));
+            ContentStarted = true;
+            return;
+        }
         var span = output.GetSpan(DataPrefix.Length + (int)data.Length + FrameEnd.Length);
         DataPrefix.CopyTo(span);
         data.CopyTo(span[DataPrefix.Length..]);
@@ -47,6 +58,7 @@ internal sealed class OpenAIStreamPassthrough(LlmContext context, string provide
     private bool Inspect(ReadOnlySequence<byte> data)
     {
         var reader = new Utf8JsonReader(data);
+        _usageClose = -1;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("stream frame is not a JSON object");
         var choicesEmpty = false;
         var hasUsage = false;
@@ -57,8 +69,11 @@ internal sealed class OpenAIStreamPassthrough(LlmContext context, string provide
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
+                    var open = reader.TokenStartIndex;
                     context.Usage = UsageReader.Read(ref reader);
                     hasUsage = true;
+                    _usageClose = reader.TokenStartIndex;
+                    _usageEmpty = _usageClose == open + 1;
                 }
                 else reader.Skip();
             }
@@ -108,6 +123,15 @@ internal sealed class OpenAIStreamPassthrough(LlmContext context, string provide
             Provider = provider,
             Message = $"{provider} stream ended before the answer finished (no finish_reason, no end marker); the answer is incomplete",
         }.ToException();
+    }
+
+    private static void WriteWithCost(IBufferWriter<byte> output, ReadOnlySequence<byte> data, long close, byte[] member)
+    {
+        output.Write(DataPrefix);
+        foreach (var segment in data.Slice(0, close)) output.Write(segment.Span);
+        output.Write(member);
+        foreach (var segment in data.Slice(close)) output.Write(segment.Span);
+        output.Write(FrameEnd);
     }
 
     private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> payload)

@@ -217,6 +217,17 @@ public sealed class AnthropicEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Translated_stream_usage_chunk_carries_the_cost()
+    {
+        // claude-sonnet-4-5: 10 × $3/M + 1000 cache reads × $0.30/M + 200 cache writes × $3.75/M + 30 × $15/M.
+        _upstream.Enqueue(new AnthropicScript { InputTokens = 10, CacheCreationTokens = 200, CacheReadTokens = 1000, OutputTokens = 30 });
+        var (_, body, _) = await PostAsync("""{"model":"claude","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""");
+        var frame = body.Split("\n\n").Single(f => f.Contains("\"usage\":{", StringComparison.Ordinal));
+        using var doc = JsonDocument.Parse(frame["data: ".Length..]);
+        Assert.Equal(0.00153m, doc.RootElement.GetProperty("usage").GetProperty("cost").GetDecimal());
+    }
+
+    [Fact]
     public async Task Usage_counts_cache_writes_and_reads_in_prompt_tokens()
     {
         _upstream.Enqueue(new AnthropicScript { InputTokens = 10, CacheCreationTokens = 200, CacheReadTokens = 1000, OutputTokens = 30 });

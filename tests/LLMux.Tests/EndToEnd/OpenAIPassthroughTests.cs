@@ -121,6 +121,21 @@ public sealed class OpenAIPassthroughTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_usage_chunk_carries_the_cost()
+    {
+        // gpt-4o-mini: 11 prompt × $0.15/M + 7 completion × $0.60/M.
+        var payload = """{"model":"gpt-test","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""";
+        using var response = await _gateway.Http.PostAsync("/v1/chat/completions", new StringContent(payload, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        var usageFrame = body.Split("\n\n").Single(f => f.Contains("\"usage\":{", StringComparison.Ordinal));
+        using var doc = JsonDocument.Parse(usageFrame["data: ".Length..]);
+        var usage = doc.RootElement.GetProperty("usage");
+        Assert.Equal(0.00000585m, usage.GetProperty("cost").GetDecimal());
+        Assert.Equal(11, usage.GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(0, doc.RootElement.GetProperty("choices").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Streamed_tool_call_arguments_are_reassembled_by_the_sdk()
     {
         _upstream.Enqueue(new OpenAIScript { ToolCall = ("get_weather", """{"city":"Paris","unit":"celsius"}"""), Chunks = 6 });
