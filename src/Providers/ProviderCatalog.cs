@@ -24,6 +24,7 @@ public sealed class ProviderCatalog
         Add(new VertexProvider(time));
         Add(new BedrockProvider(time));
         Add(new Ollama.OllamaChatProvider());
+        Add(new Cohere.CohereProvider());
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }
 
