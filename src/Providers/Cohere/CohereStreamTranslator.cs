@@ -19,7 +19,8 @@ internal sealed class CohereStreamTranslator(LlmContext context) : SseStreamTran
         "chatcmpl-" + Guid.NewGuid().ToString("N"),
         context.Deployment!.UpstreamModel,
         context.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
-        includeUsage: context.Chat!.IncludeUsage);
+        includeUsage: context.Chat!.IncludeUsage,
+        context);
 
     private bool _ended;
     private int _toolIndex = -1;
