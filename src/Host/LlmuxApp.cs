@@ -39,7 +39,8 @@ public static class LlmuxApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = config.MaxRequestBytes + 1;
+            // LLMux enforces max_request_size_mb itself (RequestBodyReader), reading a bounded overflow so clients get the 413.
+            k.Limits.MaxRequestBodySize = null;
             k.Limits.MinResponseDataRate = null;
             k.Limits.MinRequestBodyDataRate = null;
         });
@@ -61,7 +62,7 @@ public static class LlmuxApp
         var app = builder.Build();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
-        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool { TimeProvider = time }).Map(app);
+        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool { TimeProvider = time }, app.Logger).Map(app);
         return app;
     }
 

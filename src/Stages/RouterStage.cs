@@ -76,6 +76,13 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
             try
             {
                 await next(context).ConfigureAwait(false);
+                // A stream whose first upstream event is an error has sent the client nothing yet: it may be retried.
+                if (context.Stream is { } pump && await FirstEventErrorAsync(pump, context.RequestAborted).ConfigureAwait(false) is { } early)
+                {
+                    await pump.DisposeAsync().ConfigureAwait(false);
+                    context.Stream = null;
+                    throw early.ToException();
+                }
             }
             catch (LlmException ex) when (!context.RequestAborted.IsCancellationRequested)
             {
@@ -98,6 +105,14 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
             return (true, null);
         }
         return (false, last);
+    }
+
+    /// <summary>Waits for the stream's first segment (the client writer waits for it anyway) and returns its error, if that is all it is.</summary>
+    private static async ValueTask<LlmError?> FirstEventErrorAsync(Pipeline.Streaming.StreamPump pump, CancellationToken cancellationToken)
+    {
+        var segments = pump.Segments;
+        if (!await segments.WaitToReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return segments.TryPeek(out var first) && first.Error is { } error && !first.ContentStarted ? error : null;
     }
 
     private static void Release(LlmContext context, DeploymentState chosen)

@@ -10,8 +10,11 @@ using LLMux.Pipeline.Errors;
 namespace LLMux.Host.Endpoints;
 
 /// <summary>The HTTP surface: OpenAI-compatible routes over the stage pipeline, plus models and health.</summary>
-internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool)
+internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool, ILogger logger)
 {
+    [LoggerMessage(Level = LogLevel.Warning, Message = "dropped unsupported params for {Provider} (model {Model}): {Params}")]
+    private static partial void LogDropped(ILogger logger, string? provider, string? model, string @params);
+
     private readonly byte[]? _masterKey = config.MasterKey is { } k ? Encoding.UTF8.GetBytes(k.Reveal()) : null;
 
     public void Map(WebApplication app)
@@ -51,6 +54,7 @@ internal sealed class GatewayEndpoints(GatewayConfig config, ModelRegistry regis
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             context.Body = body.Memory;
             await pipeline(context);
+            if (context.DroppedParams.Count > 0) LogDropped(logger, context.ProviderName, context.RequestedModel, string.Join(", ", context.DroppedParams));
             if (context.Stream is { } pump)
             {
                 streaming = true;

@@ -10,7 +10,12 @@ internal static class RequestBodyReader
 {
     public static async ValueTask<PooledBuffer> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        if (request.ContentLength is { } declared && declared > limit) throw TooLarge(limit);
+        if (request.ContentLength is { } declared && declared > limit)
+        {
+            // Read (and drop) a moderately oversized body so the client sees the 413 instead of a reset connection.
+            if (declared <= DrainLimit) await DrainAsync(request.BodyReader, cancellationToken).ConfigureAwait(false);
+            throw TooLarge(limit);
+        }
         var buffer = new PooledBuffer(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength.Value : 8192);
         var reader = request.BodyReader;
         try
@@ -22,6 +27,7 @@ internal static class RequestBodyReader
                 if (buffer.Length + seq.Length > limit)
                 {
                     reader.AdvanceTo(seq.End);
+                    if (!result.IsCompleted) await DrainAsync(reader, cancellationToken).ConfigureAwait(false);
                     throw TooLarge(limit);
                 }
                 foreach (var segment in seq) buffer.Write(segment.Span);
@@ -34,6 +40,21 @@ internal static class RequestBodyReader
         {
             buffer.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Bodies up to this size are read to their end before a 413; larger ones get the 413 at once.</summary>
+    private const long DrainLimit = 256L * 1024 * 1024;
+
+    private static async ValueTask DrainAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        long drained = 0;
+        while (drained <= DrainLimit)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            drained += result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted) return;
         }
     }
 

@@ -136,6 +136,40 @@ public sealed class RouterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Content_policy_error_goes_to_the_content_policy_fallback()
+    {
+        _bad.Default = new OpenAIScript
+        {
+            ErrorStatus = 400,
+            ErrorBody = """{"error":{"message":"Your request was rejected as a result of our safety system.","type":"invalid_request_error","param":null,"code":"content_policy_violation"}}""",
+        };
+        await using var gw = await GatewayHost.StartAsync("model_list:\n" + Deployment("strict", _bad, "strict") + Deployment("general", _other, "general") + Deployment("lenient", _good, "lenient") + """
+            router_settings:
+              num_retries: 2
+              fallbacks: [{"strict": ["general"]}]
+              content_policy_fallbacks: [{"strict": ["lenient"]}]
+            """);
+        using var r = await ChatAsync(gw, "strict");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("lenient", Header(r, "x-llmux-model-id"));
+        Assert.Single(_bad.Requests);
+        Assert.Empty(_other.Requests);
+    }
+
+    [Fact]
+    public async Task Default_fallbacks_serve_any_group_without_its_own()
+    {
+        await using var gw = await GatewayHost.StartAsync("model_list:\n" + Deployment("anything", _bad, "bad") + Deployment("safety-net", _good, "net") + """
+            router_settings:
+              num_retries: 0
+              default_fallbacks: ["safety-net"]
+            """);
+        using var r = await ChatAsync(gw, "anything");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("net", Header(r, "x-llmux-model-id"));
+    }
+
+    [Fact]
     public async Task Failing_deployment_cools_down_and_comes_back_after_cooldown_time()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -338,6 +372,35 @@ public sealed class RouterTests : IAsyncLifetime
         var body = await r.Content.ReadAsStringAsync();
         Assert.Contains("data: {\"error\":", body);
         Assert.Single(_good.Requests);
+    }
+
+    [Fact]
+    public async Task Stream_that_fails_before_its_first_byte_is_retried_elsewhere()
+    {
+        // Anthropic answers 200, then an overloaded error event before any content: the client has nothing yet.
+        await using var anthropic = await AnthropicEmulator.StartNewAsync();
+        anthropic.Default = new AnthropicScript { ErrorEventAfter = 0 };
+        await using var gw = await GatewayHost.StartAsync($"""
+            model_list:
+              - model_name: pair
+                litellm_params:
+                  model: anthropic/claude-sonnet-4-5
+                  api_base: {anthropic.ApiBase}
+                  api_key: sk-ant-x
+                model_info:
+                  id: claude
+            """ + "\n" + Deployment("pair", _good, "good") + """
+            router_settings:
+              num_retries: 1
+              routing_strategy: least-busy
+            """);
+        using var r = await ChatAsync(gw, "pair", stream: true);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var body = await r.Content.ReadAsStringAsync();
+        Assert.EndsWith("data: [DONE]\n\n", body);
+        Assert.Equal("good", Header(r, "x-llmux-model-id"));
+        Assert.Equal("2", Header(r, "x-llmux-attempts"));
+        Assert.Single(anthropic.Requests);
     }
 
     [Fact]
