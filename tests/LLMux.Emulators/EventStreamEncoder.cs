@@ -25,14 +25,19 @@ public static class EventStreamEncoder
             headerBytes.Write(len);
             headerBytes.Write(v);
         }
-        var h = headerBytes.ToArray();
-        var total = 12 + h.Length + payload.Length + 4;
+        return Frame(headerBytes.ToArray(), payload);
+    }
+
+    /// <summary>A whole message around an already encoded header block: prelude, CRCs, payload.</summary>
+    public static byte[] Frame(ReadOnlySpan<byte> headerBlock, ReadOnlySpan<byte> payload)
+    {
+        var total = 12 + headerBlock.Length + payload.Length + 4;
         var message = new byte[total];
         BinaryPrimitives.WriteUInt32BigEndian(message, (uint)total);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(4), (uint)h.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(4), (uint)headerBlock.Length);
         BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), Crc32.HashToUInt32(message.AsSpan(0, 8)));
-        h.CopyTo(message, 12);
-        payload.CopyTo(message.AsSpan(12 + h.Length));
+        headerBlock.CopyTo(message.AsSpan(12));
+        payload.CopyTo(message.AsSpan(12 + headerBlock.Length));
         BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(total - 4), Crc32.HashToUInt32(message.AsSpan(0, total - 4)));
         return message;
     }

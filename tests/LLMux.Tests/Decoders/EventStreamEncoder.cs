@@ -51,18 +51,7 @@ internal static class EventStreamEncoder
     }
 
     /// <summary>A message around an arbitrary header block (valid CRCs, whatever the headers say).</summary>
-    public static byte[] EncodeRaw(byte[] headerBlock, byte[] payload)
-    {
-        var total = 12 + headerBlock.Length + payload.Length + 4;
-        var message = new byte[total];
-        BinaryPrimitives.WriteUInt32BigEndian(message, (uint)total);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(4), (uint)headerBlock.Length);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), Crc32.HashToUInt32(message.AsSpan(0, 8)));
-        headerBlock.CopyTo(message, 12);
-        payload.CopyTo(message, 12 + headerBlock.Length);
-        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(total - 4), Crc32.HashToUInt32(message.AsSpan(0, total - 4)));
-        return message;
-    }
+    public static byte[] EncodeRaw(byte[] headerBlock, byte[] payload) => LLMux.Emulators.EventStreamEncoder.Frame(headerBlock, payload);
 
     /// <summary>A bare prelude with a valid CRC, claiming whatever lengths the test wants.</summary>
     public static byte[] Prelude(uint totalLength, uint headersLength)
