@@ -156,6 +156,43 @@ public sealed class SseDecoderTests
     }
 
     [Fact]
+    public void Sse_event_longer_than_the_limit_without_an_end_is_invalid_data()
+    {
+        using var decoder = new SseDecoder(maxEventLength: 64);
+        // A line that never ends, fed as a PipeReader would: the unconsumed bytes come back with the new ones.
+        var pending = Array.Empty<byte>();
+        var threw = false;
+        for (var i = 0; i < 10 && !threw; i++)
+        {
+            var input = new ReadOnlySequence<byte>([.. pending, .. Encoding.UTF8.GetBytes(i == 0 ? "data: " : "xxxxxxxxxxxxxxxx")]);
+            try
+            {
+                Assert.False(decoder.TryRead(ref input, isFinalBlock: false, out _));
+                pending = input.ToArray();
+            }
+            catch (InvalidDataException ex)
+            {
+                Assert.Contains("64 bytes", ex.Message);
+                threw = true;
+            }
+        }
+        Assert.True(threw);
+        Assert.True(pending.Length <= 64);
+    }
+
+    [Fact]
+    public void Sse_event_within_the_limit_decodes_when_split()
+    {
+        var input = Encoding.UTF8.GetBytes("data: " + new string('y', 56) + "\n\n"); // 64 bytes in all
+        using var decoder = new SseDecoder(maxEventLength: input.Length);
+        var first = new ReadOnlySequence<byte>(input.AsMemory(0, 63));
+        Assert.False(decoder.TryRead(ref first, isFinalBlock: false, out _));
+        var all = new ReadOnlySequence<byte>(input);
+        Assert.True(decoder.TryRead(ref all, isFinalBlock: false, out var frame));
+        Assert.True(frame.DataIs(Encoding.UTF8.GetBytes(new string('y', 56))));
+    }
+
+    [Fact]
     public void Sse_frame_helpers_compare_multi_segment_values_without_copying()
     {
         using var decoder = new SseDecoder();

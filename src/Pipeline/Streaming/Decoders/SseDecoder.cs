@@ -22,7 +22,18 @@ public sealed class SseDecoder : IDisposable
     private const byte LF = (byte)'\n';
     private static ReadOnlySpan<byte> Bom => [0xEF, 0xBB, 0xBF];
 
+    /// <summary>The default bound on one unfinished event (an upstream that never ends a line must not grow memory forever).</summary>
+    public const int DefaultMaxEventLength = 16 * 1024 * 1024;
+
+    private readonly int _maxEventLength;
     private bool _started;
+
+    /// <param name="maxEventLength">Longest event, in bytes, the decoder waits for; a longer one is an <see cref="InvalidDataException"/>.</param>
+    public SseDecoder(int maxEventLength = DefaultMaxEventLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEventLength, 1);
+        _maxEventLength = maxEventLength;
+    }
 
     // Scan state of the unfinished event, as offsets from the start of the caller's buffer (which stays at the
     // start of that event until it is dispatched).
@@ -49,6 +60,15 @@ public sealed class SseDecoder : IDisposable
     /// With <paramref name="isFinalBlock"/> a last event without its blank line is still dispatched.
     /// </summary>
     public bool TryRead(ref ReadOnlySequence<byte> buffer, bool isFinalBlock, out SseFrame frame)
+    {
+        if (TryReadEvent(ref buffer, isFinalBlock, out frame)) return true;
+        // What is left is one unfinished event (plus at most a partial BOM): bound how long we wait for its end.
+        if (buffer.Length > _maxEventLength)
+            throw new InvalidDataException($"an SSE event is longer than {_maxEventLength} bytes without ending");
+        return false;
+    }
+
+    private bool TryReadEvent(ref ReadOnlySequence<byte> buffer, bool isFinalBlock, out SseFrame frame)
     {
         frame = default;
         if (!_started && !TrySkipBom(ref buffer, isFinalBlock)) return false;
