@@ -55,7 +55,7 @@ public sealed class MapErrorsUsageStage(ICostCalculator? costs = null, Accountin
     private void Account(LlmContext context)
     {
         if (context.Usage is { } usage && costs is not null && context.Deployment is { } d) context.Cost = costs.Cost(d, usage);
-        if (sink is null || context.Deployment is not { } deployment) return;
+        if (sink is not { IsActive: true } || context.Deployment is not { } deployment) return;
         var u = context.Usage;
         sink.Publish(new Accounting.UsageRecord(
             DateTimeOffset.UtcNow, context.ModelGroup ?? deployment.ModelName, deployment.Id, deployment.ProviderName, deployment.UpstreamModel,

@@ -10,7 +10,9 @@ public interface IUsageStore
 
 /// <summary>
 /// Takes usage records off the hot path: a bounded channel (oldest dropped when full, counted) drained in
-/// batches by one background task into the attached stores.
+/// batches by one background task into the attached stores. The drain wakes at most once per
+/// <c>flushInterval</c> (or when a batch is full), not once per record, so a busy gateway does not pay a
+/// thread-pool wake-up per request; with no store attached, publishing costs nothing at all.
 /// </summary>
 public sealed class UsageSink : IAsyncDisposable
 {
@@ -18,27 +20,37 @@ public sealed class UsageSink : IAsyncDisposable
     private readonly IReadOnlyList<IUsageStore> _stores;
     private readonly Task _drain;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan _flushInterval;
     private long _dropped;
     private long _written;
 
-    public UsageSink(IEnumerable<IUsageStore> stores, int capacity = 10_000)
+    private const int BatchSize = 256;
+
+    public UsageSink(IEnumerable<IUsageStore> stores, int capacity = 10_000, TimeSpan? flushInterval = null)
     {
         _stores = stores.ToArray();
+        _flushInterval = flushInterval ?? TimeSpan.FromMilliseconds(100);
         _channel = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
             SingleWriter = false,
         }, _ => Interlocked.Increment(ref _dropped));
-        _drain = Task.Run(DrainAsync);
+        _drain = _stores.Count == 0 ? Task.CompletedTask : Task.Run(DrainAsync);
     }
+
+    /// <summary>True when a store is attached: callers skip building records nobody reads.</summary>
+    public bool IsActive => _stores.Count > 0;
 
     /// <summary>Records dropped because the stores fell behind.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
     public long Written => Interlocked.Read(ref _written);
 
     /// <summary>Never blocks: a full channel drops its oldest record.</summary>
-    public void Publish(UsageRecord record) => _channel.Writer.TryWrite(record);
+    public void Publish(UsageRecord record)
+    {
+        if (_stores.Count > 0) _channel.Writer.TryWrite(record);
+    }
 
     private async Task DrainAsync()
     {
@@ -48,7 +60,10 @@ public sealed class UsageSink : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                while (batch.Count < 256 && reader.TryRead(out var r)) batch.Add(r);
+                // Let records gather for one interval rather than waking per record (the channel is bounded meanwhile).
+                if (reader.CanCount && reader.Count < BatchSize && _flushInterval > TimeSpan.Zero && !reader.Completion.IsCompleted)
+                    await Task.Delay(_flushInterval, _stop.Token).ConfigureAwait(false);
+                while (batch.Count < BatchSize && reader.TryRead(out var r)) batch.Add(r);
                 foreach (var store in _stores)
                 {
                     try { await store.WriteAsync(batch, _stop.Token).ConfigureAwait(false); }
