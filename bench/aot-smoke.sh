@@ -71,7 +71,7 @@ post() {
   return 1
 }
 
-is_json() { jq -e "$2" "$1" >/dev/null 2>&1; }
+is_json() { [ -s "$1" ] && jq -e "$2" "$1" >/dev/null 2>&1; }
 
 # A stream passes when every data line but the last is JSON, the last is [DONE], and one chunk carries usage.
 stream_ok() {
@@ -95,7 +95,7 @@ chat_checks() {
 echo "aot-smoke: binary $bin"
 
 echo "aot-smoke: CLI"
-if "$bin" capabilities --json >"$work/caps.json" 2>"$work/caps.err" && jq -e 'type == "object" or type == "array"' "$work/caps.json" >/dev/null 2>&1; then
+if "$bin" capabilities --json >"$work/caps.json" 2>"$work/caps.err" && is_json "$work/caps.json" '.object == "list" and (.data | length > 0) and (.data | map(.provider) | index("openai") != null)'; then
   pass "llmux capabilities --json parses"; else fail "llmux capabilities --json ($(head -c 200 "$work/caps.err"))"; fi
 if "$bin" --help | grep -q "llmux"; then pass "llmux --help"; else fail "llmux --help"; fi
 
@@ -166,6 +166,10 @@ if wait_ready "$G/v1/models"; then
   if curl -s "$G/v1/models" -o "$work/gw-models.out" && is_json "$work/gw-models.out" '.data | map(.id) | index("gpt-up") != null'; then
     pass "config: /v1/models lists the YAML models"; else fail "config: /v1/models"; fi
   chat_checks openai "$G" gpt-up
+  # The cost comes from the embedded LiteLLM price table: proves resources survive the AOT publish.
+  if post cost "$G/v1/chat/completions" '{"model":"gpt-up","messages":[{"role":"user","content":"hi"}]}' 200 -D "$work/cost.hdr" \
+    && grep -Eiq '^x-llmux-response-cost: 0?\.[0-9]*[1-9]' "$work/cost.hdr"; then
+    pass "openai: x-llmux-response-cost from the embedded price table"; else fail "openai: cost header ($(grep -i cost "$work/cost.hdr"))"; fi
   if [ "$translating" = 1 ]; then
     for m in claude gemini bedrock-converse cohere; do chat_checks "$m" "$G" "$m"; done
     if post gw-messages "$G/v1/messages" '{"model":"gemini","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}' 200 \
