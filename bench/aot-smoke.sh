@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Smoke test of the Native AOT `llmux`: publishes it (needs clang), runs it on loopback with the built-in mock
 # and with a YAML config over the upstream emulators, and checks every endpoint family with curl.
-# Usage: bench/aot-smoke.sh [--bin PATH_TO_AOT_LLMUX] [--no-translating]
-# Ports 19150-19152 (override the base with AOT_SMOKE_PORT_BASE); every process it starts is stopped at exit.
+# Usage: bench/aot-smoke.sh [--bin PATH_TO_AOT_LLMUX] [--no-translating] [--compare [--jit-bin PATH_TO_JIT_LLMUX]]
+#   --compare also publishes the JIT host and prints start-up time (median of 5) and idle RSS of both.
+# Ports 19150-19153 (override the base with AOT_SMOKE_PORT_BASE); every process it starts is stopped at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=""; translating=1
+bin=""; translating=1; compare=0; jit_bin=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift ;;
+    --compare) compare=1 ;;
+    --jit-bin) jit_bin="$2"; shift ;;
     --no-translating) translating=0 ;;
     *) echo "aot-smoke: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -21,8 +24,8 @@ if [ -z "$bin" ] && ! command -v clang >/dev/null 2>&1; then
   exit 0
 fi
 
-MOCK=${AOT_SMOKE_PORT_BASE:-19150}; UP=$((MOCK + 1)); GW=$((MOCK + 2))
-for port in $MOCK $UP $GW; do
+MOCK=${AOT_SMOKE_PORT_BASE:-19150}; UP=$((MOCK + 1)); GW=$((MOCK + 2)); CMP=$((MOCK + 3))
+for port in $MOCK $UP $GW $CMP; do
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "aot-smoke: port $port is already in use; set AOT_SMOKE_PORT_BASE" >&2; exit 1; fi
 done
 
@@ -182,3 +185,38 @@ fi
 
 if [ "$failures" -gt 0 ]; then echo "aot-smoke: FAIL ($failures checks failed)"; exit 1; fi
 echo "aot-smoke: all checks passed"
+[ "$compare" = 1 ] || exit 0
+
+# One start of $1 on its own port: sets start_ms (launch to the first 200 from /v1/models) and rss_kib
+# (resident set 1 s after one chat completion).
+start_once() {
+  local t0 t1 pid
+  t0=$(date +%s%N)
+  "$1" --port "$CMP" >"$work/compare.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+  for _ in $(seq 1 5000); do curl -sf -o /dev/null "http://127.0.0.1:$CMP/v1/models" && break; sleep 0.002; done
+  t1=$(date +%s%N)
+  if ! kill -0 "$pid" 2>/dev/null; then echo "aot-smoke: FAIL $1 exited: $(tail -3 "$work/compare.log")"; exit 1; fi
+  post compare-chat "http://127.0.0.1:$CMP/v1/chat/completions" '{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}' 200 || fail "compare: chat on $1"
+  sleep 1
+  rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  start_ms=$(( (t1 - t0) / 1000000 ))
+}
+
+if [ -z "$jit_bin" ]; then
+  echo "aot-smoke: publishing the JIT llmux into $work/jit"
+  dotnet publish src/Host -c Release -o "$work/jit" >"$work/publish-jit.log" 2>&1 || { tail -20 "$work/publish-jit.log"; echo "aot-smoke: FAIL JIT publish"; exit 1; }
+  jit_bin="$work/jit/llmux"
+fi
+echo "aot-smoke: AOT vs JIT, built-in mock on :$CMP, 5 starts each"
+printf '  %-4s %18s %22s %12s\n' "" "start-up (median)" "idle RSS (median)" "on disk"
+for kind in AOT JIT; do
+  if [ "$kind" = AOT ]; then b=$bin; size=$(du -h "$bin" | cut -f1); else b=$jit_bin; size="$(du -sh "$(dirname "$jit_bin")" | cut -f1) + runtime"; fi
+  starts=(); rsss=()
+  for _ in 1 2 3 4 5; do start_once "$b"; starts+=("$start_ms"); rsss+=("$rss_kib"); done
+  med_start=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 3p)
+  med_rss=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n 3p)
+  printf '  %-4s %15s ms %18s MiB %12s   (starts: %s ms)\n' "$kind" "$med_start" "$((med_rss / 1024))" "$size" "${starts[*]}"
+done
+if [ "$failures" -gt 0 ]; then echo "aot-smoke: FAIL ($failures checks failed)"; exit 1; fi
