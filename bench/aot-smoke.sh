@@ -219,4 +219,26 @@ for kind in AOT JIT; do
   med_rss=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n 3p)
   printf '  %-4s %15s ms %18s MiB %12s   (starts: %s ms)\n' "$kind" "$med_start" "$((med_rss / 1024))" "$size" "${starts[*]}"
 done
+
+# Throughput: the AOT gateway from the checks above and a JIT one on the same config, to the OpenAI emulator.
+if kill -0 "${pids[0]}" 2>/dev/null && curl -sf -o /dev/null "$G/v1/models"; then
+  echo "aot-smoke: throughput to the OpenAI emulator, 32 connections, 5 s after a 3 s warm-up"
+  "$jit_bin" --config "$work/config.yaml" --port "$CMP" >"$work/jit-gw.log" 2>&1 &
+  pids+=($!)
+  if wait_ready "http://127.0.0.1:$CMP/v1/models"; then
+    for kind in AOT JIT; do
+      if [ "$kind" = AOT ]; then port=$GW; else port=$CMP; fi
+      for mode in "" --stream; do
+        if dotnet bench/LLMux.Load/bin/Release/net10.0/llmux-load.dll run --name "$kind" --url "http://127.0.0.1:$port/v1/chat/completions" \
+            --model gpt-up --concurrency 32 --seconds 5 --warmup 3 $mode >"$work/run.out" 2>&1; then
+          printf '  %-4s %-9s %s\n' "$kind" "${mode:---plain}" "$(tail -1 "$work/run.out" | jq -r '"\(.Rps | floor) req/s, p50 \(.P50Us / 1000) ms, p99 \(.P99Us / 1000) ms, \(.Errors) errors"' 2>/dev/null || echo "n/a")"
+        else
+          fail "compare: load run against $kind$mode ($(tail -2 "$work/run.out"))"
+        fi
+      done
+    done
+  else
+    fail "compare: JIT gateway did not start ($(tail -3 "$work/jit-gw.log"))"
+  fi
+fi
 if [ "$failures" -gt 0 ]; then echo "aot-smoke: FAIL ($failures checks failed)"; exit 1; fi
