@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Streaming;
@@ -49,7 +50,7 @@ internal sealed class ConverseStreamTranslator : EventStreamTranslator
         var type = msg.IsException ? Encoding.UTF8.GetString(msg.ExceptionType) : Encoding.UTF8.GetString(msg.ErrorCode);
         if (type.Length == 0) type = "unknownException";
         var payload = msg.Payload.ToArray();
-        if (msg.IsError && payload.Length == 0) payload = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["message"] = Encoding.UTF8.GetString(msg.ErrorMessage) }));
+        if (msg.IsError && payload.Length == 0) payload = Encoding.UTF8.GetBytes(new JsonObject { ["message"] = Encoding.UTF8.GetString(msg.ErrorMessage) }.ToJsonString());
         throw BedrockErrorMapper.FromStreamException(type, payload).ToException();
     }
 

@@ -93,7 +93,7 @@ internal static class GeminiSchemaConverter
                 var member = m?.DeepClone() as JsonObject ?? new JsonObject();
                 if (member.Count == 0) member["type"] = "object";
                 if (member["items"] is JsonObject { Count: 0 } && IsType(member, "array")) member.Remove("items");
-                members.Add(member);
+                members.Add((JsonNode)member);
             }
             if (hadNull)
             {
@@ -132,7 +132,7 @@ internal static class GeminiSchemaConverter
                             if (obj[k] is { } v) member[k] = v.DeepClone();
                     }
                     if (nullable) member["nullable"] = true;
-                    members.Add(member);
+                    members.Add((JsonNode)member);
                 }
                 foreach (var k in TypeArrayMemberKeys) obj.Remove(k);
                 obj["anyOf"] = members;
@@ -209,7 +209,7 @@ internal static class GeminiSchemaConverter
             if (!obj.ContainsKey("propertyOrdering"))
             {
                 var order = new JsonArray();
-                foreach (var (key, _) in props) order.Add(key);
+                foreach (var (key, _) in props) order.Add((JsonNode)JsonValue.Create(key));
                 obj["propertyOrdering"] = order;
             }
             foreach (var (_, child) in props) if (child is not null) AddPropertyOrdering(child);
