@@ -36,6 +36,9 @@ public static class LlmuxApp
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // With this category enabled at any level, ASP.NET Core starts an Activity and a log scope for every
+        // request (for log correlation) even when nothing reads them; LLMux's own telemetry makes its own spans.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -59,7 +59,8 @@ public sealed class SendStage(HttpMessageInvoker invoker, GatewaySettings settin
     /// <summary>Upstream rate-limit headers reach the client as they are (LiteLLM copies <c>x-ratelimit-*</c>).</summary>
     private static void CopyRateLimitHeaders(LlmContext context, HttpResponseMessage response)
     {
-        foreach (var (name, values) in response.Headers)
+        // NonValidated: enumerating the parsed view would parse and allocate every header's values.
+        foreach (var (name, values) in response.Headers.NonValidated)
         {
             if (!name.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase)) continue;
             foreach (var v in values) context.ResponseHeaders.Add(new(name, v));

@@ -18,6 +18,8 @@ public sealed record OpenAIScript
     public int? ErrorStatus { get; init; }
     public string? ErrorBody { get; init; }
     public IReadOnlyDictionary<string, string>? ErrorHeaders { get; init; }
+    /// <summary>Extra headers on a successful answer (rate-limit headers, say).</summary>
+    public IReadOnlyDictionary<string, string>? ResponseHeaders { get; init; }
     /// <summary>Wait this long before sending the response headers.</summary>
     public TimeSpan HeaderDelay { get; init; }
     /// <summary>Stream: stop after this many content chunks without finish_reason or [DONE], then close cleanly.</summary>
@@ -72,6 +74,7 @@ public sealed class OpenAIEmulator : EmulatorHost
         var ct = http.RequestAborted;
         if (script.HeaderDelay > TimeSpan.Zero) await Task.Delay(script.HeaderDelay, ct).ConfigureAwait(false);
         http.Response.Headers["x-request-id"] = "req_emu_" + Requests.Count;
+        if (script.ErrorStatus is null) foreach (var (k, v) in script.ResponseHeaders ?? new Dictionary<string, string>()) http.Response.Headers[k] = v;
 
         if (script.ErrorStatus is { } status)
         {

@@ -41,6 +41,33 @@ public sealed class OpenAIPassthroughTests : IAsyncLifetime
 
     private ChatClient Chat => _gateway.OpenAI().GetChatClient("gpt-test");
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upstream_rate_limit_headers_reach_the_client_and_other_upstream_headers_do_not(bool stream)
+    {
+        _upstream.Enqueue(new OpenAIScript
+        {
+            ResponseHeaders = new Dictionary<string, string>
+            {
+                ["x-ratelimit-remaining-requests"] = "4999",
+                ["X-RateLimit-Reset-Tokens"] = "6ms",
+                ["openai-organization"] = "org-secret-upstream",
+            },
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent($$"""{"model":"gpt-test","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await _gateway.Http.SendAsync(request);
+        await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("4999", Assert.Single(response.Headers.GetValues("x-ratelimit-remaining-requests")));
+        Assert.Equal("6ms", Assert.Single(response.Headers.GetValues("x-ratelimit-reset-tokens")));
+        Assert.False(response.Headers.Contains("openai-organization"));
+    }
+
     [Fact]
     public async Task Chat_completion_reaches_the_upstream_with_the_model_rewritten_and_the_upstream_key()
     {
