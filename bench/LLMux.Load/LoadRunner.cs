@@ -31,6 +31,8 @@ internal sealed record LoadOptions
     public int ConnectionsToPort { get; init; }
     /// <summary>Wait this long after the run before reading the upstream's stats and the connections.</summary>
     public TimeSpan Settle { get; init; }
+    /// <summary>SO_RCVBUF of the client's sockets (0 = the OS default, autotuned): a slow reader's kernel buffer.</summary>
+    public int ReceiveBuffer { get; init; }
 }
 
 /// <summary>What a run measured.</summary>
@@ -66,14 +68,17 @@ internal static class LoadRunner
         if (!IPAddress.TryParse(o.Url.Host, out var ip) ? o.Url.Host != "localhost" : !IPAddress.IsLoopback(ip))
             throw new ArgumentException($"load runs target loopback only, not {o.Url.Host}");
 
-        using var handler = new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = Math.Max(o.Concurrency, 1) + 16,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
+            // A disconnecting client must close its connection; by default the handler drains the rest of the answer to reuse it.
+            MaxResponseDrainSize = o.AbortAfterFrames > 0 ? 0 : 1024 * 1024,
         };
-        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(120) };
+        if (o.ReceiveBuffer > 0) handler.ConnectCallback = (ctx, ct) => ConnectAsync(ctx.DnsEndPoint, o.ReceiveBuffer, ct);
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(120) };
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await using var watch = o.WatchPid > 0 ? new ProcessWatch(o.WatchPid) : null;
         var upstreamBefore = o.UpstreamStats is null ? null : await UpstreamAsync(probe, o.UpstreamStats).ConfigureAwait(false);
@@ -105,7 +110,7 @@ internal static class LoadRunner
             // Late in the pause: a gateway that buffers without bound has grown by now, and let its upstream finish.
             await Task.Delay(o.Pause * 0.8).ConfigureAwait(false);
             rssMidPause = watch?.RssKb / 1024;
-            if (o.UpstreamStats is not null) midPause = await UpstreamAsync(probe, o.UpstreamStats).ConfigureAwait(false);
+            if (o.UpstreamStats is not null) midPause = Delta(upstreamBefore, await UpstreamAsync(probe, o.UpstreamStats).ConfigureAwait(false));
         }
 
         async Task OneAsync(CancellationToken ct)
@@ -128,7 +133,7 @@ internal static class LoadRunner
                 {
                     await using var s = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
                     var buf = new byte[16 * 1024];
-                    var tail = new byte[64];
+                    var tail = new byte[1024];
                     var tailLength = 0;
                     var frames = new FrameCounter(o.Request.EventStream);
                     var last = Stopwatch.GetTimestamp();
@@ -211,6 +216,9 @@ internal static class LoadRunner
         var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
         watch?.EndWindow();
         await midPauseProbe.ConfigureAwait(false);
+        // Close the client's own connections before counting what is left open towards the upstream.
+        client.Dispose();
+        handler.Dispose();
 
         if (o.Settle > TimeSpan.Zero) await Task.Delay(o.Settle).ConfigureAwait(false);
         var upstreamAfter = o.UpstreamStats is null ? null : await UpstreamAsync(probe, o.UpstreamStats).ConfigureAwait(false);
@@ -223,14 +231,32 @@ internal static class LoadRunner
             CompleteStreams = complete,
             Aborted = aborted,
             Process = process,
-            UpstreamDelta = upstreamBefore is null || upstreamAfter is null ? null : new UpstreamStats(
-                upstreamAfter.Requests - upstreamBefore.Requests, upstreamAfter.Completed - upstreamBefore.Completed,
-                upstreamAfter.Cancelled - upstreamBefore.Cancelled, upstreamAfter.InFlight),
+            UpstreamDelta = Delta(upstreamBefore, upstreamAfter),
             UpstreamMidPause = midPause,
             RssMidPauseMb = rssMidPause,
             ConnectionsBefore = connectionsBefore,
             ConnectionsAfter = o.ConnectionsToPort > 0 ? TcpConnections.EstablishedTo(o.ConnectionsToPort) : null,
         };
+    }
+
+    /// <summary>Counts moved since <paramref name="before"/>; in-flight as it is now.</summary>
+    private static UpstreamStats? Delta(UpstreamStats? before, UpstreamStats? now) =>
+        before is null || now is null ? null
+            : new UpstreamStats(now.Requests - before.Requests, now.Completed - before.Completed, now.Cancelled - before.Cancelled, now.InFlight);
+
+    private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, int receiveBuffer, CancellationToken ct)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = receiveBuffer };
+        try
+        {
+            await socket.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static int KeepTail(byte[] tail, int length, ReadOnlySpan<byte> data)

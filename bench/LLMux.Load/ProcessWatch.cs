@@ -59,7 +59,8 @@ internal sealed class ProcessWatch : IAsyncDisposable
         if (_counters is not null)
         {
             // Counters arrive once a second and EventPipe flushes with a delay: wait for the interval covering the end.
-            await Task.Delay(TimeSpan.FromSeconds(2.2)).ConfigureAwait(false);
+            var deadline = DateTime.UtcNow.AddSeconds(3);
+            while (_counters.LastIntervalEnd < _to && DateTime.UtcNow < deadline) await Task.Delay(100).ConfigureAwait(false);
             c = _counters.Window(_from, _to);
         }
         return new ProcessFigures(_pid, Math.Round(_cpuTo - _cpuFrom, 3), _rssBeforeKb / 1024, Interlocked.Read(ref _rssMaxKb) / 1024,
@@ -102,7 +103,7 @@ internal sealed class ProcessWatch : IAsyncDisposable
             foreach (var line in File.ReadLines($"/proc/{_pid}/status"))
             {
                 if (!line.StartsWith(key + ":", StringComparison.Ordinal)) continue;
-                var parts = line[(key.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var parts = line[(key.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
                 return long.Parse(parts[0], CultureInfo.InvariantCulture);
             }
         }

@@ -9,7 +9,7 @@ using Yarp.ReverseProxy.Forwarder;
 //   yarp --port P --target http://127.0.0.1:8090 [--max-seconds S]
 //   run --name NAME --url URL --model M [--format F] [--body-file FILE] [--concurrency C] [--seconds S] [--warmup S] [--stream]
 //       [--rate R] [--requests N] [--key K] [--json FILE] [--watch-pid PID] [--pause-after FRAMES --pause-ms MS]
-//       [--abort-after FRAMES] [--upstream-stats URL] [--conns-port P] [--settle-ms MS]
+//       [--abort-after FRAMES] [--upstream-stats URL] [--conns-port P] [--settle-ms MS] [--recv-buffer BYTES]
 var command = args.Length > 0 ? args[0] : "help";
 var opts = Options.Parse(args.Skip(1).ToArray());
 var maxSeconds = opts.Int("max-seconds", 900);
@@ -71,6 +71,7 @@ switch (command)
             UpstreamStats = opts.Has("upstream-stats") ? new Uri(opts.String("upstream-stats", "")) : null,
             ConnectionsToPort = opts.Int("conns-port", 0),
             Settle = TimeSpan.FromMilliseconds(opts.Int("settle-ms", 0)),
+            ReceiveBuffer = opts.Int("recv-buffer", 0),
         });
         var json = JsonSerializer.Serialize(result);
         Console.WriteLine(json);

@@ -17,6 +17,7 @@ internal sealed class RuntimeCounters : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<CounterInterval> _intervals = [];
     private readonly HashSet<string> _seen = [];
+    private DateTime _lastAllocEnd = DateTime.MinValue;
 
     private RuntimeCounters(EventPipeSession session)
     {
@@ -45,8 +46,15 @@ internal sealed class RuntimeCounters : IAsyncDisposable
         var value = payload.TryGetValue("Increment", out var inc) ? Convert.ToDouble(inc, System.Globalization.CultureInfo.InvariantCulture)
             : Convert.ToDouble(payload["Mean"], System.Globalization.CultureInfo.InvariantCulture);
         var end = e.TimeStamp.ToUniversalTime();
-        lock (_gate) _intervals.Add(new CounterInterval(name, end.AddSeconds(-interval), end, value));
+        lock (_gate)
+        {
+            _intervals.Add(new CounterInterval(name, end.AddSeconds(-interval), end, value));
+            if (name == "alloc-rate" && end > _lastAllocEnd) _lastAllocEnd = end;
+        }
     }
+
+    /// <summary>End of the newest allocation interval received.</summary>
+    public DateTime LastIntervalEnd { get { lock (_gate) return _lastAllocEnd; } }
 
     /// <summary>The counters over [<paramref name="from"/>, <paramref name="to"/>] (UTC).</summary>
     public CounterFigures Window(DateTime from, DateTime to)
