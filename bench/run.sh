@@ -17,7 +17,7 @@ done
 
 if [ "$quick" = 1 ]; then
   secs=2; warm=1; reps=1; streams=(64); rate=200; tsecs=1
-  slow_n=16; slow_bytes=$((8 * 1024 * 1024)); slow_pause=2000; abort_n=128; abort_conc=64; settle=1500
+  slow_n=16; slow_bytes=$((8 * 1024 * 1024)); slow_pause=1500; abort_n=128; abort_conc=64; settle=1000
 else
   secs=10; warm=3; reps=3; streams=(256 1024); rate=500; tsecs=5
   slow_n=32; slow_bytes=$((64 * 1024 * 1024)); slow_pause=5000; abort_n=1024; abort_conc=256; settle=3000
@@ -87,11 +87,13 @@ wait_port() { # port: until it answers TCP (30 s at most)
   echo "nothing listens on port $1" >&2; return 1
 }
 rss_mb() { awk '/VmRSS/ {print int($2/1024)}' /proc/"$1"/status; }
-start() { # name port command...: a background process that listens on port
+starting=()
+start() { # name port command...: a background process that will listen on port (wait_started waits for all)
   local name=$1 port=$2; shift 2
   "$@" >"$work/$name.log" 2>&1 & pids+=($!); eval "pid_${name//-/_}=$!"
-  wait_port "$port"
+  starting+=("$port")
 }
+wait_started() { for port in "${starting[@]}"; do wait_port "$port"; done; starting=(); }
 upstream() { # name format port knobs...: a standalone emulator with its stats endpoint on port + 10
   local name=$1 format=$2 port=$3; shift 3
   start "$name" "$port" env DOTNET_gcServer=1 dotnet "$load" upstream --format "$format" --port "$port" --stats-port $((port + 10)) --max-seconds 1800 "$@"
@@ -106,7 +108,7 @@ start_host() { # name port command...
   "$@" --config "$work/config.yaml" --port "$port" >"$work/$name.log" 2>&1 & local pid=$!; pids+=($pid)
   for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
   local startup_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  sleep 1
+  sleep 0.5
   hosts+=("$name $port $pid")
   printf '{"kind":"host","name":"%s","startup_ms":%d,"idle_rss_mb":%d}\n' "$name" "$startup_ms" "$(rss_mb $pid)" >>"$meta"
 }
@@ -118,6 +120,7 @@ upstream up-bedrock bedrock $UP_BEDROCK --chunks 64
 upstream up-big openai $UP_BIG --chunks 4096 --content-bytes $slow_bytes
 start yarp $YARP env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP --target http://127.0.0.1:$UP --max-seconds 1800
 start yarp-big $YARP_BIG env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP_BIG --target http://127.0.0.1:$UP_BIG --max-seconds 1800
+wait_started
 start_host llmux $LLMUX dotnet "$host"
 printf '{"kind":"yarp","idle_rss_mb":%d}\n' "$(rss_mb $pid_yarp)" >>"$meta"
 
@@ -134,15 +137,16 @@ passthrough() { # scenario path extra...: direct, YARP and every LLMux host on t
 }
 chat=/v1/chat/completions
 
-echo "== non-stream throughput and added latency"
+phase() { echo "== [${SECONDS}s] $*"; }
+phase "non-stream throughput and added latency"
 for r in $(seq 1 $reps); do
   passthrough rps $chat --seconds $secs --warmup $warm --concurrency 32
   passthrough rate $chat --seconds $secs --warmup $warm --concurrency 64 --rate $rate
 done
-echo "== concurrent streams"
+phase "concurrent streams"
 for n in "${streams[@]}"; do passthrough "streams$n" $chat --seconds $secs --warmup $warm --concurrency "$n" --stream; done
 
-echo "== translating: OpenAI clients, Anthropic / Gemini / Bedrock upstreams"
+phase "translating: OpenAI clients, Anthropic / Gemini / Bedrock upstreams"
 translate() { # format port direct-path direct-stream-path
   local format=$1 port=$2 path=$3 spath=$4
   run "translate-$format" direct "http://127.0.0.1:$port$path" --format "$format" --model bench-model --seconds $tsecs --warmup $warm --concurrency 32
@@ -157,17 +161,17 @@ translate anthropic $UP_ANTHROPIC /v1/messages /v1/messages
 translate gemini $UP_GEMINI "/v1beta/models/gemini-bench:generateContent" "/v1beta/models/gemini-bench:streamGenerateContent?alt=sse"
 translate bedrock $UP_BEDROCK "/model/bench-model/converse" "/model/bench-model/converse-stream"
 
-echo "== slow clients: $slow_n streams of $((slow_bytes / 1048576)) MB, readers pause ${slow_pause} ms after 50 chunks"
+phase "slow clients: $slow_n streams of $((slow_bytes / 1048576)) MB, readers pause ${slow_pause} ms after 50 chunks"
 slow=(--stream --concurrency $slow_n --requests $slow_n --warmup 0 --seconds 120 --pause-after 50 --pause-ms $slow_pause --recv-buffer 65536 --upstream-stats "http://127.0.0.1:$((UP_BIG + 10))/_stats" --settle-ms 500)
 run slow direct "http://127.0.0.1:$UP_BIG$chat" --model bench "${slow[@]}"
 run slow yarp "http://127.0.0.1:$YARP_BIG$chat" --model bench --watch-pid "$pid_yarp_big" "${slow[@]}"
 for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; run slow "$hn" "http://127.0.0.1:$hp$chat" --model bench-big --watch-pid "$hpid" "${slow[@]}"; done
 
-echo "== client disconnects: $abort_n streams aborted after 8 chunks"
+phase "client disconnects: $abort_n streams aborted after 8 chunks"
 passthrough disconnect $chat --stream --concurrency $abort_conc --requests $abort_n --warmup 0 --seconds 120 --abort-after 8 \
   --upstream-stats "http://127.0.0.1:$STATS/_stats" --conns-port $UP --settle-ms $settle
 
-echo "== wrk cross-check (non-stream, 32 connections)"
+phase "wrk cross-check (non-stream, 32 connections)"
 if ! command -v wrk >/dev/null 2>&1 && [ "${CI:-}" = true ] && command -v apt-get >/dev/null 2>&1; then
   apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1) || true
 fi
@@ -191,4 +195,5 @@ else
 fi
 for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; printf '{"kind":"host-end","name":"%s","rss_mb":%d}\n' "$hn" "$(rss_mb $hpid)" >>"$meta"; done
 
+phase "report"
 python3 bench/report.py --results "$results" --meta "$meta" --out "$out" $([ "$quick" = 1 ] && echo --quick)

@@ -4,7 +4,7 @@ namespace LLMux.Load;
 
 /// <summary>
 /// Watches a process on this machine during a load run: CPU time and RSS from /proc (sampled every 100 ms),
-/// and the runtime counters over EventPipe. <see cref="Mark"/> opens and closes the measured window.
+/// and the runtime counters over EventPipe. <see cref="BeginWindow"/> and <see cref="EndWindow"/> bound the measured window.
 /// </summary>
 internal sealed class ProcessWatch : IAsyncDisposable
 {
@@ -58,9 +58,10 @@ internal sealed class ProcessWatch : IAsyncDisposable
         CounterFigures? c = null;
         if (_counters is not null)
         {
-            // Counters arrive once a second and EventPipe flushes with a delay: wait for the interval covering the end.
-            var deadline = DateTime.UtcNow.AddSeconds(3);
-            while (_counters.LastIntervalEnd < _to && DateTime.UtcNow < deadline) await Task.Delay(100).ConfigureAwait(false);
+            // The interval covering the window's end is written at most one interval later; stopping the session flushes it.
+            var wait = _to + RuntimeCounters.Interval + TimeSpan.FromMilliseconds(50) - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait).ConfigureAwait(false);
+            await _counters.StopAsync().ConfigureAwait(false);
             c = _counters.Window(_from, _to);
         }
         return new ProcessFigures(_pid, Math.Round(_cpuTo - _cpuFrom, 3), _rssBeforeKb / 1024, Interlocked.Read(ref _rssMaxKb) / 1024,

@@ -6,18 +6,20 @@ namespace LLMux.Load;
 
 /// <summary>
 /// Reads another .NET process's <c>System.Runtime</c> EventCounters over an EventPipe session, as dotnet-counters
-/// does: nothing changes in the target. Keeps every 1-second interval with its end time, so a caller can sum
-/// exactly the intervals of its own measured window.
+/// does: nothing changes in the target. Keeps every interval (a quarter second) with its end time, so a caller
+/// can sum exactly the intervals of its own measured window.
 /// </summary>
 internal sealed class RuntimeCounters : IAsyncDisposable
 {
+    /// <summary>Counter interval: short, so the window's edges are sharp and the last interval arrives soon.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(0.25);
+
     private readonly EventPipeSession _session;
     private readonly EventPipeEventSource _source;
     private readonly Task _processing;
     private readonly Lock _gate = new();
     private readonly List<CounterInterval> _intervals = [];
     private readonly HashSet<string> _seen = [];
-    private DateTime _lastAllocEnd = DateTime.MinValue;
 
     private RuntimeCounters(EventPipeSession session)
     {
@@ -31,7 +33,7 @@ internal sealed class RuntimeCounters : IAsyncDisposable
     {
         var client = new DiagnosticsClient(pid);
         var provider = new EventPipeProvider("System.Runtime", EventLevel.Informational, 0,
-            new Dictionary<string, string> { ["EventCounterIntervalSec"] = "1" });
+            new Dictionary<string, string> { ["EventCounterIntervalSec"] = Interval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return new RuntimeCounters(client.StartEventPipeSession([provider], requestRundown: false));
     }
 
@@ -46,15 +48,17 @@ internal sealed class RuntimeCounters : IAsyncDisposable
         var value = payload.TryGetValue("Increment", out var inc) ? Convert.ToDouble(inc, System.Globalization.CultureInfo.InvariantCulture)
             : Convert.ToDouble(payload["Mean"], System.Globalization.CultureInfo.InvariantCulture);
         var end = e.TimeStamp.ToUniversalTime();
-        lock (_gate)
-        {
-            _intervals.Add(new CounterInterval(name, end.AddSeconds(-interval), end, value));
-            if (name == "alloc-rate" && end > _lastAllocEnd) _lastAllocEnd = end;
-        }
+        lock (_gate) _intervals.Add(new CounterInterval(name, end.AddSeconds(-interval), end, value));
     }
 
-    /// <summary>End of the newest allocation interval received.</summary>
-    public DateTime LastIntervalEnd { get { lock (_gate) return _lastAllocEnd; } }
+    /// <summary>Ends the session; stopping flushes what EventPipe still buffers (about a second otherwise), so every interval so far is in.</summary>
+    public async Task StopAsync()
+    {
+        try { await _session.StopAsync(CancellationToken.None).ConfigureAwait(false); }
+        catch (ServerNotAvailableException) { }
+        catch (EndOfStreamException) { }
+        await Task.WhenAny(_processing, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+    }
 
     /// <summary>The counters over [<paramref name="from"/>, <paramref name="to"/>] (UTC).</summary>
     public CounterFigures Window(DateTime from, DateTime to)
@@ -89,10 +93,7 @@ internal sealed class RuntimeCounters : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try { await _session.StopAsync(CancellationToken.None).ConfigureAwait(false); }
-        catch (ServerNotAvailableException) { }
-        catch (EndOfStreamException) { }
-        await Task.WhenAny(_processing, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        if (!_processing.IsCompleted) await StopAsync().ConfigureAwait(false);
         _source.Dispose();
         _session.Dispose();
     }
