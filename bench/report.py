@@ -265,8 +265,11 @@ class Report:
             if growth is None:
                 continue
             bounded = yg is None or growth <= max(2 * yg, yg + 64)
+            in_flight = (r.get("UpstreamMidPause") or {}).get("InFlight")
+            y_in_flight = ((g.get("yarp", [{}])[0]).get("UpstreamMidPause") or {}).get("InFlight")
             self.add(f"- {h}: all streams complete afterwards: {verdict(complete)}; RSS growth during the pause {growth} MB vs YARP's {num(yg)} MB "
-                     f"(bounded: within 2× YARP's or YARP's + 64 MB): {verdict(bounded)}.")
+                     f"(bounded: within 2× YARP's or YARP's + 64 MB): {verdict(bounded)}; upstream held back (streams still in flight late "
+                     f"in the pause) {num(in_flight)} of {n}, YARP {num(y_in_flight)} of {n}: {verdict(in_flight == n)}.")
         self.add("")
 
     @staticmethod
@@ -283,7 +286,7 @@ class Report:
         self.add("## Client disconnects mid-stream", "",
                  "Closed loop of streams (64 chunks, 20 ms apart) that the client aborts after 8 chunks. The upstream emulator counts "
                  "requests whose caller went away (`GET /_stats`); TCP connections to the upstream port are counted from /proc/net/tcp "
-                 "before the run and 3 s after it.", "")
+                 "before the run and a few seconds after it.", "")
         rows = []
         for t in self.targets("disconnect"):
             r = g[t][0]
@@ -299,8 +302,14 @@ class Report:
             r = g[t][0]
             u = r.get("UpstreamDelta") or {}
             ok = u.get("Cancelled") == r["Aborted"] and u.get("InFlight") == 0
-            self.add(f"- {t}: every aborted client stream cancelled its upstream request ({u.get('Cancelled')} of {r['Aborted']}, "
-                     f"{u.get('InFlight')} still in flight): {verdict(ok)}.")
+            before, after = r.get("ConnectionsBefore"), r.get("ConnectionsAfter")
+            p = r.get("Process") or {}
+            line = (f"- {t}: every aborted client stream cancelled its upstream request ({u.get('Cancelled')} of {r['Aborted']}, "
+                    f"{u.get('InFlight')} still in flight): {verdict(ok)}; connections to the upstream back to baseline ({before} → {after}): "
+                    f"{verdict(after is not None and before is not None and after <= before)}")
+            if p:
+                line += f"; RSS {p['RssBeforeMb']} → {p['RssAfterMb']} MB: {verdict(p['RssAfterMb'] <= p['RssBeforeMb'] + 8)} (within 8 MB)"
+            self.add(line + ".")
         self.add("")
 
     def process(self):

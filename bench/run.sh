@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load harness: LLMux vs a direct call to the upstream emulator vs a bare YARP forwarder, same run, same machine.
-# Usage: bench/run.sh [--quick] [--out docs/benchmarks-load.md]      (ports: BENCH_PORT_BASE .. +30, default 18090)
+# Usage: bench/run.sh [--quick] [--out docs/benchmarks-load.md]
+#   BENCH_PORT_BASE: first of 31 loopback ports used (default 18090); BENCH_RAW_DIR: keep the raw rows there
+#   (then `python3 bench/report.py --results DIR/results.jsonl --meta DIR/meta.jsonl --out FILE` rewrites the report).
 # Everything binds to 127.0.0.1, every run is bounded in time, and every process is stopped at exit.
 # A scenario that moves no requests fails the run (llmux-load run exits 1); figures carry no timing assertions.
 set -euo pipefail
@@ -17,7 +19,7 @@ done
 
 if [ "$quick" = 1 ]; then
   secs=2; warm=1; reps=1; streams=(64); rate=200; tsecs=1
-  slow_n=16; slow_bytes=$((8 * 1024 * 1024)); slow_pause=1500; abort_n=128; abort_conc=64; settle=1000
+  slow_n=16; slow_bytes=$((4 * 1024 * 1024)); slow_pause=1500; abort_n=128; abort_conc=64; settle=1000
 else
   secs=10; warm=3; reps=3; streams=(256 1024); rate=500; tsecs=5
   slow_n=32; slow_bytes=$((64 * 1024 * 1024)); slow_pause=5000; abort_n=1024; abort_conc=256; settle=3000
@@ -196,4 +198,5 @@ fi
 for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; printf '{"kind":"host-end","name":"%s","rss_mb":%d}\n' "$hn" "$(rss_mb $hpid)" >>"$meta"; done
 
 phase "report"
+if [ -n "${BENCH_RAW_DIR:-}" ]; then mkdir -p "$BENCH_RAW_DIR" && cp "$results" "$meta" "$BENCH_RAW_DIR/"; fi
 python3 bench/report.py --results "$results" --meta "$meta" --out "$out" $([ "$quick" = 1 ] && echo --quick)
