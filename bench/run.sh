@@ -165,6 +165,7 @@ translate bedrock $UP_BEDROCK "/model/bench-model/converse" "/model/bench-model/
 
 phase "slow clients: $slow_n streams of $((slow_bytes / 1048576)) MB, readers pause ${slow_pause} ms after 50 chunks"
 slow=(--stream --concurrency $slow_n --requests $slow_n --warmup 0 --seconds 120 --pause-after 50 --pause-ms $slow_pause --recv-buffer 65536 --upstream-stats "http://127.0.0.1:$((UP_BIG + 10))/_stats" --settle-ms 500)
+printf '{"kind":"slow","bytes_per_stream":%d,"pause_ms":%d}\n' "$slow_bytes" "$slow_pause" >>"$meta"
 run slow direct "http://127.0.0.1:$UP_BIG$chat" --model bench "${slow[@]}"
 run slow yarp "http://127.0.0.1:$YARP_BIG$chat" --model bench --watch-pid "$pid_yarp_big" "${slow[@]}"
 for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; run slow "$hn" "http://127.0.0.1:$hp$chat" --model bench-big --watch-pid "$hpid" "${slow[@]}"; done

@@ -63,6 +63,8 @@ internal sealed record LoadResult(
 /// </summary>
 internal static class LoadRunner
 {
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(30);
+
     public static async Task<LoadResult> RunAsync(string target, LoadOptions o)
     {
         if (!IPAddress.TryParse(o.Url.Host, out var ip) ? o.Url.Host != "localhost" : !IPAddress.IsLoopback(ip))
@@ -94,7 +96,10 @@ internal static class LoadRunner
         long? rssMidPause = null;
         Task midPauseProbe = Task.CompletedTask;
 
+        // At the deadline no new request starts; those in flight (a stream started late in the window) finish
+        // within a grace period and count, so a window shorter than one stream still measures something.
         using var stop = new CancellationTokenSource(o.Warmup + o.Duration);
+        using var abandon = new CancellationTokenSource(o.Warmup + o.Duration + DrainGrace);
         var measureStart = Stopwatch.GetTimestamp();
         void BeginMeasuring()
         {
@@ -193,7 +198,7 @@ internal static class LoadRunner
             {
                 workers[i] = Task.Run(async () =>
                 {
-                    while (!stop.IsCancellationRequested && Interlocked.Increment(ref total) <= o.MaxRequests) await OneAsync(stop.Token).ConfigureAwait(false);
+                    while (!stop.IsCancellationRequested && Interlocked.Increment(ref total) <= o.MaxRequests) await OneAsync(abandon.Token).ConfigureAwait(false);
                 });
             }
             await Task.WhenAll(workers).ConfigureAwait(false);
@@ -205,7 +210,7 @@ internal static class LoadRunner
             var next = Stopwatch.GetTimestamp();
             while (!stop.IsCancellationRequested && total++ < o.MaxRequests)
             {
-                inflight.Add(OneAsync(stop.Token));
+                inflight.Add(OneAsync(abandon.Token));
                 next += (long)(interval.TotalSeconds * Stopwatch.Frequency);
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
                 if (wait > TimeSpan.Zero) { try { await Task.Delay(wait, stop.Token).ConfigureAwait(false); } catch (OperationCanceledException) { } }
