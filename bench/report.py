@@ -324,7 +324,7 @@ class Report:
     def process(self):
         self.add("## Process figures per scenario (measured window of each row)", "",
                  "CPU = user + system seconds of the process per 1,000 requests (streams: per 1,000 streams); allocation from the "
-                 "runtime's total-allocated counter over the window.", "")
+                 "runtime's total-allocated counter over the window; the first repetition where a scenario is repeated.", "")
         rows = []
         for scenario, g in self.groups.items():
             for t in self.targets(scenario):
