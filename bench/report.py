@@ -99,7 +99,7 @@ class Report:
         cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
         self.add("# Load benchmarks: LLMux vs direct vs YARP", "",
                  f"Machine: {os.cpu_count()} cores, {cpu}; load average at start {machine.get('load', '?')}; "
-                 f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; mode {'quick' if self.quick else 'full'}.",
+                 f"date {machine.get('date') or format(datetime.datetime.now(datetime.timezone.utc), '%Y-%m-%d %H:%M')} UTC; mode {'quick' if self.quick else 'full'}.",
                  "Command: `bench/run.sh" + (" --quick" if self.quick else "") + "`. Upstreams: the emulators of tests/LLMux.Emulators run "
                  "standalone (`llmux-load upstream --format ...`). Load generator, upstreams, YARP and LLMux share the same cores, "
                  "so absolute figures are low and noisy; compare ratios in the same table.",

@@ -49,7 +49,7 @@ for p in src/Host bench/LLMux.Load; do dotnet build -c Release -v q -nologo "$p"
 load=bench/LLMux.Load/bin/Release/net10.0/llmux-load.dll
 host=src/Host/bin/Release/net10.0/llmux.dll
 results="$work/results.jsonl"; meta="$work/meta.jsonl"; : >"$results"; : >"$meta"
-printf '{"kind":"machine","load":"%s","quick":%d}\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$quick" >>"$meta"
+printf '{"kind":"machine","load":"%s","quick":%d,"date":"%s"}\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$quick" "$(date -u '+%Y-%m-%d %H:%M')" >>"$meta"
 
 cat > "$work/config.yaml" <<YAML
 model_list:
