@@ -276,7 +276,7 @@ class Report:
             y_in_flight = ((g.get("yarp", [{}])[0]).get("UpstreamMidPause") or {}).get("InFlight")
             held = (f"{verdict(in_flight == n)}" if judge_held_back
                     else "not judged: an answer this small fits in the kernel's socket buffers (the full run uses 64 MB)")
-            self.add(f"- {h}: all streams complete afterwards: {verdict(complete)}; RSS growth during the pause {growth} MB vs YARP's {num(yg)} MB "
+            self.add(f"- {h}: all streams complete afterwards: {verdict(complete)}; RSS growth over the scenario (max − before) {growth} MB vs YARP's {num(yg)} MB "
                      f"(bounded: within 2× YARP's or YARP's + 64 MB): {verdict(bounded)}; upstream held back (streams still in flight late "
                      f"in the pause) {num(in_flight)} of {n}, YARP {num(y_in_flight)} of {n}: {held}.")
         self.add("")
