@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Load harness: LLMux vs a direct call to the upstream emulator vs a bare YARP forwarder, same run, same machine.
 # Usage: bench/run.sh [--quick] [--out docs/benchmarks-load.md]
+#   BENCH_PORT_BASE: first of 31 loopback ports used (default 18090); BENCH_RAW_DIR: keep the raw rows there
+#   (then `python3 bench/report.py --results DIR/results.jsonl --meta DIR/meta.jsonl --out FILE` rewrites the report).
 # Everything binds to 127.0.0.1, every run is bounded in time, and every process is stopped at exit.
+# A scenario that moves no requests fails the run (llmux-load run exits 1); figures carry no timing assertions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,17 +17,28 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-if [ "$quick" = 1 ]; then secs=3; warm=1; reps=1; streams=(64); rate=200; else secs=10; warm=3; reps=3; streams=(256 1024); rate=500; fi
+if [ "$quick" = 1 ]; then
+  secs=2; warm=1; reps=1; streams=(64); rate=200; tsecs=1
+  slow_n=16; slow_bytes=$((4 * 1024 * 1024)); slow_pause=1500; abort_n=128; abort_conc=64; settle=1000
+else
+  secs=10; warm=3; reps=3; streams=(256 1024); rate=500; tsecs=5
+  slow_n=32; slow_bytes=$((64 * 1024 * 1024)); slow_pause=5000; abort_n=1024; abort_conc=256; settle=3000
+fi
 
-UP=${BENCH_PORT_BASE:-18090}; YARP=$((UP + 1)); LLMUX=$((UP + 2))
-for port in $UP $YARP $LLMUX; do
-  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is already in use; set BENCH_PORT_BASE" >&2; exit 1; fi
+B=${BENCH_PORT_BASE:-18090}
+UP=$B; YARP=$((B + 1)); LLMUX=$((B + 2))         # passthrough: OpenAI emulator, 64 chunks 20 ms apart
+UP_ANTHROPIC=$((B + 3)); UP_GEMINI=$((B + 4)); UP_BEDROCK=$((B + 5))   # translating upstreams, 64 chunks, no delay
+UP_BIG=$((B + 6)); YARP_BIG=$((B + 7))            # slow clients: a long, large stream
+STATS=$((B + 10))                                 # /_stats of upstream at port P is on P + 10
+for port in $(seq "$B" $((B + 30))); do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is already in use; set BENCH_PORT_BASE" >&2; exit 1; fi
 done
+
 work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 2
+  sleep 1
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -34,6 +48,8 @@ trap cleanup EXIT
 for p in src/Host bench/LLMux.Load; do dotnet build -c Release -v q -nologo "$p" >/dev/null || { echo "build of $p failed" >&2; exit 1; }; done
 load=bench/LLMux.Load/bin/Release/net10.0/llmux-load.dll
 host=src/Host/bin/Release/net10.0/llmux.dll
+results="$work/results.jsonl"; meta="$work/meta.jsonl"; : >"$results"; : >"$meta"
+printf '{"kind":"machine","load":"%s","quick":%d,"date":"%s"}\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$quick" "$(date -u '+%Y-%m-%d %H:%M')" >>"$meta"
 
 cat > "$work/config.yaml" <<YAML
 model_list:
@@ -42,83 +58,146 @@ model_list:
       model: openai/bench-model
       api_base: http://127.0.0.1:$UP/v1
       api_key: sk-bench
+  - model_name: bench-big
+    litellm_params:
+      model: openai/bench-model
+      api_base: http://127.0.0.1:$UP_BIG/v1
+      api_key: sk-bench
+  - model_name: bench-anthropic
+    litellm_params:
+      model: anthropic/claude-bench
+      api_base: http://127.0.0.1:$UP_ANTHROPIC
+      api_key: sk-ant-bench
+  - model_name: bench-gemini
+    litellm_params:
+      model: gemini/gemini-bench
+      api_base: http://127.0.0.1:$UP_GEMINI/v1beta
+      api_key: gemini-test-key
+  - model_name: bench-bedrock
+    litellm_params:
+      model: bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0
+      api_base: http://127.0.0.1:$UP_BEDROCK
+      aws_access_key_id: AKIDEMULATOR
+      aws_secret_access_key: emulator/secret+KEY
+      aws_region_name: us-east-1
 router_settings:
   num_retries: 0
 YAML
 
-DOTNET_gcServer=1 dotnet "$load" upstream --port $UP --chunks 64 --delay-ms 20 --max-seconds 1800 >"$work/up.log" 2>&1 & pids+=($!)
-DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP --target http://127.0.0.1:$UP --max-seconds 1800 >"$work/yarp.log" 2>&1 & pids+=($!)
-dotnet "$host" --config "$work/config.yaml" --port $LLMUX >"$work/llmux.log" 2>&1 & llmux_pid=$!; pids+=($llmux_pid)
-
-for port in $UP $YARP $LLMUX; do
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.2; done
-done
-rss() { awk '/VmRSS/ {print int($2/1024)}' /proc/"$1"/status; }
-idle_rss=$(rss $llmux_pid)
-
-results="$work/results.jsonl"
-targets=("direct http://127.0.0.1:$UP/v1/chat/completions" "yarp http://127.0.0.1:$YARP/v1/chat/completions" "llmux http://127.0.0.1:$LLMUX/v1/chat/completions")
-
-run() { # scenario name url extra...
-  local scenario=$1 name=$2 url=$3; shift 3
-  dotnet "$load" run --name "$scenario:$name" --url "$url" --model bench --seconds $secs --warmup $warm --json "$results" "$@" >/dev/null
+wait_port() { # port: until it answers TCP (30 s at most)
+  for _ in $(seq 1 150); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done
+  echo "nothing listens on port $1" >&2; return 1
+}
+rss_mb() { awk '/VmRSS/ {print int($2/1024)}' /proc/"$1"/status; }
+starting=()
+start() { # name port command...: a background process that will listen on port (wait_started waits for all)
+  local name=$1 port=$2; shift 2
+  "$@" >"$work/$name.log" 2>&1 & pids+=($!); eval "pid_${name//-/_}=$!"
+  starting+=("$port")
+}
+wait_started() { for port in "${starting[@]}"; do wait_port "$port"; done; starting=(); }
+upstream() { # name format port knobs...: a standalone emulator with its stats endpoint on port + 10
+  local name=$1 format=$2 port=$3; shift 3
+  start "$name" "$port" env DOTNET_gcServer=1 dotnet "$load" upstream --format "$format" --port "$port" --stats-port $((port + 10)) --max-seconds 1800 "$@"
 }
 
-for r in $(seq 1 $reps); do
-  for t in "${targets[@]}"; do set -- $t; run rps "$1" "$2" --concurrency 32; done
-  for t in "${targets[@]}"; do set -- $t; run rate "$1" "$2" --concurrency 64 --rate $rate; done
-done
-for n in "${streams[@]}"; do
-  for t in "${targets[@]}"; do set -- $t; run "streams$n" "$1" "$2" --concurrency "$n" --stream; done
-done
-load_rss=$(rss $llmux_pid)
+# LLMux builds under test: "name port pid" each. start_host starts one more (a JIT dll or a native binary)
+# on the shared config and records its start-up time and idle RSS; every scenario then measures it too.
+hosts=()
+start_host() { # name port command...
+  local name=$1 port=$2; shift 2
+  local t0; t0=$(date +%s%N)
+  "$@" --config "$work/config.yaml" --port "$port" >"$work/$name.log" 2>&1 & local pid=$!; pids+=($pid)
+  for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+  local startup_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  sleep 0.5
+  hosts+=("$name $port $pid")
+  printf '{"kind":"host","name":"%s","startup_ms":%d,"idle_rss_mb":%d}\n' "$name" "$startup_ms" "$(rss_mb $pid)" >>"$meta"
+}
 
-python3 - "$results" "$out" "$idle_rss" "$load_rss" "$quick" <<'PY'
-import json, sys, statistics, datetime, platform, subprocess, os
-rows = [json.loads(l) for l in open(sys.argv[1])]
-out, idle, loaded, quick = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
-groups = {}
-for r in rows:
-    scen, name = r["Target"].split(":")
-    groups.setdefault(scen, {}).setdefault(name, []).append(r)
-def med(rs, k):
-    v = [x[k] for x in rs if x[k] is not None]
-    return statistics.median(v) if v else None
-def spread(rs, k):
-    v = [x[k] for x in rs]
-    return (max(v) - min(v)) / statistics.median(v) * 100 if len(v) > 1 and statistics.median(v) else 0
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-lines = ["# Load benchmarks: LLMux vs direct vs YARP", "",
-         f"Machine: {os.cpu_count()} cores, {cpu}; date {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; mode {'quick' if quick else 'full'}.",
-         "Command: `bench/run.sh" + (" --quick" if quick else "") + "`. Upstream: the OpenAI emulator (bench/LLMux.Load upstream), 64 chunks 20 ms apart for streams.",
-         "Load generator, upstream, YARP and LLMux share the same 2 cores, so absolute figures are low; compare ratios.", ""]
-if "rps" in groups:
-    g = groups["rps"]; d = med(g["direct"], "Rps"); y = med(g["yarp"], "Rps"); l = med(g["llmux"], "Rps")
-    lines += ["## Non-stream throughput, closed loop, 32 connections", "",
-              "| target | RPS (median) | spread | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]
-    for n in ("direct", "yarp", "llmux"):
-        rs = g[n]
-        lines.append(f"| {n} | {med(rs,'Rps'):,.0f} | {spread(rs,'Rps'):.0f} % | {med(rs,'P50Us')/1000:.2f} | {med(rs,'P99Us')/1000:.2f} | {sum(x['Errors'] for x in rs)} |")
-    lines += ["", f"LLMux / YARP throughput: **{l/y:.2f}×** (target ≥ 0.9×); LLMux / direct: {l/d:.2f}×.", ""]
-    ov50 = med(g["llmux"], "OverheadP50Us"); ov99 = med(g["llmux"], "OverheadP99Us")
-    lines += [f"Self-measured overhead (`x-llmux-overhead-us`, passthrough): p50 **{ov50} µs**, p99 {ov99} µs (target p50 ≤ 10 µs).", ""]
-if "rate" in groups:
-    g = groups["rate"]
-    dp50, dp99 = med(g["direct"], "P50Us"), med(g["direct"], "P99Us")
-    lines += ["## Added latency at a fixed rate (open loop)", "", "| target | p50 ms | p99 ms | added p50 µs | added p99 µs |", "|---|---|---|---|---|"]
-    for n in ("direct", "yarp", "llmux"):
-        p50, p99 = med(g[n], "P50Us"), med(g[n], "P99Us")
-        lines.append(f"| {n} | {p50/1000:.2f} | {p99/1000:.2f} | {p50-dp50:.0f} | {p99-dp99:.0f} |")
-    ya = (med(g["yarp"], "P50Us") - dp50, med(g["yarp"], "P99Us") - dp99); la = (med(g["llmux"], "P50Us") - dp50, med(g["llmux"], "P99Us") - dp99)
-    lines += ["", f"Added latency LLMux vs YARP: p50 {la[0]:.0f} µs vs {ya[0]:.0f} µs, p99 {la[1]:.0f} µs vs {ya[1]:.0f} µs.", ""]
-for scen in sorted(k for k in groups if k.startswith("streams")):
-    g = groups[scen]
-    lines += [f"## {scen[7:]} concurrent streams (64 chunks, 20 ms apart)", "", "| target | streams done | stalled (gap > 250 ms) | chunk gap p50 ms | p99 ms | max ms | errors |", "|---|---|---|---|---|---|---|"]
-    for n in ("direct", "yarp", "llmux"):
-        r = g[n][0]
-        lines.append(f"| {n} | {r['Streams']} | {r['StalledStreams']} | {r['GapP50Us']/1000:.1f} | {r['GapP99Us']/1000:.1f} | {r['GapMaxUs']/1000:.1f} | {r['Errors']} |")
-    lines.append("")
-lines += ["## LLMux process", "", f"RSS idle: {idle} MB; after the runs above: {loaded} MB.", ""]
-open(out, "w").write("\n".join(lines))
-print("\n".join(lines))
-PY
+upstream up openai $UP --chunks 64 --delay-ms 20
+upstream up-anthropic anthropic $UP_ANTHROPIC --chunks 64
+upstream up-gemini gemini $UP_GEMINI --chunks 64
+upstream up-bedrock bedrock $UP_BEDROCK --chunks 64
+upstream up-big openai $UP_BIG --chunks 4096 --content-bytes $slow_bytes
+start yarp $YARP env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP --target http://127.0.0.1:$UP --max-seconds 1800
+start yarp-big $YARP_BIG env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP_BIG --target http://127.0.0.1:$UP_BIG --max-seconds 1800
+wait_started
+start_host llmux $LLMUX dotnet "$host"
+printf '{"kind":"yarp","idle_rss_mb":%d}\n' "$(rss_mb $pid_yarp)" >>"$meta"
+
+run() { # scenario name url extra...: one measured row into results.jsonl
+  local scenario=$1 name=$2 url=$3; shift 3
+  dotnet "$load" run --name "$scenario:$name" --url "$url" --json "$results" "$@" >/dev/null \
+    || { echo "scenario $scenario against $name failed (no requests moved)" >&2; exit 1; }
+}
+passthrough() { # scenario path extra...: direct, YARP and every LLMux host on the same OpenAI route
+  local scenario=$1 path=$2; shift 2
+  run "$scenario" direct "http://127.0.0.1:$UP$path" --model bench "$@"
+  run "$scenario" yarp "http://127.0.0.1:$YARP$path" --model bench --watch-pid "$pid_yarp" "$@"
+  for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; run "$scenario" "$hn" "http://127.0.0.1:$hp$path" --model bench --watch-pid "$hpid" "$@"; done
+}
+chat=/v1/chat/completions
+
+phase() { echo "== [${SECONDS}s] $*"; }
+phase "non-stream throughput and added latency"
+for r in $(seq 1 $reps); do
+  passthrough rps $chat --seconds $secs --warmup $warm --concurrency 32
+  passthrough rate $chat --seconds $secs --warmup $warm --concurrency 64 --rate $rate
+done
+phase "concurrent streams"
+for n in "${streams[@]}"; do passthrough "streams$n" $chat --seconds $secs --warmup $warm --concurrency "$n" --stream; done
+
+phase "translating: OpenAI clients, Anthropic / Gemini / Bedrock upstreams"
+translate() { # format port direct-path direct-stream-path
+  local format=$1 port=$2 path=$3 spath=$4
+  run "translate-$format" direct "http://127.0.0.1:$port$path" --format "$format" --model bench-model --seconds $tsecs --warmup $warm --concurrency 32
+  run "translate-$format-stream" direct "http://127.0.0.1:$port$spath" --format "$format" --model bench-model --seconds $tsecs --warmup $warm --concurrency 32 --stream
+  for h in "${hosts[@]}"; do
+    read -r hn hp hpid <<<"$h"
+    run "translate-$format" "$hn" "http://127.0.0.1:$hp$chat" --model "bench-$format" --seconds $tsecs --warmup $warm --concurrency 32 --watch-pid "$hpid"
+    run "translate-$format-stream" "$hn" "http://127.0.0.1:$hp$chat" --model "bench-$format" --seconds $tsecs --warmup $warm --concurrency 32 --stream --watch-pid "$hpid"
+  done
+}
+translate anthropic $UP_ANTHROPIC /v1/messages /v1/messages
+translate gemini $UP_GEMINI "/v1beta/models/gemini-bench:generateContent" "/v1beta/models/gemini-bench:streamGenerateContent?alt=sse"
+translate bedrock $UP_BEDROCK "/model/bench-model/converse" "/model/bench-model/converse-stream"
+
+phase "slow clients: $slow_n streams of $((slow_bytes / 1048576)) MB, readers pause ${slow_pause} ms after 50 chunks"
+slow=(--stream --concurrency $slow_n --requests $slow_n --warmup 0 --seconds 120 --pause-after 50 --pause-ms $slow_pause --recv-buffer 65536 --upstream-stats "http://127.0.0.1:$((UP_BIG + 10))/_stats" --settle-ms 500)
+printf '{"kind":"slow","bytes_per_stream":%d,"pause_ms":%d}\n' "$slow_bytes" "$slow_pause" >>"$meta"
+run slow direct "http://127.0.0.1:$UP_BIG$chat" --model bench "${slow[@]}"
+run slow yarp "http://127.0.0.1:$YARP_BIG$chat" --model bench --watch-pid "$pid_yarp_big" "${slow[@]}"
+for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; run slow "$hn" "http://127.0.0.1:$hp$chat" --model bench-big --watch-pid "$hpid" "${slow[@]}"; done
+
+phase "client disconnects: $abort_n streams aborted after 8 chunks"
+passthrough disconnect $chat --stream --concurrency $abort_conc --requests $abort_n --warmup 0 --seconds 120 --abort-after 8 \
+  --upstream-stats "http://127.0.0.1:$STATS/_stats" --conns-port $UP --settle-ms $settle
+
+phase "wrk cross-check (non-stream, 32 connections)"
+if ! command -v wrk >/dev/null 2>&1 && [ "${CI:-}" = true ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1) || true
+fi
+if command -v wrk >/dev/null 2>&1; then
+  cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"bench","stream":false,"messages":[{"role":"user","content":"Say something about load testing."}]}'
+LUA
+  wrk_row() { # name port
+    local o; o=$(wrk -t2 -c32 -d${secs}s -s "$work/post.lua" "http://127.0.0.1:$2$chat")
+    local rps non2xx; rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$o"); non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$o")
+    [ -n "$rps" ] || { echo "wrk against $1 printed no rate" >&2; exit 1; }
+    printf '{"kind":"wrk","name":"%s","rps":%s,"non2xx":%s}\n' "$1" "$rps" "${non2xx:-0}" >>"$meta"
+  }
+  wrk_row direct $UP; wrk_row yarp $YARP
+  for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; wrk_row "$hn" "$hp"; done
+else
+  printf '{"kind":"wrk-missing"}\n' >>"$meta"
+  echo "wrk not installed: cross-check skipped"
+fi
+for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; printf '{"kind":"host-end","name":"%s","rss_mb":%d}\n' "$hn" "$(rss_mb $hpid)" >>"$meta"; done
+
+phase "report"
+if [ -n "${BENCH_RAW_DIR:-}" ]; then mkdir -p "$BENCH_RAW_DIR" && cp "$results" "$meta" "$BENCH_RAW_DIR/"; fi
+python3 bench/report.py --results "$results" --meta "$meta" --out "$out" $([ "$quick" = 1 ] && echo --quick)

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
-using LLMux.Emulators;
 using LLMux.Load;
 using Yarp.ReverseProxy.Forwarder;
 
 // llmux-load: the pieces of the load harness (bench/run.sh drives them).
-//   upstream --port P [--chunks N] [--delay-ms D] [--latency-ms L] [--max-seconds S]
+//   upstream --format openai|anthropic|gemini|bedrock --port P [--stats-port P2] [--chunks N] [--delay-ms D] [--latency-ms L]
+//            [--content-bytes B] [--error-rate F] [--max-seconds S]
 //   yarp --port P --target http://127.0.0.1:8090 [--max-seconds S]
-//   run --name NAME --url URL --model M [--concurrency C] [--seconds S] [--warmup S] [--stream] [--rate R] [--key K] [--json FILE]
+//   run --name NAME --url URL --model M [--format F] [--body-file FILE] [--concurrency C] [--seconds S] [--warmup S] [--stream]
+//       [--rate R] [--requests N] [--key K] [--json FILE] [--watch-pid PID] [--pause-after FRAMES --pause-ms MS]
+//       [--abort-after FRAMES] [--upstream-stats URL] [--conns-port P] [--settle-ms MS] [--recv-buffer BYTES]
 var command = args.Length > 0 ? args[0] : "help";
 var opts = Options.Parse(args.Skip(1).ToArray());
 var maxSeconds = opts.Int("max-seconds", 900);
@@ -16,19 +18,20 @@ switch (command)
 {
     case "upstream":
     {
-        var emulator = await OpenAIEmulator.StartNewAsync(opts.Int("port", 8090));
-        emulator.RecordRequests = false;
-        var chunks = opts.Int("chunks", 64);
-        emulator.Default = new OpenAIScript
+        var format = WireFormats.Parse(opts.String("format", "openai"));
+        await using var upstream = await StandaloneUpstream.StartAsync(new UpstreamOptions
         {
-            Content = string.Concat(Enumerable.Repeat("token. ", chunks)),
-            Chunks = chunks,
+            Format = format,
+            Port = opts.Int("port", 8090),
+            StatsPort = opts.Int("stats-port", 0),
+            Chunks = opts.Int("chunks", 64),
             ChunkDelay = TimeSpan.FromMilliseconds(opts.Int("delay-ms", 0)),
-            HeaderDelay = TimeSpan.FromMilliseconds(opts.Int("latency-ms", 0)),
-        };
-        Console.WriteLine($"upstream emulator on {emulator.ApiBase} ({chunks} chunks, {opts.Int("delay-ms", 0)} ms apart)");
+            Latency = TimeSpan.FromMilliseconds(opts.Int("latency-ms", 0)),
+            ContentBytes = opts.Int("content-bytes", 0),
+            ErrorRate = opts.Double("error-rate", 0),
+        });
+        Console.WriteLine($"{format} upstream emulator on port {opts.Int("port", 8090)} ({opts.Int("chunks", 64)} chunks, {opts.Int("delay-ms", 0)} ms apart)");
         await WaitForStopAsync(maxSeconds);
-        await emulator.DisposeAsync();
         return 0;
     }
     case "yarp":
@@ -48,20 +51,33 @@ switch (command)
     }
     case "run":
     {
+        var stream = opts.Flag("stream");
+        var format = WireFormats.Parse(opts.String("format", "openai"));
         var result = await LoadRunner.RunAsync(opts.String("name", "target"), new LoadOptions
         {
             Url = new Uri(opts.String("url", "http://127.0.0.1:4000/v1/chat/completions")),
-            Model = opts.String("model", "mock-gpt"),
+            Request = ClientRequest.For(format, opts.String("model", "mock-gpt"), stream, opts.Has("key") ? opts.String("key", "") : null,
+                opts.Has("body-file") ? opts.String("body-file", "") : null),
             Concurrency = opts.Int("concurrency", 32),
             Duration = TimeSpan.FromSeconds(opts.Int("seconds", 10)),
             Warmup = TimeSpan.FromSeconds(opts.Int("warmup", 2)),
-            Stream = opts.Flag("stream"),
+            Stream = stream,
             Rate = opts.Int("rate", 0),
-            ApiKey = opts.Has("key") ? opts.String("key", "") : null,
+            MaxRequests = opts.Int("requests", 5_000_000),
+            PauseAfterFrames = opts.Int("pause-after", 0),
+            Pause = TimeSpan.FromMilliseconds(opts.Int("pause-ms", 0)),
+            AbortAfterFrames = opts.Int("abort-after", 0),
+            WatchPid = opts.Int("watch-pid", 0),
+            UpstreamStats = opts.Has("upstream-stats") ? new Uri(opts.String("upstream-stats", "")) : null,
+            ConnectionsToPort = opts.Int("conns-port", 0),
+            Settle = TimeSpan.FromMilliseconds(opts.Int("settle-ms", 0)),
+            ReceiveBuffer = opts.Int("recv-buffer", 0),
         });
-        Console.WriteLine(JsonSerializer.Serialize(result));
-        if (opts.Has("json")) await File.AppendAllTextAsync(opts.String("json", ""), JsonSerializer.Serialize(result) + "\n");
-        return result.Requests > 0 ? 0 : 1;
+        var json = JsonSerializer.Serialize(result);
+        Console.WriteLine(json);
+        if (opts.Has("json")) await File.AppendAllTextAsync(opts.String("json", ""), json + "\n");
+        // A run that moved nothing is a harness failure, not a figure.
+        return result.Requests + result.Aborted > 0 ? 0 : 1;
     }
     default:
         Console.WriteLine("llmux-load upstream|yarp|run [--options]; see bench/run.sh");
@@ -98,6 +114,7 @@ namespace LLMux.Load
         public bool Has(string key) => values.ContainsKey(key);
         public bool Flag(string key) => values.TryGetValue(key, out var v) && v == "true";
         public string String(string key, string fallback) => values.TryGetValue(key, out var v) ? v : fallback;
+        public double Double(string key, double fallback) => values.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : fallback;
         public int Int(string key, int fallback) => values.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : fallback;
     }
 }

@@ -33,6 +33,10 @@ public sealed record AnthropicScript
     public int? TruncateAfter { get; init; }
     /// <summary>Stream: send a ping after message_start and between blocks, as Anthropic does.</summary>
     public bool Pings { get; init; } = true;
+    /// <summary>Wait this long before answering (load runs: emulated model latency).</summary>
+    public TimeSpan HeaderDelay { get; init; }
+    /// <summary>Stream: wait this long before each delta (load runs: emulated token pace).</summary>
+    public TimeSpan ChunkDelay { get; init; }
 }
 
 /// <summary>
@@ -59,10 +63,10 @@ public sealed class AnthropicEmulator : EmulatorHost
     /// <summary>The api_base to configure: the host root (LLMux appends <c>/v1/messages</c>).</summary>
     public string ApiBase => Root.ToString().TrimEnd('/');
 
-    public static async Task<AnthropicEmulator> StartNewAsync()
+    public static async Task<AnthropicEmulator> StartNewAsync(int port = 0)
     {
         var e = new AnthropicEmulator();
-        await e.StartAsync().ConfigureAwait(false);
+        await e.StartAsync(port).ConfigureAwait(false);
         return e;
     }
 
@@ -91,6 +95,7 @@ public sealed class AnthropicEmulator : EmulatorHost
             await ErrorAsync(http, 400, "invalid_request_error", "anthropic-version: header is required", requestId, null).ConfigureAwait(false);
             return;
         }
+        if (script.HeaderDelay > TimeSpan.Zero) await Task.Delay(script.HeaderDelay, http.RequestAborted).ConfigureAwait(false);
         if (script.ErrorStatus is { } status)
         {
             await ErrorAsync(http, status, script.ErrorType, script.ErrorMessage, requestId, script.ErrorHeaders).ConfigureAwait(false);
@@ -230,6 +235,7 @@ public sealed class AnthropicEmulator : EmulatorHost
         await http.Response.StartAsync(ct).ConfigureAwait(false);
         foreach (var frame in Frames(id, model, script))
         {
+            if (script.ChunkDelay > TimeSpan.Zero && frame.StartsWith("event: content_block_delta", StringComparison.Ordinal)) await Task.Delay(script.ChunkDelay, ct).ConfigureAwait(false);
             await http.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(frame), ct).ConfigureAwait(false);
             await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
         }

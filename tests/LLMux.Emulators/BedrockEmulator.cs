@@ -31,6 +31,10 @@ public sealed record BedrockScript
     public int? CorruptAfter { get; init; }
     /// <summary>Stream: after this many text deltas close cleanly without messageStop.</summary>
     public int? TruncateAfter { get; init; }
+    /// <summary>Wait this long before answering (load runs: emulated model latency).</summary>
+    public TimeSpan HeaderDelay { get; init; }
+    /// <summary>Stream: wait this long before each eventstream message (load runs: emulated token pace).</summary>
+    public TimeSpan ChunkDelay { get; init; }
 }
 
 /// <summary>
@@ -55,10 +59,10 @@ public sealed class BedrockEmulator : EmulatorHost
 
     public string ApiBase => Root.ToString().TrimEnd('/');
 
-    public static async Task<BedrockEmulator> StartNewAsync()
+    public static async Task<BedrockEmulator> StartNewAsync(int port = 0)
     {
         var e = new BedrockEmulator();
-        await e.StartAsync().ConfigureAwait(false);
+        await e.StartAsync(port).ConfigureAwait(false);
         return e;
     }
 
@@ -78,6 +82,7 @@ public sealed class BedrockEmulator : EmulatorHost
         }
 
         var script = Scripts.TryDequeue(out var s) ? s : Default;
+        if (script.HeaderDelay > TimeSpan.Zero) await Task.Delay(script.HeaderDelay, http.RequestAborted).ConfigureAwait(false);
         if (script.Error is { } error)
         {
             await WriteErrorAsync(http, error.Status, error.Type, error.Message).ConfigureAwait(false);
@@ -169,6 +174,7 @@ public sealed class BedrockEmulator : EmulatorHost
         await http.Response.StartAsync(ct).ConfigureAwait(false);
         foreach (var message in StreamMessages(s))
         {
+            if (s.ChunkDelay > TimeSpan.Zero) await Task.Delay(s.ChunkDelay, ct).ConfigureAwait(false);
             await http.Response.Body.WriteAsync(message, ct).ConfigureAwait(false);
             await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
         }

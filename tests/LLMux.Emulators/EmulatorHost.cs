@@ -25,6 +25,7 @@ public abstract class EmulatorHost : IAsyncDisposable
     private WebApplication? _app;
     private int _cancelled;
     private int _inFlight;
+    private int _total;
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
@@ -35,6 +36,9 @@ public abstract class EmulatorHost : IAsyncDisposable
     public int CancelledRequests => Volatile.Read(ref _cancelled);
 
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Requests received so far, recorded or not (the standalone load upstream reports it).</summary>
+    public int TotalRequests => Volatile.Read(ref _total);
 
     /// <summary>Completes each time a request is cancelled by its caller.</summary>
     public event Action? RequestCancelled;
@@ -62,6 +66,7 @@ public abstract class EmulatorHost : IAsyncDisposable
         var headers = http.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
         var recorded = new RecordedRequest(http.Request.Method, http.Request.Path.Value ?? "", http.Request.QueryString.Value ?? "", headers, body);
         if (RecordRequests) Requests.Enqueue(recorded);
+        Interlocked.Increment(ref _total);
         Interlocked.Increment(ref _inFlight);
         try
         {

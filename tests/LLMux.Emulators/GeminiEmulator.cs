@@ -39,6 +39,10 @@ public sealed record GeminiScript
     /// <summary>Vertex: refuse the presented access token with 401 (as if it was revoked).</summary>
     public bool RevokeToken { get; init; }
     public string ResponseId { get; init; } = "resp-emu-1";
+    /// <summary>Wait this long before answering (load runs: emulated model latency).</summary>
+    public TimeSpan HeaderDelay { get; init; }
+    /// <summary>Stream: wait this long before each delta (load runs: emulated token pace).</summary>
+    public TimeSpan ChunkDelay { get; init; }
 }
 
 /// <summary>
@@ -96,10 +100,10 @@ public sealed class GeminiEmulator : EmulatorHost
         ["token_uri"] = TokenUri,
     }.ToJsonString();
 
-    public static async Task<GeminiEmulator> StartNewAsync()
+    public static async Task<GeminiEmulator> StartNewAsync(int port = 0)
     {
         var e = new GeminiEmulator();
-        await e.StartAsync().ConfigureAwait(false);
+        await e.StartAsync(port).ConfigureAwait(false);
         return e;
     }
 
@@ -139,6 +143,7 @@ public sealed class GeminiEmulator : EmulatorHost
             return;
         }
 
+        if (script.HeaderDelay > TimeSpan.Zero) await Task.Delay(script.HeaderDelay, ct).ConfigureAwait(false);
         if (script.ErrorStatus is { } status)
         {
             foreach (var (k, v) in script.ErrorHeaders ?? new Dictionary<string, string>()) http.Response.Headers[k] = v;
@@ -278,6 +283,7 @@ public sealed class GeminiEmulator : EmulatorHost
                 return;
             }
             var final = i == count - 1;
+            if (s.ChunkDelay > TimeSpan.Zero) await Task.Delay(s.ChunkDelay, ct).ConfigureAwait(false);
             if (sse)
             {
                 json = Response(s, i, final).ToJsonString();
