@@ -61,12 +61,13 @@ internal static class ResponseWriter
     /// </summary>
     public static async Task WriteStreamAsync(HttpContext http, LlmContext context, StreamPump pump)
     {
+        // Waits pass no token: the pump was started with http.RequestAborted and completes its channel when it fires.
         var reader = pump.Segments;
         var response = http.Response;
         var aborted = http.RequestAborted;
         try
         {
-            if (!await reader.WaitToReadAsync(aborted).ConfigureAwait(false))
+            if (!await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 await StartAsync(http, context).ConfigureAwait(false);
                 return;
@@ -95,7 +96,7 @@ internal static class ResponseWriter
                 {
                     var flush = await writer.FlushAsync(aborted).ConfigureAwait(false);
                     if (flush.IsCanceled || flush.IsCompleted) { pump.Abort(); return; }
-                    if (!await reader.WaitToReadAsync(aborted).ConfigureAwait(false)) break;
+                    if (!await reader.WaitToReadAsync().ConfigureAwait(false)) break;
                     reader.TryRead(out segment);
                 }
             }

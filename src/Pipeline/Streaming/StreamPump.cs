@@ -32,7 +32,9 @@ public sealed class StreamPump : IAsyncDisposable
         _translator = translator;
         _provider = provider;
         _clientAborted = clientAborted;
-        _upstream = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: options.ReadBufferSize, minimumReadSize: 1024, leaveOpen: false));
+        // Zero-byte reads: while the upstream is quiet (most of a stream's life) no buffer is held, and the real read
+        // then completes at once, so a thousand idle streams hold no read buffers and renting stays on one thread.
+        _upstream = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: options.ReadBufferSize, minimumReadSize: 1024, leaveOpen: false, useZeroByteReads: true));
         _channel = Channel.CreateBounded<StreamSegment>(new BoundedChannelOptions(options.Capacity)
         {
             SingleReader = true,
@@ -56,7 +58,11 @@ public sealed class StreamPump : IAsyncDisposable
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
-    /// <summary>Segments ready for the client, in order; an error segment, if any, is the last.</summary>
+    /// <summary>
+    /// Segments ready for the client, in order; an error segment, if any, is the last. The channel always
+    /// completes, also when the client's token passed to <see cref="Start"/> fires, so a consumer bound to that same
+    /// token may wait without passing it (an uncancellable wait reuses the channel's waiter: no allocation per chunk).
+    /// </summary>
     public ChannelReader<StreamSegment> Segments => _channel.Reader;
 
     /// <summary>Stopwatch timestamp of the first segment handed to the consumer (0 until then): time to first chunk.</summary>
@@ -158,8 +164,20 @@ public sealed class StreamPump : IAsyncDisposable
             writer.Reset();
             output.TryComplete();
         }
+        catch (Exception ex)
+        {
+            // A translator bug must still end the stream with an error, never leave the consumer waiting.
+            await FailAsync(writer, new LlmError
+            {
+                Kind = ErrorKind.ServerError,
+                Message = $"LLMux failed while translating the upstream stream ({ex.GetType().Name}: {ex.Message}); the answer is incomplete",
+                Provider = _provider,
+            }).ConfigureAwait(false);
+        }
         finally
         {
+            // Every path ends the channel, so a consumer that waits without a token (the host's writer) always wakes.
+            output.TryComplete();
             _idleTimer?.Dispose();
             _translator.Dispose();
             await _upstream.CompleteAsync().ConfigureAwait(false);

@@ -37,6 +37,21 @@ public sealed class TranslatorTests
         protected override void OnEnd(IBufferWriter<byte> output) => output.Write("END"u8);
     }
 
+    /// <summary>A translator with a bug: the second element throws something no decoder throws.</summary>
+    private sealed class ThrowsOnSecond : JsonArrayStreamTranslator
+    {
+        private int _seen;
+
+        protected override void OnElement(ReadOnlySequence<byte> element, IBufferWriter<byte> output)
+        {
+            if (++_seen == 2) throw new InvalidOperationException("translator bug");
+            ContentStarted = true;
+            output.Write("first\n"u8);
+        }
+
+        protected override void OnEnd(IBufferWriter<byte> output) => output.Write("END"u8);
+    }
+
     /// <summary>A stream that hands out its bytes a few at a time, as a network read would.</summary>
     private sealed class TrickleStream(byte[] data, int step) : MemoryStream(data)
     {
@@ -59,6 +74,20 @@ public sealed class TranslatorTests
         }
         await pump.Completion;
         return (text.ToString(), error);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    public async Task An_unexpected_translator_exception_ends_the_stream_with_a_server_error_after_the_content(int step)
+    {
+        var run = PumpAsync("[{\"a\":1},{\"b\":2},{\"c\":3}]"u8.ToArray(), new ThrowsOnSecond(), step);
+        // Bounded: a pump that never completed its channel would hang here.
+        var (text, error) = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("first\n", text);
+        Assert.NotNull(error);
+        Assert.Equal(ErrorKind.ServerError, error.Kind);
+        Assert.Contains("InvalidOperationException: translator bug", error.Message);
     }
 
     [Theory]
