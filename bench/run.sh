@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load harness: LLMux vs a direct call to the upstream emulator vs a bare YARP forwarder, same run, same machine.
-# Usage: bench/run.sh [--quick] [--out docs/benchmarks-load.md]
+# Usage: bench/run.sh [--quick] [--aot|--no-aot] [--out docs/benchmarks-load.md]
+#   The full run also publishes the host as Native AOT (needs clang) and measures it beside the JIT host;
+#   --quick leaves it out unless --aot is given.
 #   BENCH_PORT_BASE: first of 31 loopback ports used (default 18090); BENCH_RAW_DIR: keep the raw rows there
 #   (then `python3 bench/report.py --results DIR/results.jsonl --meta DIR/meta.jsonl --out FILE` rewrites the report).
 # Everything binds to 127.0.0.1, every run is bounded in time, and every process is stopped at exit.
@@ -8,10 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0; out=docs/benchmarks-load.md
+quick=0; out=docs/benchmarks-load.md; aot=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
+    --aot) aot=1 ;;
+    --no-aot) aot=0 ;;
     --out) out="$2"; shift ;;
   esac
   shift
@@ -46,6 +50,16 @@ cleanup() {
 trap cleanup EXIT
 
 for p in src/Host bench/LLMux.Load; do dotnet build -c Release -v q -nologo "$p" >/dev/null || { echo "build of $p failed" >&2; exit 1; }; done
+[ -n "$aot" ] || aot=$((1 - quick))
+if [ "$aot" = 1 ]; then
+  if command -v clang >/dev/null 2>&1; then
+    echo "== publishing the Native AOT host"
+    dotnet publish src/Host -c Release -r linux-x64 -p:PublishAot=true -o "$work/aot" -v q -nologo >"$work/aot-publish.log" 2>&1 \
+      || { tail -20 "$work/aot-publish.log" >&2; echo "Native AOT publish failed" >&2; exit 1; }
+  else
+    echo "clang not found: the Native AOT host is left out"; aot=0
+  fi
+fi
 load=bench/LLMux.Load/bin/Release/net10.0/llmux-load.dll
 host=src/Host/bin/Release/net10.0/llmux.dll
 results="$work/results.jsonl"; meta="$work/meta.jsonl"; : >"$results"; : >"$meta"
@@ -124,6 +138,7 @@ start yarp $YARP env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP --target
 start yarp-big $YARP_BIG env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP_BIG --target http://127.0.0.1:$UP_BIG --max-seconds 1800
 wait_started
 start_host llmux $LLMUX dotnet "$host"
+if [ "$aot" = 1 ]; then start_host llmux-aot $((B + 8)) "$work/aot/llmux"; fi
 printf '{"kind":"yarp","idle_rss_mb":%d}\n' "$(rss_mb $pid_yarp)" >>"$meta"
 
 run() { # scenario name url extra...: one measured row into results.jsonl

@@ -14,6 +14,7 @@ internal sealed class ProcessWatch : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sampling;
     private long _rssMaxKb;
+    private long _anonMaxKb;
     private long _threadsMax;
     private long _sampledRssKb;
     private volatile bool _inWindow;
@@ -39,6 +40,7 @@ internal sealed class ProcessWatch : IAsyncDisposable
     {
         _rssBeforeKb = ReadStatus("VmRSS");
         Interlocked.Exchange(ref _rssMaxKb, _rssBeforeKb);
+        Interlocked.Exchange(ref _anonMaxKb, ReadStatus("RssAnon"));
         Interlocked.Exchange(ref _threadsMax, ReadStatus("Threads"));
         _cpuFrom = CpuSeconds();
         _from = DateTime.UtcNow;
@@ -65,7 +67,7 @@ internal sealed class ProcessWatch : IAsyncDisposable
             c = _counters.Window(_from, _to);
         }
         return new ProcessFigures(_pid, Math.Round(_cpuTo - _cpuFrom, 3), _rssBeforeKb / 1024, Interlocked.Read(ref _rssMaxKb) / 1024,
-            ReadStatus("VmRSS") / 1024, Interlocked.Read(ref _threadsMax), c);
+            ReadStatus("VmRSS") / 1024, Interlocked.Read(ref _threadsMax), c, Interlocked.Read(ref _anonMaxKb) / 1024);
     }
 
     private async Task SampleAsync()
@@ -77,6 +79,7 @@ internal sealed class ProcessWatch : IAsyncDisposable
             if (_inWindow)
             {
                 InterlockedMax(ref _rssMaxKb, rss);
+                InterlockedMax(ref _anonMaxKb, ReadStatus("RssAnon"));
                 InterlockedMax(ref _threadsMax, ReadStatus("Threads"));
             }
             try { await Task.Delay(100, _stop.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
@@ -122,4 +125,6 @@ internal sealed class ProcessWatch : IAsyncDisposable
 }
 
 /// <summary>What a watched process did over a measured window (MB for memory, seconds for CPU).</summary>
-internal sealed record ProcessFigures(int Pid, double CpuSeconds, long RssBeforeMb, long RssMaxMb, long RssAfterMb, long ThreadsMax, CounterFigures? Runtime);
+/// <remarks>RSS counts the mapped runtime and assemblies too (file pages shared with every .NET process); AnonMaxMb is the
+/// process's own memory (heaps, stacks, JIT code).</remarks>
+internal sealed record ProcessFigures(int Pid, double CpuSeconds, long RssBeforeMb, long RssMaxMb, long RssAfterMb, long ThreadsMax, CounterFigures? Runtime, long AnonMaxMb);
