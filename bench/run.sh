@@ -2,7 +2,8 @@
 # Load harness: LLMux vs a direct call to the upstream emulator vs a bare YARP forwarder, same run, same machine.
 # Usage: bench/run.sh [--quick] [--aot|--no-aot] [--out docs/benchmarks-load.md]
 #   The full run also publishes the host as Native AOT (needs clang) and measures it beside the JIT host;
-#   --quick leaves it out unless --aot is given.
+#   --quick leaves it out unless --aot is given. The full run also runs the BenchmarkDotNet suite (short job) into
+#   docs/benchmarks-micro.md (--no-micro skips it; --quick runs it only with --micro).
 #   BENCH_PORT_BASE: first of 31 loopback ports used (default 18090); BENCH_RAW_DIR: keep the raw rows there
 #   (then `python3 bench/report.py --results DIR/results.jsonl --meta DIR/meta.jsonl --out FILE` rewrites the report).
 # Everything binds to 127.0.0.1, every run is bounded in time, and every process is stopped at exit.
@@ -10,12 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0; out=docs/benchmarks-load.md; aot=
+quick=0; out=docs/benchmarks-load.md; aot=; micro=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --aot) aot=1 ;;
     --no-aot) aot=0 ;;
+    --micro) micro=1 ;;
+    --no-micro) micro=0 ;;
     --out) out="$2"; shift ;;
   esac
   shift
@@ -51,6 +54,7 @@ trap cleanup EXIT
 
 for p in src/Host bench/LLMux.Load; do dotnet build -c Release -v q -nologo "$p" >/dev/null || { echo "build of $p failed" >&2; exit 1; }; done
 [ -n "$aot" ] || aot=$((1 - quick))
+[ -n "$micro" ] || micro=$((1 - quick))
 if [ "$aot" = 1 ]; then
   if command -v clang >/dev/null 2>&1; then
     echo "== publishing the Native AOT host"
@@ -212,6 +216,37 @@ else
   echo "wrk not installed: cross-check skipped"
 fi
 for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; printf '{"kind":"host-end","name":"%s","rss_mb":%d}\n' "$hn" "$(rss_mb $hpid)" >>"$meta"; done
+
+phase "micro-benchmarks (BenchmarkDotNet, short job)"
+if [ "$micro" = 1 ]; then
+  rm -rf "$work/bdn"
+  if dotnet run -c Release --project bench/LLMux.Benchmarks -- --filter '*' --job short --exporters github --artifacts "$work/bdn" >"$work/bdn.log" 2>&1 \
+     && dotnet run -c Release --project bench/LLMux.Benchmarks -- cputime >"$work/cputime.txt" 2>>"$work/bdn.log"; then
+    micro_out="$(dirname "$out")/benchmarks-micro.md"
+    {
+      echo "# Micro-benchmarks (BenchmarkDotNet)"
+      echo
+      echo "Written by \`bench/run.sh\` ($(date -u '+%Y-%m-%d %H:%M') UTC, load average at start $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores shared with nothing else of the harness)."
+      echo "Job: \`--job short\` (3 iterations): compare the ratio to each class's baseline and the allocations, not absolute times."
+      echo "Command: \`dotnet run -c Release --project bench/LLMux.Benchmarks -- --filter '*' --job short\`. Analysis: [benchmarks.md](benchmarks.md)."
+      echo
+      echo "## Decoders: CPU time against the reference decoders (\`-- cputime\`)"
+      echo
+      cat "$work/cputime.txt"
+      for f in "$work"/bdn/results/*-report-github.md; do
+        echo
+        echo "## $(basename "$f" -report-github.md | sed 's/^LLMux\.Benchmarks\.//')"
+        echo
+        sed -n '/^|/,$p' "$f"
+      done
+    } >"$micro_out"
+    echo "micro-benchmarks written to $micro_out"
+  else
+    tail -20 "$work/bdn.log" >&2; echo "micro-benchmarks failed" >&2; exit 1
+  fi
+else
+  echo "micro-benchmarks skipped (--quick runs them only with --micro)"
+fi
 
 phase "report"
 if [ -n "${BENCH_RAW_DIR:-}" ]; then mkdir -p "$BENCH_RAW_DIR" && cp "$results" "$meta" "$BENCH_RAW_DIR/"; fi

@@ -17,5 +17,8 @@ public static class UpstreamTransport
         MaxConnectionsPerServer = int.MaxValue,
         EnableMultipleHttp2Connections = true,
         ActivityHeadersPropagator = null,
+        // An answer left unread (the client went away) closes its connection instead of being drained for reuse:
+        // draining would let the model generate (and bill) the rest of an answer nobody reads.
+        MaxResponseDrainSize = 0,
     }, disposeHandler: true);
 }

@@ -22,17 +22,21 @@ public class StreamTranslatorBenchmarks
     private const int OpenAIFrames = 171;
     private const int AnthropicEvents = 151;
     private const int GeminiElements = 32;
+    private const int BedrockMessages = 149;
 
     private byte[] _openai = null!;
     private byte[] _anthropic = null!;
     private byte[] _gemini = null!;
+    private byte[] _bedrock = null!;
     private readonly ArrayBufferWriter<byte> _output = new(1 << 20);
     private LlmContext _openaiContext = null!;
     private LlmContext _anthropicContext = null!;
     private LlmContext _geminiContext = null!;
+    private LlmContext _bedrockContext = null!;
     private OpenAIProvider _openaiProvider = null!;
     private AnthropicProvider _anthropicProvider = null!;
     private GeminiProvider _geminiProvider = null!;
+    private LLMux.Providers.Bedrock.BedrockProvider _bedrockProvider = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -40,6 +44,9 @@ public class StreamTranslatorBenchmarks
         _openai = File.ReadAllBytes(DataFile("openai-chat-tools.sse"));
         _anthropic = File.ReadAllBytes(DataFile("anthropic-messages.sse"));
         _gemini = File.ReadAllBytes(DataFile("gemini-stream.json"));
+        _bedrock = File.ReadAllBytes(DataFile("bedrock-converse.bin"));
+        _bedrockProvider = new LLMux.Providers.Bedrock.BedrockProvider();
+        _bedrockContext = Context(_bedrockProvider, "bedrock", "converse/anthropic.claude-3-haiku-20240307-v1:0");
         _openaiProvider = new OpenAIProvider();
         _anthropicProvider = new AnthropicProvider();
         _geminiProvider = new GeminiProvider();
@@ -108,4 +115,7 @@ public class StreamTranslatorBenchmarks
 
     [Benchmark(OperationsPerInvoke = GeminiElements, Description = "Gemini (JSON array) → OpenAI chunks")]
     public int GeminiTranslate() => Pump(_geminiProvider.CreateStreamTranslator(_geminiContext), _gemini);
+
+    [Benchmark(OperationsPerInvoke = BedrockMessages, Description = "Bedrock (eventstream) → OpenAI chunks")]
+    public int BedrockTranslate() => Pump(_bedrockProvider.CreateStreamTranslator(_bedrockContext), _bedrock);
 }

@@ -34,6 +34,9 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
             MaxConnectionsPerServer = int.MaxValue,
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = null,
+            // An answer left unread (the client went away) closes its connection instead of being drained for reuse:
+            // draining would let the model generate (and bill) the rest of an answer nobody reads.
+            MaxResponseDrainSize = 0,
         };
         _tokenHttp = new HttpMessageInvoker(_socket, disposeHandler: false);
         _transport = new HttpMessageInvoker(new VertexAuthHandler(_socket), disposeHandler: false);
