@@ -243,8 +243,9 @@ class Report:
                  "Without an upstream delay LLMux coalesces frames into fewer writes, so its clients make fewer reads than direct ones; "
                  "with the load generator on the same 2 cores that can make a stream through LLMux finish sooner than a direct one. "
                  "The overhead target is judged on the non-stream rows. On a stream LLMux writes its headers once the first upstream event "
-                 "has arrived, and `x-llmux-overhead-us` there counts the wait for that event as LLMux time, so the stream figures above "
-                 "are an upper bound, not the gateway's own cost.", "")
+                 "has arrived; `x-llmux-overhead-us` leaves out the time spent waiting on upstream reads before it (builds before "
+                 "2026-11-26 16:00 UTC counted that wait as LLMux time), but still includes the hop to the stream's reader thread, "
+                 "which under this load is most of the stream figure.", "")
 
     def slow(self):
         g = self.groups.get("slow")

@@ -77,7 +77,7 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
             {
                 await next(context).ConfigureAwait(false);
                 // A stream whose first upstream event is an error has sent the client nothing yet: it may be retried.
-                if (context.Stream is { } pump && await FirstEventErrorAsync(pump).ConfigureAwait(false) is { } early)
+                if (context.Stream is { } pump && await FirstEventErrorAsync(context, pump).ConfigureAwait(false) is { } early)
                 {
                     await pump.DisposeAsync().ConfigureAwait(false);
                     context.Stream = null;
@@ -108,11 +108,14 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
     }
 
     /// <summary>Waits for the stream's first segment (the client writer waits for it anyway) and returns its error, if that is all it is.</summary>
-    private static async ValueTask<LlmError?> FirstEventErrorAsync(Pipeline.Streaming.StreamPump pump)
+    private static async ValueTask<LlmError?> FirstEventErrorAsync(LlmContext context, Pipeline.Streaming.StreamPump pump)
     {
         var segments = pump.Segments;
         // The pump completes its channel when the client's token fires; waiting without it avoids an allocation.
-        if (!await segments.WaitToReadAsync().ConfigureAwait(false)) return null;
+        var any = await segments.WaitToReadAsync().ConfigureAwait(false);
+        // The model's time to its first event is upstream time, not LLMux's (x-llmux-overhead-us leaves it out).
+        context.UpstreamTicks += pump.UpstreamWaitBeforeFirstSegment;
+        if (!any) return null;
         return segments.TryPeek(out var first) && first.Error is { } error && !first.ContentStarted ? error : null;
     }
 

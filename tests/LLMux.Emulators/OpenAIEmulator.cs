@@ -22,6 +22,8 @@ public sealed record OpenAIScript
     public IReadOnlyDictionary<string, string>? ResponseHeaders { get; init; }
     /// <summary>Wait this long before sending the response headers.</summary>
     public TimeSpan HeaderDelay { get; init; }
+    /// <summary>Streams: a pause after the response headers, before the first event (the model's time to first token).</summary>
+    public TimeSpan FirstEventDelay { get; init; }
     /// <summary>Stream: stop after this many content chunks without finish_reason or [DONE], then close cleanly.</summary>
     public int? TruncateAfter { get; init; }
     /// <summary>Stream: after this many chunks send bytes that are not SSE JSON, then close.</summary>
@@ -110,6 +112,12 @@ public sealed class OpenAIEmulator : EmulatorHost
         var ct = http.RequestAborted;
         http.Response.ContentType = "text/event-stream; charset=utf-8";
         await http.Response.StartAsync(ct).ConfigureAwait(false);
+        if (script.FirstEventDelay > TimeSpan.Zero)
+        {
+            // A comment line gets the headers onto the wire at once (as OpenRouter's keep-alive comments do), then the pause.
+            await SendAsync(http, ": processing\n\n").ConfigureAwait(false);
+            await Task.Delay(script.FirstEventDelay, ct).ConfigureAwait(false);
+        }
         var pieces = Split(script.ToolCall is { } tc ? tc.Arguments : script.Content, script.Chunks);
 
         var first = script.ToolCall is { } call

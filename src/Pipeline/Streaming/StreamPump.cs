@@ -68,6 +68,12 @@ public sealed class StreamPump : IAsyncDisposable
     /// <summary>Stopwatch timestamp of the first segment handed to the consumer (0 until then): time to first chunk.</summary>
     public long FirstSegmentTimestamp { get; private set; }
 
+    /// <summary>
+    /// Stopwatch ticks spent waiting on upstream reads before the first segment was ready (the model's time to its first
+    /// event). Set before that segment is written, so a consumer that has seen it reads the final value.
+    /// </summary>
+    public long UpstreamWaitBeforeFirstSegment { get; private set; }
+
     /// <summary>The error that ended the stream, if one did (telemetry reads it once the stream is over).</summary>
     public LlmError? Failure { get; private set; }
 
@@ -95,7 +101,9 @@ public sealed class StreamPump : IAsyncDisposable
             while (true)
             {
                 if (_options.IdleTimeout is { } idle) _idleTimer!.Change(idle, Timeout.InfiniteTimeSpan);
+                var readStarted = FirstSegmentTimestamp == 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                 var result = await _upstream.ReadAsync(token).ConfigureAwait(false);
+                if (readStarted != 0) UpstreamWaitBeforeFirstSegment += System.Diagnostics.Stopwatch.GetTimestamp() - readStarted;
                 var buffer = result.Buffer;
                 try
                 {

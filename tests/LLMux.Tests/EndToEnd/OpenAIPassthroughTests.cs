@@ -104,6 +104,22 @@ public sealed class OpenAIPassthroughTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_overhead_header_leaves_out_the_wait_for_the_first_upstream_event()
+    {
+        // The model sends its headers at once, then takes a full second before its first event; none of it is LLMux's time.
+        _upstream.Enqueue(new OpenAIScript { Content = "slow start", Chunks = 1, FirstEventDelay = TimeSpan.FromSeconds(1) });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var overhead = long.Parse(response.Headers.GetValues("x-llmux-overhead-us").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("slow start", await response.Content.ReadAsStringAsync());
+        // Not a speed target: a bound far above any real overhead and far below the upstream's 1,000,000 µs wait.
+        Assert.True(overhead < 500_000, $"x-llmux-overhead-us = {overhead} counts the upstream wait");
+    }
+
+    [Fact]
     public async Task Streamed_text_arrives_in_order_and_ends_with_a_finish_reason()
     {
         _upstream.Enqueue(new OpenAIScript { Content = "one two three four five", Chunks = 5 });
