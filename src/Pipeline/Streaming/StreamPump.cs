@@ -127,7 +127,6 @@ public sealed class StreamPump : IAsyncDisposable
                 }
                 if (result.IsCompleted) break;
             }
-            output.TryComplete();
         }
         catch (LlmException ex)
         {
@@ -137,50 +136,28 @@ public sealed class StreamPump : IAsyncDisposable
         {
             // The client went away: nothing to tell it.
             writer.Reset();
-            output.TryComplete();
         }
         catch (OperationCanceledException) when (_idleExpired)
         {
-            await FailAsync(writer, new LlmError
-            {
-                Kind = ErrorKind.Timeout,
-                Message = $"upstream sent nothing for {_options.IdleTimeout?.TotalSeconds:0.###} s while streaming; raise `timeout` for this deployment if the model is slow",
-                Provider = _provider,
-            }).ConfigureAwait(false);
+            await FailAsync(writer, Error(ErrorKind.Timeout, $"upstream sent nothing for {_options.IdleTimeout?.TotalSeconds:0.###} s while streaming; raise `timeout` for this deployment if the model is slow")).ConfigureAwait(false);
         }
         catch (JsonException ex)
         {
-            await FailAsync(writer, new LlmError
-            {
-                Kind = ErrorKind.BadGateway,
-                Message = $"upstream stream carried invalid JSON ({ex.Message}); the answer is incomplete",
-                Provider = _provider,
-            }).ConfigureAwait(false);
+            await FailAsync(writer, Error(ErrorKind.BadGateway, $"upstream stream carried invalid JSON ({ex.Message}); the answer is incomplete")).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidDataException)
         {
-            await FailAsync(writer, new LlmError
-            {
-                Kind = ErrorKind.BadGateway,
-                Message = $"upstream stream broke off before it finished ({ex.GetType().Name}: {ex.Message}); the answer is incomplete",
-                Provider = _provider,
-            }).ConfigureAwait(false);
+            await FailAsync(writer, Error(ErrorKind.BadGateway, $"upstream stream broke off before it finished ({ex.GetType().Name}: {ex.Message}); the answer is incomplete")).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // Aborted by the consumer (Abort / DisposeAsync): nobody is left to tell.
             writer.Reset();
-            output.TryComplete();
         }
         catch (Exception ex)
         {
             // A translator bug must still end the stream with an error, never leave the consumer waiting.
-            await FailAsync(writer, new LlmError
-            {
-                Kind = ErrorKind.ServerError,
-                Message = $"LLMux failed while translating the upstream stream ({ex.GetType().Name}: {ex.Message}); the answer is incomplete",
-                Provider = _provider,
-            }).ConfigureAwait(false);
+            await FailAsync(writer, Error(ErrorKind.ServerError, $"LLMux failed while translating the upstream stream ({ex.GetType().Name}: {ex.Message}); the answer is incomplete")).ConfigureAwait(false);
         }
         finally
         {
@@ -191,6 +168,8 @@ public sealed class StreamPump : IAsyncDisposable
             await _upstream.CompleteAsync().ConfigureAwait(false);
         }
     }
+
+    private LlmError Error(ErrorKind kind, string message) => new() { Kind = kind, Message = message, Provider = _provider };
 
     private async Task FailAsync(SegmentWriter writer, LlmError error)
     {
@@ -203,15 +182,10 @@ public sealed class StreamPump : IAsyncDisposable
             else writer.Reset();
             await output.WriteAsync(new StreamSegment(error, _translator.ContentStarted), _clientAborted).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
         {
             writer.Reset();
         }
-        catch (ChannelClosedException)
-        {
-            writer.Reset();
-        }
-        output.TryComplete();
     }
 
     public async ValueTask DisposeAsync()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
+using LLMux.Providers.Common;
 
 namespace LLMux.Providers.Gemini;
 
@@ -22,22 +23,7 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
     public VertexProvider(TimeProvider? time = null) : base(GeminiSpec.Vertex)
     {
         _time = time ?? TimeProvider.System;
-        _socket = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            MaxConnectionsPerServer = int.MaxValue,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            // An answer left unread (the client went away) closes its connection instead of being drained for reuse:
-            // draining would let the model generate (and bill) the rest of an answer nobody reads.
-            MaxResponseDrainSize = 0,
-        };
+        _socket = UpstreamHandler.Create();
         _tokenHttp = new HttpMessageInvoker(_socket, disposeHandler: false);
         _transport = new HttpMessageInvoker(new VertexAuthHandler(_socket), disposeHandler: false);
     }
