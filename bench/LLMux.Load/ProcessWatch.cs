@@ -38,10 +38,11 @@ internal sealed class ProcessWatch : IAsyncDisposable
 
     public void BeginWindow()
     {
-        _rssBeforeKb = ReadStatus("VmRSS");
-        Interlocked.Exchange(ref _rssMaxKb, _rssBeforeKb);
-        Interlocked.Exchange(ref _anonMaxKb, ReadStatus("RssAnon"));
-        Interlocked.Exchange(ref _threadsMax, ReadStatus("Threads"));
+        var (rss, anon, threads) = ReadStatus();
+        _rssBeforeKb = rss;
+        Interlocked.Exchange(ref _rssMaxKb, rss);
+        Interlocked.Exchange(ref _anonMaxKb, anon);
+        Interlocked.Exchange(ref _threadsMax, threads);
         _cpuFrom = CpuSeconds();
         _from = DateTime.UtcNow;
         _inWindow = true;
@@ -67,20 +68,20 @@ internal sealed class ProcessWatch : IAsyncDisposable
             c = _counters.Window(_from, _to);
         }
         return new ProcessFigures(_pid, Math.Round(_cpuTo - _cpuFrom, 3), _rssBeforeKb / 1024, Interlocked.Read(ref _rssMaxKb) / 1024,
-            ReadStatus("VmRSS") / 1024, Interlocked.Read(ref _threadsMax), c, Interlocked.Read(ref _anonMaxKb) / 1024);
+            ReadStatus().RssKb / 1024, Interlocked.Read(ref _threadsMax), c, Interlocked.Read(ref _anonMaxKb) / 1024);
     }
 
     private async Task SampleAsync()
     {
         while (!_stop.IsCancellationRequested)
         {
-            var rss = ReadStatus("VmRSS");
+            var (rss, anon, threads) = ReadStatus();
             Interlocked.Exchange(ref _sampledRssKb, rss);
             if (_inWindow)
             {
                 InterlockedMax(ref _rssMaxKb, rss);
-                InterlockedMax(ref _anonMaxKb, ReadStatus("RssAnon"));
-                InterlockedMax(ref _threadsMax, ReadStatus("Threads"));
+                InterlockedMax(ref _anonMaxKb, anon);
+                InterlockedMax(ref _threadsMax, threads);
             }
             try { await Task.Delay(100, _stop.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
@@ -100,19 +101,30 @@ internal sealed class ProcessWatch : IAsyncDisposable
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
-    private long ReadStatus(string key)
+    /// <summary>VmRSS and RssAnon (KB) and the thread count, from one read of /proc/PID/status.</summary>
+    private (long RssKb, long AnonKb, long Threads) ReadStatus()
     {
+        long rss = 0, anon = 0, threads = 0;
         try
         {
             foreach (var line in File.ReadLines($"/proc/{_pid}/status"))
             {
-                if (!line.StartsWith(key + ":", StringComparison.Ordinal)) continue;
-                var parts = line[(key.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-                return long.Parse(parts[0], CultureInfo.InvariantCulture);
+                var colon = line.IndexOf(':');
+                if (colon < 0) continue;
+                ref var target = ref rss;
+                switch (line.AsSpan(0, colon))
+                {
+                    case "VmRSS": break;
+                    case "RssAnon": target = ref anon; break;
+                    case "Threads": target = ref threads; break;
+                    default: continue;
+                }
+                var parts = line[(colon + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                target = long.Parse(parts[0], CultureInfo.InvariantCulture);
             }
         }
         catch (IOException) { }
-        return 0;
+        return (rss, anon, threads);
     }
 
     public async ValueTask DisposeAsync()
