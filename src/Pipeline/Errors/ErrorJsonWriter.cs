@@ -49,7 +49,7 @@ public static class ErrorJsonWriter
 
     public static string AnthropicType(LlmError error) => error.HttpStatus switch
     {
-        400 or 405 or 413 or 422 => "invalid_request_error",
+        400 or 405 or 413 or 415 or 422 => "invalid_request_error",
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found_error",
