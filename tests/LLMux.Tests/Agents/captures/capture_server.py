@@ -61,11 +61,23 @@ def messages_answer(body):
     usage0 = {"input_tokens": 100, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1}
     ev = [("message_start", {"type": "message_start", "message": {"id": "msg_cap", "type": "message", "role": "assistant", "model": model, "content": [], "stop_reason": None, "stop_sequence": None, "usage": usage0}}),
           ("ping", {"type": "ping"})]
-    if "Bash" in tools and not has_result:
-        ev.append(("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_cap1", "name": "Bash", "input": {}}}))
-        ev.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"command\": \"cat hello.txt\","}}))
-        ev.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": " \"description\": \"Show hello.txt\"}"}}))
+    base_index = 0
+    if os.environ.get("CAP_THINKING") and not has_result and "Bash" in tools:
+        ev.append(("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}))
+        ev.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "I should read the file."}}))
+        ev.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "EqQBCkYIARgCKkCaptureSignature=="}}))
         ev.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        base_index = 1
+    if os.environ.get("CAP_TOOLSEARCH") and "ToolSearch" in tools and not has_result:
+        ev.append(("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_cap2", "name": "ToolSearch", "input": {}}}))
+        ev.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"query\": \"select:WebSearch,WebFetch\", \"max_results\": 5}"}}))
+        ev.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        stop = "tool_use"
+    elif "Bash" in tools and not has_result:
+        ev.append(("content_block_start", {"type": "content_block_start", "index": base_index, "content_block": {"type": "tool_use", "id": "toolu_cap1", "name": "Bash", "input": {}}}))
+        ev.append(("content_block_delta", {"type": "content_block_delta", "index": base_index, "delta": {"type": "input_json_delta", "partial_json": "{\"command\": \"cat hello.txt\","}}))
+        ev.append(("content_block_delta", {"type": "content_block_delta", "index": base_index, "delta": {"type": "input_json_delta", "partial_json": " \"description\": \"Show hello.txt\"}"}}))
+        ev.append(("content_block_stop", {"type": "content_block_stop", "index": base_index}))
         stop = "tool_use"
     else:
         text = "The file says hello." if has_result else "Hi"
