@@ -66,6 +66,7 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
                 case ParamSupportKind.Mapped:
                     break;
                 case ParamSupportKind.Rejected:
+                    if (context.IsHint(param)) { context.AddDroppedParam(param); break; }
                     throw new LlmError
                     {
                         Kind = ErrorKind.UnsupportedParam,
@@ -76,7 +77,7 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
                     }.ToException();
                 default:
                     if (spec.ForwardsUnknownFields && !IsOpenAIParam(param)) break; // provider-specific extras pass through to compatible servers
-                    if (context.DropParams || NeverFatal.Contains(param) || (param == "n" && context.Chat?.N == 1))
+                    if (context.DropParams || NeverFatal.Contains(param) || context.IsHint(param) || (param == "n" && context.Chat?.N == 1))
                     {
                         context.AddDroppedParam(param);
                         break;

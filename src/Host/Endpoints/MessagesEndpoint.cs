@@ -39,7 +39,6 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             string model;
             IReadOnlyDictionary<string, string>? toolNames = null;
-            IReadOnlyList<string>? droppedHints = null;
             var passthrough = false;
             using (var doc = MessagesApi.Read(body.Memory))
             {
@@ -58,17 +57,29 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
                 }
                 else
                 {
-                    var translation = MessagesApi.ToChatRequest(root, FirstDeployment(model));
+                    var first = FirstDeployment(model);
+                    var translation = MessagesApi.ToChatRequest(root, first, config.Settings.DropParams);
                     translated = translation.Body;
                     toolNames = translation.ToolNames;
-                    droppedHints = translation.DroppedHints;
+                    if (translation.DroppedHints is { } dropped) context.AddWarning("dropped Anthropic-only params: " + string.Join(", ", dropped));
+                    context.HintParams = translation.HintParams;
+                    if (translation.Warnings is { } adjusted) foreach (var warning in adjusted) context.AddWarning(warning);
+                    if (MessagesApi.TakesAnthropicFields(first))
+                    {
+                        foreach (var name in ForwardedHeaders)
+                            if (http.Request.Headers.TryGetValue(name, out var v)) context.ForwardHeaders.Add(new(name, v.ToString()));
+                    }
+                    else if (http.Request.Headers.TryGetValue("anthropic-beta", out var betas) && betas.ToString().Length > 0)
+                    {
+                        // Betas unlock Anthropic features; the fields that use them are mapped or dropped above.
+                        context.AddWarning($"anthropic-beta not sent to {first?.ProviderName ?? "the provider"}: {betas}");
+                    }
                     if (stream) context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
                 }
             }
             context.Body = passthrough ? body.Memory : translated!.Memory;
             await pipeline(context);
             // After the pipeline: the router clears per-attempt headers before each try.
-            if (droppedHints is not null) context.ResponseHeaders.Add(new("x-llmux-warnings", "dropped Anthropic-only params: " + string.Join(", ", droppedHints)));
             if (context.Stream is { } pump)
             {
                 await ResponseWriter.WriteStreamAsync(http, context, pump);

@@ -20,8 +20,17 @@ internal static class ResponseWriter
             h["x-llmux-model-id"] = d.Id;
         }
         if (context.Attempts > 0) h["x-llmux-attempts"] = context.Attempts.ToString(CultureInfo.InvariantCulture);
-        if (context.DroppedParams.Count > 0) h["x-llmux-warnings"] = "dropped unsupported params: " + string.Join(", ", context.DroppedParams);
+        if (context.DroppedParams.Count > 0 || context.Warnings.Count > 0) h["x-llmux-warnings"] = Warnings(context);
         foreach (var (name, value) in context.ResponseHeaders) h.Append(name, value);
+    }
+
+    /// <summary>One header value: the dropped parameters, then each adapter warning, separated by "; ".</summary>
+    private static string Warnings(LlmContext context)
+    {
+        var dropped = context.DroppedParams.Count > 0 ? "dropped unsupported params: " + string.Join(", ", context.DroppedParams) : null;
+        if (context.Warnings.Count == 0) return dropped!;
+        var rest = string.Join("; ", context.Warnings);
+        return dropped is null ? rest : dropped + "; " + rest;
     }
 
     public static async Task WriteJsonAsync(HttpContext http, LlmContext context, ReadOnlyMemory<byte> body)

@@ -95,6 +95,21 @@ public sealed class LlmContext
     }
     public void AddWarning(string warning) { _warnings.Add(warning); }
 
+    /// <summary>
+    /// Parameters an inbound adapter derived from client hints (<c>/v1/messages</c>: <c>thinking</c> →
+    /// <c>reasoning_effort</c>, <c>service_tier</c>...): a provider that lacks one drops it with a warning
+    /// instead of refusing the call, whatever drop_params says.
+    /// </summary>
+    public IReadOnlyList<string>? HintParams { get; set; }
+
+    /// <summary>True when <paramref name="param"/> is one of <see cref="HintParams"/>.</summary>
+    public bool IsHint(string param)
+    {
+        if (HintParams is not { } hints) return false;
+        for (var i = 0; i < hints.Count; i++) if (hints[i] == param) return true;
+        return false;
+    }
+
     /// <summary>Microseconds spent inside LLMux so far, upstream time excluded.</summary>
     public long OverheadMicroseconds()
     {
@@ -158,6 +173,7 @@ public sealed class LlmContext
         DropParams = false;
         _droppedParams.Clear();
         _warnings.Clear();
+        HintParams = null;
         InjectedIncludeUsage = false;
         MessagesPassthrough = false;
         ForwardHeaders.Clear();

@@ -573,11 +573,13 @@ internal static class ConverseRequestWriter
             w.WriteNumber("budget_tokens"u8, budget);
             w.WriteEndObject();
         }
-        else if (thinkingJson is { } tj)
+        else if (thinkingJson is not null)
         {
+            // Adaptive: the model sizes its own reasoning; client-side fields such as `display` are not Bedrock's.
             Start();
-            w.WritePropertyName("thinking"u8);
-            tj.WriteTo(w);
+            w.WriteStartObject("thinking"u8);
+            w.WriteString("type"u8, "adaptive"u8);
+            w.WriteEndObject();
         }
 
         if (!context.IsDropped("reasoning_effort") && chat.ReasoningEffort is { } effort && !model.SupportsThinking)
@@ -613,7 +615,7 @@ internal static class ConverseRequestWriter
     /// <summary>A mapped parameter this model family cannot take: dropped with drop_params, else a 400.</summary>
     private static void Unsupported(LlmContext context, string param, BedrockModel model)
     {
-        if (context.DropParams)
+        if (context.DropParams || context.IsHint(param))
         {
             context.AddDroppedParam(param);
             return;

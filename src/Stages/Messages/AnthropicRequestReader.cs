@@ -57,7 +57,13 @@ internal static class AnthropicRequestReader
             throw Invalid("messages: Field required (an array of user and assistant turns)", "messages");
         if (messages.GetArrayLength() == 0) throw Invalid("messages: at least one message is required", "messages");
         var i = 0;
-        foreach (var m in messages.EnumerateArray()) ValidateMessage(m, i++);
+        var turns = 0;
+        foreach (var m in messages.EnumerateArray())
+        {
+            ValidateMessage(m, i++);
+            if (!m.GetProperty("role").ValueEquals("system")) turns++;
+        }
+        if (turns == 0) throw Invalid("messages: at least one user or assistant message is required (system turns alone are not a conversation)", "messages");
 
         if (root.TryGetProperty("system", out var system)) ValidateSystem(system);
         Range(root, "temperature", 0, 1);
@@ -111,9 +117,24 @@ internal static class AnthropicRequestReader
         if (!m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
             throw Invalid($"{at}.role: Field required (user or assistant)", $"{at}.role");
         var isUser = role.ValueEquals("user");
-        if (!isUser && !role.ValueEquals("assistant"))
-            throw Invalid($"{at}.role: Input should be 'user' or 'assistant' (system text goes in the top-level `system`)", $"{at}.role");
+        var isSystem = role.ValueEquals("system");
+        if (!isUser && !isSystem && !role.ValueEquals("assistant"))
+            throw Invalid($"{at}.role: Input should be 'user', 'assistant' or 'system'", $"{at}.role");
         if (!m.TryGetProperty("content", out var content)) throw Invalid($"{at}.content: Field required", $"{at}.content");
+        if (isSystem)
+        {
+            // Claude Code (2.1+) sends system turns between the others; they hold text only, like the top-level `system`.
+            if (content.ValueKind == JsonValueKind.String) return;
+            if (content.ValueKind != JsonValueKind.Array) throw Invalid($"{at}.content: must be a string or an array of text blocks", $"{at}.content");
+            var s = 0;
+            foreach (var block in content.EnumerateArray())
+            {
+                if (block.ValueKind != JsonValueKind.Object || !TypeIs(block, "text") || !IsString(block, "text"))
+                    throw Invalid($"{at}.content.{s}: a system turn holds text blocks only", $"{at}.content.{s}");
+                s++;
+            }
+            return;
+        }
         if (content.ValueKind == JsonValueKind.String) return;
         if (content.ValueKind != JsonValueKind.Array) throw Invalid($"{at}.content: must be a string or an array of content blocks", $"{at}.content");
         var k = 0;
@@ -159,8 +180,13 @@ internal static class AnthropicRequestReader
             case "redacted_thinking":
                 if (!IsString(block, "data")) throw Invalid($"{at}.data: must be a string", $"{at}.data");
                 break;
+            case "tool_reference":
+                // Claude Code's ToolSearch answers with references to the tools it loaded.
+                if (!isUser) throw Invalid($"{at}: tool_reference blocks belong in tool results", at);
+                if (!IsString(block, "tool_name")) throw Invalid($"{at}.tool_name: Field required", $"{at}.tool_name");
+                break;
             default:
-                throw Invalid($"{at}.type: `{type.GetString()}` is not supported here; use text, image, document, tool_use, tool_result, thinking or redacted_thinking", $"{at}.type");
+                throw Invalid($"{at}.type: `{type.GetString()}` is not supported here; use text, image, document, tool_use, tool_result, tool_reference, thinking or redacted_thinking", $"{at}.type");
         }
     }
 

@@ -18,6 +18,13 @@ public static class MessagesApi
     public static MessagesTranslation ToChatRequest(JsonElement request, Deployment? target) =>
         MessagesRequestTranslator.Translate(request, MessagesTarget.For(target));
 
+    /// <summary>As <see cref="ToChatRequest(JsonElement, Deployment?)"/>, with litellm_settings' drop_params for deployments that set none.</summary>
+    public static MessagesTranslation ToChatRequest(JsonElement request, Deployment? target, bool settingsDropParams) =>
+        MessagesRequestTranslator.Translate(request, MessagesTarget.For(target, settingsDropParams));
+
+    /// <summary>True when <paramref name="target"/> takes Anthropic's own fields and betas as they are (a Claude model with an Anthropic body).</summary>
+    public static bool TakesAnthropicFields(Deployment? target) => MessagesTarget.For(target).TakesAnthropicFields;
+
     /// <summary>Put on <see cref="LlmContext.StreamTranslatorDecorator"/> to stream Anthropic events.</summary>
     public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(IReadOnlyDictionary<string, string>? toolNames) =>
         toolNames is null ? AnthropicEventTranslator.Decorator : AnthropicEventTranslator.DecoratorRestoring(toolNames);

@@ -18,20 +18,25 @@ internal static class MessagesRequestTranslator
     private static readonly HashSet<string> Mapped =
     [
         "model", "messages", "system", "max_tokens", "metadata", "stop_sequences", "stream", "temperature", "top_p",
-        "tools", "tool_choice", "thinking", "output_format", "service_tier", "cache_control",
+        "tools", "tool_choice", "thinking", "output_format", "service_tier",
     ];
 
-    /// <summary>Anthropic-only hints that other models cannot use: not sent to them, and named in <see cref="MessagesTranslation.DroppedHints"/>.</summary>
+    /// <summary>Anthropic-only hints that do not change what a correct answer is: dropped (with a warning) where the model cannot use them.</summary>
     private static readonly string[] ClaudeOnlyHints = ["context_management", "output_config", "inference_geo", "speed", "diagnostics", "cache_control"];
 
-    /// <summary>Anthropic-only features whose absence would change the answer: a non-Claude model refuses them.</summary>
+    /// <summary>Anthropic-only features whose absence would change the answer: refused unless drop_params.</summary>
     private static readonly string[] ClaudeOnlyFeatures = ["mcp_servers", "container"];
+
+    /// <summary>Chat parameters this translator derives from Anthropic hints; a provider without them drops them with a warning.</summary>
+    private static readonly string[] DerivedHints = ["reasoning_effort", "thinking", "service_tier", "user"];
 
     public static MessagesTranslation Translate(JsonElement root, MessagesTarget target)
     {
         var buffer = new PooledBuffer(4096);
         Dictionary<string, string>? toolNames = null;
         List<string>? dropped = null;
+        List<string>? warnings = null;
+        var dropParams = target.DropParams || (root.TryGetProperty("drop_params", out var dp) && dp.ValueKind == JsonValueKind.True);
         try
         {
             using var w = new Utf8JsonWriter(buffer, JsonOut.Options);
@@ -39,8 +44,14 @@ internal static class MessagesRequestTranslator
             w.WritePropertyName("model"u8);
             root.GetProperty("model").WriteTo(w);
             WriteMessages(w, root, target, ref toolNames);
-            w.WritePropertyName("max_tokens"u8);
-            root.GetProperty("max_tokens").WriteTo(w);
+            var maxTokens = root.GetProperty("max_tokens").GetInt64();
+            if (target.MaxOutputTokens is { } limit && maxTokens > limit)
+            {
+                // An upper bound the model cannot reach anyway (Claude Code asks Claude's limits of every model).
+                (warnings ??= []).Add($"max_tokens {maxTokens} lowered to {limit}, the model's output limit");
+                maxTokens = limit;
+            }
+            w.WriteNumber("max_tokens"u8, maxTokens);
             if (root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True)
             {
                 w.WriteBoolean("stream"u8, true);
@@ -62,34 +73,78 @@ internal static class MessagesRequestTranslator
                 w.WritePropertyName("user"u8);
                 user.WriteTo(w);
             }
-            WriteTools(w, root, target, ref toolNames);
-            WriteThinking(w, root, target);
+            WriteServiceTier(w, root, target);
+            WriteTools(w, root, target, dropParams, ref toolNames, ref dropped);
+            var effortMapped = WriteThinking(w, root, target, maxTokens);
             WriteOutputFormat(w, root);
+            if (!target.IsClaude && HasBlockCacheControl(root)) (dropped ??= []).Add("cache_control");
             foreach (var property in root.EnumerateObject())
             {
-                if (Mapped.Contains(property.Name) && property.Name != "cache_control") continue;
-                if (!target.IsClaude && Array.IndexOf(ClaudeOnlyFeatures, property.Name) >= 0)
+                if (Mapped.Contains(property.Name)) continue;
+                if (!target.TakesAnthropicFields && Array.IndexOf(ClaudeOnlyFeatures, property.Name) >= 0)
                 {
+                    if (dropParams)
+                    {
+                        (dropped ??= []).Add(property.Name);
+                        continue;
+                    }
                     throw LlmError.Invalid(
-                        $"{property.Name}: runs on Anthropic's side; {target.ProviderName ?? "this model's provider"} has no equivalent. Remove it, or route this call to a Claude model",
+                        $"{property.Name}: runs on Anthropic's side; {target.ProviderName ?? "this model's provider"} has no equivalent. Remove it, route this call to a Claude model on Anthropic, or set drop_params: true to drop it with a warning",
                         property.Name, "unsupported_parameter").ToException();
                 }
-                if (!target.IsClaude && Array.IndexOf(ClaudeOnlyHints, property.Name) >= 0)
+                if (!target.TakesAnthropicFields && Array.IndexOf(ClaudeOnlyHints, property.Name) >= 0)
                 {
-                    (dropped ??= []).Add(property.Name);
+                    if (property.Name == "output_config" && effortMapped && OnlyEffort(property.Value)) continue;
+                    if (!(dropped?.Contains(property.Name) ?? false)) (dropped ??= []).Add(property.Name);
                     continue;
                 }
                 property.WriteTo(w); // top_k and other provider extras: the capability check decides
             }
             w.WriteEndObject();
             w.Flush();
-            return new MessagesTranslation(buffer, toolNames, dropped);
+            return new MessagesTranslation(buffer, toolNames, dropped, warnings, target.TakesAnthropicFields ? null : DerivedHints);
         }
         catch
         {
             buffer.Dispose();
             throw;
         }
+    }
+
+    private static bool OnlyEffort(JsonElement outputConfig)
+    {
+        if (outputConfig.ValueKind != JsonValueKind.Object) return false;
+        foreach (var p in outputConfig.EnumerateObject()) if (p.Name != "effort") return false;
+        return true;
+    }
+
+    /// <summary>Anthropic's <c>auto</c> / <c>standard_only</c> as OpenAI's <c>auto</c> / <c>default</c> (Bedrock's writer maps those on).</summary>
+    private static void WriteServiceTier(Utf8JsonWriter w, JsonElement root, MessagesTarget target)
+    {
+        if (!root.TryGetProperty("service_tier", out var tier) || tier.ValueKind != JsonValueKind.String) return;
+        if (target.TakesAnthropicFields)
+        {
+            w.WritePropertyName("service_tier"u8);
+            tier.WriteTo(w);
+            return;
+        }
+        if (tier.ValueEquals("auto")) w.WriteString("service_tier"u8, "auto"u8);
+        else if (tier.ValueEquals("standard_only")) w.WriteString("service_tier"u8, "default"u8);
+    }
+
+    /// <summary>True when a system, message or tool block carries <c>cache_control</c> (dropped for models other than Claude).</summary>
+    private static bool HasBlockCacheControl(JsonElement root)
+    {
+        if (root.TryGetProperty("system", out var system) && system.ValueKind == JsonValueKind.Array)
+            foreach (var b in system.EnumerateArray()) if (b.TryGetProperty("cache_control", out _)) return true;
+        if (root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
+            foreach (var t in tools.EnumerateArray()) if (t.TryGetProperty("cache_control", out _)) return true;
+        foreach (var m in root.GetProperty("messages").EnumerateArray())
+        {
+            if (m.GetProperty("content") is not { ValueKind: JsonValueKind.Array } content) continue;
+            foreach (var b in content.EnumerateArray()) if (b.TryGetProperty("cache_control", out _)) return true;
+        }
+        return false;
     }
 
     private static void Copy(Utf8JsonWriter w, JsonElement root, string name)
@@ -108,7 +163,9 @@ internal static class MessagesRequestTranslator
         foreach (var m in root.GetProperty("messages").EnumerateArray())
         {
             var content = m.GetProperty("content");
-            if (m.GetProperty("role").ValueEquals("user")) WriteUser(w, content, target);
+            var role = m.GetProperty("role");
+            if (role.ValueEquals("user")) WriteUser(w, content, target);
+            else if (role.ValueEquals("system")) WriteSystem(w, content, target); // Claude Code's mid-conversation system turns, in place
             else WriteAssistant(w, content, target, ref toolNames);
         }
         w.WriteEndArray();
@@ -126,26 +183,35 @@ internal static class MessagesRequestTranslator
             w.WriteEndObject();
             return;
         }
-        if (system.ValueKind != JsonValueKind.Array || system.GetArrayLength() == 0) return;
+        if (system.ValueKind != JsonValueKind.Array) return;
+        JsonElement only = default;
+        var count = 0;
+        foreach (var block in system.EnumerateArray())
+        {
+            if (IsBillingHeader(block)) continue;
+            only = block;
+            count++;
+        }
+        if (count == 0) return;
         w.WriteStartObject();
         w.WriteString("role"u8, "system"u8);
-        WriteTextContent(w, system, target);
+        if (count == 1 && !(target.IsClaude && only.TryGetProperty("cache_control", out _)))
+        {
+            w.WritePropertyName("content"u8);
+            only.GetProperty("text").WriteTo(w);
+        }
+        else
+        {
+            w.WriteStartArray("content"u8);
+            foreach (var block in system.EnumerateArray()) if (!IsBillingHeader(block)) WriteTextPart(w, block, target);
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 
-    /// <summary>Text blocks as one string when that loses nothing, else as text parts (keeping cache_control for Claude).</summary>
-    private static void WriteTextContent(Utf8JsonWriter w, JsonElement blocks, MessagesTarget target)
-    {
-        if (blocks.GetArrayLength() == 1 && !(target.IsClaude && blocks[0].TryGetProperty("cache_control", out _)))
-        {
-            w.WritePropertyName("content"u8);
-            blocks[0].GetProperty("text").WriteTo(w);
-            return;
-        }
-        w.WriteStartArray("content"u8);
-        foreach (var block in blocks.EnumerateArray()) WriteTextPart(w, block, target);
-        w.WriteEndArray();
-    }
+    /// <summary>Claude Code's attribution line for Anthropic's billing, not a prompt (LiteLLM leaves it out too).</summary>
+    private static bool IsBillingHeader(JsonElement block) =>
+        block.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String && t.GetString()!.StartsWith("x-anthropic-billing-header:", StringComparison.Ordinal);
 
     private static void WriteTextPart(Utf8JsonWriter w, JsonElement block, MessagesTarget target)
     {
@@ -218,7 +284,20 @@ internal static class MessagesRequestTranslator
         if (type.ValueEquals("text")) { WriteTextPart(w, block, target); return; }
         if (type.ValueEquals("image")) { WriteImagePart(w, block, target); return; }
         if (type.ValueEquals("document")) { WriteDocumentParts(w, block, target); return; }
+        if (type.ValueEquals("tool_reference")) { WriteToolReference(w, block); return; }
         // thinking blocks in a user turn carry nothing for the model; anything else was refused by the reader.
+    }
+
+    /// <summary>
+    /// A ToolSearch result names a tool whose full definition Anthropic then loads; elsewhere every tool is sent
+    /// whole, so the reference becomes a line of text saying the tool is available.
+    /// </summary>
+    private static void WriteToolReference(Utf8JsonWriter w, JsonElement block)
+    {
+        w.WriteStartObject();
+        w.WriteString("type"u8, "text"u8);
+        w.WriteString("text"u8, "Tool loaded: " + (block.TryGetProperty("tool_name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : ""));
+        w.WriteEndObject();
     }
 
     private static void WriteImagePart(Utf8JsonWriter w, JsonElement block, MessagesTarget target)
@@ -367,9 +446,8 @@ internal static class MessagesRequestTranslator
             var type = block.GetProperty("type");
             if (type.ValueEquals("text")) text = text is null ? block.GetProperty("text").GetString() : text + block.GetProperty("text").GetString();
             else if (type.ValueEquals("tool_use")) tools++;
-            else if (type.ValueEquals("thinking") || type.ValueEquals("redacted_thinking")) thinking++;
+            else if (ThinkingFor(block, target) is not null) thinking++;
         }
-        if (!target.IsClaude) thinking = 0; // another model cannot use Claude's signed reasoning
         if (string.IsNullOrEmpty(text) && tools == 0 && thinking == 0) return;
 
         w.WriteStartObject();
@@ -400,14 +478,40 @@ internal static class MessagesRequestTranslator
             w.WriteStartArray("thinking_blocks"u8);
             foreach (var block in content.EnumerateArray())
             {
-                if (TypeIs(block, "thinking") || TypeIs(block, "redacted_thinking")) block.WriteTo(w);
+                if (ThinkingFor(block, target) is not { } signed) continue;
+                var redacted = TypeIs(block, "redacted_thinking");
+                w.WriteStartObject();
+                w.WriteString("type"u8, redacted ? "redacted_thinking"u8 : "thinking"u8);
+                if (redacted) w.WriteString("data"u8, signed);
+                else
+                {
+                    w.WritePropertyName("thinking"u8);
+                    block.GetProperty("thinking").WriteTo(w);
+                    w.WriteString("signature"u8, signed);
+                }
+                w.WriteEndObject();
             }
             w.WriteEndArray();
         }
         w.WriteEndObject();
     }
 
-    private static void WriteTools(Utf8JsonWriter w, JsonElement root, MessagesTarget target, ref Dictionary<string, string>? toolNames)
+    /// <summary>
+    /// The signature (or redacted data) a thinking block goes to <paramref name="target"/> with, or null when the
+    /// block stays out: unsigned reasoning proves nothing to any model, and a signature only its own provider
+    /// can verify (see <see cref="ReasoningSignature"/>).
+    /// </summary>
+    private static string? ThinkingFor(JsonElement block, in MessagesTarget target)
+    {
+        if (TypeIs(block, "thinking"))
+            return block.TryGetProperty("signature", out var s) && s.ValueKind == JsonValueKind.String && s.GetString() is { Length: > 0 } sig
+                ? ReasoningSignature.ForTarget(sig, target) : null;
+        if (TypeIs(block, "redacted_thinking"))
+            return block.GetProperty("data").GetString() is { Length: > 0 } data ? ReasoningSignature.ForTarget(data, target) : null;
+        return null;
+    }
+
+    private static void WriteTools(Utf8JsonWriter w, JsonElement root, MessagesTarget target, bool dropParams, ref Dictionary<string, string>? toolNames, ref List<string>? dropped)
     {
         var webSearch = false;
         var any = false;
@@ -418,10 +522,11 @@ internal static class MessagesRequestTranslator
                 if (!AnthropicRequestReader.IsServerTool(tool)) { any = true; continue; }
                 var type = tool.GetProperty("type").GetString()!;
                 if (type.StartsWith("web_search", StringComparison.Ordinal)) { webSearch = true; continue; }
-                if (!target.IsClaude)
+                if (!target.TakesAnthropicFields)
                 {
+                    if (dropParams) { (dropped ??= []).Add("tools." + type); continue; }
                     throw LlmError.Invalid(
-                        $"tools: `{type}` is a tool that Anthropic runs itself; {target.ProviderName ?? "this model's provider"} has no equivalent. Remove it, or route this call to a Claude model",
+                        $"tools: `{type}` is a tool that Anthropic defines and runs; {target.ProviderName ?? "this model's provider"} has no equivalent. Remove it, route this call to a Claude model on Anthropic, or set drop_params: true to drop it with a warning",
                         "tools", "unsupported_tool").ToException();
                 }
                 any = true;
@@ -434,7 +539,7 @@ internal static class MessagesRequestTranslator
                     if (AnthropicRequestReader.IsServerTool(tool))
                     {
                         // Claude targets: Anthropic-defined tools travel as they are; the Anthropic writer recognises their type.
-                        if (target.IsClaude && !tool.GetProperty("type").GetString()!.StartsWith("web_search", StringComparison.Ordinal)) tool.WriteTo(w);
+                        if (target.TakesAnthropicFields && !tool.GetProperty("type").GetString()!.StartsWith("web_search", StringComparison.Ordinal)) tool.WriteTo(w);
                         continue;
                     }
                     w.WriteStartObject();
@@ -479,21 +584,43 @@ internal static class MessagesRequestTranslator
             w.WriteBoolean("parallel_tool_calls"u8, false);
     }
 
-    /// <summary>Claude keeps <c>thinking</c>; other models get <c>reasoning_effort</c> by budget (LiteLLM's thresholds).</summary>
-    private static void WriteThinking(Utf8JsonWriter w, JsonElement root, MessagesTarget target)
+    /// <summary>
+    /// Claude keeps <c>thinking</c> (its budget kept below a lowered <c>max_tokens</c>); other models get
+    /// <c>reasoning_effort</c>: <c>output_config.effort</c> when given, else by budget (LiteLLM's thresholds).
+    /// True when <c>output_config.effort</c> was used for it.
+    /// </summary>
+    private static bool WriteThinking(Utf8JsonWriter w, JsonElement root, MessagesTarget target, long maxTokens)
     {
-        if (!root.TryGetProperty("thinking", out var thinking) || thinking.ValueKind != JsonValueKind.Object) return;
+        string? effort = null;
+        if (root.TryGetProperty("output_config", out var oc) && oc.ValueKind == JsonValueKind.Object
+            && oc.TryGetProperty("effort", out var e) && e.ValueKind == JsonValueKind.String)
+            effort = e.GetString() switch { "low" => "low", "medium" => "medium", "high" or "max" => "high", _ => null };
+        if (!root.TryGetProperty("thinking", out var thinking) || thinking.ValueKind != JsonValueKind.Object) return false;
         var type = thinking.GetProperty("type");
-        if (type.ValueEquals("disabled")) return;
+        if (type.ValueEquals("disabled")) return false;
         if (target.IsClaude)
         {
+            if (type.ValueEquals("enabled") && thinking.GetProperty("budget_tokens").GetInt64() >= maxTokens)
+            {
+                w.WriteStartObject("thinking"u8);
+                w.WriteString("type"u8, "enabled"u8);
+                w.WriteNumber("budget_tokens"u8, Math.Max(1024, maxTokens - 1));
+                w.WriteEndObject();
+                return false;
+            }
             w.WritePropertyName("thinking"u8);
             thinking.WriteTo(w);
-            return;
+            return false;
         }
-        if (!type.ValueEquals("enabled")) return; // adaptive: the model decides, which is the default elsewhere
+        if (effort is not null)
+        {
+            w.WriteString("reasoning_effort"u8, effort);
+            return true;
+        }
+        if (!type.ValueEquals("enabled")) return false; // adaptive without an effort: the model decides, which is the default elsewhere
         var budget = thinking.GetProperty("budget_tokens").GetInt64();
         w.WriteString("reasoning_effort"u8, budget >= 10000 ? "high" : budget >= 5000 ? "medium" : budget >= 2000 ? "low" : "minimal");
+        return false;
     }
 
     private static void WriteOutputFormat(Utf8JsonWriter w, JsonElement root)

@@ -289,7 +289,7 @@ public sealed class MessagesOverOpenAITests : IAsyncLifetime
         }));
         Assert.Contains("max_tokens", ex.Message);
 
-        using var raw = await PostAsync("""{"model":"gpt-test","max_tokens":10,"messages":[{"role":"system","content":"no"}]}""");
+        using var raw = await PostAsync("""{"model":"gpt-test","max_tokens":10,"messages":[{"role":"tool","content":"no"}]}""");
         Assert.Equal(HttpStatusCode.BadRequest, raw.StatusCode);
         using var doc = JsonDocument.Parse(await raw.Content.ReadAsStringAsync());
         Assert.Equal("error", doc.RootElement.GetProperty("type").GetString());
