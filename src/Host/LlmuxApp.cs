@@ -54,18 +54,23 @@ public static class LlmuxApp
         var time = options.TimeProvider ?? TimeProvider.System;
         var costs = new CostCalculator(PriceTable.Default);
         var sink = new UsageSink([]);
-        var pipeline = LlmPipelines.CreateBuilder(registry, config.Settings, invoker, new RouterState(time), costs, sink).Build();
+        var governance = Admin.GovernanceSetup.Create(config, time);
+        var standard = LlmPipelines.CreateBuilder(registry, config.Settings, invoker, new RouterState(time), costs, sink);
+        var pipeline = (governance is null ? standard : Admin.GovernanceSetup.WithGovernance(standard, governance)).Build();
         builder.Services.AddSingleton(sink);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(invoker);
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
+        if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);
 
         var app = builder.Build();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
-        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool { TimeProvider = time }, app.Logger).Map(app);
+        var authenticator = new Admin.RequestAuthenticator(config, governance);
+        if (governance is not null) new Admin.AdminEndpoints(governance, authenticator, app.Logger).Map(app);
+        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;
     }
 

@@ -1,39 +1,24 @@
-using System.Globalization;
 using LLMux.Host;
+using LLMux.Host.Batch;
+using LLMux.Host.Capabilities;
+using LLMux.Host.Cli;
 using LLMux.Host.Config;
 
-if (args.Length > 0 && args[0] == "capabilities") return LLMux.Host.Capabilities.CapabilitiesCommand.Run(args[1..], Console.Out, Console.Error);
-if (args.Length > 0 && args[0] == "batch") return await LLMux.Host.Batch.BatchCommand.RunAsync(args[1..]);
+return await LlmuxCommandLine.RunAsync(args, new LlmuxCommandActions(ServeAsync, BatchCommand.RunAsync, a => CapabilitiesCommand.Run(a, Console.Out, Console.Error)), Console.Out, Console.Error);
 
-var options = new LlmuxHostOptions();
-for (var i = 0; i < args.Length; i++)
+static async Task<int> ServeAsync(LlmuxHostOptions options, CancellationToken cancellationToken)
 {
-    switch (args[i])
+    WebApplication app;
+    try
     {
-        case "--config" when i + 1 < args.Length: options = options with { ConfigPath = args[++i] }; break;
-        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port):
-            options = options with { Port = port }; i++; break;
-        case "--host" when i + 1 < args.Length: options = options with { Host = args[++i] }; break;
-        case "--metrics": options = options with { Metrics = true }; break;
-        case "-h" or "--help":
-            Console.WriteLine("llmux [--config FILE] [--port N] [--host ADDR] [--metrics]\n       llmux batch --help\n       llmux capabilities [--markdown|--json|<provider/model>]\n  Serves an OpenAI-compatible API (default 127.0.0.1:4000). With no config, serves the built-in mock models.\n  --metrics serves Prometheus metrics on /metrics; OTEL_EXPORTER_OTLP_ENDPOINT exports metrics and traces by OTLP.");
-            return 0;
-        default:
-            Console.Error.WriteLine($"llmux: unknown argument `{args[i]}` (try --help)");
-            return 2;
+        app = LlmuxApp.Build(options);
     }
+    catch (ConfigException ex)
+    {
+        Console.Error.WriteLine($"llmux: {ex.Message}");
+        return 1;
+    }
+    Console.WriteLine($"llmux listening on http://{options.Host}:{options.Port} ({(options.ConfigPath ?? "built-in mock config")})");
+    await app.RunAsync();
+    return 0;
 }
-
-WebApplication app;
-try
-{
-    app = LlmuxApp.Build(options);
-}
-catch (ConfigException ex)
-{
-    Console.Error.WriteLine($"llmux: {ex.Message}");
-    return 1;
-}
-Console.WriteLine($"llmux listening on http://{options.Host}:{options.Port} ({(options.ConfigPath ?? "built-in mock config")})");
-await app.RunAsync();
-return 0;

@@ -6,40 +6,13 @@ using Microsoft.Extensions.Options;
 
 namespace LLMux.Host.Batch;
 
-/// <summary><c>llmux batch --config FILE --input requests.jsonl --output results.jsonl [--errors FILE] [--parallelism N]</c>.</summary>
+/// <summary><c>llmux batch --config FILE --input requests.jsonl --output results.jsonl [--errors FILE] [--parallelism N]</c> (parsed by <see cref="LLMux.Host.Cli.LlmuxCommandLine"/>).</summary>
 internal static class BatchCommand
 {
-    public const string Usage = "llmux batch [--config FILE] --input requests.jsonl --output results.jsonl [--errors errors.jsonl] [--parallelism N]\n" +
-        "  Runs an OpenAI Batch file (custom_id, method, url, body per line) through the gateway's routes. Results are\n" +
-        "  appended as they complete; failures go to the errors file (default: <output>.errors.jsonl). A rerun skips\n" +
-        "  custom_ids already written. Ctrl-C stops cleanly: finished results are written, the rest is done on the next run.";
-
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(LLMux.Host.Cli.BatchCommandArgs args, CancellationToken cancellationToken)
     {
-        string? config = null, input = null, output = null, errors = null;
-        var parallelism = 16;
-        for (var i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--config" when i + 1 < args.Length: config = args[++i]; break;
-                case "--input" when i + 1 < args.Length: input = args[++i]; break;
-                case "--output" when i + 1 < args.Length: output = args[++i]; break;
-                case "--errors" when i + 1 < args.Length: errors = args[++i]; break;
-                case "--parallelism" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p > 0:
-                    parallelism = p; i++; break;
-                case "-h" or "--help": Console.WriteLine(Usage); return 0;
-                default:
-                    Console.Error.WriteLine($"llmux batch: unknown or incomplete argument `{args[i]}`\n{Usage}");
-                    return 2;
-            }
-        }
-        if (input is null || output is null)
-        {
-            Console.Error.WriteLine($"llmux batch: --input and --output are required\n{Usage}");
-            return 2;
-        }
-
+        string? config = args.ConfigPath, input = args.InputPath, output = args.OutputPath, errors = args.ErrorsPath;
+        var parallelism = args.Parallelism;
         ServiceProvider services;
         try
         {
@@ -57,7 +30,7 @@ internal static class BatchCommand
         }
 
         await using var _ = services;
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             // First Ctrl-C: stop cleanly. A second one ends the process the usual way.

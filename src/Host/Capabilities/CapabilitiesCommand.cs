@@ -10,30 +10,25 @@ namespace LLMux.Host.Capabilities;
 /// </summary>
 internal static class CapabilitiesCommand
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(LLMux.Host.Cli.CapabilitiesArgs args, TextWriter output, TextWriter error)
     {
         var catalog = new ProviderCatalog();
-        if (args.Length == 0 || args[0] == "--markdown")
-        {
-            output.Write(CapabilityMarkdownWriter.Document(catalog));
-            return 0;
-        }
-        if (args[0] == "--json")
+        if (args.Json)
         {
             using var ms = new MemoryStream();
             using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true })) CapabilityJsonWriter.Write(w, catalog);
             output.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
             return 0;
         }
-        if (args[0] is "-h" or "--help")
+        if (args.ProviderModel is not { } model)
         {
-            output.WriteLine("llmux capabilities [--markdown | --json | <provider/model>]");
+            output.Write(CapabilityMarkdownWriter.Document(catalog));
             return 0;
         }
-        var spec = CapabilityMatrix.Find(catalog, args[0]);
+        var spec = CapabilityMatrix.Find(catalog, model);
         if (spec is null)
         {
-            error.WriteLine($"llmux: no provider for `{args[0]}`; known providers: {string.Join(", ", catalog.Names)}");
+            error.WriteLine($"llmux: no provider for `{model}`; known providers: {string.Join(", ", catalog.Names)}");
             return 2;
         }
         output.Write(CapabilityMarkdownWriter.Provider(spec));

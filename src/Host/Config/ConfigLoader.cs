@@ -28,7 +28,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
     private static readonly HashSet<string> EntryKeys = ["model_name", "litellm_params", "model_info"];
     private static readonly HashSet<string> LitellmSettingsKeys = ["drop_params", "request_timeout", "num_retries", "set_verbose", "json_logs", "modify_params", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "callbacks", "success_callback", "failure_callback", "cache", "cache_params", "turn_off_message_logging", "allowed_fails", "cooldown_time"];
     private static readonly HashSet<string> RouterSettingsKeys = ["routing_strategy", "num_retries", "retry_after", "allowed_fails", "allowed_fails_policy", "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "timeout", "stream_timeout", "enable_pre_call_checks", "routing_strategy_args", "redis_host", "redis_port", "redis_password", "model_group_alias", "retry_policy", "model_group_retry_policy"];
-    private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb"];
+    private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "database_path", "user_api_key_cache_ttl"];
 
     public static GatewayConfig BuiltIn(ProviderCatalog catalog) =>
         new ConfigLoader(catalog).Load(new StringReader(BuiltInYaml), "built-in mock config");
@@ -81,10 +81,13 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         }
 
         var settings = ReadSettings(root, out var masterKey, out var maxBytes);
+        var (databasePath, cacheTtl) = ReadGovernance(root, source);
         var deployments = ReadModelList(root);
         if (_errors.Count > 0) throw new ConfigException(_errors);
         return new GatewayConfig
         {
+            DatabasePath = databasePath,
+            KeyCacheTtl = cacheTtl,
             Deployments = deployments,
             Settings = settings,
             MasterKey = masterKey,
@@ -162,6 +165,23 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             }
         }
         return settings;
+    }
+
+    /// <summary>Where governance keeps its data: <c>database_path</c>, else <c>llmux.db</c> beside a config file (null: in memory).</summary>
+    private (string? Path, TimeSpan CacheTtl) ReadGovernance(YamlMappingNode root, string source)
+    {
+        var gs = Child(root, "general_settings") as YamlMappingNode;
+        var ttl = TimeSpan.FromSeconds(10);
+        if (gs is not null && Number(gs, "user_api_key_cache_ttl", "general_settings.user_api_key_cache_ttl") is { } t)
+        {
+            if (t < 0) _errors.Add("general_settings.user_api_key_cache_ttl: must be 0 or more seconds");
+            else ttl = TimeSpan.FromSeconds(t);
+        }
+        if (gs is not null && Resolve(Scalar(Child(gs, "database_url")), "general_settings.database_url") is { Length: > 0 })
+            _warnings.Add("general_settings.database_url: PostgreSQL is not supported yet; keys, teams and spend go to the SQLite file (general_settings.database_path)");
+        if (gs is not null && Resolve(Scalar(Child(gs, "database_path")), "general_settings.database_path") is { Length: > 0 } path) return (path, ttl);
+        var dir = File.Exists(source) ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;
+        return (dir is null ? null : Path.Combine(dir, "llmux.db"), ttl);
     }
 
     private RouterSettings ReadRouter(YamlMappingNode node, string path, RouterSettings router)

@@ -12,6 +12,13 @@ public sealed record GatewayConfig
     public Secret? MasterKey { get; init; }
     /// <summary>Largest accepted request body (<c>general_settings.max_request_size_mb</c>).</summary>
     public long MaxRequestBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// <c>general_settings.database_path</c>: the SQLite file of keys, teams, users and spend (default <c>llmux.db</c>
+    /// beside the config file). Null with an inline config: an in-memory database.
+    /// </summary>
+    public string? DatabasePath { get; init; }
+    /// <summary><c>general_settings.user_api_key_cache_ttl</c> (seconds): how long a key lookup is reused.</summary>
+    public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Messages about keys LLMux does not know or values it ignored.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Where the config came from ("built-in mock config" when none was given).</summary>

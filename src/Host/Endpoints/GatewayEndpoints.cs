@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using LLMux.Host.Config;
 using LLMux.Pipeline.Capabilities;
@@ -10,12 +8,12 @@ using LLMux.Pipeline.Errors;
 namespace LLMux.Host.Endpoints;
 
 /// <summary>The HTTP surface: OpenAI-compatible routes over the stage pipeline, plus models and health.</summary>
-internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool, ILogger logger)
+internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool, ILogger logger, Admin.RequestAuthenticator? authenticator = null)
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "dropped unsupported params for {Provider} (model {Model}): {Params}")]
     private static partial void LogDropped(ILogger logger, string? provider, string? model, string @params);
 
-    private readonly byte[]? _masterKey = config.MasterKey is { } k ? Encoding.UTF8.GetBytes(k.Reveal()) : null;
+    private readonly Admin.RequestAuthenticator _auth = authenticator ?? new Admin.RequestAuthenticator(config, null);
 
     public void Map(WebApplication app)
     {
@@ -50,6 +48,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
             context.Mode = mode;
             context.ClientProtocol = ClientProtocol.OpenAI;
             context.RequestAborted = http.RequestAborted;
+            context.Caller = Admin.RequestAuthenticator.CallerOf(http);
             context.RequestTimeout = RequestTimeoutHeader(http.Request);
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             context.Body = body.Memory;
@@ -96,31 +95,10 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         && double.TryParse(v.ToString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
             ? TimeSpan.FromSeconds(s) : null;
 
-    private bool Authorized(HttpRequest request)
-    {
-        if (_masterKey is null) return true;
-        var presented = PresentedKey(request);
-        if (presented is null) return false;
-        var bytes = Encoding.UTF8.GetBytes(presented);
-        return CryptographicOperations.FixedTimeEquals(bytes, _masterKey);
-    }
+    /// <summary>Authenticates the request (master key or virtual key); the caller is then on the request (<see cref="Admin.RequestAuthenticator.CallerOf"/>).</summary>
+    private bool Authorized(HttpRequest request) => _auth.Authorize(request);
 
-    private static string? PresentedKey(HttpRequest request)
-    {
-        var auth = request.Headers.Authorization.ToString();
-        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return auth[7..].Trim();
-        if (request.Headers.TryGetValue("x-api-key", out var x)) return x.ToString();
-        if (request.Headers.TryGetValue("api-key", out var a)) return a.ToString();
-        if (request.Headers.TryGetValue("x-litellm-api-key", out var l)) return l.ToString().Replace("Bearer ", "", StringComparison.OrdinalIgnoreCase);
-        return null;
-    }
-
-    private static Task Unauthorized(HttpContext http) => ResponseWriter.WriteErrorAsync(http, null, new LlmError
-    {
-        Kind = ErrorKind.Auth,
-        Message = "missing or invalid API key: send the gateway's master key as `Authorization: Bearer <key>`",
-        Code = "invalid_api_key",
-    });
+    private static Task Unauthorized(HttpContext http) => ResponseWriter.WriteErrorAsync(http, null, Admin.RequestAuthenticator.FailureOf(http));
 
     private static Task MethodNotAllowed(HttpContext http, string allowed)
     {

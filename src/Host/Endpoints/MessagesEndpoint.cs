@@ -179,14 +179,10 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
         }
         if (!authorized(http.Request))
         {
-            await ResponseWriter.WriteErrorAsync(http, context, new LlmError
-            {
-                Kind = ErrorKind.Auth,
-                Message = "missing or invalid API key: send the gateway's master key as `x-api-key: <key>` or `Authorization: Bearer <key>`",
-                Code = "invalid_api_key",
-            });
+            await ResponseWriter.WriteErrorAsync(http, context, Admin.RequestAuthenticator.FailureOf(http));
             return false;
         }
+        context.Caller = Admin.RequestAuthenticator.CallerOf(http);
         return true;
     }
 

@@ -79,6 +79,8 @@ public sealed class LlmContext
     /// <summary>The timeout in force for the upstream call, for error messages.</summary>
     public TimeSpan? UpstreamTimeout { get; set; }
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+    /// <summary>The authenticated caller (virtual key, team, user), set by the host before the pipeline runs.</summary>
+    public Caller? Caller { get; set; }
 
     /// <summary>Stopwatch timestamp when LLMux received the request.</summary>
     public long StartedAt { get; set; }
@@ -196,6 +198,7 @@ public sealed class LlmContext
         UpstreamCancellation = null;
         UpstreamTimeout = null;
         TimeProvider = TimeProvider.System;
+        Caller = null;
         StartedAt = 0;
         UpstreamTicks = 0;
     }

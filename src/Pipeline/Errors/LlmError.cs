@@ -22,8 +22,11 @@ public sealed record LlmError
 
     public int HttpStatus => StatusOverride ?? ErrorStatus.For(Kind, UpstreamStatus);
 
+    /// <summary>A <c>type</c> other than the kind's (LiteLLM's <c>budget_exceeded</c>, <c>expired_key</c>, ...).</summary>
+    public string? TypeOverride { get; init; }
+
     /// <summary>OpenAI's <c>error.type</c> for this error.</summary>
-    public string Type => ErrorStatus.TypeFor(Kind);
+    public string Type => TypeOverride ?? ErrorStatus.TypeFor(Kind);
 
     public LlmException ToException(Exception? inner = null) => new(this, inner);
 

@@ -48,7 +48,7 @@ public sealed class CapabilityDocsTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = CapabilitiesCommand.Run(["anthropic/claude-sonnet-4-5"], output, error);
+        var code = CapabilitiesCommand.Run(new(false, "anthropic/claude-sonnet-4-5"), output, error);
         Assert.Equal(0, code);
         var text = output.ToString();
         Assert.StartsWith("# `anthropic`", text, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class CapabilityDocsTests
     public void Cli_names_the_known_providers_for_an_unknown_one()
     {
         var error = new StringWriter();
-        Assert.Equal(2, CapabilitiesCommand.Run(["nosuch/model"], new StringWriter(), error));
+        Assert.Equal(2, CapabilitiesCommand.Run(new(false, "nosuch/model"), new StringWriter(), error));
         Assert.Contains("known providers", error.ToString());
         Assert.Contains("openai", error.ToString());
     }

@@ -1,0 +1,25 @@
+namespace LLMux.Governance.Entities;
+
+/// <summary>A team (LiteLLM's <c>LiteLLM_TeamTable</c>): shared models, budget and limits for its keys.</summary>
+public sealed record Team
+{
+    public required string TeamId { get; init; }
+    public string? TeamAlias { get; init; }
+    public IReadOnlyList<string> Models { get; init; } = [];
+    public decimal Spend { get; init; }
+    public decimal? MaxBudget { get; init; }
+    public decimal? SoftBudget { get; init; }
+    public string? BudgetDuration { get; init; }
+    public DateTimeOffset? BudgetResetAt { get; init; }
+    public long? RpmLimit { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? MaxParallelRequests { get; init; }
+    public string Metadata { get; init; } = "{}";
+    public IReadOnlyList<TeamMember> Members { get; init; } = [];
+    public bool Blocked { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>One entry of a team's <c>members_with_roles</c>.</summary>
+public sealed record TeamMember(string Role, string? UserId, string? UserEmail);

@@ -1,0 +1,36 @@
+namespace LLMux.Governance.Entities;
+
+/// <summary>
+/// A virtual key (LiteLLM's <c>LiteLLM_VerificationToken</c> row). <see cref="Token"/> is the SHA-256 hex of the raw
+/// <c>sk-</c> key; the raw key is shown once, at generation, and never stored.
+/// </summary>
+public sealed record VirtualKey
+{
+    public required string Token { get; init; }
+    /// <summary><c>sk-...abcd</c>: the last four characters, enough to recognise a key in lists.</summary>
+    public required string KeyName { get; init; }
+    public string? KeyAlias { get; init; }
+    /// <summary>Model names the key may call; empty means every model.</summary>
+    public IReadOnlyList<string> Models { get; init; } = [];
+    public decimal Spend { get; init; }
+    public decimal? MaxBudget { get; init; }
+    public decimal? SoftBudget { get; init; }
+    public string? BudgetDuration { get; init; }
+    public DateTimeOffset? BudgetResetAt { get; init; }
+    public long? RpmLimit { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? MaxParallelRequests { get; init; }
+    public DateTimeOffset? Expires { get; init; }
+    public string? TeamId { get; init; }
+    public string? UserId { get; init; }
+    /// <summary>JSON object.</summary>
+    public string Metadata { get; init; } = "{}";
+    /// <summary>JSON object: model alias → model name.</summary>
+    public string Aliases { get; init; } = "{}";
+    public IReadOnlyList<string> AllowedRoutes { get; init; } = [];
+    public bool Blocked { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public string? CreatedBy { get; init; }
+    public string? UpdatedBy { get; init; }
+}

@@ -1,0 +1,12 @@
+using LLMux.Pipeline.Context;
+
+namespace LLMux.Governance;
+
+/// <summary>Settings of the governance layer (from <c>general_settings</c>).</summary>
+public sealed record GovernanceOptions
+{
+    /// <summary><c>general_settings.master_key</c>: the admin credential. Governance needs one (as LiteLLM's virtual keys do).</summary>
+    public required Secret MasterKey { get; init; }
+    /// <summary>How long a key lookup is reused without asking the store (<c>general_settings.user_api_key_cache_ttl</c>).</summary>
+    public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using LLMux.Governance.Auth;
+using LLMux.Pipeline.Errors;
+
+namespace LLMux.Governance.Limits;
+
+/// <summary>
+/// In-process rpm/tpm/max_parallel_requests per key and per team. A call is admitted only when every descriptor
+/// that applies has room, and then counted in all of them; a refused call counts nowhere (LiteLLM counts refused
+/// calls, #39309). Tokens are counted from the real usage once the answer is done. Each admission is a
+/// <see cref="RateLease"/> that gives its parallel slot back exactly once, whatever path the call ends on.
+/// </summary>
+public sealed class RateLimiter(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, RateWindow> _windows = new(StringComparer.Ordinal);
+
+    /// <summary>Admits a call for the key (and its team), or returns the 429 to answer.</summary>
+    public RateLease? TryAdmit(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, out LlmError? refusal)
+    {
+        refusal = null;
+        var key = keyLimits.Any ? _windows.GetOrAdd("api_key:" + keyToken, static (_, v) => new RateWindow("api_key", v), keyToken) : null;
+        var team = teamId is not null && teamLimits.Any ? _windows.GetOrAdd("team:" + teamId, static (_, v) => new RateWindow("team", v), teamId) : null;
+        if (key is null && team is null) return RateLease.None;
+        var now = time.GetUtcNow();
+        // Fixed order (key, then team) so two calls never wait on each other's locks.
+        var takenKey = false;
+        var takenTeam = false;
+        try
+        {
+            if (key is not null) { Monitor.Enter(key, ref takenKey); key.Roll(now); }
+            if (team is not null) { Monitor.Enter(team, ref takenTeam); team.Roll(now); }
+            if (key is not null && Refuse(key, keyLimits, now) is { } k) { refusal = k; return null; }
+            if (team is not null && Refuse(team, teamLimits, now) is { } t) { refusal = t; return null; }
+            key?.Admit();
+            team?.Admit();
+            return new RateLease(key, keyLimits, team, teamLimits);
+        }
+        finally
+        {
+            if (takenTeam) Monitor.Exit(team!);
+            if (takenKey) Monitor.Exit(key!);
+        }
+    }
+
+    private static LlmError? Refuse(RateWindow w, RateLimits limits, DateTimeOffset now)
+    {
+        var left = w.ResetsAt - now;
+        if (left < TimeSpan.Zero) left = TimeSpan.Zero;
+        if (limits.MaxParallel is { } p && w.InFlight + 1 > p)
+            return GovernanceErrors.RateLimited(w.Descriptor, w.Value, "max_parallel_requests", p, 0, now + TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        if (limits.Rpm is { } rpm && w.Requests + 1 > rpm)
+            return GovernanceErrors.RateLimited(w.Descriptor, w.Value, "requests", rpm, 0, w.ResetsAt, left);
+        if (limits.Tpm is { } tpm && w.Tokens >= tpm)
+            return GovernanceErrors.RateLimited(w.Descriptor, w.Value, "tokens", tpm, 0, w.ResetsAt, left);
+        return null;
+    }
+
+    /// <summary>Counts a finished call's tokens in its key's and team's windows.</summary>
+    internal void AddTokens(RateWindow? w, long tokens)
+    {
+        if (w is null || tokens <= 0) return;
+        lock (w) w.AddTokens(tokens, time.GetUtcNow());
+    }
+
+    /// <summary>Headers for the answer: limits and what remains, per descriptor (LiteLLM v3's names).</summary>
+    internal static void WriteHeaders(RateWindow? w, RateLimits limits, List<KeyValuePair<string, string>> headers)
+    {
+        if (w is null) return;
+        long requests, tokens, inFlight;
+        lock (w) { requests = w.Requests; tokens = w.Tokens; inFlight = w.InFlight; }
+        var d = w.Descriptor;
+        if (limits.Rpm is { } rpm)
+        {
+            headers.Add(new($"x-ratelimit-{d}-limit-requests", rpm.ToString(CultureInfo.InvariantCulture)));
+            headers.Add(new($"x-ratelimit-{d}-remaining-requests", Math.Max(0, rpm - requests).ToString(CultureInfo.InvariantCulture)));
+        }
+        if (limits.Tpm is { } tpm)
+        {
+            headers.Add(new($"x-ratelimit-{d}-limit-tokens", tpm.ToString(CultureInfo.InvariantCulture)));
+            headers.Add(new($"x-ratelimit-{d}-remaining-tokens", Math.Max(0, tpm - tokens).ToString(CultureInfo.InvariantCulture)));
+        }
+        if (limits.MaxParallel is { } p)
+        {
+            headers.Add(new($"x-ratelimit-{d}-limit-max_parallel_requests", p.ToString(CultureInfo.InvariantCulture)));
+            headers.Add(new($"x-ratelimit-{d}-remaining-max_parallel_requests", Math.Max(0, p - inFlight).ToString(CultureInfo.InvariantCulture)));
+        }
+    }
+
+    /// <summary>Calls in flight for a key (tests, diagnostics).</summary>
+    public long InFlight(string keyToken) => _windows.TryGetValue("api_key:" + keyToken, out var w) ? w.InFlight : 0;
+}
+
+/// <summary>One admitted call's hold on its descriptors' parallel slots; <see cref="Release"/> is idempotent.</summary>
+public sealed class RateLease
+{
+    internal static readonly RateLease None = new(null, default, null, default);
+
+    private int _released;
+
+    internal RateLease(RateWindow? key, RateLimits keyLimits, RateWindow? team, RateLimits teamLimits)
+    {
+        Key = key;
+        KeyLimits = keyLimits;
+        Team = team;
+        TeamLimits = teamLimits;
+    }
+
+    internal RateWindow? Key { get; }
+    internal RateLimits KeyLimits { get; }
+    internal RateWindow? Team { get; }
+    internal RateLimits TeamLimits { get; }
+
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        if (Key is not null) lock (Key) Key.Release();
+        if (Team is not null) lock (Team) Team.Release();
+    }
+}

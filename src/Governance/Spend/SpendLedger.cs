@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using LLMux.Governance.Budgets;
+using LLMux.Governance.Storage;
+
+namespace LLMux.Governance.Spend;
+
+/// <summary>
+/// Live spend per key, team and user in this process: seeded from the store the first time an entity is seen,
+/// then added to as each answer is priced, so a budget check never waits for the spend writer. Budget windows
+/// (<c>budget_duration</c>) roll on the time provider, when a check finds the window over.
+/// </summary>
+public sealed class SpendLedger(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<(BudgetScope, string), Entry> _entries = new();
+
+    internal sealed class Entry(decimal spend, string? duration, DateTimeOffset? resetAt)
+    {
+        public decimal Spend = spend;
+        public string? Duration = duration;
+        public DateTimeOffset? ResetAt = resetAt;
+    }
+
+    /// <summary>The entity's spend now; when its window is over it restarts at 0 and <paramref name="reset"/> says which window ended.</summary>
+    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset)
+    {
+        reset = null;
+        var e = _entries.GetOrAdd((scope, id), static (_, s) => new Entry(s.storedSpend, s.duration, s.storedResetAt), (storedSpend, duration, storedResetAt));
+        lock (e)
+        {
+            if (e.ResetAt is { } due && BudgetDuration.TryParse(e.Duration, out var d))
+            {
+                var now = time.GetUtcNow();
+                if (now >= due)
+                {
+                    var next = d.NextAfter(due, now);
+                    e.Spend = 0;
+                    e.ResetAt = next;
+                    reset = (due, next);
+                }
+            }
+            return e.Spend;
+        }
+    }
+
+    public void Add(BudgetScope scope, string? id, decimal amount)
+    {
+        if (string.IsNullOrEmpty(id) || amount == 0) return;
+        if (_entries.TryGetValue((scope, id), out var e)) lock (e) e.Spend += amount;
+    }
+
+    /// <summary>The admin changed the entity's budget window, or deleted it: the next check reseeds from the store.</summary>
+    public void Forget(BudgetScope scope, string id) => _entries.TryRemove((scope, id), out _);
+
+    /// <summary>A window change from the admin API keeps the spend counted so far and takes the new window.</summary>
+    public void Rewindow(BudgetScope scope, string id, string? duration, DateTimeOffset? resetAt)
+    {
+        if (_entries.TryGetValue((scope, id), out var e)) lock (e) { e.Duration = duration; e.ResetAt = resetAt; }
+    }
+}

@@ -1,0 +1,50 @@
+using LLMux.Governance.Entities;
+
+namespace LLMux.Governance.Storage;
+
+/// <summary>
+/// Where keys, teams, users and spend live. The default is an embedded SQLite file (<see cref="Sqlite.SqliteGovernanceStore"/>);
+/// a host may bring its own. Every write is one transaction: a call either happens whole or not at all.
+/// </summary>
+public interface IGovernanceStore
+{
+    /// <summary>Applies pending schema migrations (versioned, idempotent, safe with several processes starting at once).</summary>
+    ValueTask MigrateAsync(CancellationToken cancellationToken = default);
+
+    ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default);
+    ValueTask<VirtualKey?> FindKeyByAliasAsync(string alias, CancellationToken cancellationToken = default);
+    /// <summary>False when the token or the alias is taken.</summary>
+    ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default);
+    /// <summary>Replaces the row whose token is <paramref name="token"/> (a regenerated key has a new token); false when it is gone.</summary>
+    ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken cancellationToken = default);
+    /// <summary>Deletes the rows, all or none: returns null (and deletes nothing) when any token is unknown.</summary>
+    ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken = default);
+    ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery query, CancellationToken cancellationToken = default);
+
+    ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default);
+    ValueTask<bool> InsertTeamAsync(Team team, CancellationToken cancellationToken = default);
+    ValueTask<bool> ReplaceTeamAsync(Team team, CancellationToken cancellationToken = default);
+    /// <summary>All or none, as <see cref="DeleteKeysAsync"/>; the teams' keys stay but lose their team.</summary>
+    ValueTask<IReadOnlyList<string>?> DeleteTeamsAsync(IReadOnlyList<string> teamIds, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<Team>> ListTeamsAsync(string? userId, CancellationToken cancellationToken = default);
+
+    ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default);
+    ValueTask<bool> InsertUserAsync(InternalUser user, CancellationToken cancellationToken = default);
+    ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<string>?> DeleteUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes spend rows and adds their spend to each key, team and user, in one transaction (idempotent per request id).</summary>
+    ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default);
+    /// <summary>Sets an entity's spend to 0 and its next reset time, if its reset time is still <paramref name="dueAt"/> (so a reset happens once).</summary>
+    ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Which table a budget belongs to.</summary>
+public enum BudgetScope { Key, Team, User }
+
+/// <summary>Filters of <c>GET /key/list</c>.</summary>
+public sealed record KeyQuery(int Page = 1, int Size = 10, string? UserId = null, string? TeamId = null, string? KeyAlias = null, string? KeyHash = null);
+
+/// <summary>Filters of <c>GET /spend/logs</c>.</summary>
+public sealed record SpendQuery(string? ApiKey = null, string? UserId = null, string? TeamId = null, string? RequestId = null, DateTimeOffset? Start = null, DateTimeOffset? End = null, int Limit = 1000);

@@ -1,0 +1,457 @@
+using System.Globalization;
+using LLMux.Governance.Entities;
+using Microsoft.Data.Sqlite;
+
+namespace LLMux.Governance.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file (WAL journal, so readers never wait for the spend writer). Connections come
+/// from Microsoft.Data.Sqlite's pool; every write is one transaction. The async methods complete synchronously:
+/// SQLite is in-process, and its ADO.NET async API is synchronous underneath anyway.
+/// </summary>
+public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
+{
+    private readonly string _connectionString;
+    // An in-memory database lives as long as one connection to it is open.
+    private readonly SqliteConnection? _keepAlive;
+
+    public SqliteGovernanceStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true, DefaultTimeout = 30 }.ToString();
+    }
+
+    private SqliteGovernanceStore(string connectionString, bool keepAlive)
+    {
+        _connectionString = connectionString;
+        if (keepAlive) { _keepAlive = new SqliteConnection(connectionString); _keepAlive.Open(); }
+    }
+
+    /// <summary>A private in-memory database (tests; inline configs with no <c>database_path</c>): gone when disposed.</summary>
+    public static SqliteGovernanceStore InMemory() => new(
+        new SqliteConnectionStringBuilder { DataSource = "llmux-" + Guid.NewGuid().ToString("N"), Mode = SqliteOpenMode.Memory, Cache = SqliteCacheMode.Shared }.ToString(), keepAlive: true);
+
+    public void Dispose() => _keepAlive?.Dispose();
+
+    public string ConnectionString => _connectionString;
+
+    private SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        using var pragma = c.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+        pragma.ExecuteNonQuery();
+        return c;
+    }
+
+    public ValueTask MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        Exec(c, null, "PRAGMA journal_mode = WAL;");
+        Exec(c, null, """CREATE TABLE IF NOT EXISTS "llmux_schema_migrations" (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);""");
+        foreach (var (version, name, sql) in SqliteMigrations.Steps)
+        {
+            // BEGIN IMMEDIATE takes the write lock before the check, so a second process waits, then sees the step applied.
+            using var tx = c.BeginTransaction(deferred: false);
+            using (var check = Command(c, tx, """SELECT COUNT(*) FROM "llmux_schema_migrations" WHERE version = $v""", ("$v", version)))
+            {
+                if (Convert.ToInt64(check.ExecuteScalar(), CultureInfo.InvariantCulture) > 0) { tx.Rollback(); continue; }
+            }
+            Exec(c, tx, sql);
+            using (var mark = Command(c, tx, """INSERT INTO "llmux_schema_migrations"(version, name, applied_at) VALUES ($v, $n, $t)""", ("$v", version), ("$n", name), ("$t", Time(DateTimeOffset.UtcNow))))
+                mark.ExecuteNonQuery();
+            tx.Commit();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Versions applied so far (tests, <c>llmux</c> diagnostics).</summary>
+    public IReadOnlyList<int> AppliedVersions()
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, """SELECT version FROM "llmux_schema_migrations" ORDER BY version""");
+        using var r = cmd.ExecuteReader();
+        var list = new List<int>();
+        while (r.Read()) list.Add(r.GetInt32(0));
+        return list;
+    }
+
+    // ---- keys ----
+
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by";
+
+    public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
+        new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $p""", ReadKey, ("$p", token)));
+
+    public ValueTask<VirtualKey?> FindKeyByAliasAsync(string alias, CancellationToken cancellationToken = default) =>
+        new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE key_alias = $p""", ReadKey, ("$p", alias)));
+
+    public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", KeyValues(key));
+        return new(TryUnique(cmd));
+    }
+
+    public ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        int n;
+        using (var del = Command(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $old""", ("$old", token))) n = del.ExecuteNonQuery();
+        if (n == 0) { tx.Rollback(); return new(false); }
+        using (var ins = Command(c, tx, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", KeyValues(key)))
+        {
+            if (!TryUnique(ins)) { tx.Rollback(); return new(false); }
+        }
+        // Spend rows follow a regenerated key, so its history stays in one place.
+        if (token != key.Token)
+            using (var move = Command(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $new WHERE api_key = $old""", ("$new", key.Token), ("$old", token))) move.ExecuteNonQuery();
+        tx.Commit();
+        return new(true);
+    }
+
+    public ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken = default) =>
+        new(DeleteAll("LiteLLM_VerificationToken", "token", tokens, null));
+
+    public ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery q, CancellationToken cancellationToken = default)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (q.UserId is not null) { where.Add("user_id = $user"); args.Add(("$user", q.UserId)); }
+        if (q.TeamId is not null) { where.Add("team_id = $team"); args.Add(("$team", q.TeamId)); }
+        if (q.KeyAlias is not null) { where.Add("key_alias = $alias"); args.Add(("$alias", q.KeyAlias)); }
+        if (q.KeyHash is not null) { where.Add("token = $hash"); args.Add(("$hash", q.KeyHash)); }
+        var filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        using var c = Open();
+        int total;
+        using (var count = Command(c, null, $"""SELECT COUNT(*) FROM "LiteLLM_VerificationToken"{filter}""", [.. args]))
+            total = Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+        args.Add(("$limit", q.Size));
+        args.Add(("$offset", (q.Page - 1) * q.Size));
+        using var cmd = Command(c, null, $"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken"{filter} ORDER BY created_at DESC, token LIMIT $limit OFFSET $offset""", [.. args]);
+        return new((ReadAll(cmd, ReadKey), total));
+    }
+
+    private static (string, object?)[] KeyValues(VirtualKey k) =>
+    [
+        ("$token", k.Token), ("$key_name", k.KeyName), ("$key_alias", k.KeyAlias), ("$spend", k.Spend), ("$max_budget", k.MaxBudget),
+        ("$soft_budget", k.SoftBudget), ("$budget_duration", k.BudgetDuration), ("$budget_reset_at", Time(k.BudgetResetAt)),
+        ("$rpm_limit", k.RpmLimit), ("$tpm_limit", k.TpmLimit), ("$max_parallel_requests", k.MaxParallelRequests), ("$expires", Time(k.Expires)),
+        ("$models", JsonColumns.Write(k.Models)), ("$aliases", k.Aliases), ("$metadata", k.Metadata), ("$allowed_routes", JsonColumns.Write(k.AllowedRoutes)),
+        ("$team_id", k.TeamId), ("$user_id", k.UserId), ("$blocked", k.Blocked ? 1 : 0), ("$created_at", Time(k.CreatedAt)), ("$updated_at", Time(k.UpdatedAt)),
+        ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy),
+    ];
+
+    private static VirtualKey ReadKey(SqliteDataReader r) => new()
+    {
+        Token = r.GetString(0),
+        KeyName = r.GetString(1),
+        KeyAlias = Str(r, 2),
+        Spend = (decimal)r.GetDouble(3),
+        MaxBudget = Dec(r, 4),
+        SoftBudget = Dec(r, 5),
+        BudgetDuration = Str(r, 6),
+        BudgetResetAt = TimeOf(r, 7),
+        RpmLimit = Long(r, 8),
+        TpmLimit = Long(r, 9),
+        MaxParallelRequests = Long(r, 10),
+        Expires = TimeOf(r, 11),
+        Models = JsonColumns.ReadList(r.GetString(12)),
+        Aliases = r.GetString(13),
+        Metadata = r.GetString(14),
+        AllowedRoutes = JsonColumns.ReadList(r.GetString(15)),
+        TeamId = Str(r, 16),
+        UserId = Str(r, 17),
+        Blocked = r.GetInt64(18) != 0,
+        CreatedAt = TimeOf(r, 19)!.Value,
+        UpdatedAt = TimeOf(r, 20)!.Value,
+        CreatedBy = Str(r, 21),
+        UpdatedBy = Str(r, 22),
+    };
+
+    // ---- teams ----
+
+    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at";
+
+    public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
+        new(QueryOne($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $p""", ReadTeam, ("$p", teamId)));
+
+    public ValueTask<bool> InsertTeamAsync(Team team, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_TeamTable" ({TeamColumns}) VALUES ({Params(TeamColumns)})""", TeamValues(team));
+        return new(TryUnique(cmd));
+    }
+
+    public ValueTask<bool> ReplaceTeamAsync(Team team, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""UPDATE "LiteLLM_TeamTable" SET {Assignments(TeamColumns)} WHERE team_id = $team_id""", TeamValues(team));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
+    public ValueTask<IReadOnlyList<string>?> DeleteTeamsAsync(IReadOnlyList<string> teamIds, CancellationToken cancellationToken = default) =>
+        new(DeleteAll("LiteLLM_TeamTable", "team_id", teamIds, """UPDATE "LiteLLM_VerificationToken" SET team_id = NULL WHERE team_id = $id"""));
+
+    public ValueTask<IReadOnlyList<Team>> ListTeamsAsync(string? userId, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = userId is null
+            ? Command(c, null, $"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" ORDER BY created_at, team_id""")
+            : Command(c, null, $"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" t WHERE EXISTS (SELECT 1 FROM json_each(t.members_with_roles) m WHERE json_extract(m.value, '$.user_id') = $u) ORDER BY created_at, team_id""", ("$u", userId));
+        return new(ReadAll(cmd, ReadTeam));
+    }
+
+    private static (string, object?)[] TeamValues(Team t) =>
+    [
+        ("$team_id", t.TeamId), ("$team_alias", t.TeamAlias), ("$spend", t.Spend), ("$max_budget", t.MaxBudget), ("$soft_budget", t.SoftBudget),
+        ("$budget_duration", t.BudgetDuration), ("$budget_reset_at", Time(t.BudgetResetAt)), ("$rpm_limit", t.RpmLimit), ("$tpm_limit", t.TpmLimit),
+        ("$max_parallel_requests", t.MaxParallelRequests), ("$models", JsonColumns.Write(t.Models)), ("$metadata", t.Metadata),
+        ("$members_with_roles", TeamMembersJson.Write(t.Members)), ("$blocked", t.Blocked ? 1 : 0), ("$created_at", Time(t.CreatedAt)), ("$updated_at", Time(t.UpdatedAt)),
+    ];
+
+    private static Team ReadTeam(SqliteDataReader r) => new()
+    {
+        TeamId = r.GetString(0),
+        TeamAlias = Str(r, 1),
+        Spend = (decimal)r.GetDouble(2),
+        MaxBudget = Dec(r, 3),
+        SoftBudget = Dec(r, 4),
+        BudgetDuration = Str(r, 5),
+        BudgetResetAt = TimeOf(r, 6),
+        RpmLimit = Long(r, 7),
+        TpmLimit = Long(r, 8),
+        MaxParallelRequests = Long(r, 9),
+        Models = JsonColumns.ReadList(r.GetString(10)),
+        Metadata = r.GetString(11),
+        Members = TeamMembersJson.Read(r.GetString(12)),
+        Blocked = r.GetInt64(13) != 0,
+        CreatedAt = TimeOf(r, 14)!.Value,
+        UpdatedAt = TimeOf(r, 15)!.Value,
+    };
+
+    // ---- users ----
+
+    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at";
+
+    public ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        new(QueryOne($"""SELECT {UserColumns} FROM "LiteLLM_UserTable" WHERE user_id = $p""", ReadUser, ("$p", userId)));
+
+    public ValueTask<bool> InsertUserAsync(InternalUser user, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_UserTable" ({UserColumns}) VALUES ({Params(UserColumns)})""", UserValues(user));
+        return new(TryUnique(cmd));
+    }
+
+    public ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""UPDATE "LiteLLM_UserTable" SET {Assignments(UserColumns)} WHERE user_id = $user_id""", UserValues(user));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
+    public ValueTask<IReadOnlyList<string>?> DeleteUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
+        new(DeleteAll("LiteLLM_UserTable", "user_id", userIds, null));
+
+    private static (string, object?)[] UserValues(InternalUser u) =>
+    [
+        ("$user_id", u.UserId), ("$user_email", u.UserEmail), ("$user_alias", u.UserAlias), ("$user_role", u.UserRole), ("$teams", JsonColumns.Write(u.Teams)),
+        ("$models", JsonColumns.Write(u.Models)), ("$spend", u.Spend), ("$max_budget", u.MaxBudget), ("$budget_duration", u.BudgetDuration),
+        ("$budget_reset_at", Time(u.BudgetResetAt)), ("$rpm_limit", u.RpmLimit), ("$tpm_limit", u.TpmLimit), ("$metadata", u.Metadata),
+        ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)),
+    ];
+
+    private static InternalUser ReadUser(SqliteDataReader r) => new()
+    {
+        UserId = r.GetString(0),
+        UserEmail = Str(r, 1),
+        UserAlias = Str(r, 2),
+        UserRole = r.GetString(3),
+        Teams = JsonColumns.ReadList(r.GetString(4)),
+        Models = JsonColumns.ReadList(r.GetString(5)),
+        Spend = (decimal)r.GetDouble(6),
+        MaxBudget = Dec(r, 7),
+        BudgetDuration = Str(r, 8),
+        BudgetResetAt = TimeOf(r, 9),
+        RpmLimit = Long(r, 10),
+        TpmLimit = Long(r, 11),
+        Metadata = r.GetString(12),
+        CreatedAt = TimeOf(r, 13)!.Value,
+        UpdatedAt = TimeOf(r, 14)!.Value,
+    };
+
+    // ---- spend ----
+
+    private const string SpendColumns = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_group, custom_llm_provider, \"user\", team_id, end_user, key_alias, status";
+
+    public ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default)
+    {
+        if (rows.Count == 0) return ValueTask.CompletedTask;
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        using var insert = Command(c, tx, $"""INSERT OR IGNORE INTO "LiteLLM_SpendLogs" ({SpendColumns}) VALUES ($request_id, $call_type, $api_key, $spend, $total_tokens, $prompt_tokens, $completion_tokens, $start, $end, $model, $model_group, $provider, $user, $team_id, $end_user, $key_alias, $status)""",
+            ("$request_id", ""), ("$call_type", ""), ("$api_key", ""), ("$spend", 0.0), ("$total_tokens", 0L), ("$prompt_tokens", 0L), ("$completion_tokens", 0L),
+            ("$start", ""), ("$end", ""), ("$model", null), ("$model_group", null), ("$provider", null), ("$user", null), ("$team_id", null), ("$end_user", null), ("$key_alias", null), ("$status", ""));
+        using var key = Command(c, tx, """UPDATE "LiteLLM_VerificationToken" SET spend = spend + $s WHERE token = $id""", ("$s", 0.0), ("$id", ""));
+        using var team = Command(c, tx, """UPDATE "LiteLLM_TeamTable" SET spend = spend + $s WHERE team_id = $id""", ("$s", 0.0), ("$id", ""));
+        using var user = Command(c, tx, """UPDATE "LiteLLM_UserTable" SET spend = spend + $s WHERE user_id = $id""", ("$s", 0.0), ("$id", ""));
+        foreach (var row in rows)
+        {
+            Set(insert, "$request_id", row.RequestId); Set(insert, "$call_type", row.CallType); Set(insert, "$api_key", row.ApiKey);
+            Set(insert, "$spend", (double)row.Spend); Set(insert, "$total_tokens", row.TotalTokens); Set(insert, "$prompt_tokens", row.PromptTokens);
+            Set(insert, "$completion_tokens", row.CompletionTokens); Set(insert, "$start", Time(row.StartTime)); Set(insert, "$end", Time(row.EndTime));
+            Set(insert, "$model", row.Model); Set(insert, "$model_group", row.ModelGroup); Set(insert, "$provider", row.Provider); Set(insert, "$user", row.UserId);
+            Set(insert, "$team_id", row.TeamId); Set(insert, "$end_user", row.EndUser); Set(insert, "$key_alias", row.KeyAlias); Set(insert, "$status", row.Status);
+            // A request id already written (a retried batch) adds no spend twice.
+            if (insert.ExecuteNonQuery() == 0 || row.Spend == 0) continue;
+            Add(key, row.ApiKey, row.Spend);
+            Add(team, row.TeamId, row.Spend);
+            Add(user, row.UserId, row.Spend);
+        }
+        tx.Commit();
+        return ValueTask.CompletedTask;
+
+        static void Add(SqliteCommand cmd, string? id, decimal spend)
+        {
+            if (string.IsNullOrEmpty(id)) return;
+            Set(cmd, "$s", (double)spend);
+            Set(cmd, "$id", id);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken cancellationToken = default)
+    {
+        var (table, idColumn) = scope switch
+        {
+            BudgetScope.Key => ("LiteLLM_VerificationToken", "token"),
+            BudgetScope.Team => ("LiteLLM_TeamTable", "team_id"),
+            _ => ("LiteLLM_UserTable", "user_id"),
+        };
+        using var c = Open();
+        using var cmd = Command(c, null, $"""UPDATE "{table}" SET spend = 0, budget_reset_at = $next WHERE {idColumn} = $id AND budget_reset_at = $due""",
+            ("$next", Time(nextReset)), ("$id", id), ("$due", Time(dueAt)));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
+    public ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery q, CancellationToken cancellationToken = default)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (q.ApiKey is not null) { where.Add("api_key = $key"); args.Add(("$key", q.ApiKey)); }
+        if (q.UserId is not null) { where.Add("\"user\" = $user"); args.Add(("$user", q.UserId)); }
+        if (q.TeamId is not null) { where.Add("team_id = $team"); args.Add(("$team", q.TeamId)); }
+        if (q.RequestId is not null) { where.Add("request_id = $rid"); args.Add(("$rid", q.RequestId)); }
+        if (q.Start is { } s) { where.Add("\"startTime\" >= $start"); args.Add(("$start", Time(s))); }
+        if (q.End is { } e) { where.Add("\"startTime\" < $end"); args.Add(("$end", Time(e))); }
+        args.Add(("$limit", q.Limit));
+        var filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        using var c = Open();
+        using var cmd = Command(c, null, $"""SELECT {SpendColumns} FROM "LiteLLM_SpendLogs"{filter} ORDER BY "startTime" DESC, request_id LIMIT $limit""", [.. args]);
+        return new(ReadAll(cmd, static r => new SpendRow
+        {
+            RequestId = r.GetString(0),
+            CallType = r.GetString(1),
+            ApiKey = r.GetString(2),
+            Spend = (decimal)r.GetDouble(3),
+            PromptTokens = r.GetInt64(5),
+            CompletionTokens = r.GetInt64(6),
+            StartTime = TimeOf(r, 7)!.Value,
+            EndTime = TimeOf(r, 8)!.Value,
+            Model = Str(r, 9),
+            ModelGroup = Str(r, 10),
+            Provider = Str(r, 11),
+            UserId = Str(r, 12),
+            TeamId = Str(r, 13),
+            EndUser = Str(r, 14),
+            KeyAlias = Str(r, 15),
+            Status = r.GetString(16),
+        }));
+    }
+
+    // ---- helpers ----
+
+    private IReadOnlyList<string>? DeleteAll(string table, string idColumn, IReadOnlyList<string> ids, string? alsoPerId)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        using var del = Command(c, tx, $"""DELETE FROM "{table}" WHERE {idColumn} = $id""", ("$id", ""));
+        using var also = alsoPerId is null ? null : Command(c, tx, alsoPerId, ("$id", ""));
+        var deleted = new List<string>(ids.Count);
+        foreach (var id in ids)
+        {
+            Set(del, "$id", id);
+            if (del.ExecuteNonQuery() == 0) { tx.Rollback(); return null; }
+            if (also is not null) { Set(also, "$id", id); also.ExecuteNonQuery(); }
+            deleted.Add(id);
+        }
+        tx.Commit();
+        return deleted;
+    }
+
+    private T? QueryOne<T>(string sql, Func<SqliteDataReader, T> read, params (string, object?)[] args) where T : class
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, sql, args);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? read(r) : null;
+    }
+
+    private static List<T> ReadAll<T>(SqliteCommand cmd, Func<SqliteDataReader, T> read)
+    {
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read()) list.Add(read(r));
+        return list;
+    }
+
+    private static bool TryUnique(SqliteCommand cmd)
+    {
+        try
+        {
+            cmd.ExecuteNonQuery();
+            return true;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: primary key or unique alias taken
+        {
+            return false;
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, Db(value));
+        return cmd;
+    }
+
+    private static void Exec(SqliteConnection c, SqliteTransaction? tx, string sql)
+    {
+        using var cmd = Command(c, tx, sql);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static void Set(SqliteCommand cmd, string name, object? value) => cmd.Parameters[name].Value = Db(value);
+
+    private static object Db(object? value) => value switch
+    {
+        null => DBNull.Value,
+        decimal d => (double)d,
+        _ => value,
+    };
+
+    private static string Params(string columns) => string.Join(", ", columns.Split(", ").Select(static c => "$" + c));
+    private static string Assignments(string columns) => string.Join(", ", columns.Split(", ").Skip(1).Select(static c => $"{c} = ${c}"));
+
+    private static string? Time(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static DateTimeOffset? TimeOf(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : DateTimeOffset.Parse(r.GetString(i), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    private static string? Str(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static decimal? Dec(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : (decimal)r.GetDouble(i);
+    private static long? Long(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}

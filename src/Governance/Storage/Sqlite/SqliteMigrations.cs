@@ -1,0 +1,100 @@
+namespace LLMux.Governance.Storage.Sqlite;
+
+/// <summary>
+/// The schema, as numbered steps. Each runs once, in a <c>BEGIN IMMEDIATE</c> transaction that first re-reads the
+/// applied versions, so two processes starting on the same file at once apply each step exactly once. Steps are
+/// never edited after release; a change is a new step. Table and column names are LiteLLM's, so that admins'
+/// SQL habits carry over.
+/// </summary>
+internal static class SqliteMigrations
+{
+    public static readonly (int Version, string Name, string Sql)[] Steps =
+    [
+        (1, "keys, teams, users, spend logs", """
+            CREATE TABLE "LiteLLM_VerificationToken" (
+                token TEXT PRIMARY KEY,
+                key_name TEXT NOT NULL,
+                key_alias TEXT UNIQUE,
+                spend REAL NOT NULL DEFAULT 0,
+                max_budget REAL,
+                soft_budget REAL,
+                budget_duration TEXT,
+                budget_reset_at TEXT,
+                rpm_limit INTEGER,
+                tpm_limit INTEGER,
+                max_parallel_requests INTEGER,
+                expires TEXT,
+                models TEXT NOT NULL DEFAULT '[]',
+                aliases TEXT NOT NULL DEFAULT '{}',
+                metadata TEXT NOT NULL DEFAULT '{}',
+                allowed_routes TEXT NOT NULL DEFAULT '[]',
+                team_id TEXT,
+                user_id TEXT,
+                blocked INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                created_by TEXT,
+                updated_by TEXT
+            );
+            CREATE INDEX "ix_token_team" ON "LiteLLM_VerificationToken"(team_id);
+            CREATE INDEX "ix_token_user" ON "LiteLLM_VerificationToken"(user_id);
+            CREATE TABLE "LiteLLM_TeamTable" (
+                team_id TEXT PRIMARY KEY,
+                team_alias TEXT,
+                spend REAL NOT NULL DEFAULT 0,
+                max_budget REAL,
+                soft_budget REAL,
+                budget_duration TEXT,
+                budget_reset_at TEXT,
+                rpm_limit INTEGER,
+                tpm_limit INTEGER,
+                max_parallel_requests INTEGER,
+                models TEXT NOT NULL DEFAULT '[]',
+                metadata TEXT NOT NULL DEFAULT '{}',
+                members_with_roles TEXT NOT NULL DEFAULT '[]',
+                blocked INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE TABLE "LiteLLM_UserTable" (
+                user_id TEXT PRIMARY KEY,
+                user_email TEXT,
+                user_alias TEXT,
+                user_role TEXT NOT NULL DEFAULT 'internal_user',
+                teams TEXT NOT NULL DEFAULT '[]',
+                models TEXT NOT NULL DEFAULT '[]',
+                spend REAL NOT NULL DEFAULT 0,
+                max_budget REAL,
+                budget_duration TEXT,
+                budget_reset_at TEXT,
+                rpm_limit INTEGER,
+                tpm_limit INTEGER,
+                metadata TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE TABLE "LiteLLM_SpendLogs" (
+                request_id TEXT PRIMARY KEY,
+                call_type TEXT NOT NULL,
+                api_key TEXT NOT NULL,
+                spend REAL NOT NULL,
+                total_tokens INTEGER NOT NULL,
+                prompt_tokens INTEGER NOT NULL,
+                completion_tokens INTEGER NOT NULL,
+                "startTime" TEXT NOT NULL,
+                "endTime" TEXT NOT NULL,
+                model TEXT,
+                model_group TEXT,
+                custom_llm_provider TEXT,
+                "user" TEXT,
+                team_id TEXT,
+                end_user TEXT,
+                key_alias TEXT,
+                status TEXT NOT NULL
+            );
+            CREATE INDEX "ix_spend_start" ON "LiteLLM_SpendLogs"("startTime");
+            CREATE INDEX "ix_spend_key" ON "LiteLLM_SpendLogs"(api_key);
+            CREATE INDEX "ix_spend_end_user" ON "LiteLLM_SpendLogs"(end_user);
+            """),
+    ];
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.Json;
+using LLMux.Governance.Entities;
+using LLMux.Governance.Storage;
+
+namespace LLMux.Host.Admin;
+
+/// <summary>The admin API's answers, with LiteLLM's field names.</summary>
+internal static class AdminJson
+{
+    public static void KeyFields(Utf8JsonWriter w, VirtualKey k)
+    {
+        w.WriteString("token", k.Token);
+        w.WriteString("key_name", k.KeyName);
+        Str(w, "key_alias", k.KeyAlias);
+        w.WriteNumber("spend", k.Spend);
+        Num(w, "max_budget", k.MaxBudget);
+        Num(w, "soft_budget", k.SoftBudget);
+        Str(w, "budget_duration", k.BudgetDuration);
+        Time(w, "budget_reset_at", k.BudgetResetAt);
+        Num(w, "rpm_limit", k.RpmLimit);
+        Num(w, "tpm_limit", k.TpmLimit);
+        Num(w, "max_parallel_requests", k.MaxParallelRequests);
+        Time(w, "expires", k.Expires);
+        List(w, "models", k.Models);
+        Raw(w, "aliases", k.Aliases);
+        Raw(w, "metadata", k.Metadata);
+        List(w, "allowed_routes", k.AllowedRoutes);
+        Str(w, "team_id", k.TeamId);
+        Str(w, "user_id", k.UserId);
+        w.WriteBoolean("blocked", k.Blocked);
+        Time(w, "created_at", k.CreatedAt);
+        Time(w, "updated_at", k.UpdatedAt);
+        Str(w, "created_by", k.CreatedBy);
+        Str(w, "updated_by", k.UpdatedBy);
+    }
+
+    public static void Team(Utf8JsonWriter w, Team t)
+    {
+        w.WriteStartObject();
+        TeamFields(w, t);
+        w.WriteEndObject();
+    }
+
+    public static void TeamFields(Utf8JsonWriter w, Team t)
+    {
+        w.WriteString("team_id", t.TeamId);
+        Str(w, "team_alias", t.TeamAlias);
+        w.WriteNumber("spend", t.Spend);
+        Num(w, "max_budget", t.MaxBudget);
+        Num(w, "soft_budget", t.SoftBudget);
+        Str(w, "budget_duration", t.BudgetDuration);
+        Time(w, "budget_reset_at", t.BudgetResetAt);
+        Num(w, "rpm_limit", t.RpmLimit);
+        Num(w, "tpm_limit", t.TpmLimit);
+        Num(w, "max_parallel_requests", t.MaxParallelRequests);
+        List(w, "models", t.Models);
+        Raw(w, "metadata", t.Metadata);
+        w.WritePropertyName("members_with_roles");
+        LLMux.Governance.Storage.TeamMembersJson.Write(w, t.Members);
+        w.WriteBoolean("blocked", t.Blocked);
+        Time(w, "created_at", t.CreatedAt);
+        Time(w, "updated_at", t.UpdatedAt);
+    }
+
+    public static void UserFields(Utf8JsonWriter w, InternalUser u)
+    {
+        w.WriteString("user_id", u.UserId);
+        Str(w, "user_email", u.UserEmail);
+        Str(w, "user_alias", u.UserAlias);
+        w.WriteString("user_role", u.UserRole);
+        List(w, "teams", u.Teams);
+        List(w, "models", u.Models);
+        w.WriteNumber("spend", u.Spend);
+        Num(w, "max_budget", u.MaxBudget);
+        Str(w, "budget_duration", u.BudgetDuration);
+        Time(w, "budget_reset_at", u.BudgetResetAt);
+        Num(w, "rpm_limit", u.RpmLimit);
+        Num(w, "tpm_limit", u.TpmLimit);
+        Raw(w, "metadata", u.Metadata);
+        Time(w, "created_at", u.CreatedAt);
+        Time(w, "updated_at", u.UpdatedAt);
+    }
+
+    public static void SpendRow(Utf8JsonWriter w, SpendRow r)
+    {
+        w.WriteStartObject();
+        w.WriteString("request_id", r.RequestId);
+        w.WriteString("call_type", r.CallType);
+        w.WriteString("api_key", r.ApiKey);
+        w.WriteNumber("spend", r.Spend);
+        w.WriteNumber("total_tokens", r.TotalTokens);
+        w.WriteNumber("prompt_tokens", r.PromptTokens);
+        w.WriteNumber("completion_tokens", r.CompletionTokens);
+        Time(w, "startTime", r.StartTime);
+        Time(w, "endTime", r.EndTime);
+        Str(w, "model", r.Model);
+        Str(w, "model_group", r.ModelGroup);
+        Str(w, "custom_llm_provider", r.Provider);
+        Str(w, "user", r.UserId);
+        Str(w, "team_id", r.TeamId);
+        Str(w, "end_user", r.EndUser);
+        w.WriteStartObject("metadata");
+        Str(w, "user_api_key", r.ApiKey);
+        Str(w, "user_api_key_alias", r.KeyAlias);
+        Str(w, "user_api_key_team_id", r.TeamId);
+        Str(w, "user_api_key_user_id", r.UserId);
+        w.WriteEndObject();
+        w.WriteString("status", r.Status);
+        w.WriteEndObject();
+    }
+
+    private static void Str(Utf8JsonWriter w, string name, string? v) { if (v is null) w.WriteNull(name); else w.WriteString(name, v); }
+    private static void Num(Utf8JsonWriter w, string name, decimal? v) { if (v is { } d) w.WriteNumber(name, d); else w.WriteNull(name); }
+    private static void Num(Utf8JsonWriter w, string name, long? v) { if (v is { } n) w.WriteNumber(name, n); else w.WriteNull(name); }
+    private static void Time(Utf8JsonWriter w, string name, DateTimeOffset? t)
+    {
+        if (t is { } v) w.WriteString(name, v.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        else w.WriteNull(name);
+    }
+    private static void List(Utf8JsonWriter w, string name, IReadOnlyList<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+    private static void Raw(Utf8JsonWriter w, string name, string json)
+    {
+        w.WritePropertyName(name);
+        w.WriteRawValue(json, skipInputValidation: false);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using System.Text;
+using LLMux.Governance;
+using LLMux.Governance.Auth;
+using LLMux.Host.Config;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+
+namespace LLMux.Host.Admin;
+
+/// <summary>
+/// Authenticates every LLM and admin route from the request headers alone (before the body is read):
+/// <c>Authorization: Bearer</c>, <c>x-api-key</c>, <c>api-key</c>, <c>x-goog-api-key</c>, <c>x-litellm-api-key</c>.
+/// With governance on, the key is the master key or a virtual key; without a master key every caller is let in.
+/// The outcome is kept on the request (<see cref="CallerOf"/>, <see cref="FailureOf"/>) for the endpoint and its stores.
+/// </summary>
+internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceService? governance)
+{
+    private readonly byte[]? _masterKey = config.MasterKey is { } k ? Encoding.UTF8.GetBytes(k.Reveal()) : null;
+
+    /// <summary>The per-request outcome, as an HttpContext feature.</summary>
+    internal sealed class Outcome(Caller? caller, LlmError? failure)
+    {
+        public Caller? Caller { get; } = caller;
+        public LlmError? Failure { get; } = failure;
+    }
+
+    public GovernanceService? Governance => governance;
+
+    public bool Authorize(HttpRequest request)
+    {
+        var features = request.HttpContext.Features;
+        if (_masterKey is null)
+        {
+            features.Set(new Outcome(Caller.Anonymous, null));
+            return true;
+        }
+        var presented = PresentedKey(request);
+        if (governance is null)
+        {
+            var ok = presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _masterKey);
+            features.Set(new Outcome(ok ? new Caller { KeyHash = "master", IsAdmin = true } : null, ok ? null : GovernanceErrors.NoKey()));
+            return ok;
+        }
+        var caller = governance.Authenticate(presented, out var error);
+        if (caller is { IsAdmin: false } && governance.Grant(caller.KeyHash) is { Key.AllowedRoutes: { Count: > 0 } routes } && !RouteAllowed(routes, request.Path.Value ?? ""))
+        {
+            error = new LlmError
+            {
+                Kind = ErrorKind.Permission,
+                Code = "route_not_allowed",
+                Message = $"Virtual key is not allowed to call this route. Only allowed to call routes: [{string.Join(", ", routes)}]. Tried to call route: {request.Path.Value}",
+            };
+            caller = null;
+        }
+        features.Set(new Outcome(caller, error));
+        return caller is not null;
+    }
+
+    /// <summary>The authenticated caller of this request (null before <see cref="Authorize"/> or when it failed).</summary>
+    public static Caller? CallerOf(HttpContext http) => http.Features.Get<Outcome>()?.Caller;
+
+    /// <summary>Why <see cref="Authorize"/> refused this request, in LiteLLM's words.</summary>
+    public static LlmError FailureOf(HttpContext http) => http.Features.Get<Outcome>()?.Failure ?? GovernanceErrors.NoKey();
+
+    /// <summary><c>allowed_routes</c>: exact paths, or prefixes ending in <c>*</c>; <c>llm_api_routes</c> names every LLM route.</summary>
+    internal static bool RouteAllowed(IReadOnlyList<string> routes, string path)
+    {
+        foreach (var r in routes)
+        {
+            if (string.Equals(r, path, StringComparison.Ordinal)) return true;
+            if (r.EndsWith('*') && path.StartsWith(r.AsSpan(0, r.Length - 1), StringComparison.Ordinal)) return true;
+            if (r is "llm_api_routes" or "openai_routes" && !IsManagement(path)) return true;
+        }
+        return false;
+    }
+
+    private static bool IsManagement(string path) =>
+        path.StartsWith("/key/", StringComparison.Ordinal) || path.StartsWith("/team/", StringComparison.Ordinal)
+        || path.StartsWith("/user/", StringComparison.Ordinal) || path.StartsWith("/spend/", StringComparison.Ordinal);
+
+    internal static string? PresentedKey(HttpRequest request)
+    {
+        var h = request.Headers;
+        var auth = h.Authorization.ToString();
+        if (auth.Length > 0)
+        {
+            if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return auth[7..].Trim();
+            if (auth.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return auth[6..].Trim();
+            return auth.Trim();
+        }
+        if (h.TryGetValue("x-api-key", out var x)) return x.ToString();
+        if (h.TryGetValue("api-key", out var a)) return a.ToString();
+        if (h.TryGetValue("x-goog-api-key", out var g)) return g.ToString();
+        if (h.TryGetValue("x-litellm-api-key", out var l)) return l.ToString().Replace("Bearer ", "", StringComparison.OrdinalIgnoreCase).Trim();
+        return null;
+    }
+}

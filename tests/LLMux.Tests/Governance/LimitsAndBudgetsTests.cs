@@ -1,0 +1,132 @@
+using System.ClientModel;
+using System.Net;
+using OpenAI.Chat;
+
+namespace LLMux.Tests.Governance;
+
+/// <summary>rpm/max_parallel limits and budgets, on a FakeTimeProvider (windows move only when the test says so).</summary>
+public sealed class LimitsAndBudgetsTests : IAsyncLifetime
+{
+    private GovernanceGateway _g = null!;
+
+    public async Task InitializeAsync() => _g = await GovernanceGateway.StartAsync();
+    public async Task DisposeAsync() => await _g.DisposeAsync();
+
+    [Fact]
+    public async Task Rpm_limit_admits_exactly_n_per_window_and_retry_after_is_the_time_left()
+    {
+        var raw = await _g.NewKeyAsync("""{"rpm_limit":2}""");
+        using (var first = await _g.ChatAsync(raw))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("2", first.Headers.GetValues("x-ratelimit-api_key-limit-requests").Single());
+            Assert.Equal("1", first.Headers.GetValues("x-ratelimit-api_key-remaining-requests").Single());
+        }
+        _g.Time.Advance(TimeSpan.FromSeconds(15));
+        using (var second = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var calls = _g.Upstream.Requests.Count;
+        using (var third = await _g.ChatAsync(raw))
+        {
+            Assert.Equal((HttpStatusCode)429, third.StatusCode);
+            Assert.Equal("45", third.Headers.GetValues("retry-after").Single());
+            Assert.Contains("Rate limit exceeded for api_key", await third.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        // A refused call used nothing: once the window ends, two calls pass again.
+        _g.Time.Advance(TimeSpan.FromSeconds(45));
+        using (var a = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        using (var b = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+    }
+
+    [Fact]
+    public async Task Team_rpm_limit_counts_every_key_of_the_team()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"t","rpm_limit":1}""")).Status);
+        var k1 = await _g.NewKeyAsync("""{"team_id":"t"}""");
+        var k2 = await _g.NewKeyAsync("""{"team_id":"t"}""");
+        using (var ok = await _g.ChatAsync(k1)) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using var refused = await _g.ChatAsync(k2);
+        Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+        Assert.Contains("team: t", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_call_gives_its_parallel_slot_back()
+    {
+        var raw = await _g.NewKeyAsync("""{"max_parallel_requests":1}""");
+        for (var i = 0; i < 3; i++)
+        {
+            _g.Upstream.Enqueue(new LLMux.Emulators.OpenAIScript { ErrorStatus = 500, ErrorBody = """{"error":{"message":"boom","type":"server_error"}}""" });
+            using var failed = await _g.ChatAsync(raw);
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        }
+        using var ok = await _g.ChatAsync(raw);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        // While this answer is written the call still holds the one slot.
+        Assert.Equal("0", ok.Headers.GetValues("x-ratelimit-api_key-remaining-max_parallel_requests").Single());
+    }
+
+    [Fact]
+    public async Task A_stream_holds_its_slot_until_it_ends()
+    {
+        var raw = await _g.NewKeyAsync("""{"max_parallel_requests":1}""");
+        var chat = _g.Host.OpenAI(raw).GetChatClient("gpt-test");
+        var text = new System.Text.StringBuilder();
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+            foreach (var part in update.ContentUpdate) text.Append(part.Text);
+        Assert.Equal("Hello from the emulator.", text.ToString());
+        // The slot is back once the stream is over.
+        using var ok = await _g.ChatAsync(raw);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task Over_budget_is_400_budget_exceeded_with_no_upstream_call_and_the_window_resets()
+    {
+        // Each call costs 0.000018; the budget is spent after two.
+        var raw = await _g.NewKeyAsync("""{"max_budget":0.00003,"budget_duration":"1h"}""");
+        var chat = _g.Host.OpenAI(raw).GetChatClient("gpt-test");
+        await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+        await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+        var calls = _g.Upstream.Requests.Count;
+        var ex = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")]));
+        Assert.Equal(400, ex.Status);
+        Assert.Contains("budget_exceeded", ex.Message);
+        Assert.Contains("Budget has been exceeded! Current cost: 0.000036, Max budget: 0.00003", ex.Message);
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+
+        _g.Time.Advance(TimeSpan.FromHours(1));
+        await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+        var (_, info) = await _g.GetAsync("/key/info?key=" + raw);
+        Assert.Equal(0.000018m, info.GetProperty("info").GetProperty("spend").GetDecimal());
+    }
+
+    [Fact]
+    public async Task Team_budget_applies_to_its_keys()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"b","max_budget":0.00001}""")).Status);
+        var raw = await _g.NewKeyAsync("""{"team_id":"b"}""");
+        using (var first = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using var second = await _g.ChatAsync(raw);
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        Assert.Contains("Team=b", await second.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_expired_key_is_400_expired_key()
+    {
+        var raw = await _g.NewKeyAsync("""{"duration":"30s"}""");
+        using (var ok = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        _g.Time.Advance(TimeSpan.FromSeconds(31));
+        using var expired = await _g.ChatAsync(raw);
+        Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
+        Assert.Contains("expired_key", await expired.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_master_key_keeps_working_without_limits()
+    {
+        using var ok = await _g.ChatAsync(GovernanceGateway.Master);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+}
