@@ -12,6 +12,8 @@ public sealed record GatewayConfig
     public Secret? MasterKey { get; init; }
     /// <summary>Largest accepted request body (<c>general_settings.max_request_size_mb</c>).</summary>
     public long MaxRequestBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>Bounds of the in-memory store of <c>/v1/responses</c> (<c>general_settings.responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>
+    public LLMux.Stages.Responses.ResponseStoreOptions ResponseStore { get; init; } = new();
     /// <summary>Messages about keys LLMux does not know or values it ignored.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Where the config came from ("built-in mock config" when none was given).</summary>
