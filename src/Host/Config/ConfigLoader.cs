@@ -28,7 +28,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
     private static readonly HashSet<string> EntryKeys = ["model_name", "litellm_params", "model_info"];
     private static readonly HashSet<string> LitellmSettingsKeys = ["drop_params", "request_timeout", "num_retries", "set_verbose", "json_logs", "modify_params", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "callbacks", "success_callback", "failure_callback", "cache", "cache_params", "turn_off_message_logging", "allowed_fails", "cooldown_time"];
     private static readonly HashSet<string> RouterSettingsKeys = ["routing_strategy", "num_retries", "retry_after", "allowed_fails", "allowed_fails_policy", "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "timeout", "stream_timeout", "enable_pre_call_checks", "routing_strategy_args", "redis_host", "redis_port", "redis_password", "model_group_alias", "retry_policy", "model_group_retry_policy"];
-    private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "database_path", "user_api_key_cache_ttl"];
+    private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "database_path", "user_api_key_cache_ttl", "responses_store_max_items", "responses_store_max_mb", "responses_store_ttl_seconds"];
 
     public static GatewayConfig BuiltIn(ProviderCatalog catalog) =>
         new ConfigLoader(catalog).Load(new StringReader(BuiltInYaml), "built-in mock config");
@@ -92,6 +92,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             Settings = settings,
             MasterKey = masterKey,
             MaxRequestBytes = maxBytes,
+            ResponseStore = _responseStore,
             Warnings = _warnings.ToArray(),
             Source = source,
         };
@@ -162,6 +163,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
                     if (mb <= 0) _errors.Add("general_settings.max_request_size_mb: must be a positive number of MiB");
                     else maxBytes = (long)(mb * 1024 * 1024);
                 }
+                ReadResponseStore(gsm);
             }
         }
         return settings;
@@ -182,6 +184,28 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         if (gs is not null && Resolve(Scalar(Child(gs, "database_path")), "general_settings.database_path") is { Length: > 0 } path) return (path, ttl);
         var dir = File.Exists(source) ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;
         return (dir is null ? null : Path.Combine(dir, "llmux.db"), ttl);
+    }
+
+    private LLMux.Stages.Responses.ResponseStoreOptions _responseStore = new();
+
+    /// <summary>The bounds of the in-memory <c>/v1/responses</c> store.</summary>
+    private void ReadResponseStore(YamlMappingNode gsm)
+    {
+        if (Number(gsm, "responses_store_max_items", "general_settings.responses_store_max_items") is { } n)
+        {
+            if (n < 0) _errors.Add("general_settings.responses_store_max_items: must be 0 (store nothing) or more");
+            else _responseStore = _responseStore with { MaxResponses = (int)n };
+        }
+        if (Number(gsm, "responses_store_max_mb", "general_settings.responses_store_max_mb") is { } mb)
+        {
+            if (mb < 0) _errors.Add("general_settings.responses_store_max_mb: must be 0 or more MiB");
+            else _responseStore = _responseStore with { MaxBytes = (long)(mb * 1024 * 1024) };
+        }
+        if (Number(gsm, "responses_store_ttl_seconds", "general_settings.responses_store_ttl_seconds") is { } ttl)
+        {
+            if (ttl <= 0) _errors.Add("general_settings.responses_store_ttl_seconds: must be a positive number of seconds");
+            else _responseStore = _responseStore with { TimeToLive = TimeSpan.FromSeconds(ttl) };
+        }
     }
 
     private RouterSettings ReadRouter(YamlMappingNode node, string path, RouterSettings router)

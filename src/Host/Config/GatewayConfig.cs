@@ -19,6 +19,8 @@ public sealed record GatewayConfig
     public string? DatabasePath { get; init; }
     /// <summary><c>general_settings.user_api_key_cache_ttl</c> (seconds): how long a key lookup is reused.</summary>
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Bounds of the in-memory store of <c>/v1/responses</c> (<c>general_settings.responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>
+    public LLMux.Stages.Responses.ResponseStoreOptions ResponseStore { get; init; } = new();
     /// <summary>Messages about keys LLMux does not know or values it ignored.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Where the config came from ("built-in mock config" when none was given).</summary>

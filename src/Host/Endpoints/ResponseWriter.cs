@@ -68,7 +68,7 @@ internal static class ResponseWriter
     /// Drains the pump into the response. The first segment decides the status: an error before any content is
     /// an ordinary HTTP error; after that, an error is a final error frame (never <c>[DONE]</c>).
     /// </summary>
-    public static async Task WriteStreamAsync(HttpContext http, LlmContext context, StreamPump pump)
+    public static async Task WriteStreamAsync(HttpContext http, LlmContext context, StreamPump pump, Action<IBufferWriter<byte>, LlmError>? errorFrame = null)
     {
         // Waits pass no token: the pump was started with http.RequestAborted and completes its channel when it fires.
         var reader = pump.Segments;
@@ -94,7 +94,8 @@ internal static class ResponseWriter
             {
                 if (segment.Error is { } error)
                 {
-                    WriteErrorFrame(writer, context.ClientProtocol, error);
+                    if (errorFrame is not null) errorFrame(writer, error); // the inbound API's own failure frames (Responses: error + response.failed)
+                    else WriteErrorFrame(writer, context.ClientProtocol, error);
                 }
                 else
                 {

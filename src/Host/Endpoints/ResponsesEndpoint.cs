@@ -1,0 +1,414 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LLMux.Host.Config;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Composition;
+using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
+using LLMux.Pipeline.Json;
+using LLMux.Providers.OpenAI;
+using LLMux.Stages.Responses;
+
+namespace LLMux.Host.Endpoints;
+
+/// <summary>
+/// OpenAI's Responses API in front of every provider. <c>POST /v1/responses</c> goes natively to a provider that
+/// speaks it (OpenAI, Azure, xAI: body forwarded, frames as they arrive) and through the chat bridge to every
+/// other (translated onto the one chat request phase, the answer or stream turned back into Response objects
+/// and events). Bridged responses with <c>store</c> (default true) go into the <see cref="IResponseStore"/>,
+/// scoped by the caller's key, for <c>previous_response_id</c>, GET, DELETE and input_items. Also answers on
+/// <c>/responses</c> and <c>/openai/v1/responses</c>; Codex's <c>session_id</c>/<c>originator</c> headers are accepted.
+/// </summary>
+internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool,
+    Func<HttpRequest, bool> authorized, Func<HttpRequest, string?> presentedKey, IResponseStore store, TimeProvider time)
+{
+    /// <summary>Longest previous_response_id chain followed (older links are treated as gone).</summary>
+    private const int MaxChain = 256;
+
+    public void Map(WebApplication app)
+    {
+        foreach (var root in new[] { "/v1/responses", "/responses", "/openai/v1/responses" })
+        {
+            app.Map(root, CreateAsync);
+            app.Map(root + "/input_tokens", InputTokensAsync);
+            app.Map(root + "/{id}", ByIdAsync);
+            app.Map(root + "/{id}/input_items", InputItemsAsync);
+            app.Map(root + "/{id}/cancel", CancelAsync);
+        }
+    }
+
+    private async Task CreateAsync(HttpContext http)
+    {
+        var context = pool.Rent();
+        PooledBuffer? body = null;
+        ResponsesTranslation? translation = null;
+        PooledBuffer? answer = null;
+        var chain = new List<JsonDocument>();
+        try
+        {
+            context.ClientProtocol = ClientProtocol.OpenAI;
+            context.RequestAborted = http.RequestAborted;
+            context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
+            if (!await AdmitAsync(http, context, "POST")) return;
+            body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
+            var owner = Owner(http.Request);
+            using var doc = ResponsesApi.Read(body.Memory);
+            var root = doc.RootElement;
+            var model = root.GetProperty("model").GetString()!;
+            var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+            if (root.TryGetProperty("background", out var bg) && bg.ValueKind == JsonValueKind.True)
+                throw LlmError.Invalid("'background': LLMux does not run responses in the background yet; send the request without it (stream it for long answers)", "background", "unsupported_parameter").ToException();
+
+            if (AllNative(model))
+            {
+                // The provider keeps its own state (store, previous_response_id): the body goes upstream as it is.
+                context.Mode = LlmMode.Responses;
+                context.RequestedModel = model;
+                context.IsStream = stream;
+                context.Body = body.Memory;
+                await pipeline(context);
+                if (context.Stream is { } pump) await ResponseWriter.WriteStreamAsync(http, context, pump, WriteRawErrorFrame);
+                else if (context.ResponseBody is { } raw) await ResponseWriter.WriteJsonAsync(http, context, raw.Memory);
+                return;
+            }
+
+            var previous = ResponsesRequestReaderPrevious(root);
+            var history = previous is null ? [] : await HistoryAsync(owner, previous, chain, http.RequestAborted);
+            var shape = ResponsesApi.Shape(root, time.GetUtcNow().ToUnixTimeSeconds());
+            translation = ResponsesApi.ToChatRequest(root, history, FirstDeployment(model));
+            context.Mode = LlmMode.Chat;
+            context.Body = translation.Body.Memory;
+            ResponsesStreamState? state = null;
+            if (stream)
+            {
+                state = ResponsesApi.StreamState(shape);
+                context.StreamTranslatorDecorator = ResponsesApi.StreamDecorator(state, translation.CustomTools);
+            }
+            await pipeline(context);
+            if (translation.Warnings is { } warnings)
+                context.ResponseHeaders.Add(new("x-llmux-warnings", "dropped Responses params the provider has no equivalent for: " + string.Join(", ", warnings)));
+            if (context.Stream is { } bridged)
+            {
+                await ResponseWriter.WriteStreamAsync(http, context, bridged, state!.WriteFailure);
+                if (ResponsesApi.Finished(state) is { } done)
+                {
+                    answer = done.Body;
+                    if (shape.Store) await StoreAsync(owner, shape, context, translation, done.Body, done.OutputItems);
+                }
+            }
+            else if (context.ResponseBody is { } completion)
+            {
+                var (response, outputItems) = ResponsesApi.ToResponse(completion.Span, shape, context.ProviderName, translation.CustomTools);
+                completion.Dispose();
+                context.ResponseBody = response;
+                if (shape.Store) await StoreAsync(owner, shape, context, translation, response, outputItems);
+                await ResponseWriter.WriteJsonAsync(http, context, response.Memory);
+            }
+        }
+        catch (LlmException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, ex.Error);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // Client disconnected: the upstream call was cancelled with it.
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, new LlmError
+            {
+                Kind = ex.StatusCode == 413 ? ErrorKind.PayloadTooLarge : ErrorKind.InvalidRequest,
+                Message = "could not read the request body: " + ex.Message,
+            });
+        }
+        finally
+        {
+            foreach (var d in chain) d.Dispose();
+            answer?.Dispose();
+            translation?.Body.Dispose();
+            context.RunCompleted();
+            body?.Dispose();
+            pool.Return(context);
+        }
+    }
+
+    private static string? ResponsesRequestReaderPrevious(JsonElement root) =>
+        root.TryGetProperty("previous_response_id", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+    /// <summary>The stored items of the chain ending at <paramref name="id"/>, oldest first: each turn's input, then its output.</summary>
+    private async Task<List<JsonElement>> HistoryAsync(string owner, string id, List<JsonDocument> keep, CancellationToken cancellationToken)
+    {
+        var links = new List<StoredResponse>();
+        var next = id;
+        while (next is not null && links.Count < MaxChain)
+        {
+            var stored = await store.GetAsync(owner, next, cancellationToken);
+            if (stored is null)
+            {
+                if (links.Count == 0)
+                {
+                    throw LlmError.Invalid($"Previous response with id '{id}' not found.", "previous_response_id", "previous_response_not_found").ToException();
+                }
+                break; // an older link expired: the chain starts at the oldest one still kept
+            }
+            links.Add(stored);
+            next = stored.PreviousResponseId;
+        }
+        var items = new List<JsonElement>();
+        for (var i = links.Count - 1; i >= 0; i--)
+        {
+            foreach (var bytes in (ReadOnlySpan<byte[]>)[links[i].InputItems, links[i].OutputItems])
+            {
+                var doc = JsonDocument.Parse(bytes);
+                keep.Add(doc);
+                foreach (var item in doc.RootElement.EnumerateArray()) items.Add(item);
+            }
+        }
+        return items;
+    }
+
+    private ValueTask StoreAsync(string owner, ResponseShape shape, LlmContext context, ResponsesTranslation translation, PooledBuffer response, byte[] outputItems) =>
+        store.PutAsync(new StoredResponse(shape.Id, owner, DateTimeOffset.FromUnixTimeSeconds(shape.CreatedAt), shape.PreviousResponseId,
+            context.Deployment?.Id, response.Span.ToArray(), translation.InputItems, outputItems), CancellationToken.None);
+
+    /// <summary>A native stream that fails after it began: OpenAI's own frames (the upstream's bytes so far were forwarded as they came).</summary>
+    private static void WriteRawErrorFrame(IBufferWriter<byte> output, LlmError error)
+    {
+        using var w = new Utf8JsonWriter(output, JsonOut.Options);
+        output.Write("event: error\ndata: "u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "error"u8);
+        w.WriteString("code"u8, ResponsesStreamStateCodes.For(error));
+        w.WriteString("message"u8, error.Message);
+        w.WriteNull("param"u8);
+        w.WriteEndObject();
+        w.Flush();
+        output.Write("\n\n"u8);
+    }
+
+    private async Task ByIdAsync(HttpContext http)
+    {
+        var id = (string)http.Request.RouteValues["id"]!;
+        var method = http.Request.Method;
+        if (!HttpMethods.IsGet(method) && !HttpMethods.IsDelete(method))
+        {
+            http.Response.Headers.Allow = "GET, DELETE";
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{method} is not allowed on {http.Request.Path}; use GET or DELETE", Code = "method_not_allowed" });
+            return;
+        }
+        if (!await AuthorizedAsync(http)) return;
+        var owner = Owner(http.Request);
+        if (HttpMethods.IsDelete(method))
+        {
+            if (!await store.DeleteAsync(owner, id, http.RequestAborted)) { await NotFoundAsync(http, id); return; }
+            await WriteSmallJsonAsync(http, w =>
+            {
+                w.WriteString("id"u8, id);
+                w.WriteString("object"u8, "response"u8);
+                w.WriteBoolean("deleted"u8, true);
+            });
+            return;
+        }
+        var stored = await store.GetAsync(owner, id, http.RequestAborted);
+        if (stored is null) { await NotFoundAsync(http, id); return; }
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = stored.Response.Length;
+        await http.Response.Body.WriteAsync(stored.Response, http.RequestAborted);
+    }
+
+    /// <summary>OpenAI's list of a response's input items: <c>limit</c> (1–100, 20), <c>order</c> (desc default), <c>after</c>/<c>before</c> item ids.</summary>
+    private async Task InputItemsAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsGet(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "GET";
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use GET", Code = "method_not_allowed" });
+            return;
+        }
+        if (!await AuthorizedAsync(http)) return;
+        var id = (string)http.Request.RouteValues["id"]!;
+        var query = http.Request.Query;
+        var limit = 20;
+        if (query.TryGetValue("limit", out var l) && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > 100))
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid("Invalid 'limit': must be an integer between 1 and 100.", "limit", "invalid_value"));
+            return;
+        }
+        var order = query.TryGetValue("order", out var o) ? o.ToString() : "desc";
+        if (order is not ("asc" or "desc"))
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid("Invalid 'order': must be asc or desc.", "order", "invalid_value"));
+            return;
+        }
+        var stored = await store.GetAsync(Owner(http.Request), id, http.RequestAborted);
+        if (stored is null) { await NotFoundAsync(http, id); return; }
+        using var doc = JsonDocument.Parse(stored.InputItems);
+        var all = new List<JsonElement>(doc.RootElement.EnumerateArray());
+        if (order == "desc") all.Reverse();
+        var start = 0;
+        var end = all.Count;
+        if (query.TryGetValue("after", out var after)) start = IndexOf(all, after.ToString()) + 1;
+        if (query.TryGetValue("before", out var before) && IndexOf(all, before.ToString()) is >= 0 and var b) end = b;
+        if (start > end) start = end;
+        var page = Math.Min(limit, end - start);
+        await WriteSmallJsonAsync(http, w =>
+        {
+            w.WriteString("object"u8, "list"u8);
+            w.WriteStartArray("data"u8);
+            for (var i = start; i < start + page; i++) all[i].WriteTo(w);
+            w.WriteEndArray();
+            if (page > 0) { w.WriteString("first_id"u8, all[start].GetProperty("id").GetString()); w.WriteString("last_id"u8, all[start + page - 1].GetProperty("id").GetString()); }
+            else { w.WriteNull("first_id"u8); w.WriteNull("last_id"u8); }
+            w.WriteBoolean("has_more"u8, start + page < end);
+        });
+    }
+
+    private static int IndexOf(List<JsonElement> items, string id)
+    {
+        for (var i = 0; i < items.Count; i++)
+            if (items[i].TryGetProperty("id", out var v) && v.ValueEquals(id)) return i;
+        return -1;
+    }
+
+    private async Task CancelAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsPost(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "POST";
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use POST", Code = "method_not_allowed" });
+            return;
+        }
+        if (!await AuthorizedAsync(http)) return;
+        var id = (string)http.Request.RouteValues["id"]!;
+        if (await store.GetAsync(Owner(http.Request), id, http.RequestAborted) is null) { await NotFoundAsync(http, id); return; }
+        await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid("Cannot cancel a synchronous response: only background responses can be cancelled.", null, "invalid_request"));
+    }
+
+    /// <summary>An estimate with o200k_base over what the bridge would send; marked <c>x-llmux-token-count: estimate:o200k_base</c>.</summary>
+    private async Task InputTokensAsync(HttpContext http)
+    {
+        var context = pool.Rent();
+        PooledBuffer? body = null;
+        var chain = new List<JsonDocument>();
+        try
+        {
+            context.RequestAborted = http.RequestAborted;
+            if (!await AdmitAsync(http, context, "POST")) return;
+            body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
+            using var doc = ResponsesApi.Read(body.Memory, tokenCount: true);
+            var root = doc.RootElement;
+            var model = root.GetProperty("model").GetString()!;
+            context.Deployment = FirstDeployment(model) ?? throw LlmError.Invalid($"unknown model `{model}`; GET /v1/models lists the models this gateway serves", "model", "model_not_found").ToException();
+            var previous = ResponsesRequestReaderPrevious(root);
+            var history = previous is null ? [] : await HistoryAsync(Owner(http.Request), previous, chain, http.RequestAborted);
+            long tokens;
+            var translation = ResponsesApi.ToChatRequest(root, history, context.Deployment);
+            try { tokens = ResponsesApi.EstimateInputTokens(translation.Body.Span); }
+            finally { translation.Body.Dispose(); }
+            http.Response.Headers["x-llmux-token-count"] = "estimate:o200k_base";
+            await WriteSmallJsonAsync(http, w =>
+            {
+                w.WriteString("object"u8, "response.input_tokens"u8);
+                w.WriteNumber("input_tokens"u8, tokens);
+            });
+        }
+        catch (LlmException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, ex.Error);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, context, new LlmError { Kind = ex.StatusCode == 413 ? ErrorKind.PayloadTooLarge : ErrorKind.InvalidRequest, Message = "could not read the request body: " + ex.Message });
+        }
+        finally
+        {
+            foreach (var d in chain) d.Dispose();
+            body?.Dispose();
+            pool.Return(context);
+        }
+    }
+
+    private static async Task WriteSmallJsonAsync(HttpContext http, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, JsonOut.Options))
+        {
+            w.WriteStartObject();
+            write(w);
+            w.WriteEndObject();
+        }
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = buffer.WrittenCount;
+        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+    }
+
+    private static Task NotFoundAsync(HttpContext http, string id) => ResponseWriter.WriteErrorAsync(http, null, new LlmError
+    {
+        Kind = ErrorKind.NotFound,
+        Message = $"Response with id '{id}' not found.",
+    });
+
+    private async ValueTask<bool> AdmitAsync(HttpContext http, LlmContext context, string method)
+    {
+        if (!string.Equals(http.Request.Method, method, StringComparison.OrdinalIgnoreCase))
+        {
+            http.Response.Headers.Allow = method;
+            await ResponseWriter.WriteErrorAsync(http, context, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {method}", Code = "method_not_allowed" });
+            return false;
+        }
+        return await AuthorizedAsync(http);
+    }
+
+    private async ValueTask<bool> AuthorizedAsync(HttpContext http)
+    {
+        if (authorized(http.Request)) return true;
+        await ResponseWriter.WriteErrorAsync(http, null, new LlmError
+        {
+            Kind = ErrorKind.Auth,
+            Message = "missing or invalid API key: send the gateway's master key as `Authorization: Bearer <key>`",
+            Code = "invalid_api_key",
+        });
+        return false;
+    }
+
+    /// <summary>Whose responses these are: a hash of the presented key (the virtual key's id once keys exist), never the key itself.</summary>
+    private string Owner(HttpRequest request)
+    {
+        var key = presentedKey(request);
+        if (string.IsNullOrEmpty(key)) return "";
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>True when every deployment the name resolves to speaks the Responses API natively.</summary>
+    private bool AllNative(string model)
+    {
+        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        if (registry.Group(name) is not { Count: > 0 } group) return false;
+        foreach (var d in group)
+            if (d.Provider is not IResponsesUpstream upstream || !upstream.AcceptsResponsesPassthrough(d)) return false;
+        return true;
+    }
+
+    private Deployment? FirstDeployment(string model)
+    {
+        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        return registry.Group(name) is { Count: > 0 } group ? group[0] : null;
+    }
+}
+
+/// <summary>Error codes for Responses error events (shared by the bridge and the passthrough).</summary>
+internal static class ResponsesStreamStateCodes
+{
+    public static string For(LlmError error) => error.Kind switch
+    {
+        ErrorKind.RateLimit => "rate_limit_exceeded",
+        ErrorKind.ContextWindowExceeded => "context_length_exceeded",
+        _ => error.Code ?? "server_error",
+    };
+}

@@ -1,0 +1,60 @@
+namespace LLMux.Stages.Responses;
+
+/// <summary>
+/// The default response store: bounded by count, bytes and age (see <see cref="ResponseStoreOptions"/>), oldest
+/// evicted first. One lock; the store is touched once per request, never per streamed event.
+/// </summary>
+public sealed class InMemoryResponseStore(ResponseStoreOptions options, TimeProvider? time = null) : IResponseStore
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LinkedListNode<Entry>> _byId = new(StringComparer.Ordinal);
+    private readonly LinkedList<Entry> _order = new();
+    private long _bytes;
+
+    private sealed record Entry(StoredResponse Response, DateTimeOffset ExpiresAt);
+
+    public int Count { get { lock (_lock) return _byId.Count; } }
+
+    public ValueTask PutAsync(StoredResponse response, CancellationToken cancellationToken)
+    {
+        if (response.Size > options.MaxBytes) return ValueTask.CompletedTask; // larger than the whole store: not kept
+        lock (_lock)
+        {
+            RemoveLocked(response.Id);
+            var node = _order.AddLast(new Entry(response, _time.GetUtcNow() + options.TimeToLive));
+            _byId[response.Id] = node;
+            _bytes += response.Size;
+            while (_order.First is { } oldest && (_byId.Count > options.MaxResponses || _bytes > options.MaxBytes)) RemoveLocked(oldest.Value.Response.Id);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<StoredResponse?> GetAsync(string owner, string id, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(id, out var node)) return ValueTask.FromResult<StoredResponse?>(null);
+            if (node.Value.ExpiresAt <= _time.GetUtcNow()) { RemoveLocked(id); return ValueTask.FromResult<StoredResponse?>(null); }
+            return ValueTask.FromResult(node.Value.Response.Owner == owner ? node.Value.Response : null);
+        }
+    }
+
+    public ValueTask<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(id, out var node) || node.Value.Response.Owner != owner) return ValueTask.FromResult(false);
+            var live = node.Value.ExpiresAt > _time.GetUtcNow();
+            RemoveLocked(id);
+            return ValueTask.FromResult(live);
+        }
+    }
+
+    private void RemoveLocked(string id)
+    {
+        if (!_byId.Remove(id, out var node)) return;
+        _order.Remove(node);
+        _bytes -= node.Value.Response.Size;
+    }
+}
