@@ -30,13 +30,16 @@ public sealed class ProviderCatalog
 
     public IReadOnlyList<LlmProvider> Providers => _providers;
 
-    public IEnumerable<ProviderSpec> Specs => _providers.Select(static p => p.Spec);
+    /// <summary>Every provider's spec, and the specs of the wire-format variants behind a prefix (<c>bedrock/invoke</c>).</summary>
+    public IEnumerable<ProviderSpec> Specs => _providers.SelectMany(static p => p.Variants.Select(static v => v.Spec).Prepend(p.Spec));
 
     public void Add(LlmProvider provider)
     {
         _providers.Add(provider);
         _byName[provider.Spec.Name] = provider;
         foreach (var alias in provider.Spec.Aliases) _byName[alias] = provider;
+        // A variant is found by its own spec name too (`bedrock/invoke`), for the matrix and `llmux capabilities`.
+        foreach (var variant in provider.Variants) _byName[variant.Spec.Name] = variant;
     }
 
     public LlmProvider? Find(string name) => _byName.TryGetValue(name, out var p) ? p : null;

@@ -35,6 +35,8 @@ public sealed record BedrockScript
     public TimeSpan HeaderDelay { get; init; }
     /// <summary>Stream: wait this long before each eventstream message (load runs: emulated token pace).</summary>
     public TimeSpan ChunkDelay { get; init; }
+    /// <summary>InvokeModel with an Anthropic body: the Claude answer (text, thinking, tool calls, usage).</summary>
+    public AnthropicScript Claude { get; init; } = new() { Text = "Hello from Claude on Bedrock." };
 }
 
 /// <summary>
@@ -91,7 +93,10 @@ public sealed class BedrockEmulator : EmulatorHost
 
         using var doc = JsonDocument.Parse(request.Body);
         var path = rawTarget;
-        if (path.EndsWith("/converse-stream", StringComparison.Ordinal)) await StreamAsync(http, script).ConfigureAwait(false);
+        if (path.EndsWith("/invoke-with-response-stream", StringComparison.Ordinal)) await InvokeClaudeAsync(http, path, doc.RootElement, script, stream: true).ConfigureAwait(false);
+        else if (path.EndsWith("/count-tokens", StringComparison.Ordinal)) await CountTokensAsync(http, path, doc.RootElement).ConfigureAwait(false);
+        else if (path.EndsWith("/invoke", StringComparison.Ordinal) && path.Contains("anthropic.", StringComparison.Ordinal)) await InvokeClaudeAsync(http, path, doc.RootElement, script, stream: false).ConfigureAwait(false);
+        else if (path.EndsWith("/converse-stream", StringComparison.Ordinal)) await StreamAsync(http, script).ConfigureAwait(false);
         else if (path.EndsWith("/converse", StringComparison.Ordinal)) await ConverseAsync(http, script).ConfigureAwait(false);
         else if (path.EndsWith("/invoke", StringComparison.Ordinal)) await InvokeAsync(http, path, doc.RootElement).ConfigureAwait(false);
         else await WriteErrorAsync(http, 404, "UnknownOperationException", "unknown operation " + path).ConfigureAwait(false);
@@ -202,6 +207,106 @@ public sealed class BedrockEmulator : EmulatorHost
         }
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(answer, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The Claude model id in a raw path (<c>/model/us.anthropic.claude-…%3A0/invoke</c>), unescaped.</summary>
+    private static string ModelIdOf(string path)
+    {
+        var parts = path.Split('?')[0].Split('/');
+        return parts.Length >= 3 ? Uri.UnescapeDataString(parts[2]) : "";
+    }
+
+    /// <summary>InvokeModel / InvokeModelWithResponseStream with an Anthropic body, checked as Bedrock checks it.</summary>
+    private async Task InvokeClaudeAsync(HttpContext http, string path, JsonElement body, BedrockScript s, bool stream)
+    {
+        if (ClaudePlatformRules.Bedrock.Check(body) is { } problem)
+        {
+            await WriteErrorAsync(http, 400, "ValidationException", problem).ConfigureAwait(false);
+            return;
+        }
+        var model = ModelIdOf(path);
+        var id = "msg_bdrk_" + Guid.NewGuid().ToString("N")[..20];
+        if (!stream)
+        {
+            http.Response.ContentType = "application/json";
+            http.Response.Headers["X-Amzn-Bedrock-Input-Token-Count"] = s.Claude.InputTokens.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers["X-Amzn-Bedrock-Output-Token-Count"] = s.Claude.OutputTokens.ToString(CultureInfo.InvariantCulture);
+            await http.Response.WriteAsync(AnthropicEmulator.Message(id, model, s.Claude), http.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        var ct = http.RequestAborted;
+        http.Response.ContentType = "application/vnd.amazon.eventstream";
+        await http.Response.StartAsync(ct).ConfigureAwait(false);
+        foreach (var message in InvokeStreamMessages(model, id, s))
+        {
+            if (s.ChunkDelay > TimeSpan.Zero) await Task.Delay(s.ChunkDelay, ct).ConfigureAwait(false);
+            await http.Response.Body.WriteAsync(message, ct).ConfigureAwait(false);
+            await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The InvokeModelWithResponseStream answer: one <c>chunk</c> event per Anthropic event, its JSON base64-encoded in
+    /// <c>bytes</c> (plus Bedrock's <c>p</c> padding), <c>amazon-bedrock-invocationMetrics</c> on message_stop.
+    /// <see cref="BedrockScript.StreamException"/> and <see cref="BedrockScript.TruncateAfter"/> count content deltas.
+    /// </summary>
+    public static List<byte[]> InvokeStreamMessages(string model, string id, BedrockScript s)
+    {
+        var list = new List<byte[]>();
+        if (s.StreamException is { After: 0 } first)
+        {
+            // Throttled before the model produced anything: the exception is the whole stream.
+            list.Add(EventStreamEncoder.Exception(first.Type, first.Message));
+            return list;
+        }
+        var deltas = 0;
+        foreach (var (name, data, isDelta) in AnthropicEmulator.Events(id, model, s.Claude))
+        {
+            if (isDelta)
+            {
+                if (s.StreamException is { } ex && ex.After == deltas) { list.Add(EventStreamEncoder.Exception(ex.Type, ex.Message)); return list; }
+                if (s.TruncateAfter == deltas) return list;
+                deltas++;
+            }
+            var json = name == "message_stop"
+                ? "{\"type\":\"message_stop\",\"amazon-bedrock-invocationMetrics\":{\"inputTokenCount\":" + s.Claude.InputTokens + ",\"outputTokenCount\":" + s.Claude.OutputTokens + ",\"invocationLatency\":812,\"firstByteLatency\":301}}"
+                : data;
+            var chunk = "{\"bytes\":\"" + Convert.ToBase64String(Encoding.UTF8.GetBytes(json)) + "\",\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0\"}";
+            list.Add(EventStreamEncoder.Event("chunk", chunk));
+        }
+        return list;
+    }
+
+    /// <summary>CountTokens: <c>{"input":{"invokeModel":{"body":"&lt;base64&gt;"}}}</c> on a bare foundation-model id.</summary>
+    private static async Task CountTokensAsync(HttpContext http, string path, JsonElement body)
+    {
+        var model = ModelIdOf(path);
+        if (model.StartsWith("us.", StringComparison.Ordinal) || model.StartsWith("eu.", StringComparison.Ordinal) || model.StartsWith("global.", StringComparison.Ordinal)
+            || model.StartsWith("apac.", StringComparison.Ordinal) || !model.StartsWith("anthropic.", StringComparison.Ordinal))
+        {
+            await WriteErrorAsync(http, 400, "ValidationException", "The provided model doesn't support counting tokens.").ConfigureAwait(false);
+            return;
+        }
+        if (!body.TryGetProperty("input", out var input) || !input.TryGetProperty("invokeModel", out var invoke) || !invoke.TryGetProperty("body", out var b64) || b64.ValueKind != JsonValueKind.String)
+        {
+            await WriteErrorAsync(http, 400, "ValidationException", "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must not be null").ConfigureAwait(false);
+            return;
+        }
+        byte[] raw;
+        try { raw = Convert.FromBase64String(b64.GetString()!); }
+        catch (FormatException)
+        {
+            await WriteErrorAsync(http, 400, "SerializationException", "invokeModel.body is not base64").ConfigureAwait(false);
+            return;
+        }
+        using var inner = JsonDocument.Parse(raw);
+        if (ClaudePlatformRules.Bedrock.Check(inner.RootElement) is { } problem)
+        {
+            await WriteErrorAsync(http, 400, "ValidationException", problem).ConfigureAwait(false);
+            return;
+        }
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync("{\"inputTokens\":" + ClaudePlatformRules.CountTokens(inner.RootElement) + "}", http.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>A deterministic vector whose first value identifies the input (its length).</summary>

@@ -80,6 +80,7 @@ internal static class CapabilityMatrix
     {
         var slash = providerOrModel.IndexOf('/');
         var name = slash > 0 ? providerOrModel[..slash] : providerOrModel;
-        return catalog.Find(name)?.Spec;
+        var provider = catalog.Find(name);
+        return slash > 0 && slash < providerOrModel.Length - 1 ? provider?.ForModel(providerOrModel[(slash + 1)..]).Spec : provider?.Spec;
     }
 }

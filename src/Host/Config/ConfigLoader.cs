@@ -319,7 +319,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             Model = model,
             ProviderName = provider.Spec.Name,
             UpstreamModel = upstream,
-            Provider = provider,
+            Provider = provider.ForModel(upstream),
             Id = id,
             ApiBase = settings.GetValueOrDefault("api_base"),
             ApiKey = Secret.From(settings.GetValueOrDefault("api_key")),

@@ -13,6 +13,16 @@ public abstract class LlmProvider
 {
     public abstract ProviderSpec Spec { get; }
 
+    /// <summary>
+    /// The provider that serves <paramref name="upstreamModel"/> under this config prefix. One prefix can front
+    /// several wire formats (<c>bedrock/invoke/…</c> is InvokeModel, <c>vertex_ai/claude-…</c> is Claude's rawPredict);
+    /// the choice is made once, when the deployment is built, so each deployment carries its own parameter table.
+    /// </summary>
+    public virtual LlmProvider ForModel(string upstreamModel) => this;
+
+    /// <summary>The other wire formats behind this prefix (see <see cref="ForModel"/>), listed in the capability matrix.</summary>
+    public virtual IReadOnlyList<LlmProvider> Variants => [];
+
     /// <summary>A transport of the provider's own (the in-process mock); null uses the shared HTTP invoker.</summary>
     public virtual HttpMessageInvoker? Transport => null;
 

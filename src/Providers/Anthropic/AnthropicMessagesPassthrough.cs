@@ -12,8 +12,14 @@ namespace LLMux.Providers.Anthropic;
 /// no re-serialising); usage is read from message_start and message_delta on the way. An error event becomes
 /// the error it names; a stream that ends before message_stop is an error, never a clean end.
 /// </summary>
-internal sealed class AnthropicMessagesPassthrough(LlmContext context) : SseStreamTranslator
+internal sealed class AnthropicMessagesPassthrough(LlmContext context, string provider = "anthropic") : SseStreamTranslator
 {
+    /// <summary>One Anthropic event that reached LLMux some other way (a Bedrock eventstream <c>chunk</c>).</summary>
+    internal void Accept(in SseFrame frame, IBufferWriter<byte> output) => OnEvent(frame, output);
+
+    /// <summary>The other way's clean end.</summary>
+    internal void AcceptEnd(IBufferWriter<byte> output) => OnEnd(output);
+
     private AnthropicUsageCounter _usage;
     private bool _stopped;
 
@@ -102,8 +108,8 @@ internal sealed class AnthropicMessagesPassthrough(LlmContext context) : SseStre
         throw new LlmError
         {
             Kind = ErrorKind.BadGateway,
-            Provider = "anthropic",
-            Message = "anthropic stream ended before message_stop; the answer is incomplete",
+            Provider = provider,
+            Message = provider + " stream ended before message_stop; the answer is incomplete",
         }.ToException();
     }
 }

@@ -20,6 +20,7 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
     private readonly LlmContext _context;
     private readonly long _created;
     private readonly bool _jsonTool;
+    private readonly string _provider;
     private OpenAIChunkWriter? _chunks;
     private char[] _chars = ArrayPool<char>.Shared.Rent(256);
 
@@ -31,8 +32,15 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
     private int _toolIndex;
     private bool _toolGotArguments;
 
-    public AnthropicStreamTranslator(LlmContext context, bool jsonTool)
+    /// <summary>One Anthropic event that reached LLMux some other way (a Bedrock eventstream <c>chunk</c>).</summary>
+    internal void Accept(in SseFrame frame, IBufferWriter<byte> output) => OnEvent(frame, output);
+
+    /// <summary>The other way's clean end.</summary>
+    internal void AcceptEnd(IBufferWriter<byte> output) => OnEnd(output);
+
+    public AnthropicStreamTranslator(LlmContext context, bool jsonTool, string provider = "anthropic")
     {
+        _provider = provider;
         _context = context;
         _jsonTool = jsonTool;
         _created = context.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
@@ -281,8 +289,8 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
         throw new LlmError
         {
             Kind = ErrorKind.BadGateway,
-            Provider = "anthropic",
-            Message = "anthropic stream ended before message_stop; the answer is incomplete",
+            Provider = _provider,
+            Message = _provider + " stream ended before message_stop; the answer is incomplete",
         }.ToException();
     }
 

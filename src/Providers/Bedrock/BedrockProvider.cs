@@ -15,7 +15,7 @@ namespace LLMux.Providers.Bedrock;
 /// every request SigV4-signed (service <c>bedrock</c>) with the deployment's credentials, or the AWS environment.
 /// <c>api_base</c> replaces the host root; the path is <c>/model/{url-encoded model id}/{operation}</c>.
 /// </summary>
-internal sealed class BedrockProvider : LlmProvider
+internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream
 {
     private const string Service = "bedrock";
     private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -24,11 +24,13 @@ internal sealed class BedrockProvider : LlmProvider
     private readonly Func<string, string?> _env;
     private readonly Lazy<HttpMessageInvoker> _extraCalls;
     private readonly ConditionalWeakTable<Deployment, BedrockModel> _models = new();
+    private readonly BedrockInvokeProvider _invoke;
 
     public BedrockProvider(TimeProvider? time = null, Func<string, string?>? environment = null)
     {
         _time = time ?? TimeProvider.System;
         _env = environment ?? Environment.GetEnvironmentVariable;
+        _invoke = new BedrockInvokeProvider(this);
         _extraCalls = new Lazy<HttpMessageInvoker>(static () => new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -41,12 +43,40 @@ internal sealed class BedrockProvider : LlmProvider
 
     public override ProviderSpec Spec => BedrockSpec.Spec;
 
+    /// <summary><c>bedrock/invoke/…</c> is InvokeModel with an Anthropic body; everything else is Converse.</summary>
+    public override LlmProvider ForModel(string upstreamModel) =>
+        upstreamModel.StartsWith("invoke/", StringComparison.Ordinal) ? _invoke : this;
+
+    public override IReadOnlyList<LlmProvider> Variants => [_invoke];
+
+    /// <summary>
+    /// LiteLLM passes <c>/v1/messages</c> for any Bedrock Claude model through InvokeModel's native Messages body,
+    /// unless the deployment asks for Converse explicitly (<c>bedrock/converse/…</c>).
+    /// </summary>
+    public bool AcceptsMessagesPassthrough(Deployment deployment) =>
+        !deployment.UpstreamModel.StartsWith("converse/", StringComparison.Ordinal) && ModelOf(deployment).IsAnthropic;
+
+    /// <summary>An InvokeModel call with an Anthropic body (passthrough or written from a chat request), signed.</summary>
+    internal HttpRequestMessage CreateInvokeRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var model = ModelOf(deployment);
+        var credentials = BedrockCredentials.Resolve(deployment, model, _env);
+        var body = BedrockInvoke.WriteBody(context);
+        return BuildSigned(deployment, model, credentials, BedrockInvoke.Operation(context.IsStream), body, context.IsStream);
+    }
+
+    /// <summary>True when this call goes through InvokeModel with an Anthropic body rather than Converse.</summary>
+    private bool IsInvoke(LlmContext context) =>
+        context.Mode == LlmMode.Chat && (context.MessagesPassthrough || ModelOf(context.Deployment!).Route == BedrockRoute.Invoke);
+
     /// <summary>The parsed model id, once per deployment.</summary>
     private BedrockModel ModelOf(Deployment deployment) =>
         _models.GetValue(deployment, static d => BedrockModel.Parse(d.UpstreamModel, d.Setting("model_id")));
 
     public override HttpRequestMessage CreateRequest(LlmContext context)
     {
+        if (IsInvoke(context)) return CreateInvokeRequest(context);
         var deployment = context.Deployment!;
         var model = ModelOf(deployment);
         var credentials = BedrockCredentials.Resolve(deployment, model, _env);
@@ -61,10 +91,6 @@ internal sealed class BedrockProvider : LlmProvider
             }
             else
             {
-                if (model.Route == BedrockRoute.Invoke)
-                {
-                    throw LlmError.Invalid($"bedrock/invoke/ chat models are not supported by LLMux; route `{deployment.ModelName}` through Converse as bedrock/converse/{model.ModelId}", "model").ToException();
-                }
                 operation = context.IsStream ? "converse-stream" : "converse";
                 ConverseRequestWriter.Write(context, model, body);
             }
@@ -129,6 +155,11 @@ internal sealed class BedrockProvider : LlmProvider
 
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        if (IsInvoke(context))
+        {
+            await BedrockInvoke.ReadResponseAsync(context, response, Spec.Name, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var deployment = context.Deployment!;
         var model = ModelOf(deployment);
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
@@ -182,6 +213,7 @@ internal sealed class BedrockProvider : LlmProvider
 
     public override StreamTranslator CreateStreamTranslator(LlmContext context)
     {
+        if (IsInvoke(context)) return BedrockInvoke.CreateStreamTranslator(context);
         var deployment = context.Deployment!;
         var model = ModelOf(deployment);
         return new ConverseStreamTranslator(context, model.ModelId, ConverseRequestWriter.UsesJsonTool(context));

@@ -40,7 +40,7 @@ internal static class DeploymentFactory
             Model = d.Model,
             ProviderName = provider.Spec.Name,
             UpstreamModel = upstream,
-            Provider = provider,
+            Provider = provider.ForModel(upstream),
             Id = id,
             ApiBase = d.ApiBase,
             ApiKey = Secret.From(apiKey),
