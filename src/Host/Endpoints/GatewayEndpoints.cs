@@ -22,7 +22,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         foreach (var path in new[] { "/v1/embeddings", "/embeddings", "/openai/v1/embeddings" })
             app.Map(path, http => HandleAsync(http, LlmMode.Embeddings));
         new MessagesEndpoint(config, registry, pipeline, pool, Authorized).Map(app);
-        new ResponsesEndpoint(config, registry, pipeline, pool, Authorized, PresentedKey, app.Services.GetService<LLMux.Stages.Responses.IResponseStore>() ?? new LLMux.Stages.Responses.InMemoryResponseStore(config.ResponseStore, pool.TimeProvider), pool.TimeProvider).Map(app);
+        new ResponsesEndpoint(config, registry, pipeline, pool, Authorized, Admin.RequestAuthenticator.PresentedKey, app.Services.GetService<LLMux.Stages.Responses.IResponseStore>() ?? new LLMux.Stages.Responses.InMemoryResponseStore(config.ResponseStore, pool.TimeProvider), pool.TimeProvider).Map(app);
         foreach (var path in new[] { "/v1/models", "/models" })
             app.Map(path, ModelsAsync);
         foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
