@@ -350,8 +350,59 @@ class Report:
         self.table(["scenario", "process", "requests", "CPU s / 1k", "RSS max MB", "gen0", "gen1", "gen2", "B alloc / request", "B alloc / chunk",
                     "TP queue max", "TP threads max", "OS threads max"], rows)
 
+    def node_tools(self):
+        """The Node-tools condition: load.sh (wrk, one thread) and stream_load.mjs against the Node mock, same cores."""
+        rps = [m for m in self.meta if m["kind"] == "node-rps"]
+        streams = [m for m in self.meta if m["kind"] == "node-streams"]
+        if not rps and not streams:
+            return
+        self.add("## Node tools on the same cores (load.sh / stream_load.mjs, Node mock upstream)", "",
+                 "The conditions of `../shared/peers`: wrk with one thread (`load.sh`), the Node mock upstream (64 chunks, 20 ms apart) "
+                 "and `stream_load.mjs`, all sharing the 2 cores with the gateway. Targets interleaved in each repeat; medians, "
+                 "with the spread (max − min) / median. CPU per request is the target process's own CPU time from /proc.", "")
+        names = [n for n in ("direct", "yarp", *self.hosts) if any(m["name"] == n for m in rps)]
+        for c in sorted({m["c"] for m in rps}):
+            at = {n: [m for m in rps if m["c"] == c and m["name"] == n] for n in names}
+            d50, d99 = med(at["direct"], "p50_ms"), med(at["direct"], "p99_ms")
+            rows = []
+            for n in names:
+                rs = at[n]
+                cpu = statistics.median([m["cpu_s"] / m["requests"] * 1e6 for m in rs if m["requests"]] or [0])
+                added50 = (med(rs, "p50_ms") - d50) * 1000 if n != "direct" else None
+                added99 = (med(rs, "p99_ms") - d99) * 1000 if n != "direct" else None
+                rows.append((n, num(med(rs, "rps")), spread(rs, "rps"), f"{med(rs, 'p50_ms'):.2f}", f"{med(rs, 'p99_ms'):.2f}",
+                             num(added50), num(added99), f"{cpu:.1f}", sum(m["non2xx"] + m["errors"] for m in rs), max(m["rss_mb"] for m in rs)))
+            self.add(f"### {c} connections, {len(at['direct'])} repeats", "")
+            self.table(["target", "RPS (median)", "spread", "p50 ms", "p99 ms", "added p50 µs", "added p99 µs", "CPU µs / request", "errors", "RSS MB"], rows)
+            y = at.get("yarp")
+            if y:
+                y_rps, y50, y99 = med(y, "rps"), (med(y, "p50_ms") - d50) * 1000, (med(y, "p99_ms") - d99) * 1000
+                for h in self.hosts:
+                    if not at.get(h):
+                        continue
+                    l_rps, l50, l99 = med(at[h], "rps"), (med(at[h], "p50_ms") - d50) * 1000, (med(at[h], "p99_ms") - d99) * 1000
+                    ratios = sorted(a["rps"] / b["rps"] for a, b in zip(at[h], y) if b["rps"])
+                    self.add(f"- {h} / YARP throughput: {l_rps / y_rps:.2f}× (per repeat {', '.join(f'{x:.2f}' for x in ratios)}; target ≥ 1.0×): {verdict(l_rps >= y_rps)}.",
+                             f"- {h} added p50 {l50:.0f} µs vs YARP's {y50:.0f} µs (target ≤ YARP's): {verdict(l50 <= y50)}; "
+                             f"added p99 {l99:.0f} µs vs {y99:.0f} µs (target ≤ 1.5×): {verdict(l99 <= 1.5 * y99)}.")
+                self.add("")
+        if streams:
+            self.add(f"### Concurrent streams (`stream_load.mjs`, {streams[0]['summary'].get('concurrency', '?')} at once)", "")
+            rows = []
+            for m in streams:
+                s = m["summary"]
+                rows.append((m["name"], s.get("ok", "–"), s.get("stalled", "–"), s.get("gap_ms", {}).get("p99", "–"), s.get("gap_ms", {}).get("max", "–"),
+                             s.get("ttfb_first_chunk_ms", {}).get("p99", "–"), m["rss_max_mb"], m["rss_after_mb"]))
+            self.table(["target", "ok", "stalled", "gap p99 ms", "gap max ms", "first chunk p99 ms", "RSS max MB", "RSS after MB"], rows)
+            for m in streams:
+                if m["name"] in self.hosts:
+                    limit = 110 if "aot" in m["name"] else 150
+                    self.add(f"- {m['name']} RSS at the end of the streams {m['rss_after_mb']} MB, at most {m['rss_max_mb']} MB (target ≤ {limit} MB): {verdict(m['rss_max_mb'] <= limit)}.")
+            self.add("")
+
     def write(self, path):
         self.header()
+        self.node_tools()
         self.throughput()
         self.latency()
         self.streams()

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Load harness: LLMux vs a direct call to the upstream emulator vs a bare YARP forwarder, same run, same machine.
-# Usage: bench/run.sh [--quick] [--aot|--no-aot] [--out docs/benchmarks-load.md]
+# Usage: bench/run.sh [--quick] [--aot|--no-aot] [--no-node] [--out docs/benchmarks-load.md]
+#   Two conditions, both always reported: the C# harness (llmux-load as client and upstream) and the Node tools on the
+#   same cores (../shared/peers: load.sh with wrk, stream_load.mjs, the Node mock upstream), as a new user measures.
+#   PEERS_DIR: where those tools are (default /work/shared/peers); --no-node leaves that condition out.
 #   The full run also publishes the host as Native AOT (needs clang) and measures it beside the JIT host;
 #   --quick leaves it out unless --aot is given. The full run also runs the BenchmarkDotNet suite (short job) into
 #   docs/benchmarks-micro.md (--no-micro skips it; --quick runs it only with --micro).
@@ -11,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0; out=docs/benchmarks-load.md; aot=; micro=
+quick=0; out=docs/benchmarks-load.md; aot=; micro=; node_tools=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -19,6 +22,7 @@ while [ $# -gt 0 ]; do
     --no-aot) aot=0 ;;
     --micro) micro=1 ;;
     --no-micro) micro=0 ;;
+    --no-node) node_tools=0 ;;
     --out) out="$2"; shift ;;
   esac
   shift
@@ -27,9 +31,15 @@ done
 if [ "$quick" = 1 ]; then
   secs=2; warm=1; reps=1; streams=(64); rate=200; tsecs=1
   slow_n=16; slow_bytes=$((4 * 1024 * 1024)); slow_pause=1500; abort_n=128; abort_conc=64; settle=1000
+  node_secs=3; node_reps=1; node_conc=(32); node_streams=256
 else
   secs=10; warm=3; reps=3; streams=(256 1024); rate=500; tsecs=5
   slow_n=32; slow_bytes=$((64 * 1024 * 1024)); slow_pause=5000; abort_n=1024; abort_conc=256; settle=3000
+  node_secs=10; node_reps=3; node_conc=(32 128); node_streams=1024
+fi
+PEERS=${PEERS_DIR:-/work/shared/peers}
+if [ "$node_tools" = 1 ] && ! { command -v node >/dev/null 2>&1 && [ -f "$PEERS/load.sh" ] && [ -f "$PEERS/stream_load.mjs" ] && [ -f "$PEERS/mock/mock_openai.mjs" ]; }; then
+  echo "node or $PEERS/{load.sh,stream_load.mjs,mock/mock_openai.mjs} missing: the Node-tools condition is left out"; node_tools=0
 fi
 
 B=${BENCH_PORT_BASE:-18090}
@@ -37,6 +47,7 @@ UP=$B; YARP=$((B + 1)); LLMUX=$((B + 2))         # passthrough: OpenAI emulator,
 UP_ANTHROPIC=$((B + 3)); UP_GEMINI=$((B + 4)); UP_BEDROCK=$((B + 5))   # translating upstreams, 64 chunks, no delay
 UP_BIG=$((B + 6)); YARP_BIG=$((B + 7))            # slow clients: a long, large stream
 STATS=$((B + 10))                                 # /_stats of upstream at port P is on P + 10
+UP_NODE=$((B + 20)); YARP_NODE=$((B + 21))        # Node tools: the Node mock upstream (64 chunks 20 ms apart) and a YARP in front of it
 for port in $(seq "$B" $((B + 30))); do
   if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is already in use; set BENCH_PORT_BASE" >&2; exit 1; fi
 done
@@ -75,6 +86,11 @@ model_list:
     litellm_params:
       model: openai/bench-model
       api_base: http://127.0.0.1:$UP/v1
+      api_key: sk-bench
+  - model_name: bench-node
+    litellm_params:
+      model: openai/mock-model
+      api_base: http://127.0.0.1:$UP_NODE/v1
       api_key: sk-bench
   - model_name: bench-big
     litellm_params:
@@ -139,6 +155,10 @@ upstream up-gemini gemini $UP_GEMINI --chunks 64
 upstream up-bedrock bedrock $UP_BEDROCK --chunks 64
 upstream up-big openai $UP_BIG --chunks 4096 --content-bytes $slow_bytes
 start yarp $YARP env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP --target http://127.0.0.1:$UP --max-seconds 1800
+if [ "$node_tools" = 1 ]; then
+  start up-node $UP_NODE env MOCK_CHUNKS=64 MOCK_CHUNK_DELAY_MS=20 node "$PEERS/mock/mock_openai.mjs" $UP_NODE
+  start yarp-node $YARP_NODE env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP_NODE --target http://127.0.0.1:$UP_NODE --max-seconds 1800
+fi
 start yarp-big $YARP_BIG env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP_BIG --target http://127.0.0.1:$UP_BIG --max-seconds 1800
 wait_started
 start_host llmux $LLMUX dotnet "$host"
@@ -166,6 +186,53 @@ for r in $(seq 1 $reps); do
 done
 phase "concurrent streams"
 for n in "${streams[@]}"; do passthrough "streams$n" $chat --seconds $secs --warmup $warm --concurrency "$n" --stream; done
+
+if [ "$node_tools" = 1 ]; then
+  # The conditions of ../shared/peers: wrk (one thread, load.sh), the Node mock upstream and stream_load.mjs, all on the
+  # same 2 cores as the gateway. Targets are interleaved within each repeat so drift hits them alike.
+  cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+  node_targets() { # "name port pid" per line: direct, YARP, every LLMux host
+    echo "direct $UP_NODE $pid_up_node"; echo "yarp $YARP_NODE $pid_yarp_node"
+    for h in "${hosts[@]}"; do echo "$h"; done
+  }
+  phase "Node tools on the same cores: load.sh (wrk), ${node_conc[*]} connections, $node_reps repeats"
+  for c in "${node_conc[@]}"; do
+    for r in $(seq 1 $node_reps); do
+      while read -r tn tp tpid; do
+        t0=$(cpu_ticks "$tpid")
+        res=$(LOAD_TOOL=wrk bash "$PEERS/load.sh" "http://127.0.0.1:$tp$chat" bench-node "$c" "$node_secs" | awk '/^RESULT /')
+        t1=$(cpu_ticks "$tpid")
+        [ -n "$res" ] || { echo "load.sh against $tn printed no RESULT" >&2; exit 1; }
+        python3 - "$tn" "$c" "$r" "$((t1 - t0))" "$(getconf CLK_TCK)" "$(rss_mb "$tpid")" "$res" >>"$meta" <<'PY'
+import json, sys
+name, c, rep, ticks, hz, rss, res = sys.argv[1:]
+kv = dict(p.split("=", 1) for p in res.split()[1:])
+num = lambda v: float(v) if v not in ("", None) else None
+print(json.dumps({"kind": "node-rps", "name": name, "c": int(c), "rep": int(rep), "rps": num(kv.get("rps")), "p50_ms": num(kv.get("p50_ms")),
+                  "p99_ms": num(kv.get("p99_ms")), "requests": int(kv.get("requests") or 0), "non2xx": int(kv.get("non2xx") or 0),
+                  "errors": int(kv.get("errors") or 0), "cpu_s": int(ticks) / int(hz), "rss_mb": int(rss)}))
+PY
+      done < <(node_targets)
+    done
+  done
+  phase "Node tools on the same cores: stream_load.mjs, $node_streams streams of 64 chunks 20 ms apart"
+  while read -r tn tp tpid; do
+    rss_max=0
+    node "$PEERS/stream_load.mjs" "http://127.0.0.1:$tp$chat" bench-node "$node_streams" --chunks 64 --delay-ms 20 --json >"$work/streams-$tn.json" &
+    sl=$!
+    while kill -0 $sl 2>/dev/null; do r_now=$(rss_mb "$tpid"); [ "$r_now" -gt "$rss_max" ] && rss_max=$r_now; sleep 0.2; done
+    wait $sl || true
+    python3 - "$tn" "$rss_max" "$(rss_mb "$tpid")" "$work/streams-$tn.json" >>"$meta" <<'PY'
+import json, sys
+name, rss_max, rss_after, path = sys.argv[1:]
+try:
+    s = json.loads(open(path).read().strip().splitlines()[-1])
+except Exception:
+    s = {}
+print(json.dumps({"kind": "node-streams", "name": name, "rss_max_mb": int(rss_max), "rss_after_mb": int(rss_after), "summary": s}))
+PY
+  done < <(node_targets)
+fi
 
 phase "translating: OpenAI clients, Anthropic / Gemini / Bedrock upstreams"
 translate() { # format port direct-path direct-stream-path

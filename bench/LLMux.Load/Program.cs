@@ -10,6 +10,7 @@ using Yarp.ReverseProxy.Forwarder;
 //   run --name NAME --url URL --model M [--format F] [--body-file FILE] [--concurrency C] [--seconds S] [--warmup S] [--stream]
 //       [--rate R] [--requests N] [--key K] [--json FILE] [--watch-pid PID] [--pause-after FRAMES --pause-ms MS]
 //       [--abort-after FRAMES] [--upstream-stats URL] [--conns-port P] [--settle-ms MS] [--recv-buffer BYTES]
+//   allocs --trace FILE.nettrace [--top N] [--frames F] [--requests R]   (allocation sampling by type and stack)
 var command = args.Length > 0 ? args[0] : "help";
 var opts = Options.Parse(args.Skip(1).ToArray());
 var maxSeconds = opts.Int("max-seconds", 900);
@@ -79,8 +80,11 @@ switch (command)
         // A run that moved nothing is a harness failure, not a figure.
         return result.Requests + result.Aborted > 0 ? 0 : 1;
     }
+    case "allocs":
+        AllocationReport.Print(opts.String("trace", "trace.nettrace"), opts.Int("top", 25), opts.Int("frames", 6), opts.Int("requests", 0));
+        return 0;
     default:
-        Console.WriteLine("llmux-load upstream|yarp|run [--options]; see bench/run.sh");
+        Console.WriteLine("llmux-load upstream|yarp|run|allocs [--options]; see bench/run.sh");
         return command == "help" ? 0 : 2;
 }
 

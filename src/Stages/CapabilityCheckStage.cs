@@ -50,7 +50,9 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
         var requestExtra = context.Chat?.Extra ?? context.Embedding?.Extra;
         var requestDrops = RequestList(requestExtra, "additional_drop_params");
         var requestAllowed = RequestList(requestExtra, "allowed_openai_params");
-        var present = new List<string>(16);
+        // One list per thread: the loop below is synchronous and ends before next() is called.
+        var present = t_present ??= new List<string>(16);
+        present.Clear();
         if (context.Chat is { } chat) CollectChatParams(chat, present);
         else if (context.Embedding is { } emb) CollectEmbeddingParams(emb, present);
 
@@ -95,6 +97,8 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
         CheckMaxOutputTokens(context, deployment);
         return next(context);
     }
+
+    [ThreadStatic] private static List<string>? t_present;
 
     /// <summary>LiteLLM refuses a max_tokens above the model's max_output_tokens (model price table) before calling it.</summary>
     private void CheckMaxOutputTokens(LlmContext context, Deployment deployment)

@@ -16,21 +16,83 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
 {
     private static readonly Action<LlmContext, object?> ReleaseOnCompleted = static (ctx, s) => Release(ctx, (DeploymentState)s!);
 
+    // One async frame for the whole router (retries and fallbacks inline): each suspended frame is a state-machine box
+    // per request.
     public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
         var group = context.ModelGroup!;
         var candidates = context.Candidates!;
         var requested = context.RequestedModel!;
         LlmException? last = null;
-        var tried = new List<string>(2) { group };
+        List<string>? tried = null;
+        var time = state.Time;
 
         while (true)
         {
-            var (outcome, error) = await TryGroupAsync(context, next, group, candidates, requested).ConfigureAwait(false);
-            if (outcome) return;
-            last = error ?? last;
+            // One group: pick, try, retry by LiteLLM's rules.
+            LlmException? groupLast = null;
+            List<DeploymentState>? failed = null;
+            for (var attempt = 0; attempt <= settings.NumRetries; attempt++)
+            {
+                var healthy = Healthy(candidates, time.GetUtcNow());
+                // A retry goes to a deployment that has not failed this request, while there is one.
+                if (failed is not null && healthy.Count > failed.Count)
+                {
+                    foreach (var f in failed) healthy.Remove(f);
+                }
+                if (healthy.Count == 0)
+                {
+                    groupLast ??= NoDeployments(group).ToException();
+                    break;
+                }
+                var chosen = RoutingStrategy.Pick(settings.Strategy, healthy, time.GetUtcNow(), costs);
+                if (!chosen.TryEnter())
+                {
+                    // Another deployment with a free slot first; else wait in the chosen one's bounded queue.
+                    var other = FirstWithRoom(healthy);
+                    if (other is not null && other.TryEnter()) chosen = other;
+                    else if (!await chosen.EnterQueuedAsync(context.RequestAborted).ConfigureAwait(false)) throw Full(group).ToException();
+                }
+
+                context.ResetAttempt();
+                context.Deployment = RouteStage.Resolve(chosen.Deployment, requested);
+                var started = time.GetTimestamp();
+                try
+                {
+                    await next(context).ConfigureAwait(false);
+                    // A stream whose first upstream event is an error has sent the client nothing yet: it may be retried.
+                    if (context.Stream is { } pump && await FirstEventErrorAsync(context, pump).ConfigureAwait(false) is { } early)
+                    {
+                        await pump.DisposeAsync().ConfigureAwait(false);
+                        context.Stream = null;
+                        throw early.ToException();
+                    }
+                }
+                catch (LlmException ex) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    chosen.Exit();
+                    groupLast = ex;
+                    (failed ??= []).Add(chosen);
+                    OnFailure(chosen, ex.Error, candidates.Count);
+                    if (!ShouldRetry(ex.Error, group, candidates, attempt)) break;
+                    var delay = Backoff(ex.Error, candidates, attempt, chosen);
+                    if (delay > TimeSpan.Zero) await Task.Delay(delay, time, context.RequestAborted).ConfigureAwait(false);
+                    continue;
+                }
+                catch
+                {
+                    chosen.Exit();
+                    throw;
+                }
+                chosen.RecordSuccess(time.GetUtcNow(), time.GetElapsedTime(started));
+                context.OnCompleted(ReleaseOnCompleted, chosen);
+                return;
+            }
+
+            last = groupLast ?? last;
             if (last is null || context.RequestAborted.IsCancellationRequested) break;
 
+            tried ??= new List<string>(2) { context.ModelGroup! };
             var fallback = NextFallback(group, last.Error, tried);
             if (fallback is null || context.Fallbacks >= settings.MaxFallbacks) break;
             var fallbackGroup = registry.Group(fallback);
@@ -42,69 +104,6 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
             requested = fallback;
         }
         throw last ?? NoDeployments(group).ToException();
-    }
-
-    private async ValueTask<(bool Ok, LlmException? Error)> TryGroupAsync(LlmContext context, StageDelegate next, string group, IReadOnlyList<Deployment> candidates, string requested)
-    {
-        LlmException? last = null;
-        var time = state.Time;
-        List<DeploymentState>? failed = null;
-        for (var attempt = 0; attempt <= settings.NumRetries; attempt++)
-        {
-            var healthy = Healthy(candidates, time.GetUtcNow());
-            // A retry goes to a deployment that has not failed this request, while there is one.
-            if (failed is not null && healthy.Count > failed.Count)
-            {
-                foreach (var f in failed) healthy.Remove(f);
-            }
-            if (healthy.Count == 0)
-            {
-                return (false, last ?? NoDeployments(group).ToException());
-            }
-            var chosen = RoutingStrategy.Pick(settings.Strategy, healthy, time.GetUtcNow(), costs);
-            if (!chosen.TryEnter())
-            {
-                // Another deployment with a free slot first; else wait in the chosen one's bounded queue.
-                var other = FirstWithRoom(healthy);
-                if (other is not null && other.TryEnter()) chosen = other;
-                else if (!await chosen.EnterQueuedAsync(context.RequestAborted).ConfigureAwait(false)) throw Full(group).ToException();
-            }
-
-            context.ResetAttempt();
-            context.Deployment = RouteStage.Resolve(chosen.Deployment, requested);
-            var started = time.GetTimestamp();
-            try
-            {
-                await next(context).ConfigureAwait(false);
-                // A stream whose first upstream event is an error has sent the client nothing yet: it may be retried.
-                if (context.Stream is { } pump && await FirstEventErrorAsync(context, pump).ConfigureAwait(false) is { } early)
-                {
-                    await pump.DisposeAsync().ConfigureAwait(false);
-                    context.Stream = null;
-                    throw early.ToException();
-                }
-            }
-            catch (LlmException ex) when (!context.RequestAborted.IsCancellationRequested)
-            {
-                chosen.Exit();
-                last = ex;
-                (failed ??= []).Add(chosen);
-                OnFailure(chosen, ex.Error, candidates.Count);
-                if (!ShouldRetry(ex.Error, group, candidates, attempt)) return (false, last);
-                var delay = Backoff(ex.Error, candidates, attempt, chosen);
-                if (delay > TimeSpan.Zero) await Task.Delay(delay, time, context.RequestAborted).ConfigureAwait(false);
-                continue;
-            }
-            catch
-            {
-                chosen.Exit();
-                throw;
-            }
-            chosen.RecordSuccess(time.GetUtcNow(), time.GetElapsedTime(started));
-            context.OnCompleted(ReleaseOnCompleted, chosen);
-            return (true, null);
-        }
-        return (false, last);
     }
 
     /// <summary>Waits for the stream's first segment (the client writer waits for it anyway) and returns its error, if that is all it is.</summary>

@@ -19,12 +19,11 @@ public sealed class SendStage(HttpMessageInvoker invoker, GatewaySettings settin
         var provider = deployment.Provider;
         var timeout = context.RequestTimeout ?? (context.IsStream ? deployment.StreamTimeout : null) ?? deployment.Timeout ?? settings.DefaultTimeout;
         context.UpstreamTimeout = timeout;
-        context.UpstreamCancellation?.Dispose();
-        // The timeout runs on the context's clock; the linked source also follows the client's cancellation.
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        // The timeout runs on the context's clock; the source also follows the client's cancellation (and is reused
+        // by the pooled context when it did not fire).
+        var cts = context.StartUpstreamCancellation(reusable: context.TimeProvider == TimeProvider.System);
         if (context.TimeProvider == TimeProvider.System) cts.CancelAfter(timeout);
         else context.OnCompleted(static (_, t) => ((ITimer)t!).Dispose(), context.TimeProvider.CreateTimer(static s => Cancel((CancellationTokenSource)s!), cts, timeout, Timeout.InfiniteTimeSpan));
-        context.UpstreamCancellation = cts;
 
         context.Attempts++;
         var started = Stopwatch.GetTimestamp();

@@ -72,8 +72,47 @@ public sealed class LlmContext
     public int Attempts { get; set; }
 
     public CancellationToken RequestAborted { get; set; }
-    /// <summary>Cancels the upstream call on client abort or timeout; owned by the send stage, disposed at reset.</summary>
-    public CancellationTokenSource? UpstreamCancellation { get; set; }
+    /// <summary>Cancels the upstream call on client abort or timeout; started by the send stage (<see cref="StartUpstreamCancellation"/>), released at reset.</summary>
+    public CancellationTokenSource? UpstreamCancellation { get; private set; }
+
+    private CancellationTokenSource? _spareCancellation;
+    private CancellationTokenRegistration _abortRegistration;
+    private bool _reusableCancellation;
+
+    /// <summary>
+    /// A cancellation source for one upstream attempt that follows <see cref="RequestAborted"/>. The pooled context keeps
+    /// an uncancelled source for its next request (<see cref="CancellationTokenSource.TryReset"/>), so a request pays
+    /// neither a linked source, nor a timer, nor the handler's registration table anew (YARP pools its sources the same way).
+    /// </summary>
+    /// <param name="reusable">False when something outside the source (a timer on another clock) may still cancel it later.</param>
+    public CancellationTokenSource StartUpstreamCancellation(bool reusable = true)
+    {
+        ReleaseUpstreamCancellation();
+        _reusableCancellation = reusable;
+        var cts = _spareCancellation is { } spare && spare.TryReset() ? spare : new CancellationTokenSource();
+        if (!ReferenceEquals(cts, _spareCancellation)) _spareCancellation?.Dispose();
+        _spareCancellation = null;
+        _abortRegistration = RequestAborted.UnsafeRegister(static s => Cancel((CancellationTokenSource)s!), cts);
+        UpstreamCancellation = cts;
+        return cts;
+    }
+
+    private static void Cancel(CancellationTokenSource cts)
+    {
+        try { cts.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Unlinks the attempt's source from the client's token; keeps it for reuse unless it fired.</summary>
+    private void ReleaseUpstreamCancellation()
+    {
+        // Dispose waits for a running callback, so the source is never cancelled after it has been handed on.
+        _abortRegistration.Dispose();
+        _abortRegistration = default;
+        if (UpstreamCancellation is not { } cts) return;
+        UpstreamCancellation = null;
+        if (_reusableCancellation && _spareCancellation is null && !cts.IsCancellationRequested) _spareCancellation = cts;
+        else cts.Dispose();
+    }
     /// <summary>A timeout the caller set for this request (<c>timeout</c> in the body, or <c>x-litellm-timeout</c>); wins over the deployment's.</summary>
     public TimeSpan? RequestTimeout { get; set; }
     /// <summary>The timeout in force for the upstream call, for error messages.</summary>
@@ -153,8 +192,7 @@ public sealed class LlmContext
         ResponseHeaders.Clear();
         Usage = null;
         Cost = null;
-        UpstreamCancellation?.Dispose();
-        UpstreamCancellation = null;
+        ReleaseUpstreamCancellation();
         UpstreamTimeout = null;
     }
 
@@ -194,8 +232,7 @@ public sealed class LlmContext
         Attempts = 0;
         RequestAborted = default;
         RequestTimeout = null;
-        UpstreamCancellation?.Dispose();
-        UpstreamCancellation = null;
+        ReleaseUpstreamCancellation();
         UpstreamTimeout = null;
         TimeProvider = TimeProvider.System;
         Caller = null;

@@ -14,7 +14,11 @@ public static class ResponseBodyReader
         var buffer = new PooledBuffer(length is > 0 and < DefaultLimit ? (int)length.Value : 16 * 1024);
         try
         {
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            // The socket handler's content (and the in-box contents) hand their stream over synchronously; the async form
+            // only adds a Task per answer. Other contents keep the async path.
+            var stream = response.Content.GetType().Assembly == typeof(HttpContent).Assembly
+                ? response.Content.ReadAsStream(cancellationToken)
+                : await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 var n = await stream.ReadAsync(buffer.GetMemory(8192), cancellationToken).ConfigureAwait(false);

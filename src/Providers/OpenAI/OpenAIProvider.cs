@@ -75,11 +75,19 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
     protected virtual void ApplyAuth(HttpRequestMessage request, Deployment deployment)
     {
         var key = deployment.ApiKey?.Reveal() ?? (Spec.ApiKeyEnv is { } env ? Environment.GetEnvironmentVariable(env) : null);
-        if (!string.IsNullOrEmpty(key)) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        if (string.IsNullOrEmpty(key)) return;
+        // The header value is built once per key, not once per request.
+        var bearer = _bearer;
+        if (bearer is null || !string.Equals(bearer.Key, key, StringComparison.Ordinal)) _bearer = bearer = new BearerValue(key, "Bearer " + key);
+        request.Headers.TryAddWithoutValidation("Authorization", bearer.Value);
     }
 
-    private static List<string> RemovedFields(LlmContext context)
+    private sealed record BearerValue(string Key, string Value);
+    private BearerValue? _bearer;
+
+    private static IReadOnlyCollection<string> RemovedFields(LlmContext context)
     {
+        if (context.DroppedParams.Count == 0) return GatewayFields;
         var list = new List<string>(GatewayFields.Length + context.DroppedParams.Count);
         list.AddRange(GatewayFields);
         foreach (var p in context.DroppedParams) list.Add(p);
