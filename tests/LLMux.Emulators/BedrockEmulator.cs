@@ -16,6 +16,8 @@ public sealed record BedrockScript
     public int Chunks { get; init; } = 3;
     /// <summary>A tool call: name and JSON input (streamed as input fragments).</summary>
     public (string Name, string Input)? ToolCall { get; init; }
+    /// <summary>More tool calls after <see cref="ToolCall"/> in the same answer (parallel tool use).</summary>
+    public IReadOnlyList<(string Name, string Input)> MoreToolCalls { get; init; } = [];
     /// <summary>Reasoning text and signature sent before the answer.</summary>
     public (string Text, string Signature)? Reasoning { get; init; }
     public string? StopReason { get; init; }
@@ -165,6 +167,16 @@ public sealed class BedrockEmulator : EmulatorHost
             foreach (var piece in Split(tc.Input, 3))
                 m.Add(EventStreamEncoder.Event("contentBlockDelta", $$$$"""{"contentBlockIndex":{{{{block}}}},"delta":{"toolUse":{"input":{{{{JsonSerializer.Serialize(piece)}}}}}}}"""));
             m.Add(EventStreamEncoder.Event("contentBlockStop", $$$"""{"contentBlockIndex":{{{block}}}}"""));
+            for (var t = 0; t < s.MoreToolCalls.Count; t++)
+            {
+                var more = s.MoreToolCalls[t];
+                block++;
+                var id = "tooluse_emu" + (t + 2).ToString(CultureInfo.InvariantCulture);
+                m.Add(EventStreamEncoder.Event("contentBlockStart", $$$$"""{"contentBlockIndex":{{{{block}}}},"start":{"toolUse":{"toolUseId":"{{{{id}}}}","name":{{{{JsonSerializer.Serialize(more.Name)}}}}}}}"""));
+                foreach (var piece in Split(more.Input, 3))
+                    m.Add(EventStreamEncoder.Event("contentBlockDelta", $$$$"""{"contentBlockIndex":{{{{block}}}},"delta":{"toolUse":{"input":{{{{JsonSerializer.Serialize(piece)}}}}}}}"""));
+                m.Add(EventStreamEncoder.Event("contentBlockStop", $$$"""{"contentBlockIndex":{{{block}}}}"""));
+            }
         }
         var stop = s.StopReason ?? (s.ToolCall is null ? "end_turn" : "tool_use");
         m.Add(EventStreamEncoder.Event("messageStop", $$$"""{"stopReason":"{{{stop}}}"}"""));

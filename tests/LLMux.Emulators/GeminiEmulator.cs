@@ -219,6 +219,8 @@ public sealed class GeminiEmulator : EmulatorHost
         {
             var parts = new JsonArray();
             foreach (var (name, args) in calls) parts.Add(new JsonObject { ["functionCall"] = new JsonObject { ["name"] = name, ["args"] = JsonNode.Parse(args) } });
+            // Gemini 3 signs the first function call of a turn when there is no thought part to carry the signature.
+            if (s.Thought is null && s.ThoughtSignature is not null && parts.Count > 0) parts[0]!["thoughtSignature"] = s.ThoughtSignature;
             events.Add(parts);
             return events;
         }

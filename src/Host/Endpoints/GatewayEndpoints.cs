@@ -25,6 +25,8 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         new ResponsesEndpoint(config, registry, pipeline, pool, Authorized, Admin.RequestAuthenticator.PresentedKey, app.Services.GetService<LLMux.Stages.Responses.IResponseStore>() ?? new LLMux.Stages.Responses.InMemoryResponseStore(config.ResponseStore, pool.TimeProvider), pool.TimeProvider).Map(app);
         foreach (var path in new[] { "/v1/models", "/models" })
             app.Map(path, ModelsAsync);
+        foreach (var path in new[] { "/v1/models/{**id}", "/models/{**id}" })
+            app.Map(path, ModelAsync);
         foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
             app.Map(path, HealthAsync);
         CapabilitiesEndpoint.Map(app, app.Services.GetRequiredService<LLMux.Providers.ProviderCatalog>());
@@ -118,21 +120,42 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         if (!Authorized(http.Request)) { await Unauthorized(http); return; }
         http.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(http.Response.Body);
-        w.WriteStartObject();
-        w.WriteString("object", "list");
-        w.WriteStartArray("data");
-        foreach (var name in registry.Names)
+        if (http.Request.Headers.ContainsKey("anthropic-version"))
         {
-            w.WriteStartObject();
-            w.WriteString("id", name);
-            w.WriteString("object", "model");
-            w.WriteNumber("created", 1677610602);
-            w.WriteString("owned_by", "llmux");
-            w.WriteEndObject();
+            // Anthropic's Models API shape, for Anthropic SDKs and Claude Code.
+            var query = http.Request.Query;
+            var limit = int.TryParse(query["limit"], out var l) ? Math.Clamp(l, 1, 1000) : 20;
+            ModelListWriter.WriteAnthropic(w, registry, limit, NonEmpty(query["after_id"]), NonEmpty(query["before_id"]));
         }
-        w.WriteEndArray();
-        w.WriteEndObject();
+        else
+        {
+            ModelListWriter.WriteOpenAI(w, registry);
+        }
     }
+
+    private async Task ModelAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsGet(http.Request.Method)) { await MethodNotAllowed(http, "GET"); return; }
+        if (!Authorized(http.Request)) { await Unauthorized(http); return; }
+        var id = (string)http.Request.RouteValues["id"]!;
+        if (registry.Group(id) is not { Count: > 0 })
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError
+            {
+                Kind = ErrorKind.NotFound,
+                Message = $"model `{id}` is not served here; GET /v1/models lists the models",
+                Param = "model",
+                Code = "model_not_found",
+            });
+            return;
+        }
+        http.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(http.Response.Body);
+        if (http.Request.Headers.ContainsKey("anthropic-version")) ModelListWriter.WriteAnthropicModel(w, registry, id);
+        else ModelListWriter.WriteOpenAIModel(w, registry, id);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static async Task HealthAsync(HttpContext http)
     {

@@ -54,6 +54,9 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
                     context.IsStream = stream;
                     foreach (var name in ForwardedHeaders)
                         if (http.Request.Headers.TryGetValue(name, out var v)) context.ForwardHeaders.Add(new(name, v.ToString()));
+                    // Reasoning another provider signed (the conversation came from elsewhere) cannot go to Anthropic.
+                    translated = MessagesApi.WithoutForeignReasoning(body.Span, root, out var thinkingRemoved);
+                    if (translated is not null) context.AddWarning("dropped thinking blocks signed by another provider" + (thinkingRemoved ? "; thinking turned off for this turn" : ""));
                 }
                 else
                 {
@@ -77,7 +80,7 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
                     if (stream) context.StreamTranslatorDecorator = MessagesApi.StreamDecorator(toolNames);
                 }
             }
-            context.Body = passthrough ? body.Memory : translated!.Memory;
+            context.Body = translated?.Memory ?? body.Memory;
             await pipeline(context);
             // After the pipeline: the router clears per-attempt headers before each try.
             if (context.Stream is { } pump)

@@ -14,6 +14,15 @@ public sealed record ModelPrice
     public long? MaxOutputTokens { get; init; }
     public string? Provider { get; init; }
     public string? Mode { get; init; }
+    /// <summary>The table's true <c>supports_*</c> flags, without the prefix (<c>function_calling</c>, <c>vision</c>, <c>reasoning</c>...).</summary>
+    public IReadOnlyList<string> Supports { get; init; } = [];
+
+    /// <summary>True when the table says the model supports <paramref name="capability"/> (a <c>supports_*</c> name without the prefix).</summary>
+    public bool Has(string capability)
+    {
+        foreach (var s in Supports) if (s == capability) return true;
+        return false;
+    }
 
     public sealed record Tier(long AboveTokens, decimal? InputPerToken, decimal? OutputPerToken, decimal? CacheReadPerToken, decimal? CacheCreationPerToken);
 }

@@ -45,15 +45,16 @@ public sealed class PriceTable
     {
         using var doc = JsonDocument.Parse(json);
         var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in doc.RootElement.EnumerateObject())
         {
             if (entry.Name == "sample_spec" || entry.Value.ValueKind != JsonValueKind.Object) continue;
-            prices[entry.Name] = Read(entry.Value);
+            prices[entry.Name] = Read(entry.Value, names);
         }
         return new PriceTable(prices);
     }
 
-    private static ModelPrice Read(JsonElement e)
+    private static ModelPrice Read(JsonElement e, Dictionary<string, string> names)
     {
         var tiers = new List<ModelPrice.Tier>();
         foreach (var threshold in new[] { (128_000L, "128k"), (200_000L, "200k") })
@@ -76,7 +77,21 @@ public sealed class PriceTable
             MaxOutputTokens = Long(e, "max_output_tokens"),
             Provider = e.TryGetProperty("litellm_provider", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null,
             Mode = e.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
+            Supports = SupportFlags(e, names),
         };
+    }
+
+    /// <summary>The true <c>supports_*</c> flags; <paramref name="names"/> shares each flag's name across entries.</summary>
+    private static string[] SupportFlags(JsonElement e, Dictionary<string, string> names)
+    {
+        List<string>? flags = null;
+        foreach (var p in e.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.True || !p.Name.StartsWith("supports_", StringComparison.Ordinal)) continue;
+            if (!names.TryGetValue(p.Name, out var name)) names[p.Name] = name = p.Name["supports_".Length..];
+            (flags ??= []).Add(name);
+        }
+        return flags is null ? [] : [.. flags];
     }
 
     /// <summary>Prices are read from their JSON text into decimal, so 2.5e-06 stays exactly 0.0000025.</summary>

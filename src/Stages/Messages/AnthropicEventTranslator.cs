@@ -11,7 +11,7 @@ namespace LLMux.Stages.Messages;
 /// <summary>
 /// Wraps any provider's translator for a <c>/v1/messages</c> client: the inner translator writes OpenAI chunk
 /// frames into a pooled scratch buffer, this one reads them back and writes Anthropic events —
-/// <c>message_start</c>, per block <c>content_block_start</c>/<c>_delta</c>/<c>_stop</c> in order,
+/// <c>message_start</c> and a <c>ping</c>, per block <c>content_block_start</c>/<c>_delta</c>/<c>_stop</c> in order,
 /// <c>message_delta</c> (stop reason and usage, held until the usage chunk), <c>message_stop</c>.
 /// Nothing is written before the first content, so an upstream error before it is still an HTTP error.
 /// </summary>
@@ -29,6 +29,8 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     private readonly string _requestedModel;
     private readonly string? _provider;
     private readonly IReadOnlyDictionary<string, string>? _toolNames;
+    /// <summary><c>llmux1:{provider}:</c> for reasoning signatures other than Anthropic's (see <see cref="ReasoningSignature"/>).</summary>
+    private readonly byte[]? _signatureTag;
     private readonly PooledBuffer _scratch = new(4096);
     private readonly List<ToolDelta> _toolDeltas = new(2);
     private readonly List<ThinkingPiece> _thinking = new(2);
@@ -36,6 +38,8 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     private Utf8JsonWriter? _json;
     private bool _ended;
     private bool _sawTool;
+    /// <summary>The open thinking block already had a signature delta (the tag goes on the first one only, so the pieces still concatenate).</summary>
+    private bool _blockSigned;
     private BlockKind _open;
     private int _blockIndex = -1;
     private int _openTool = -1;
@@ -54,6 +58,7 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
         _requestedModel = requestedModel;
         _provider = provider;
         _toolNames = toolNames;
+        _signatureTag = ReasoningSignature.TagFor(provider) is { } tag ? System.Text.Encoding.UTF8.GetBytes(tag) : null;
     }
 
     private enum BlockKind { None, Text, Thinking, Tool }
@@ -357,12 +362,39 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     private void SignatureDelta(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, Range model, ReadOnlySpan<byte> signature)
     {
         EnsureThinkingBlock(output, payload, model);
-        Delta(output, "signature_delta"u8, "signature"u8, signature);
+        var first = !_blockSigned;
+        _blockSigned = true;
+        if (_signatureTag is null || !first)
+        {
+            Delta(output, "signature_delta"u8, "signature"u8, signature);
+            return;
+        }
+        var tagged = Tagged(signature, out var rented);
+        try
+        {
+            Delta(output, "signature_delta"u8, "signature"u8, tagged);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The quoted JSON string <paramref name="quoted"/> with the provider tag put in front of its content.</summary>
+    private ReadOnlySpan<byte> Tagged(ReadOnlySpan<byte> quoted, out byte[] rented)
+    {
+        var tag = _signatureTag!;
+        rented = ArrayPool<byte>.Shared.Rent(quoted.Length + tag.Length);
+        rented[0] = (byte)'"';
+        tag.CopyTo(rented.AsSpan(1));
+        quoted[1..].CopyTo(rented.AsSpan(1 + tag.Length));
+        return rented.AsSpan(0, quoted.Length + tag.Length);
     }
 
     private void EnsureThinkingBlock(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, Range model)
     {
         if (_open == BlockKind.Thinking) return;
+        _blockSigned = false;
         var w = OpenBlock(output, payload, model, BlockKind.Thinking);
         w.WriteString("type"u8, "thinking"u8);
         w.WriteString("thinking"u8, ""u8);
@@ -375,8 +407,20 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
         var w = OpenBlock(output, payload, model, BlockKind.Thinking);
         w.WriteString("type"u8, "redacted_thinking"u8);
         w.WritePropertyName("data"u8);
-        if (data.Length > 0) w.WriteRawValue(data, skipInputValidation: true);
-        else w.WriteStringValue(""u8);
+        if (data.Length <= 2) w.WriteStringValue(""u8);
+        else if (_signatureTag is null) w.WriteRawValue(data, skipInputValidation: true);
+        else
+        {
+            var tagged = Tagged(data, out var rented);
+            try
+            {
+                w.WriteRawValue(tagged, skipInputValidation: true);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
         EndBlockStart(output);
         CloseBlock(output); // a redacted block has no deltas
     }
@@ -441,6 +485,8 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
         AnthropicUsage.Write(w, null); // real figures arrive with message_delta
         w.WriteEndObject();
         EndEvent(output);
+        // Anthropic's own streams follow message_start with a ping; clients such as Claude Code expect its grammar.
+        output.Write("event: ping\ndata: {\"type\":\"ping\"}\n\n"u8);
     }
 
     /// <summary>The upstream finished ([DONE] or a clean end): closes the message, or fails if it never finished.</summary>

@@ -39,7 +39,7 @@ internal static class AnthropicMessageWriter
             w.WriteString("role"u8, "assistant"u8);
             w.WriteString("model"u8, string.IsNullOrEmpty(completion.Model) ? requestedModel : completion.Model);
             w.WriteStartArray("content"u8);
-            WriteThinking(w, message);
+            WriteThinking(w, message, ReasoningSignature.TagFor(provider));
             var text = message.TextContent();
             if (!string.IsNullOrEmpty(text))
             {
@@ -79,7 +79,8 @@ internal static class AnthropicMessageWriter
         }
     }
 
-    private static void WriteThinking(Utf8JsonWriter w, ChatMessage message)
+    /// <summary>Thinking blocks, their signatures tagged with <paramref name="tag"/> when the upstream is not Anthropic.</summary>
+    private static void WriteThinking(Utf8JsonWriter w, ChatMessage message, string? tag)
     {
         if (message.ThinkingBlocks is { ValueKind: JsonValueKind.Array } blocks && blocks.GetArrayLength() > 0)
         {
@@ -91,7 +92,8 @@ internal static class AnthropicMessageWriter
                     w.WriteStartObject();
                     w.WriteString("type"u8, "redacted_thinking"u8);
                     w.WritePropertyName("data"u8);
-                    data.WriteTo(w);
+                    if (tag is null || data.ValueKind != JsonValueKind.String || data.GetString() is not { Length: > 0 } raw) data.WriteTo(w);
+                    else w.WriteStringValue(tag + raw);
                     w.WriteEndObject();
                 }
                 else if (type.ValueEquals("thinking"))
@@ -99,7 +101,8 @@ internal static class AnthropicMessageWriter
                     w.WriteStartObject();
                     w.WriteString("type"u8, "thinking"u8);
                     w.WriteString("thinking"u8, block.TryGetProperty("thinking", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : "");
-                    w.WriteString("signature"u8, block.TryGetProperty("signature", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : "");
+                    var signature = block.TryGetProperty("signature", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                    w.WriteString("signature"u8, string.IsNullOrEmpty(signature) ? "" : tag + signature);
                     w.WriteEndObject();
                 }
             }

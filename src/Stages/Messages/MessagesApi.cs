@@ -25,6 +25,13 @@ public static class MessagesApi
     /// <summary>True when <paramref name="target"/> takes Anthropic's own fields and betas as they are (a Claude model with an Anthropic body).</summary>
     public static bool TakesAnthropicFields(Deployment? target) => MessagesTarget.For(target).TakesAnthropicFields;
 
+    /// <summary>
+    /// For a body forwarded to Anthropic as it is: the body without thinking blocks another provider signed, or
+    /// null when there are none; <paramref name="thinkingRemoved"/> says <c>thinking</c> had to be turned off.
+    /// </summary>
+    public static PooledBuffer? WithoutForeignReasoning(ReadOnlySpan<byte> body, JsonElement request, out bool thinkingRemoved) =>
+        ForeignReasoningFilter.Filter(body, request, out thinkingRemoved);
+
     /// <summary>Put on <see cref="LlmContext.StreamTranslatorDecorator"/> to stream Anthropic events.</summary>
     public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(IReadOnlyDictionary<string, string>? toolNames) =>
         toolNames is null ? AnthropicEventTranslator.Decorator : AnthropicEventTranslator.DecoratorRestoring(toolNames);

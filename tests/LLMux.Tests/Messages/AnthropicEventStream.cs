@@ -149,6 +149,9 @@ internal static class AnthropicEventStream
                     Assert.True(sawDelta, "message_stop follows message_delta");
                     sawStop = true;
                     break;
+                case "ping":
+                    Assert.Equal(1, i); // Anthropic's place for it: right after message_start
+                    break;
                 default:
                     Assert.Fail($"unexpected event {name}");
                     break;

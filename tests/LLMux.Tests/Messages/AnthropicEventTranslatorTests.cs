@@ -38,7 +38,7 @@ public sealed class AnthropicEventTranslatorTests
 
         Assert.Equal(["thinking", "text", "tool_use", "tool_use"], blocks.Select(static b => b.Type));
         Assert.Equal("Let me \"think\"… about 😀", blocks[0].Text);
-        Assert.Equal("sig-123", blocks[0].Signature);
+        Assert.Equal("llmux1:openai:sig-123", blocks[0].Signature); // tagged with the provider that signed it
         Assert.Equal("Héllo\nwörld \\ done", blocks[1].Text);
         Assert.Equal(("call_a", "get_weather", "{\"city\":\"Paris\"}"), (blocks[2].Id, blocks[2].Name, blocks[2].Text));
         Assert.Equal(("call_b", "get_time", "{}"), (blocks[3].Id, blocks[3].Name, blocks[3].Text));
@@ -99,7 +99,7 @@ public sealed class AnthropicEventTranslatorTests
         Assert.Null(error);
         var blocks = AnthropicEventStream.AssertValid(events, complete: true);
         Assert.Equal(["redacted_thinking", "text"], blocks.Select(static b => b.Type));
-        Assert.Equal("opaque==", blocks[0].Text);
+        Assert.Equal("llmux1:openai:opaque==", blocks[0].Text);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed class AnthropicEventTranslatorTests
         var (events, error) = AnthropicEventStream.Translate(output.WrittenSpan.ToArray(), int.MaxValue);
         Assert.Null(error);
         Assert.Empty(AnthropicEventStream.AssertValid(events, complete: true));
-        Assert.Equal(["message_start", "message_delta", "message_stop"], events.Select(static e => e.Name));
+        Assert.Equal(["message_start", "ping", "message_delta", "message_stop"], events.Select(static e => e.Name));
         Assert.Equal("requested-model", (string?)events[0].Data["message"]!["model"]);
     }
 }

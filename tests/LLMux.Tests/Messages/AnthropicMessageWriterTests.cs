@@ -19,7 +19,7 @@ public sealed class AnthropicMessageWriterTests
         },
         {
             """{"id":"msg_abc","model":"claude-x","choices":[{"index":0,"message":{"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"t","signature":"sig"},{"type":"redacted_thinking","data":"r"}]},"finish_reason":"length"}]}""",
-            """{"id":"msg_abc","type":"message","role":"assistant","model":"claude-x","content":[{"type":"thinking","thinking":"t","signature":"sig"},{"type":"redacted_thinking","data":"r"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"""
+            """{"id":"msg_abc","type":"message","role":"assistant","model":"claude-x","content":[{"type":"thinking","thinking":"t","signature":"llmux1:openai:sig"},{"type":"redacted_thinking","data":"llmux1:openai:r"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}"""
         },
         {
             """{"id":"c","model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"call_1","type":"function","function":{"name":"w","arguments":"{}"}}]},"finish_reason":"stop"}]}""",

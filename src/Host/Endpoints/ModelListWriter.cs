@@ -1,0 +1,156 @@
+using System.Text.Json;
+using LLMux.Pipeline.Context;
+using LLMux.Stages.Accounting;
+
+namespace LLMux.Host.Endpoints;
+
+/// <summary>
+/// <c>GET /v1/models</c>: each public model name with what the price table knows about the model its first
+/// deployment serves (context window, output limit, capabilities), so that clients need no side file. OpenAI's
+/// list shape with those fields added; Anthropic's shape (Models API, with <c>max_input_tokens</c>,
+/// <c>max_tokens</c> and <c>capabilities</c>) when the caller sends <c>anthropic-version</c>.
+/// </summary>
+internal static class ModelListWriter
+{
+    /// <summary>The fixed creation time every entry reports (LLMux does not know when a model was made).</summary>
+    private const long Created = 1677610602;
+    private const string CreatedAt = "2023-02-28T18:56:42Z";
+
+    public static ModelPrice? PriceOf(ModelRegistry registry, string name) =>
+        registry.Group(name) is { Count: > 0 } group ? PriceTable.Default.Find(group[0].ProviderName, group[0].UpstreamModel) : null;
+
+    public static void WriteOpenAI(Utf8JsonWriter w, ModelRegistry registry)
+    {
+        w.WriteStartObject();
+        w.WriteString("object"u8, "list"u8);
+        w.WriteStartArray("data"u8);
+        foreach (var name in registry.Names) WriteOpenAIModel(w, registry, name);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name)
+    {
+        var price = PriceOf(registry, name);
+        w.WriteStartObject();
+        w.WriteString("id"u8, name);
+        w.WriteString("object"u8, "model"u8);
+        w.WriteNumber("created"u8, Created);
+        w.WriteString("owned_by"u8, "llmux"u8);
+        if (registry.Group(name) is { Count: > 0 } group) w.WriteString("provider"u8, group[0].ProviderName);
+        if (price is not null)
+        {
+            if (price.MaxInputTokens is { } input)
+            {
+                w.WriteNumber("context_window"u8, input);
+                w.WriteNumber("max_input_tokens"u8, input);
+            }
+            if (price.MaxOutputTokens is { } output) w.WriteNumber("max_output_tokens"u8, output);
+            if (price.Mode is { } mode) w.WriteString("mode"u8, mode);
+            w.WriteStartArray("capabilities"u8);
+            foreach (var s in price.Supports) w.WriteStringValue(s);
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Anthropic's page: <c>limit</c> (1–1000, default 20), <c>after_id</c> / <c>before_id</c> cursors, <c>has_more</c>.</summary>
+    public static void WriteAnthropic(Utf8JsonWriter w, ModelRegistry registry, int limit, string? afterId, string? beforeId)
+    {
+        var names = registry.Names;
+        var start = 0;
+        var end = names.Count;
+        if (afterId is not null && IndexOf(names, afterId) is var a and >= 0) start = a + 1;
+        if (beforeId is not null && IndexOf(names, beforeId) is var b and >= 0)
+        {
+            end = b;
+            start = Math.Max(0, end - limit);
+        }
+        var stop = Math.Min(end, start + limit);
+        w.WriteStartObject();
+        w.WriteStartArray("data"u8);
+        for (var i = start; i < stop; i++) WriteAnthropicModel(w, registry, names[i]);
+        w.WriteEndArray();
+        w.WriteBoolean("has_more"u8, beforeId is not null ? start > 0 : stop < end);
+        if (stop > start)
+        {
+            w.WriteString("first_id"u8, names[start]);
+            w.WriteString("last_id"u8, names[stop - 1]);
+        }
+        else
+        {
+            w.WriteNull("first_id"u8);
+            w.WriteNull("last_id"u8);
+        }
+        w.WriteEndObject();
+    }
+
+    public static void WriteAnthropicModel(Utf8JsonWriter w, ModelRegistry registry, string name)
+    {
+        var price = PriceOf(registry, name);
+        var first = registry.Group(name) is { Count: > 0 } group ? group[0] : null;
+        // Anthropic's own fields (context management, citations, server tools) work where the body reaches Claude as it is.
+        var anthropicBody = first is not null && LLMux.Stages.Messages.MessagesApi.TakesAnthropicFields(first);
+        var reasoning = price?.Has("reasoning") == true;
+        w.WriteStartObject();
+        w.WriteString("type"u8, "model"u8);
+        w.WriteString("id"u8, name);
+        w.WriteString("display_name"u8, name);
+        w.WriteString("created_at"u8, CreatedAt);
+        if (price?.MaxInputTokens is { } input) w.WriteNumber("max_input_tokens"u8, input);
+        if (price?.MaxOutputTokens is { } output) w.WriteNumber("max_tokens"u8, output);
+        if (price is not null)
+        {
+            w.WriteStartObject("capabilities"u8);
+            Support(w, "batch"u8, false);
+            Support(w, "citations"u8, anthropicBody);
+            Support(w, "code_execution"u8, anthropicBody);
+            w.WriteStartObject("context_management"u8);
+            w.WriteBoolean("supported"u8, anthropicBody);
+            Support(w, "clear_thinking_20251015"u8, anthropicBody);
+            Support(w, "clear_tool_uses_20250919"u8, anthropicBody);
+            Support(w, "compact_20260112"u8, anthropicBody);
+            w.WriteEndObject();
+            w.WriteStartObject("effort"u8);
+            w.WriteBoolean("supported"u8, reasoning);
+            Support(w, "low"u8, reasoning);
+            Support(w, "medium"u8, reasoning);
+            Support(w, "high"u8, reasoning);
+            Support(w, "max"u8, reasoning && anthropicBody);
+            Support(w, "xhigh"u8, false);
+            w.WriteEndObject();
+            Support(w, "image_input"u8, price.Has("vision"));
+            Support(w, "pdf_input"u8, price.Has("pdf_input"));
+            w.WriteStartObject("server_tools"u8);
+            w.WriteBoolean("supported"u8, anthropicBody || price.Has("web_search"));
+            Support(w, "code_execution"u8, anthropicBody);
+            Support(w, "web_search"u8, anthropicBody || price.Has("web_search"));
+            w.WriteEndObject();
+            Support(w, "structured_outputs"u8, price.Has("response_schema"));
+            w.WriteStartObject("thinking"u8);
+            w.WriteBoolean("supported"u8, reasoning);
+            w.WriteStartObject("types"u8);
+            Support(w, "adaptive"u8, reasoning);
+            Support(w, "between_tools"u8, reasoning && anthropicBody);
+            Support(w, "disabled"u8, true);
+            Support(w, "enabled"u8, reasoning);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void Support(Utf8JsonWriter w, ReadOnlySpan<byte> name, bool supported)
+    {
+        w.WriteStartObject(name);
+        w.WriteBoolean("supported"u8, supported);
+        w.WriteEndObject();
+    }
+
+    private static int IndexOf(IReadOnlyList<string> names, string id)
+    {
+        for (var i = 0; i < names.Count; i++) if (names[i] == id) return i;
+        return -1;
+    }
+}
