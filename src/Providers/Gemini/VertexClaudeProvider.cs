@@ -14,8 +14,50 @@ namespace LLMux.Providers.Gemini;
 /// <c>…/publishers/anthropic/models/{model}:rawPredict</c> (<c>:streamRawPredict</c> with <c>stream: true</c>), the
 /// same service-account auth and URL rules as Gemini on Vertex, Anthropic bodies and SSE answers inside.
 /// </summary>
-internal sealed class VertexClaudeProvider(VertexProvider vertex) : LlmProvider, IAnthropicMessagesUpstream
+internal sealed class VertexClaudeProvider(VertexProvider vertex) : LlmProvider, IAnthropicMessagesUpstream, ITokenCountingProvider
 {
+    public bool CountsFromChatRequest(Deployment deployment) => false;
+
+    /// <summary>
+    /// <c>…/publishers/anthropic/models/count-tokens:rawPredict</c> with Anthropic's count body, <c>model</c> included
+    /// (the URL names no model). With an <c>api_base</c> (a model resource URL) its <c>/models/{model}</c> becomes <c>/models/count-tokens</c>.
+    /// </summary>
+    public HttpRequestMessage? CreateCountTokensRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        string url;
+        if (deployment.ApiBase is { } apiBase)
+        {
+            var trimmed = apiBase.TrimEnd('/');
+            var models = trimmed.LastIndexOf("/models/", StringComparison.Ordinal);
+            url = (models >= 0 ? trimmed[..models] : trimmed) + "/models/count-tokens:rawPredict";
+        }
+        else url = vertex.PublisherUrl(deployment, Publisher, "count-tokens", "rawPredict");
+        var body = new PooledBuffer(Math.Max(256, context.Body.Length + 128));
+        try
+        {
+            Pipeline.Json.JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, null, forceIncludeUsage: false);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Absolute)) { Content = new PooledContent(body), Version = System.Net.HttpVersion.Version11 };
+        try
+        {
+            vertex.Authorize(request, deployment);
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    public long ReadTokenCount(ReadOnlySpan<byte> body) => TokenCountAnswer.Read(body, "input_tokens"u8, GeminiSpec.VertexName);
+
     public const string Publisher = "anthropic";
 
     public override ProviderSpec Spec => VertexClaudeSpec.Spec;
