@@ -80,6 +80,11 @@ public sealed class AnthropicEmulator : EmulatorHost
         http.Response.Headers["request-id"] = requestId;
         http.Response.Headers["anthropic-organization-id"] = "00000000-0000-0000-0000-000000000000";
 
+        if (request.Path == "/v1/messages/count_tokens" && request.Method == "POST")
+        {
+            await CountTokensAsync(http, request, requestId).ConfigureAwait(false);
+            return;
+        }
         if (request.Path != "/v1/messages" || request.Method != "POST")
         {
             await ErrorAsync(http, 404, "not_found_error", "Not Found", requestId, null).ConfigureAwait(false);
@@ -127,6 +132,40 @@ public sealed class AnthropicEmulator : EmulatorHost
             return;
         }
         await StreamAsync(http, id, model, script).ConfigureAwait(false);
+    }
+
+    /// <summary>Fields Anthropic's count endpoint takes: the Messages request without max_tokens, stream and sampling.</summary>
+    private static readonly HashSet<string> CountFields = ["model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers", "context_management", "output_format", "output_config"];
+
+    /// <summary><c>POST /v1/messages/count_tokens</c>: <c>{"input_tokens": n}</c> (<see cref="ClaudePlatformRules.CountTokens"/>).</summary>
+    private static async Task CountTokensAsync(HttpContext http, RecordedRequest request, string requestId)
+    {
+        if (!request.Headers.ContainsKey("x-api-key") && !request.Headers.ContainsKey("authorization"))
+        {
+            await ErrorAsync(http, 401, "authentication_error", "x-api-key header is required", requestId, null).ConfigureAwait(false);
+            return;
+        }
+        if (!request.Headers.ContainsKey("anthropic-version"))
+        {
+            await ErrorAsync(http, 400, "invalid_request_error", "anthropic-version: header is required", requestId, null).ConfigureAwait(false);
+            return;
+        }
+        using var doc = JsonDocument.Parse(request.Body);
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            if (!CountFields.Contains(p.Name))
+            {
+                await ErrorAsync(http, 400, "invalid_request_error", $"{p.Name}: Extra inputs are not permitted", requestId, null).ConfigureAwait(false);
+                return;
+            }
+        }
+        if (!doc.RootElement.TryGetProperty("model", out _) || !doc.RootElement.TryGetProperty("messages", out _))
+        {
+            await ErrorAsync(http, 400, "invalid_request_error", "model and messages are required", requestId, null).ConfigureAwait(false);
+            return;
+        }
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync("{\"input_tokens\":" + ClaudePlatformRules.CountTokens(doc.RootElement) + "}", http.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task ErrorAsync(HttpContext http, int status, string type, string message, string requestId, IReadOnlyDictionary<string, string>? headers)

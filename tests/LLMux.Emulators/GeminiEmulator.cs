@@ -169,6 +169,9 @@ public sealed class GeminiEmulator : EmulatorHost
             case "predict":
                 await EmbeddingsAsync(http, body, method).ConfigureAwait(false);
                 return;
+            case "countTokens":
+                await CountTokensAsync(http, body, vertex).ConfigureAwait(false);
+                return;
             case "generateContent":
             case "streamGenerateContent":
                 break;
@@ -189,6 +192,56 @@ public sealed class GeminiEmulator : EmulatorHost
         }
         var sse = request.Query.Contains("alt=sse", StringComparison.Ordinal) && !script.JsonArray;
         await StreamAsync(http, script, sse).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// countTokens: Vertex takes <c>contents</c> (+ system instruction, tools, generationConfig) at the top level; AI Studio
+    /// takes <c>contents</c> or a whole <c>generateContentRequest</c> naming its model. Answers <see cref="CountTokens"/>.
+    /// </summary>
+    private static async Task CountTokensAsync(HttpContext http, JsonObject body, bool vertex)
+    {
+        JsonObject request = body;
+        if (!vertex && body["generateContentRequest"] is JsonObject inner)
+        {
+            if (inner["model"]?.GetValue<string>() is not { } m || !m.StartsWith("models/", StringComparison.Ordinal))
+            {
+                await ErrorAsync(http, 400, "INVALID_ARGUMENT", "generateContentRequest.model is required (models/{model})").ConfigureAwait(false);
+                return;
+            }
+            request = inner;
+        }
+        foreach (var (key, _) in request)
+        {
+            var known = key is "contents" or "system_instruction" or "systemInstruction" or "tools" or "generationConfig" or "generation_config"
+                || (request != body && (TopLevelFields.Contains(key) || key == "model"));
+            if (!known || (request == body && !vertex && key != "contents"))
+            {
+                await ErrorAsync(http, 400, "INVALID_ARGUMENT", $"Invalid JSON payload received. Unknown name \"{key}\": Cannot find field.").ConfigureAwait(false);
+                return;
+            }
+        }
+        if (request["contents"] is not JsonArray)
+        {
+            await ErrorAsync(http, 400, "INVALID_ARGUMENT", "contents is required").ConfigureAwait(false);
+            return;
+        }
+        http.Response.ContentType = "application/json; charset=UTF-8";
+        var total = CountTokens(request);
+        await http.Response.WriteAsync($$"""{"totalTokens":{{total}},"promptTokensDetails":[{"modality":"TEXT","tokenCount":{{total}}}]}""", http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A deterministic count for a countTokens body: 2 per content plus one per 4 bytes of part and system text.</summary>
+    public static long CountTokens(JsonObject request)
+    {
+        long text = 0, contents = 0;
+        foreach (var c in request["contents"] as JsonArray ?? [])
+        {
+            contents++;
+            foreach (var part in c?["parts"] as JsonArray ?? []) if (part?["text"] is JsonValue t) text += Encoding.UTF8.GetByteCount(t.GetValue<string>());
+        }
+        var system = request["system_instruction"] ?? request["systemInstruction"];
+        foreach (var part in system?["parts"] as JsonArray ?? []) if (part?["text"] is JsonValue t) text += Encoding.UTF8.GetByteCount(t.GetValue<string>());
+        return contents * 2 + (text + 3) / 4;
     }
 
     private static string? Unknown(JsonObject body)

@@ -119,11 +119,17 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
         }
     }
 
-    /// <summary>An estimate for any model (see <see cref="MessagesApi.EstimateInputTokens"/>); exact counting through an Anthropic upstream comes with its provider.</summary>
+    /// <summary>
+    /// Exact where the deployment's provider can count (<see cref="ITokenCountingProvider"/>: Anthropic's count endpoint,
+    /// Bedrock CountTokens, Vertex count-tokens for Claude, Gemini countTokens), the o200k estimate elsewhere;
+    /// <c>x-llmux-token-count</c> says which (<c>exact:&lt;provider&gt;</c> or <c>estimate:o200k_base</c>).
+    /// </summary>
     private async Task CountTokensAsync(HttpContext http)
     {
         var context = pool.Rent();
         PooledBuffer? body = null;
+        PooledBuffer? translated = null;
+        HttpRequestMessage? upstream = null;
         try
         {
             context.ClientProtocol = ClientProtocol.Anthropic;
@@ -131,12 +137,34 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             if (!await AdmitAsync(http, context)) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             long tokens;
+            string source;
             using (var doc = MessagesApi.Read(body.Memory, countTokens: true))
             {
                 var model = doc.RootElement.GetProperty("model").GetString()!;
-                context.Deployment = FirstDeployment(model) ?? throw UnknownModel(model);
-                tokens = MessagesApi.EstimateInputTokens(doc.RootElement);
+                var deployment = FirstDeployment(model) ?? throw UnknownModel(model);
+                context.Deployment = deployment;
+                context.RequestedModel = model;
+                context.Body = body.Memory;
+                foreach (var name in ForwardedHeaders)
+                    if (http.Request.Headers.TryGetValue(name, out var v)) context.ForwardHeaders.Add(new(name, v.ToString()));
+                if (deployment.Provider is ITokenCountingProvider counter)
+                {
+                    if (counter.CountsFromChatRequest(deployment))
+                    {
+                        // A count request has no max_tokens, which the translation needs; it does not change the input count.
+                        var withMax = System.Text.Json.Nodes.JsonNode.Parse(body.Span)!.AsObject();
+                        withMax["max_tokens"] ??= 1;
+                        using var countDoc = JsonDocument.Parse(withMax.ToJsonString());
+                        translated = MessagesApi.ToChatRequest(countDoc.RootElement, deployment).Body;
+                        context.Mode = LlmMode.Chat;
+                        context.Chat = JsonSerializer.Deserialize(translated.Span, LLMux.Pipeline.Wire.WireJson.Default.ChatRequest);
+                    }
+                    upstream = counter.CreateCountTokensRequest(context);
+                }
+                tokens = upstream is null ? MessagesApi.EstimateInputTokens(doc.RootElement) : 0;
+                source = upstream is null ? "estimate:o200k_base" : "exact:" + deployment.ProviderName;
             }
+            if (upstream is not null) tokens = await CountUpstreamAsync(http, context, upstream);
             var answer = new PooledBuffer(64);
             context.ResponseBody = answer;
             using (var w = new Utf8JsonWriter(answer, JsonOut.Options))
@@ -145,7 +173,7 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
                 w.WriteNumber("input_tokens"u8, tokens);
                 w.WriteEndObject();
             }
-            http.Response.Headers["x-llmux-token-count"] = "estimate:o200k_base";
+            http.Response.Headers["x-llmux-token-count"] = source;
             await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
         }
         catch (LlmException ex)
@@ -161,8 +189,39 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
         }
         finally
         {
+            upstream?.Dispose();
+            translated?.Dispose();
             body?.Dispose();
             pool.Return(context);
+        }
+    }
+
+    /// <summary>Sends the count request (the provider's own transport, else the shared one) under the deployment's timeout.</summary>
+    private static async Task<long> CountUpstreamAsync(HttpContext http, LlmContext context, HttpRequestMessage request)
+    {
+        var deployment = context.Deployment!;
+        var provider = deployment.Provider;
+        var invoker = provider.Transport ?? http.RequestServices.GetRequiredService<HttpMessageInvoker>();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        cts.CancelAfter(deployment.Timeout ?? TimeSpan.FromSeconds(60));
+        HttpResponseMessage response;
+        try
+        {
+            response = await invoker.SendAsync(request, cts.Token);
+        }
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            throw new LlmError { Kind = ErrorKind.Timeout, Provider = deployment.ProviderName, Message = $"{deployment.ProviderName} did not answer the token count in time" }.ToException();
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new LlmError { Kind = ErrorKind.Unavailable, Provider = deployment.ProviderName, Code = "upstream_unreachable", Message = $"{deployment.ProviderName} token count: {request.RequestUri?.Host} is unreachable ({ex.Message})" }.ToException(ex);
+        }
+        using (response)
+        {
+            using var answer = await ResponseBodyReader.ReadAsync(response, deployment.ProviderName, cts.Token);
+            if (!response.IsSuccessStatusCode) throw provider.MapError(context, (int)response.StatusCode, answer.Span, response.Headers).ToException();
+            return ((ITokenCountingProvider)provider).ReadTokenCount(answer.Span);
         }
     }
 

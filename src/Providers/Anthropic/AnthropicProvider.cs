@@ -9,15 +9,14 @@ using LLMux.Providers.Common;
 namespace LLMux.Providers.Anthropic;
 
 /// <summary>Anthropic's Messages API behind the OpenAI chat-completions surface.</summary>
-internal sealed class AnthropicProvider : LlmProvider, IAnthropicMessagesUpstream
+internal sealed class AnthropicProvider : LlmProvider, IAnthropicMessagesUpstream, ITokenCountingProvider
 {
     private const string MessagesPath = "/v1/messages";
 
     public override ProviderSpec Spec => AnthropicSpec.Spec;
 
-    public override HttpRequestMessage CreateRequest(LlmContext context)
+    private string KeyFor(Deployment deployment)
     {
-        var deployment = context.Deployment!;
         var key = deployment.ApiKey?.Reveal() ?? Environment.GetEnvironmentVariable(AnthropicSpec.Spec.ApiKeyEnv!);
         if (string.IsNullOrEmpty(key))
         {
@@ -28,6 +27,51 @@ internal sealed class AnthropicProvider : LlmProvider, IAnthropicMessagesUpstrea
                 Provider = Spec.Name,
             }.ToException();
         }
+        return key;
+    }
+
+    public bool CountsFromChatRequest(Deployment deployment) => false;
+
+    /// <summary><c>POST {api_base}/v1/messages/count_tokens</c> with the client's body, <c>model</c> rewritten, and its anthropic-* headers.</summary>
+    public HttpRequestMessage? CreateCountTokensRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var key = KeyFor(deployment);
+        var body = new PooledBuffer(Math.Max(256, context.Body.Length + 128));
+        try
+        {
+            Pipeline.Json.JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, null, forceIncludeUsage: false);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(MessagesUri(deployment) + "/count_tokens")) { Content = new PooledContent(body), Version = System.Net.HttpVersion.Version11 };
+        var version = AnthropicSpec.ApiVersion;
+        var betas = new List<string>(1);
+        if (key.StartsWith("sk-ant-oat", StringComparison.Ordinal))
+        {
+            request.Headers.TryAddWithoutValidation("authorization", "Bearer " + key);
+            betas.Add("oauth-2025-04-20");
+        }
+        else request.Headers.TryAddWithoutValidation("x-api-key", key);
+        foreach (var (name, value) in context.ForwardHeaders)
+        {
+            if (name == "anthropic-version") version = value;
+            else if (name == "anthropic-beta") betas.Add(value);
+        }
+        request.Headers.TryAddWithoutValidation("anthropic-version", version);
+        if (betas.Count > 0) request.Headers.TryAddWithoutValidation("anthropic-beta", string.Join(',', betas));
+        return request;
+    }
+
+    public long ReadTokenCount(ReadOnlySpan<byte> body) => TokenCountAnswer.Read(body, "input_tokens"u8, Spec.Name);
+
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var key = KeyFor(deployment);
 
         var betas = new List<string>(2);
         var body = new PooledBuffer(Math.Max(1024, context.Body.Length + 512));

@@ -11,8 +11,14 @@ namespace LLMux.Providers.Bedrock;
 /// The <c>bedrock/invoke/</c> deployments (<see cref="BedrockInvokeSpec"/>): Claude through InvokeModel, signed and
 /// addressed like every Bedrock call (<see cref="BedrockProvider"/> does both), Anthropic bodies and answers inside.
 /// </summary>
-internal sealed class BedrockInvokeProvider(BedrockProvider bedrock) : LlmProvider, IAnthropicMessagesUpstream
+internal sealed class BedrockInvokeProvider(BedrockProvider bedrock) : LlmProvider, IAnthropicMessagesUpstream, ITokenCountingProvider
 {
+    public bool CountsFromChatRequest(Deployment deployment) => false;
+
+    public HttpRequestMessage? CreateCountTokensRequest(LlmContext context) => bedrock.CreateCountTokensRequest(context);
+
+    public long ReadTokenCount(ReadOnlySpan<byte> body) => bedrock.ReadTokenCount(body);
+
     public override ProviderSpec Spec => BedrockInvokeSpec.Spec;
 
     public bool AcceptsMessagesPassthrough(Deployment deployment) => true;

@@ -15,7 +15,7 @@ namespace LLMux.Providers.Bedrock;
 /// every request SigV4-signed (service <c>bedrock</c>) with the deployment's credentials, or the AWS environment.
 /// <c>api_base</c> replaces the host root; the path is <c>/model/{url-encoded model id}/{operation}</c>.
 /// </summary>
-internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream
+internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream, ITokenCountingProvider
 {
     private const string Service = "bedrock";
     private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -65,6 +65,47 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream
         var body = BedrockInvoke.WriteBody(context);
         return BuildSigned(deployment, model, credentials, BedrockInvoke.Operation(context.IsStream), body, context.IsStream);
     }
+
+    public bool CountsFromChatRequest(Deployment deployment) => false;
+
+    /// <summary>
+    /// CountTokens (<c>POST /model/{foundation model id}/count-tokens</c>) for Claude: the InvokeModel body Bedrock would
+    /// get, base64 in <c>input.invokeModel.body</c>. Inference profiles are not accepted there, so the base model is used.
+    /// Other model families answer null (estimated by the caller).
+    /// </summary>
+    public HttpRequestMessage? CreateCountTokensRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var model = ModelOf(deployment);
+        if (!model.IsAnthropic) return null;
+        var credentials = BedrockCredentials.Resolve(deployment, model, _env);
+        var betas = new List<string>(1);
+        foreach (var (name, value) in context.ForwardHeaders)
+            if (name == "anthropic-beta") betas.Add(value);
+        var body = new PooledBuffer(context.Body.Length * 2 + 256);
+        try
+        {
+            using var invoke = new PooledBuffer(context.Body.Length + 256);
+            AnthropicPlatformBody.Write(context.Body.Span, invoke, AnthropicPlatform.BedrockInvoke, betas, null, maxTokensIfMissing: 1);
+            using var w = new System.Text.Json.Utf8JsonWriter(body);
+            w.WriteStartObject();
+            w.WriteStartObject("input"u8);
+            w.WriteStartObject("invokeModel"u8);
+            w.WriteBase64String("body"u8, invoke.Span);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.Flush();
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        return BuildSigned(deployment, model with { ModelId = model.BaseModel }, credentials, "count-tokens", body, stream: false);
+    }
+
+    public long ReadTokenCount(ReadOnlySpan<byte> body) => TokenCountAnswer.Read(body, "inputTokens"u8, Spec.Name);
 
     /// <summary>True when this call goes through InvokeModel with an Anthropic body rather than Converse.</summary>
     private bool IsInvoke(LlmContext context) =>

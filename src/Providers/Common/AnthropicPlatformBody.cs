@@ -15,12 +15,13 @@ internal static class AnthropicPlatformBody
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Indented = false };
 
     /// <summary>Writes the platform body; <paramref name="betas"/> are the comma-separated values the client asked for.</summary>
-    public static void Write(ReadOnlySpan<byte> body, IBufferWriter<byte> output, AnthropicPlatform platform, IReadOnlyList<string> betas, LlmContext? context)
+    public static void Write(ReadOnlySpan<byte> body, IBufferWriter<byte> output, AnthropicPlatform platform, IReadOnlyList<string> betas, LlmContext? context, int? maxTokensIfMissing = null)
     {
         var kept = new List<string>(4);
         var droppedBetas = new List<string>(0);
         foreach (var value in betas) platform.Betas.Filter(value, kept, droppedBetas);
         List<string>? droppedFields = null;
+        var sawMaxTokens = false;
 
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
         using (var writer = new Utf8JsonWriter(output, WriterOptions))
@@ -55,6 +56,7 @@ internal static class AnthropicPlatformBody
                     reader.Skip();
                     continue;
                 }
+                if (reader.ValueTextEquals("max_tokens"u8)) sawMaxTokens = true;
                 if (reader.ValueIsEscaped) writer.WritePropertyName(reader.GetString()!);
                 else writer.WritePropertyName(reader.ValueSpan);
                 reader.Read();
@@ -62,6 +64,8 @@ internal static class AnthropicPlatformBody
                 if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
                 writer.WriteRawValue(body[start..(int)reader.BytesConsumed], skipInputValidation: true);
             }
+            // A count_tokens body has no max_tokens, which InvokeModel requires; it does not change the input count.
+            if (!sawMaxTokens && maxTokensIfMissing is { } max) writer.WriteNumber("max_tokens"u8, max);
             writer.WriteString("anthropic_version"u8, platform.AnthropicVersion);
             if (kept.Count > 0)
             {

@@ -11,7 +11,7 @@ namespace LLMux.Providers.Gemini;
 /// Google AI Studio (<c>gemini/&lt;model&gt;</c>): <c>{base}/models/{model}:{method}</c> with the API key in
 /// <c>x-goog-api-key</c>. Vertex AI shares the wire format and differs in URL and auth (<see cref="VertexProvider"/>).
 /// </summary>
-internal class GeminiProvider : LlmProvider
+internal class GeminiProvider : LlmProvider, ITokenCountingProvider
 {
     public GeminiProvider() : this(GeminiSpec.Gemini) { }
 
@@ -57,6 +57,59 @@ internal class GeminiProvider : LlmProvider
             throw;
         }
     }
+
+    public bool CountsFromChatRequest(Deployment deployment) => true;
+
+    /// <summary>
+    /// <c>:countTokens</c> for the generateContent body this chat request would send: Vertex takes its contents,
+    /// system instruction and tools at the top level; AI Studio takes the whole request as <c>generateContentRequest</c>.
+    /// </summary>
+    public HttpRequestMessage? CreateCountTokensRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        var model = deployment.UpstreamModel;
+        var body = new PooledBuffer(Math.Max(1024, context.Body.Length + 256));
+        try
+        {
+            using var generate = GeminiRequestWriter.Write(context, model, IsVertex);
+            using var doc = System.Text.Json.JsonDocument.Parse(generate.Memory);
+            using var w = new System.Text.Json.Utf8JsonWriter(body);
+            w.WriteStartObject();
+            if (!IsVertex)
+            {
+                w.WriteStartObject("generateContentRequest"u8);
+                w.WriteString("model"u8, "models/" + model);
+            }
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (IsVertex && p.Name is not ("contents" or "system_instruction" or "systemInstruction" or "tools")) continue;
+                p.WriteTo(w);
+            }
+            if (!IsVertex) w.WriteEndObject();
+            w.WriteEndObject();
+            w.Flush();
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        HttpRequestMessage? request = null;
+        try
+        {
+            request = new HttpRequestMessage(HttpMethod.Post, new Uri(BuildUrl(deployment, model, "countTokens"), UriKind.Absolute)) { Content = new PooledContent(body), Version = System.Net.HttpVersion.Version11 };
+            ApplyAuth(request, context);
+            return request;
+        }
+        catch
+        {
+            if (request is null) body.Dispose();
+            else request.Dispose();
+            throw;
+        }
+    }
+
+    public long ReadTokenCount(ReadOnlySpan<byte> body) => TokenCountAnswer.Read(body, "totalTokens"u8, Spec.Name);
 
     /// <summary>AI Studio: <c>api_base</c> stands in for <c>https://generativelanguage.googleapis.com/v1beta</c>.</summary>
     internal virtual string BuildUrl(Deployment deployment, string model, string method)

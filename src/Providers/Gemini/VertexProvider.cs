@@ -20,20 +20,37 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
     private readonly HttpMessageInvoker _transport;
     private readonly ConcurrentDictionary<string, Lazy<ServiceAccountTokenSource>> _sources = new(StringComparer.Ordinal);
 
+    private readonly VertexClaudeProvider _claude;
+
     public VertexProvider(TimeProvider? time = null) : base(GeminiSpec.Vertex)
     {
         _time = time ?? TimeProvider.System;
         _socket = UpstreamHandler.Create();
         _tokenHttp = new HttpMessageInvoker(_socket, disposeHandler: false);
         _transport = new HttpMessageInvoker(new VertexAuthHandler(_socket), disposeHandler: false);
+        _claude = new VertexClaudeProvider(this);
     }
+
+    /// <summary>The transport that adds the access token (shared with the Claude variant).</summary>
+    internal HttpMessageInvoker AuthorizingTransport => _transport;
+
+    /// <summary><c>vertex_ai/claude-…</c> is Anthropic's publisher on Vertex (rawPredict), not Gemini.</summary>
+    public override LlmProvider ForModel(string upstreamModel) => VertexClaudeProvider.IsClaude(upstreamModel) ? _claude : this;
+
+    public override IReadOnlyList<LlmProvider> Variants => [_claude];
 
     protected override bool IsVertex => true;
 
     /// <summary>Vertex requests go through the handler that adds (and once refreshes) the access token.</summary>
     public override HttpMessageInvoker? Transport => _transport;
 
-    internal override string BuildUrl(Deployment deployment, string model, string method)
+    internal override string BuildUrl(Deployment deployment, string model, string method) => PublisherUrl(deployment, "google", model, method);
+
+    /// <summary>
+    /// <c>{api_base}:{method}</c>, or <c>https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:{method}</c>
+    /// (<c>aiplatform.googleapis.com</c> for the <c>global</c> location).
+    /// </summary>
+    internal string PublisherUrl(Deployment deployment, string publisher, string model, string method)
     {
         if (deployment.ApiBase is { } apiBase) return string.Concat(apiBase.AsSpan().TrimEnd('/'), ":", method);
         var location = deployment.Setting("vertex_location") ?? deployment.Setting("vertex_ai_location")
@@ -50,7 +67,7 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
                 Provider = Spec.Name,
             }.ToException();
         var host = location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com";
-        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/google/models/" + model;
+        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/" + publisher + "/models/" + model;
         return string.Concat(host, "/v1/projects/", project, "/locations/", location, resource, ":", method);
     }
 
@@ -70,6 +87,12 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
             foreach (var h in headers.EnumerateObject())
                 if (h.Value.ValueKind == JsonValueKind.String) request.Headers.TryAddWithoutValidation(h.Name, h.Value.GetString());
         }
+        Authorize(request, deployment);
+    }
+
+    /// <summary>The deployment's service account (the auth handler adds its token) or Vertex express-mode API key.</summary>
+    internal void Authorize(HttpRequestMessage request, Deployment deployment)
+    {
         var source = CredentialsFor(deployment);
         if (source is not null)
         {
