@@ -19,6 +19,8 @@ public sealed class ValidateStage : ILlmStage
     {
         // A Messages passthrough was validated by Anthropic's rules at the endpoint; its body is not an OpenAI request.
         if (context.MessagesPassthrough) return next(context);
+        // A native /v1/responses passthrough was validated by the Responses endpoint; its body is not a chat request.
+        if (context.Mode == LlmMode.Responses) return next(context);
         if (context.Mode == LlmMode.Embeddings) ValidateEmbedding(context);
         else ValidateChat(context);
         return next(context);

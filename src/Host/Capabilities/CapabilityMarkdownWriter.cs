@@ -44,10 +44,11 @@ internal static class CapabilityMarkdownWriter
               .Append(s.ApiKeyEnv is null ? "" : "`" + s.ApiKeyEnv + "`").Append(" | ")
               .Append(CapabilityMatrix.AuthName(s.Auth)).Append(" | ")
               .Append(CapabilityMatrix.StreamName(s.StreamFormat)).Append(" |");
-            foreach (var m in CapabilityMatrix.AllModes) sb.Append(s.Supports(m) ? " yes |" : " — |");
+            foreach (var m in CapabilityMatrix.AllModes) sb.Append(m == LlmMode.Responses && s.Supports(m) ? (s.NativeResponses ? " native |" : " bridged |") : s.Supports(m) ? " yes |" : " — |");
             sb.Append('\n');
         }
         sb.Append('\n');
+        AppendResponses(sb);
 
         foreach (var s in specs) AppendProvider(sb, s, level: 2);
         return sb.ToString();
@@ -76,6 +77,10 @@ internal static class CapabilityMarkdownWriter
         sb.Append("- auth: ").Append(CapabilityMatrix.AuthName(s.Auth)).Append("; stream: ").Append(CapabilityMatrix.StreamName(s.StreamFormat))
           .Append("; unknown fields: ").Append(s.ForwardsUnknownFields ? "forwarded" : "dropped by the rules").Append('\n');
         sb.Append("- modes: ").Append(string.Join(", ", CapabilityMatrix.AllModes.Select(m => m.Name() + (s.Supports(m) ? " ✓" : " ✗")))).Append('\n');
+        if (s.Supports(LlmMode.Responses))
+            sb.Append("- responses: ").Append(s.NativeResponses
+                ? "native passthrough (body forwarded, `model` rewritten; `litellm_params.responses_api: bridge` to use the chat bridge)"
+                : "the chat bridge onto this provider's chat API (`litellm_params.responses_api: native` for a server that speaks the Responses API)").Append(" — see [Responses API](#responses-api)\n");
         foreach (var n in s.Notes) sb.Append("- ").Append(n).Append('\n');
         sb.Append('\n');
         foreach (var mode in CapabilityMatrix.TableModes(s))
@@ -90,6 +95,24 @@ internal static class CapabilityMarkdownWriter
             }
             sb.Append('\n');
         }
+    }
+
+    /// <summary>The Responses API's fields, for native providers and through the chat bridge (the provider's chat table then applies).</summary>
+    private static void AppendResponses(StringBuilder sb)
+    {
+        sb.Append("<a id=\"responses-api\"></a>\n\n## Responses API\n\n");
+        sb.Append("`POST /v1/responses` goes natively to a provider marked *native* above when every deployment of the model name\n");
+        sb.Append("speaks it (OpenAI at its own host, Azure OpenAI, xAI, or any deployment with `responses_api: native`); otherwise it\n");
+        sb.Append("is bridged onto the provider's chat API, and the provider's chat table applies to what the bridge sends.\n\n");
+        sb.Append("| Parameter | Native | Bridged | Maps to (bridged) | Note (bridged) |\n|---|---|---|---|---|\n");
+        foreach (var p in ResponsesParams.Names)
+        {
+            var b = ResponsesParams.Bridged[p];
+            sb.Append("| `").Append(p).Append("` | ").Append(CapabilityMatrix.KindName(ResponsesParams.Native[p].Kind)).Append(" | ")
+              .Append(CapabilityMatrix.KindName(b.Kind)).Append(" | ").Append(b.MappedTo is null ? "" : Cell(b.MappedTo)).Append(" | ")
+              .Append(Cell(b.Note ?? "")).Append(" |\n");
+        }
+        sb.Append('\n');
     }
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);

@@ -22,8 +22,8 @@ internal static class CapabilityMatrix
     /// <summary>The parameter table for one mode: the OpenAI names first, in their usual order, then the provider's own.</summary>
     public static IReadOnlyList<CapabilityCell> Cells(ProviderSpec spec, LlmMode mode)
     {
-        var canonical = mode == LlmMode.Embeddings ? OpenAIParamNames.Embeddings : OpenAIParamNames.Chat;
-        var table = mode == LlmMode.Embeddings ? spec.EmbeddingParams : spec.ChatParams;
+        var canonical = mode switch { LlmMode.Embeddings => OpenAIParamNames.Embeddings, LlmMode.Responses => ResponsesParams.Names, _ => OpenAIParamNames.Chat };
+        var table = mode switch { LlmMode.Embeddings => spec.EmbeddingParams, LlmMode.Responses => spec.ResponsesParamTable, _ => spec.ChatParams };
         var cells = new List<CapabilityCell>(canonical.Count + table.Count);
         foreach (var p in canonical)
         {

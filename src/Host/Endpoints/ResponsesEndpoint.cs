@@ -85,7 +85,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             if (stream)
             {
                 state = ResponsesApi.StreamState(shape);
-                context.StreamTranslatorDecorator = ResponsesApi.StreamDecorator(state, translation.CustomTools);
+                context.StreamTranslatorDecorator = ResponsesApi.StreamDecorator(state, translation.Tools);
             }
             await pipeline(context);
             if (translation.Warnings is { } warnings)
@@ -101,7 +101,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             }
             else if (context.ResponseBody is { } completion)
             {
-                var (response, outputItems) = ResponsesApi.ToResponse(completion.Span, shape, context.ProviderName, translation.CustomTools);
+                var (response, outputItems) = ResponsesApi.ToResponse(completion.Span, shape, context.ProviderName, translation.Tools);
                 completion.Dispose();
                 context.ResponseBody = response;
                 if (shape.Store) await StoreAsync(owner, shape, context, translation, response, outputItems);

@@ -22,16 +22,21 @@ public sealed record ProviderSpec
     /// <summary>Chat parameter table. A parameter absent from the table is treated as <see cref="ParamSupportKind.Dropped"/>.</summary>
     public FrozenDictionary<string, ParamRule> ChatParams { get; init; } = FrozenDictionary<string, ParamRule>.Empty;
     public FrozenDictionary<string, ParamRule> EmbeddingParams { get; init; } = FrozenDictionary<string, ParamRule>.Empty;
+    /// <summary>Responses API table: <see cref="ResponsesParams.Native"/> where the provider speaks it, else the chat bridge's (<see cref="ResponsesParams.Bridged"/>).</summary>
+    public FrozenDictionary<string, ParamRule> ResponsesParamTable => NativeResponses ? ResponsesParams.Native : ResponsesParams.Bridged;
+    /// <summary>True when the provider speaks the Responses API itself (OpenAI, Azure OpenAI, xAI): <c>/v1/responses</c> is forwarded, not bridged.</summary>
+    public bool NativeResponses { get; init; }
     /// <summary>True when unknown request fields are forwarded as they are (OpenAI-compatible upstreams).</summary>
     public bool ForwardsUnknownFields { get; init; }
     /// <summary>Wire quirks worth knowing (shown in docs/capabilities.md).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
-    public bool Supports(LlmMode mode) => Modes.Contains(mode);
+    /// <summary>Every chat provider serves the Responses API (natively or through the chat bridge).</summary>
+    public bool Supports(LlmMode mode) => Modes.Contains(mode) || (mode == LlmMode.Responses && Modes.Contains(LlmMode.Chat));
 
     public ParamRule RuleFor(LlmMode mode, string param)
     {
-        var table = mode == LlmMode.Embeddings ? EmbeddingParams : ChatParams;
+        var table = mode switch { LlmMode.Embeddings => EmbeddingParams, LlmMode.Responses => ResponsesParamTable, _ => ChatParams };
         return table.TryGetValue(param, out var rule) ? rule : ParamRule.Dropped(param);
     }
 

@@ -14,7 +14,7 @@ namespace LLMux.Providers.OpenAI;
 /// OpenAI and every OpenAI-compatible upstream: the body is forwarded with only <c>model</c> rewritten (and
 /// dropped fields removed), answers and stream frames pass through as they arrive; usage is read on the way.
 /// </summary>
-public class OpenAIProvider(ProviderSpec spec) : LlmProvider
+public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
 {
     /// <summary>Request fields that belong to LLMux/LiteLLM and never reach an upstream.</summary>
     private static readonly string[] GatewayFields = GatewayRequestFields.Names;
@@ -30,15 +30,17 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
     {
         var deployment = context.Deployment!;
         var apiBase = ResolveApiBase(deployment);
-        var path = context.Mode == LlmMode.Embeddings ? "embeddings" : "chat/completions";
+        var responses = context.Mode == LlmMode.Responses;
+        var path = context.Mode switch { LlmMode.Embeddings => "embeddings", LlmMode.Responses => "responses", _ => "chat/completions" };
 
-        var forceUsage = context.IsStream && SupportsStreamUsage && context.Chat is { IncludeUsage: false };
+        var forceUsage = !responses && context.IsStream && SupportsStreamUsage && context.Chat is { IncludeUsage: false };
         context.InjectedIncludeUsage = forceUsage;
 
         var body = new PooledBuffer(context.Body.Length + 128);
         try
         {
-            JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, RemovedFields(context), forceUsage, BodyEdits);
+            // A Responses body is forwarded with every field kept (store, include, reasoning, ...); chat-only renames do not apply.
+            JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, RemovedFields(context), forceUsage, responses ? null : BodyEdits);
         }
         catch
         {
@@ -54,6 +56,27 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
         if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
+
+    /// <summary>
+    /// Whether <c>/v1/responses</c> goes to this deployment natively: <c>litellm_params.responses_api</c>
+    /// (<c>native</c> or <c>bridge</c>) decides when set; otherwise a provider that speaks the API does when it is
+    /// reached at its own host (a custom api_base of the <c>openai</c> provider is often a chat-only server, so it is bridged).
+    /// </summary>
+    public virtual bool AcceptsResponsesPassthrough(Deployment deployment)
+    {
+        switch (deployment.Setting("responses_api"))
+        {
+            case "native": return true;
+            case "bridge": return false;
+        }
+        if (!Spec.NativeResponses) return false;
+        return deployment.ApiBase is null || IsOwnHost(deployment.ApiBase);
+    }
+
+    /// <summary>True when <paramref name="apiBase"/> is the provider's own service (its default base's host).</summary>
+    protected virtual bool IsOwnHost(string apiBase) =>
+        Spec.DefaultApiBase is { } d && Uri.TryCreate(apiBase, UriKind.Absolute, out var a) && Uri.TryCreate(d, UriKind.Absolute, out var b)
+        && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Renames and value rewrites a compatible upstream needs; null for OpenAI itself.</summary>
     protected virtual JsonBodyEdits? BodyEdits => null;
@@ -99,7 +122,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
         var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         try
         {
-            context.Usage = ScanUsage(body.Span, Spec.Name);
+            context.Usage = context.Mode == LlmMode.Responses ? ResponsesUsageReader.Scan(body.Span, Spec.Name) : ScanUsage(body.Span, Spec.Name);
         }
         catch
         {
@@ -139,7 +162,8 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider
         }
     }
 
-    public override StreamTranslator CreateStreamTranslator(LlmContext context) => new OpenAIStreamPassthrough(context, Spec.Name);
+    public override StreamTranslator CreateStreamTranslator(LlmContext context) =>
+        context.Mode == LlmMode.Responses ? new OpenAIResponsesPassthrough(context, Spec.Name) : new OpenAIStreamPassthrough(context, Spec.Name);
 
     public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
         OpenAIErrorMapper.Map(Spec.Name, status, body, headers);

@@ -34,5 +34,5 @@ public static class OpenAISpec
         ForwardsUnknownFields = true,
     };
 
-    public static ProviderSpec Spec { get; } = Create("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY");
+    public static ProviderSpec Spec { get; } = Create("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY") with { NativeResponses = true };
 }

@@ -38,6 +38,8 @@ public sealed class CompatibleProvider : OpenAIProvider
     {
         switch (_row.UrlStyle)
         {
+            case CompatibleUrlStyle.AzureDeployment when path == "responses":
+                return AzureResponsesUri(deployment, apiBase);
             case CompatibleUrlStyle.AzureDeployment:
             {
                 var version = ApiVersion(deployment) ?? AzureDefaultApiVersion;
@@ -64,6 +66,27 @@ public sealed class CompatibleProvider : OpenAIProvider
                 return ProviderUrls.Join(apiBase, path);
         }
     }
+
+    /// <summary>
+    /// Azure's Responses API: the v1 path <c>{api_base}/openai/v1/responses</c> (api_version unset, <c>v1</c>,
+    /// <c>latest</c>, or <c>preview</c> with <c>?api-version=preview</c>), or the dated one
+    /// <c>{api_base}/openai/responses?api-version=2025-03-01-preview</c>. <c>model</c> is the deployment name.
+    /// </summary>
+    private static Uri AzureResponsesUri(Deployment deployment, string apiBase)
+    {
+        var root = apiBase.TrimEnd('/');
+        var version = ApiVersion(deployment);
+        if (root.EndsWith("/openai/v1", StringComparison.Ordinal)) root = root[..^"/openai/v1".Length];
+        else if (root.EndsWith("/openai", StringComparison.Ordinal)) root = root[..^"/openai".Length];
+        if (version is null or "v1" or "latest") return ProviderUrls.Join(root, "openai/v1/responses");
+        if (version == "preview") return WithQuery(ProviderUrls.Join(root, "openai/v1/responses"), "api-version", "preview");
+        return WithQuery(ProviderUrls.Join(root, "openai/responses"), "api-version", version);
+    }
+
+    /// <summary>Azure OpenAI resources all speak the Responses API, whatever their host; other rows by the base rule.</summary>
+    public override bool AcceptsResponsesPassthrough(Deployment deployment) =>
+        _row.UrlStyle == CompatibleUrlStyle.AzureDeployment && _row.NativeResponses && deployment.Setting("responses_api") != "bridge"
+        || base.AcceptsResponsesPassthrough(deployment);
 
     private static string? ApiVersion(Deployment deployment) =>
         deployment.ApiVersion is { Length: > 0 } v ? v : Environment.GetEnvironmentVariable("AZURE_API_VERSION") is { Length: > 0 } e ? e : null;

@@ -35,6 +35,8 @@ public sealed record CompatibleProviderRow
     public string? DefaultApiKey { get; init; }
     public AuthScheme Auth { get; init; } = AuthScheme.Bearer;
     public CompatibleUrlStyle UrlStyle { get; init; } = CompatibleUrlStyle.OpenAI;
+    /// <summary>The provider speaks OpenAI's Responses API itself: <c>/v1/responses</c> is forwarded, not bridged.</summary>
+    public bool NativeResponses { get; init; }
     /// <summary>The provider's supported chat list; null means OpenAI's list (<see cref="OpenAISpec.ChatParams"/>).</summary>
     public IReadOnlyList<string>? ChatParams { get; init; }
     /// <summary>Added to the list (provider extras such as <c>top_k</c>, or <c>thinking</c>).</summary>
@@ -88,6 +90,7 @@ public sealed record CompatibleProviderRow
             ChatParams = ProviderSpec.Table(rules.ToArray()),
             EmbeddingParams = Embeddings ? ProviderSpec.Table(OpenAISpec.EmbeddingParams.Select(ParamRule.Native).ToArray()) : FrozenDictionary<string, ParamRule>.Empty,
             ForwardsUnknownFields = true,
+            NativeResponses = NativeResponses,
             Notes = Notes,
         };
     }

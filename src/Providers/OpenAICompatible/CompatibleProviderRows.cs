@@ -19,6 +19,7 @@ public static class CompatibleProviderRows
         ApiKeyEnv = "AZURE_API_KEY",
         Auth = AuthScheme.ApiKeyHeader,
         UrlStyle = CompatibleUrlStyle.AzureDeployment,
+        NativeResponses = true,
         Embeddings = true,
         Notes =
         [
@@ -90,6 +91,7 @@ public static class CompatibleProviderRows
         Name = "xai",
         DisplayName = "xAI (Grok)",
         DefaultApiBase = "https://api.x.ai/v1",
+        NativeResponses = true,
         ApiBaseEnv = "XAI_API_BASE",
         ApiKeyEnv = "XAI_API_KEY",
         ChatParams = ["logit_bias", "logprobs", "max_tokens", "n", "presence_penalty", "response_format", "seed", "stream", "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "web_search_options", "stop", "frequency_penalty", "reasoning_effort", "parallel_tool_calls"],

@@ -15,6 +15,8 @@ internal sealed class OutputItem(OutputItemKind kind, string id) : IDisposable
     public string Id { get; } = id;
     public string? CallId { get; set; }
     public string? Name { get; set; }
+    /// <summary>The <c>namespace</c> tool a function call belongs to.</summary>
+    public string? Namespace { get; set; }
     public PooledBuffer Text { get; } = new(256);
     /// <summary>LLMux's reasoning envelope (<see cref="ReasoningEnvelope"/>), when the provider left opaque state.</summary>
     public string? Encrypted { get; set; }
@@ -100,6 +102,7 @@ internal sealed class OutputItem(OutputItemKind kind, string id) : IDisposable
                 w.WriteString("arguments"u8, Text.Span);
                 w.WriteString("call_id"u8, CallId);
                 w.WriteString("name"u8, Name);
+                if (Namespace is not null) w.WriteString("namespace"u8, Namespace);
                 break;
             case OutputItemKind.CustomToolCall:
                 w.WriteString("type"u8, "custom_tool_call"u8);

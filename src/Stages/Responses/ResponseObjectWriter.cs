@@ -13,7 +13,7 @@ namespace LLMux.Stages.Responses;
 /// </summary>
 internal static class ResponseObjectWriter
 {
-    public static BridgedResponse Write(ReadOnlySpan<byte> chatCompletion, ResponseShape shape, string? provider, IReadOnlySet<string>? customTools)
+    public static BridgedResponse Write(ReadOnlySpan<byte> chatCompletion, ResponseShape shape, string? provider, BridgeTools tools)
     {
         ChatCompletion? completion;
         try
@@ -58,12 +58,13 @@ internal static class ResponseObjectWriter
                 foreach (var call in calls)
                 {
                     var name = call.Function?.Name ?? "";
-                    var isCustom = customTools?.Contains(name) ?? false;
+                    var isCustom = tools.IsCustom(name);
                     var item = new OutputItem(isCustom ? OutputItemKind.CustomToolCall : OutputItemKind.FunctionCall, isCustom ? ResponseIds.CustomToolCall() : ResponseIds.FunctionCall())
                     {
                         CallId = string.IsNullOrEmpty(call.Id) ? Providers.Common.ToolCallIds.New() : call.Id,
                         Name = name,
                     };
+                    if (tools.TryNamespace(name, out var ns, out var bare)) { item.Namespace = ns; item.Name = bare; }
                     item.Append(call.Function?.Arguments);
                     if (isCustom) item.UnwrapCustomInput();
                     items.Add(item);

@@ -25,17 +25,17 @@ public static class ResponsesApi
     public static ResponsesStreamState StreamState(ResponseShape shape) => new(shape);
 
     /// <summary>Put on <see cref="LlmContext.StreamTranslatorDecorator"/> to stream Responses events.</summary>
-    public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(ResponsesStreamState state, IReadOnlySet<string>? customTools) =>
-        (inner, context) => new ResponsesEventTranslator(inner, state, context.ProviderName, customTools);
+    public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(ResponsesStreamState state, BridgeTools tools) =>
+        (inner, context) => new ResponsesEventTranslator(inner, state, context.ProviderName, tools);
 
     /// <summary>The streamed response once its terminal event was written: the Response object (the caller disposes it) and the output items to store.</summary>
     public static (PooledBuffer Body, byte[] OutputItems)? Finished(ResponsesStreamState state) =>
         state.Finished is { } f ? (f.Body, f.OutputItems) : null;
 
     /// <summary>The Response object for a non-stream chat completion, and its output items for the store.</summary>
-    public static (PooledBuffer Body, byte[] OutputItems) ToResponse(ReadOnlySpan<byte> completion, ResponseShape shape, string? provider, IReadOnlySet<string>? customTools)
+    public static (PooledBuffer Body, byte[] OutputItems) ToResponse(ReadOnlySpan<byte> completion, ResponseShape shape, string? provider, BridgeTools tools)
     {
-        var r = ResponseObjectWriter.Write(completion, shape, provider, customTools);
+        var r = ResponseObjectWriter.Write(completion, shape, provider, tools);
         return (r.Body, r.OutputItems);
     }
 

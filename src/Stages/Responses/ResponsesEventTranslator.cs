@@ -23,7 +23,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
     private readonly ResponsesStreamState _state;
     private readonly ResponseShape _shape;
     private readonly string? _provider;
-    private readonly IReadOnlySet<string>? _customTools;
+    private readonly BridgeTools _tools2;
     private readonly PooledBuffer _scratch = new(4096);
     private readonly List<OutputItem> _items = new(3);
     private readonly List<(int Index, OutputItem Item)> _tools = new(2);
@@ -38,13 +38,13 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
     private string? _finish;
     private Usage? _usage;
 
-    public ResponsesEventTranslator(StreamTranslator inner, ResponsesStreamState state, string? provider, IReadOnlySet<string>? customTools)
+    public ResponsesEventTranslator(StreamTranslator inner, ResponsesStreamState state, string? provider, BridgeTools tools)
     {
         _inner = inner;
         _state = state;
         _shape = state.Shape;
         _provider = provider;
-        _customTools = customTools;
+        _tools2 = tools;
         state.NextSequence = 0;
         state.Finished = null;
     }
@@ -397,9 +397,11 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         {
             CloseOpen(output);
             var name = delta.Name.IsEmptyString ? "" : Unquote(delta.Name.Of(payload));
-            var custom = _customTools?.Contains(name) ?? false;
+            var custom = _tools2.IsCustom(name);
+            string? ns = null;
+            if (_tools2.TryNamespace(name, out var n, out var bare)) { ns = n; name = bare; }
             item = Open(output, custom ? OutputItemKind.CustomToolCall : OutputItemKind.FunctionCall, custom ? ResponseIds.CustomToolCall() : ResponseIds.FunctionCall(),
-                delta.Id.IsEmptyString ? Providers.Common.ToolCallIds.New() : Unquote(delta.Id.Of(payload)), name);
+                delta.Id.IsEmptyString ? Providers.Common.ToolCallIds.New() : Unquote(delta.Id.Of(payload)), name, ns);
             _tools.Add((index, item));
         }
         else if (!ReferenceEquals(item, _open))
@@ -424,9 +426,9 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         AppendDecoded(item, delta.Arguments.Of(payload)); // a custom tool's input is unwrapped once its arguments are whole
     }
 
-    private OutputItem Open(IBufferWriter<byte> output, OutputItemKind kind, string id, string? callId = null, string? name = null)
+    private OutputItem Open(IBufferWriter<byte> output, OutputItemKind kind, string id, string? callId = null, string? name = null, string? ns = null)
     {
-        var item = new OutputItem(kind, id) { OutputIndex = _items.Count, CallId = callId, Name = name };
+        var item = new OutputItem(kind, id) { OutputIndex = _items.Count, CallId = callId, Name = name, Namespace = ns };
         _items.Add(item);
         _open = item;
         var w = Event(output, "response.output_item.added"u8);
@@ -453,6 +455,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
                 w.WriteString("arguments"u8, ""u8);
                 w.WriteString("call_id"u8, callId);
                 w.WriteString("name"u8, name);
+                if (ns is not null) w.WriteString("namespace"u8, ns);
                 break;
             case OutputItemKind.CustomToolCall:
                 w.WriteString("type"u8, "custom_tool_call"u8);

@@ -23,12 +23,6 @@ internal static class ResponsesRequestTranslator
         "top_logprobs", "service_tier", "truncation",
     ];
 
-    /// <summary>Hints with no chat equivalent on a bridged provider: left out, named in <c>x-llmux-warnings</c>.</summary>
-    private static readonly HashSet<string> DroppedHints =
-    [
-        "prompt_cache_key", "prompt_cache_retention", "max_tool_calls", "context_management", "safety_identifier", "client_metadata",
-    ];
-
     /// <summary>Tools OpenAI runs (or defines) itself; a chat provider has none of them.</summary>
     internal static readonly HashSet<string> HostedTools =
     [
@@ -40,7 +34,7 @@ internal static class ResponsesRequestTranslator
     {
         var buffer = new PooledBuffer(4096);
         List<string>? warnings = null;
-        HashSet<string>? custom = null;
+        var tools = new BridgeTools();
         try
         {
             var inputItems = InputItems(root);
@@ -51,9 +45,9 @@ internal static class ResponsesRequestTranslator
                 w.WritePropertyName("model"u8);
                 root.GetProperty("model").WriteTo(w);
 
-                var offered = WriteTools(w, root, explicitNoDrop, ref custom, ref warnings);
-                WriteMessages(w, root, history, inputItems, target, custom);
-                WriteToolChoice(w, root, offered, custom);
+                var offered = WriteTools(w, root, explicitNoDrop, tools, ref warnings);
+                WriteMessages(w, root, history, inputItems, target);
+                WriteToolChoice(w, root, offered, tools);
                 if (offered.Count > 0 && root.TryGetProperty("parallel_tool_calls", out var ptc) && ptc.ValueKind is JsonValueKind.True or JsonValueKind.False)
                     w.WriteBoolean("parallel_tool_calls"u8, ptc.ValueKind == JsonValueKind.True);
                 if (root.TryGetProperty("max_output_tokens", out var mot) && mot.ValueKind == JsonValueKind.Number)
@@ -91,11 +85,11 @@ internal static class ResponsesRequestTranslator
                         throw ResponsesRequestReader.Invalid(
                             $"'{property.Name}' refers to state kept by OpenAI ({(property.Name == "prompt" ? "a stored prompt" : "a conversation")}); {target.ProviderName ?? "this model's provider"} is served through LLMux's bridge, which has none. Send the text in `input`/`instructions`, or chain turns with `previous_response_id`",
                             property.Name, "unsupported_parameter");
-                    (warnings ??= []).Add(property.Name); // DroppedHints and anything newer than this bridge
+                    (warnings ??= []).Add(property.Name); // prompt_cache_key, client_metadata, max_tool_calls, ... and anything newer than this bridge
                 }
                 w.WriteEndObject();
             }
-            return new ResponsesTranslation(buffer, custom, inputItems, warnings);
+            return new ResponsesTranslation(buffer, tools, inputItems, warnings);
         }
         catch
         {
@@ -163,7 +157,7 @@ internal static class ResponsesRequestTranslator
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteMessages(Utf8JsonWriter w, JsonElement root, IReadOnlyList<JsonElement> history, byte[] inputItems, ResponsesTarget target, HashSet<string>? custom)
+    private static void WriteMessages(Utf8JsonWriter w, JsonElement root, IReadOnlyList<JsonElement> history, byte[] inputItems, ResponsesTarget target)
     {
         using var input = JsonDocument.Parse(inputItems);
         var items = new List<JsonElement>(history.Count + input.RootElement.GetArrayLength());
@@ -379,7 +373,8 @@ internal static class ResponsesRequestTranslator
                     w.WriteString("id"u8, ResponsesRequestReader.Str(item, "call_id"));
                     w.WriteString("type"u8, "function"u8);
                     w.WriteStartObject("function"u8);
-                    w.WriteString("name"u8, ResponsesRequestReader.Str(item, "name"));
+                    var callName = ResponsesRequestReader.Str(item, "name");
+                    w.WriteString("name"u8, ResponsesRequestReader.Str(item, "namespace") is { } ns ? ns + BridgeTools.NamespaceSeparator + callName : callName);
                     if (type == "function_call") w.WriteString("arguments"u8, ResponsesRequestReader.Str(item, "arguments"));
                     else w.WriteString("arguments"u8, CustomToolArguments(ResponsesRequestReader.Str(item, "input") ?? ""));
                     w.WriteEndObject();
@@ -458,7 +453,7 @@ internal static class ResponsesRequestTranslator
     }
 
     /// <summary>Writes the chat tools; returns the names offered (for tool_choice). Hosted tools are left out with a warning, or refused under an explicit drop_params: false.</summary>
-    private static HashSet<string> WriteTools(Utf8JsonWriter w, JsonElement root, bool explicitNoDrop, ref HashSet<string>? custom, ref List<string>? warnings)
+    private static HashSet<string> WriteTools(Utf8JsonWriter w, JsonElement root, bool explicitNoDrop, BridgeTools bridged, ref List<string>? warnings)
     {
         var offered = new HashSet<string>(StringComparer.Ordinal);
         if (!root.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array) return offered;
@@ -469,6 +464,20 @@ internal static class ResponsesRequestTranslator
         {
             var at = $"tools[{i++}]";
             var type = ResponsesRequestReader.Str(tool, "type")!;
+            if (type == "namespace" && tool.TryGetProperty("tools", out var inner) && inner.ValueKind == JsonValueKind.Array)
+            {
+                // A namespace groups client-run tools: its functions are offered one by one under a prefixed name.
+                var ns = ResponsesRequestReader.Str(tool, "name") ?? "";
+                foreach (var member in inner.EnumerateArray())
+                {
+                    var memberType = ResponsesRequestReader.Str(member, "type");
+                    if (memberType is not ("function" or "custom") || ResponsesRequestReader.Str(member, "name") is not { } memberName) { (warnings ??= []).Add($"tools.{ns}.{memberType}"); continue; }
+                    var sent = bridged.AddNamespaced(ns, memberName);
+                    if (allowed is not null && !allowed.Contains(memberName) && !allowed.Contains(sent)) continue;
+                    WriteTool(w, member, memberType, sent, bridged, offered, ref started);
+                }
+                continue;
+            }
             if (type is not ("function" or "custom"))
             {
                 if (explicitNoDrop)
@@ -480,43 +489,48 @@ internal static class ResponsesRequestTranslator
             }
             var name = ResponsesRequestReader.Str(tool, "name")!;
             if (allowed is not null && !allowed.Contains(name)) continue;
-            if (!started) { w.WriteStartArray("tools"u8); started = true; }
-            offered.Add(name);
-            w.WriteStartObject();
-            w.WriteString("type"u8, "function"u8);
-            w.WriteStartObject("function"u8);
-            w.WriteString("name"u8, name);
-            if (type == "function")
-            {
-                if (tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String) { w.WritePropertyName("description"u8); d.WriteTo(w); }
-                w.WritePropertyName("parameters"u8);
-                if (tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object) p.WriteTo(w);
-                else { w.WriteStartObject(); w.WriteString("type"u8, "object"u8); w.WriteStartObject("properties"u8); w.WriteEndObject(); w.WriteEndObject(); }
-                if (tool.TryGetProperty("strict", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean("strict"u8, s.ValueKind == JsonValueKind.True);
-            }
-            else
-            {
-                (custom ??= new(StringComparer.Ordinal)).Add(name);
-                w.WriteString("description"u8, CustomToolDescription(tool));
-                w.WriteStartObject("parameters"u8);
-                w.WriteString("type"u8, "object"u8);
-                w.WriteStartObject("properties"u8);
-                w.WriteStartObject("input"u8);
-                w.WriteString("type"u8, "string"u8);
-                w.WriteString("description"u8, "The raw input for the tool, exactly in the format its description gives."u8);
-                w.WriteEndObject();
-                w.WriteEndObject();
-                w.WriteStartArray("required"u8);
-                w.WriteStringValue("input"u8);
-                w.WriteEndArray();
-                w.WriteBoolean("additionalProperties"u8, false);
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
-            w.WriteEndObject();
+            WriteTool(w, tool, type, name, bridged, offered, ref started);
         }
         if (started) w.WriteEndArray();
         return offered;
+    }
+
+    private static void WriteTool(Utf8JsonWriter w, JsonElement tool, string type, string name, BridgeTools bridged, HashSet<string> offered, ref bool started)
+    {
+        if (!started) { w.WriteStartArray("tools"u8); started = true; }
+        offered.Add(name);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "function"u8);
+        w.WriteStartObject("function"u8);
+        w.WriteString("name"u8, name);
+        if (type == "function")
+        {
+            if (tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String) { w.WritePropertyName("description"u8); d.WriteTo(w); }
+            w.WritePropertyName("parameters"u8);
+            if (tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object) p.WriteTo(w);
+            else { w.WriteStartObject(); w.WriteString("type"u8, "object"u8); w.WriteStartObject("properties"u8); w.WriteEndObject(); w.WriteEndObject(); }
+            if (tool.TryGetProperty("strict", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False) w.WriteBoolean("strict"u8, s.ValueKind == JsonValueKind.True);
+        }
+        else
+        {
+            bridged.AddCustom(name);
+            w.WriteString("description"u8, CustomToolDescription(tool));
+            w.WriteStartObject("parameters"u8);
+            w.WriteString("type"u8, "object"u8);
+            w.WriteStartObject("properties"u8);
+            w.WriteStartObject("input"u8);
+            w.WriteString("type"u8, "string"u8);
+            w.WriteString("description"u8, "The raw input for the tool, exactly in the format its description gives."u8);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteStartArray("required"u8);
+            w.WriteStringValue("input"u8);
+            w.WriteEndArray();
+            w.WriteBoolean("additionalProperties"u8, false);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     /// <summary>A freeform tool's description with its input format (a grammar the model must follow) spelled out, since the function form cannot enforce it.</summary>
@@ -542,7 +556,7 @@ internal static class ResponsesRequestTranslator
     }
 
     /// <summary>Flat tool choices become chat's nested ones with the name kept (LiteLLM loses it, #—); a choice is never widened.</summary>
-    private static void WriteToolChoice(Utf8JsonWriter w, JsonElement root, HashSet<string> offered, HashSet<string>? custom)
+    private static void WriteToolChoice(Utf8JsonWriter w, JsonElement root, HashSet<string> offered, BridgeTools bridged)
     {
         if (!root.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null) return;
         if (choice.ValueKind == JsonValueKind.String)
@@ -562,7 +576,7 @@ internal static class ResponsesRequestTranslator
             case "function" or "custom":
                 var name = ResponsesRequestReader.Str(choice, "name")
                     ?? (choice.TryGetProperty("function", out var f) ? ResponsesRequestReader.Str(f, "name") : null);
-                if (name is null || !offered.Contains(name) || (type == "custom") != (custom?.Contains(name) ?? false))
+                if (name is null || !offered.Contains(name) || (type == "custom") != bridged.IsCustom(name))
                     throw ResponsesRequestReader.Invalid($"Invalid 'tool_choice': there is no {type} tool named '{name}' in 'tools'.", "tool_choice", "invalid_value");
                 w.WriteStartObject("tool_choice"u8);
                 w.WriteString("type"u8, "function"u8);
