@@ -37,7 +37,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         var grant = governance.Grant(caller.KeyHash) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
         CheckModel(context, grant);
         CheckBudgets(grant);
-        var lease = governance.Limiter.TryAdmit(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), out var refusal);
+        var lease = governance.Limiter.TryAdmit(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), out var refusal);
         if (lease is null)
         {
             throw refusal!.ToException();
@@ -49,6 +49,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         }
         catch
         {
+            // A failed call used no tokens: its reservation goes back with its slot.
+            governance.Limiter.Settle(lease, 0);
             lease.Release();
             throw;
         }
@@ -57,10 +59,22 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 
     private static void Finish(LlmContext context, Settlement settlement)
     {
+        if (context.IsStream && context.Stream is not null)
+        {
+            // Headers go out before the stream's usage is known: they count its input estimate.
+            settlement.WriteHeaders(context.ResponseHeaders);
+            context.OnCompleted(SettleStream, settlement);
+            return;
+        }
+        settlement.Settle(context);
         settlement.WriteHeaders(context.ResponseHeaders);
-        if (context.IsStream && context.Stream is not null) context.OnCompleted(SettleStream, settlement);
-        else settlement.Settle(context);
     }
+
+    /// <summary>
+    /// A cheap, realistic estimate of the input: about four bytes of JSON per token. Output is not guessed (no
+    /// worst case from max_tokens); the real usage replaces the estimate when the answer is done.
+    /// </summary>
+    internal static long EstimateInputTokens(LlmContext context) => context.Body.Length / 4;
 
     private static RateLimits Limits(VirtualKey k) => new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
     private static RateLimits Limits(Team? t) => t is null ? default : new(t.RpmLimit, t.TpmLimit, t.MaxParallelRequests);
@@ -117,8 +131,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             lease.Release();
             var usage = context.Usage;
             var tokens = usage is null ? 0 : usage.PromptTokens + usage.CompletionTokens;
-            governance.Limiter.AddTokens(lease.Key, tokens);
-            governance.Limiter.AddTokens(lease.Team, tokens);
+            governance.Limiter.Settle(lease, tokens);
             var cost = context.Cost ?? (usage is not null ? context.PriceOf(usage) : null) ?? 0m;
             if (grant is not null)
             {

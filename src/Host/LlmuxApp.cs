@@ -2,9 +2,7 @@ using LLMux.Host.Config;
 using LLMux.Host.Endpoints;
 using LLMux.Pipeline.Context;
 using LLMux.Providers;
-using LLMux.Stages;
-using LLMux.Stages.Accounting;
-using LLMux.Stages.Routing;
+using LLMux.Stages.Hosting;
 
 namespace LLMux.Host;
 
@@ -49,28 +47,27 @@ public static class LlmuxApp
         });
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
 
-        var registry = new ModelRegistry(config.Deployments);
-        var invoker = UpstreamTransport.Create();
+        // One composition root: the library's registration, fed the deployments and settings the config reader resolved.
         var time = options.TimeProvider ?? TimeProvider.System;
-        var costs = new CostCalculator(PriceTable.Default);
-        var sink = new UsageSink([]);
         var governance = Admin.GovernanceSetup.Create(config, time);
-        var standard = LlmPipelines.CreateBuilder(registry, config.Settings, invoker, new RouterState(time), costs, sink);
-        var pipeline = (governance is null ? standard : Admin.GovernanceSetup.WithGovernance(standard, governance)).Build();
-        builder.Services.AddSingleton(sink);
-        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(catalog);
-        builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton(invoker);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddLLMux(b =>
+        {
+            b.AddDeployments(config.Deployments).ConfigureSettings(_ => config.Settings);
+            if (governance is not null) b.AddStageBeforeRouting(new LLMux.Governance.GovernanceStage(governance));
+        });
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
         if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);
 
         var app = builder.Build();
+        var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         var authenticator = new Admin.RequestAuthenticator(config, governance);
         if (governance is not null) new Admin.AdminEndpoints(governance, authenticator, app.Logger).Map(app);
-        new GatewayEndpoints(config, registry, pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
+        new GatewayEndpoints(config, runtime.Registry, runtime.Pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;
     }
 

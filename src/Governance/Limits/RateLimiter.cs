@@ -8,7 +8,8 @@ namespace LLMux.Governance.Limits;
 /// <summary>
 /// In-process rpm/tpm/max_parallel_requests per key and per team. A call is admitted only when every descriptor
 /// that applies has room, and then counted in all of them; a refused call counts nowhere (LiteLLM counts refused
-/// calls, #39309). Tokens are counted from the real usage once the answer is done. Each admission is a
+/// calls, #39309). TPM: each call reserves an estimate of its input tokens when admitted (so calls in flight count
+/// against each other) and the reservation is replaced by the real usage when the answer is done. Each admission is a
 /// <see cref="RateLease"/> that gives its parallel slot back exactly once, whatever path the call ends on.
 /// </summary>
 public sealed class RateLimiter(TimeProvider time)
@@ -16,7 +17,7 @@ public sealed class RateLimiter(TimeProvider time)
     private readonly ConcurrentDictionary<string, RateWindow> _windows = new(StringComparer.Ordinal);
 
     /// <summary>Admits a call for the key (and its team), or returns the 429 to answer.</summary>
-    public RateLease? TryAdmit(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, out LlmError? refusal)
+    public RateLease? TryAdmit(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, out LlmError? refusal)
     {
         refusal = null;
         var key = keyLimits.Any ? _windows.GetOrAdd("api_key:" + keyToken, static (_, v) => new RateWindow("api_key", v), keyToken) : null;
@@ -32,9 +33,10 @@ public sealed class RateLimiter(TimeProvider time)
             if (team is not null) { Monitor.Enter(team, ref takenTeam); team.Roll(now); }
             if (key is not null && Refuse(key, keyLimits, now) is { } k) { refusal = k; return null; }
             if (team is not null && Refuse(team, teamLimits, now) is { } t) { refusal = t; return null; }
-            key?.Admit();
-            team?.Admit();
-            return new RateLease(key, keyLimits, team, teamLimits);
+            var reserve = Math.Max(0, estimatedTokens);
+            key?.Admit(keyLimits.Tpm is null ? 0 : reserve);
+            team?.Admit(teamLimits.Tpm is null ? 0 : reserve);
+            return new RateLease(key, keyLimits, key?.Generation ?? 0, keyLimits.Tpm is null ? 0 : reserve, team, teamLimits, team?.Generation ?? 0, teamLimits.Tpm is null ? 0 : reserve);
         }
         finally
         {
@@ -56,11 +58,12 @@ public sealed class RateLimiter(TimeProvider time)
         return null;
     }
 
-    /// <summary>Counts a finished call's tokens in its key's and team's windows.</summary>
-    internal void AddTokens(RateWindow? w, long tokens)
+    /// <summary>Counts a finished call's real tokens in its key's and team's windows, in place of its reservation.</summary>
+    internal void Settle(RateLease lease, long tokens)
     {
-        if (w is null || tokens <= 0) return;
-        lock (w) w.AddTokens(tokens, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        if (lease.Key is { } k) lock (k) k.Settle(lease.KeyGeneration, lease.KeyReserved, tokens, now);
+        if (lease.Team is { } t) lock (t) t.Settle(lease.TeamGeneration, lease.TeamReserved, tokens, now);
     }
 
     /// <summary>Headers for the answer: limits and what remains, per descriptor (LiteLLM v3's names).</summary>
@@ -94,17 +97,26 @@ public sealed class RateLimiter(TimeProvider time)
 /// <summary>One admitted call's hold on its descriptors' parallel slots; <see cref="Release"/> is idempotent.</summary>
 public sealed class RateLease
 {
-    internal static readonly RateLease None = new(null, default, null, default);
+    internal static readonly RateLease None = new(null, default, 0, 0, null, default, 0, 0);
 
     private int _released;
 
-    internal RateLease(RateWindow? key, RateLimits keyLimits, RateWindow? team, RateLimits teamLimits)
+    internal RateLease(RateWindow? key, RateLimits keyLimits, long keyGeneration, long keyReserved, RateWindow? team, RateLimits teamLimits, long teamGeneration, long teamReserved)
     {
         Key = key;
         KeyLimits = keyLimits;
+        KeyGeneration = keyGeneration;
+        KeyReserved = keyReserved;
         Team = team;
         TeamLimits = teamLimits;
+        TeamGeneration = teamGeneration;
+        TeamReserved = teamReserved;
     }
+
+    internal long KeyGeneration { get; }
+    internal long KeyReserved { get; }
+    internal long TeamGeneration { get; }
+    internal long TeamReserved { get; }
 
     internal RateWindow? Key { get; }
     internal RateLimits KeyLimits { get; }

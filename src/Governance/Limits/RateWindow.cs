@@ -16,6 +16,8 @@ internal sealed class RateWindow(string descriptor, string value)
     public long Requests { get; private set; }
     public long Tokens { get; private set; }
     public long InFlight { get; private set; }
+    /// <summary>Counts windows, so a call's token reservation is corrected only in the window that holds it.</summary>
+    public long Generation { get; private set; }
     private bool _started;
 
     /// <summary>Caller holds the lock.</summary>
@@ -24,13 +26,20 @@ internal sealed class RateWindow(string descriptor, string value)
         if (_started && now - Start < Length) return;
         _started = true;
         Start = now;
+        Generation++;
         Requests = 0;
         Tokens = 0;
     }
 
     public DateTimeOffset ResetsAt => Start + Length;
 
-    public void Admit() { Requests++; InFlight++; }
+    public void Admit(long reservedTokens) { Requests++; InFlight++; Tokens += reservedTokens; }
     public void Release() { if (InFlight > 0) InFlight--; }
-    public void AddTokens(long tokens, DateTimeOffset now) { Roll(now); Tokens += tokens; }
+
+    /// <summary>Replaces a call's reservation by its real tokens (or adds them, when the reservation's window has ended).</summary>
+    public void Settle(long generation, long reserved, long actual, DateTimeOffset now)
+    {
+        Roll(now);
+        Tokens = Math.Max(0, Tokens + (generation == Generation ? actual - reserved : actual));
+    }
 }

@@ -2,14 +2,12 @@ using LLMux.Governance;
 using LLMux.Governance.Storage;
 using LLMux.Governance.Storage.Sqlite;
 using LLMux.Host.Config;
-using LLMux.Pipeline.Composition;
-using LLMux.Stages;
 
 namespace LLMux.Host.Admin;
 
 /// <summary>
 /// Turns governance on when the config has a master key (as LiteLLM's virtual keys need one): the SQLite store at
-/// <c>general_settings.database_path</c>, migrated at start; the governance stage before routing; a hosted service
+/// <c>general_settings.database_path</c>, migrated at start; the governance stage before routing (added by the host's <c>AddLLMux</c>); a hosted service
 /// that flushes queued spend when the host stops (SIGTERM).
 /// </summary>
 internal static class GovernanceSetup
@@ -27,18 +25,6 @@ internal static class GovernanceSetup
             throw new ConfigException([$"general_settings.database_path: cannot open or migrate the SQLite database `{config.DatabasePath}`: {ex.Message}"]);
         }
         return new GovernanceService(store, new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl }, time);
-    }
-
-    /// <summary>The standard stages with the governance stage after validation, before routing.</summary>
-    public static LlmPipelineBuilder WithGovernance(LlmPipelineBuilder standard, GovernanceService governance)
-    {
-        var composed = new LlmPipelineBuilder();
-        foreach (var stage in standard.Stages)
-        {
-            if (stage is RouteStage) composed.Use(new GovernanceStage(governance));
-            composed.Use(stage);
-        }
-        return composed;
     }
 
     public static void Register(IServiceCollection services, GovernanceService governance)

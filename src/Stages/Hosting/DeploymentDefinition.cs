@@ -21,6 +21,10 @@ public sealed record DeploymentDefinition
     public bool? DropParams { get; init; }
     public decimal? InputCostPerToken { get; init; }
     public decimal? OutputCostPerToken { get; init; }
+    /// <summary><c>additional_drop_params</c>: parameters always removed for this deployment.</summary>
+    public IReadOnlyList<string> AdditionalDropParams { get; init; } = [];
+    /// <summary><c>allowed_openai_params</c>: parameters sent even where the provider's table does not list them.</summary>
+    public IReadOnlyList<string> AllowedOpenAIParams { get; init; } = [];
     /// <summary><c>model_info.id</c>; a stable hash of name, model and api_base when absent.</summary>
     public string? Id { get; init; }
     /// <summary>Every other <c>litellm_params</c> value, as text.</summary>

@@ -26,4 +26,15 @@ public sealed class LLMuxOptions
     public Func<string, string?>? Environment { get; set; }
     /// <summary>Problems found while reading a configuration section, reported by validation with their paths.</summary>
     internal List<string> ConfigurationErrors { get; } = [];
+    /// <summary><c>environment_variables</c> of a configuration section: consulted before <see cref="Environment"/>.</summary>
+    internal Dictionary<string, string> ConfigurationEnvironment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How <c>os.environ/NAME</c> resolves: the config's environment_variables, then <see cref="Environment"/> (or the process).</summary>
+    internal Func<string, string?> EffectiveEnvironment()
+    {
+        var env = Environment ?? System.Environment.GetEnvironmentVariable;
+        if (ConfigurationEnvironment.Count == 0) return env;
+        var own = ConfigurationEnvironment;
+        return name => own.TryGetValue(name, out var v) ? v : env(name);
+    }
 }

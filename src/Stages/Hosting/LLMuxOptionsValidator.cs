@@ -13,7 +13,7 @@ internal sealed class LLMuxOptionsValidator(ProviderCatalog catalog) : IValidate
         {
             if (catalog.Find(p.Spec.Name) != p) catalog.Add(p);
         }
-        var env = options.Environment ?? Environment.GetEnvironmentVariable;
+        var env = options.EffectiveEnvironment();
         for (var i = 0; i < options.Deployments.Count; i++) DeploymentFactory.Create(catalog, options.Deployments[i], $"model_list[{i}]", env, errors);
         if (options.Deployments.Count + options.ResolvedDeployments.Count == 0)
             errors.Add("model_list: no deployments; add one with builder.AddDeployment(\"name\", \"provider/model\", ...) or a model_list section");

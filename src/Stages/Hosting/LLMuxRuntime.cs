@@ -22,7 +22,7 @@ public sealed class LLMuxRuntime
         }
         var errors = new List<string>();
         var deployments = new List<Deployment>(o.ResolvedDeployments);
-        var env = o.Environment ?? System.Environment.GetEnvironmentVariable;
+        var env = o.EffectiveEnvironment();
         for (var i = 0; i < o.Deployments.Count; i++)
         {
             if (DeploymentFactory.Create(catalog, o.Deployments[i], $"model_list[{i}]", env, errors) is { } d) deployments.Add(d);

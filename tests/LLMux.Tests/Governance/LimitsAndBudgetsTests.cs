@@ -62,8 +62,8 @@ public sealed class LimitsAndBudgetsTests : IAsyncLifetime
         }
         using var ok = await _g.ChatAsync(raw);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-        // While this answer is written the call still holds the one slot.
-        Assert.Equal("0", ok.Headers.GetValues("x-ratelimit-api_key-remaining-max_parallel_requests").Single());
+        // A non-stream answer is settled before its headers: the slot is already back for the next call.
+        Assert.Equal("1", ok.Headers.GetValues("x-ratelimit-api_key-remaining-max_parallel_requests").Single());
     }
 
     [Fact]
@@ -128,5 +128,71 @@ public sealed class LimitsAndBudgetsTests : IAsyncLifetime
     {
         using var ok = await _g.ChatAsync(GovernanceGateway.Master);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+}
+
+/// <summary>Token limits, streams and disconnects.</summary>
+public sealed class TokenLimitAndStreamTests : IAsyncLifetime
+{
+    private GovernanceGateway _g = null!;
+
+    public async Task InitializeAsync() => _g = await GovernanceGateway.StartAsync();
+    public async Task DisposeAsync() => await _g.DisposeAsync();
+
+    [Fact]
+    public async Task Tpm_limit_counts_the_real_usage_and_refuses_once_it_is_reached()
+    {
+        // Each emulator answer uses 18 tokens.
+        var raw = await _g.NewKeyAsync("""{"tpm_limit":30}""");
+        using (var first = await _g.ChatAsync(raw))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("12", first.Headers.GetValues("x-ratelimit-api_key-remaining-tokens").Single());
+        }
+        using (var second = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        using var third = await _g.ChatAsync(raw);
+        Assert.Equal((HttpStatusCode)429, third.StatusCode);
+        Assert.Contains("Limit type: tokens", await third.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_stream_is_billed_from_its_usage()
+    {
+        var raw = await _g.NewKeyAsync();
+        var chat = _g.Host.OpenAI(raw).GetChatClient("gpt-test");
+        await foreach (var _ in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")])) { }
+        var (_, logs) = await _g.GetAsync("/spend/logs?api_key=" + raw);
+        var row = Assert.Single(logs.EnumerateArray());
+        Assert.Equal(18, row.GetProperty("total_tokens").GetInt64());
+        Assert.Equal(0.000018m, row.GetProperty("spend").GetDecimal());
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_mid_stream_gives_its_slot_back()
+    {
+        var raw = await _g.NewKeyAsync("""{"max_parallel_requests":1}""");
+        _g.Upstream.Enqueue(new LLMux.Emulators.OpenAIScript { Chunks = 50, ChunkDelay = TimeSpan.FromMilliseconds(20) });
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+        })
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + raw);
+            using var response = await _g.Host.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[64];
+            _ = await body.ReadAsync(buffer);
+            using (var busy = await _g.ChatAsync(raw)) Assert.Equal((HttpStatusCode)429, busy.StatusCode);
+        }
+        // The gateway notices the disconnect and ends the call; the slot comes back without waiting for the window.
+        HttpStatusCode status = 0;
+        for (var i = 0; i < 100 && status != HttpStatusCode.OK; i++)
+        {
+            using var again = await _g.ChatAsync(raw);
+            status = again.StatusCode;
+            if (status != HttpStatusCode.OK) await Task.Delay(50);
+        }
+        Assert.Equal(HttpStatusCode.OK, status);
     }
 }

@@ -1,0 +1,26 @@
+using LLMux.Governance.Storage;
+using LLMux.Stages.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LLMux.Governance;
+
+/// <summary><c>services.AddLLMux(...).AddGovernance(...)</c> for a .NET host that brings its own auth front end.</summary>
+public static class GovernanceBuilderExtensions
+{
+    /// <summary>
+    /// Adds virtual-key governance: <paramref name="store"/> (migrated here), the <see cref="GovernanceService"/> as a
+    /// singleton, and the governance stage before routing. The host authenticates each call with
+    /// <see cref="GovernanceService.Authenticate"/> and puts the <see cref="Pipeline.Context.Caller"/> on the context.
+    /// </summary>
+    public static LLMuxBuilder AddGovernance(this LLMuxBuilder builder, GovernanceOptions options, IGovernanceStore store, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        store.MigrateAsync().AsTask().GetAwaiter().GetResult();
+        var service = new GovernanceService(store, options, time ?? TimeProvider.System);
+        // A factory registration: the container disposes the service at shutdown, which flushes queued spend.
+        builder.Services.AddSingleton(_ => service);
+        return builder.AddStageBeforeRouting(new GovernanceStage(service));
+    }
+}
