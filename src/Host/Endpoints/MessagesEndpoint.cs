@@ -201,7 +201,7 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
     {
         var deployment = context.Deployment!;
         var provider = deployment.Provider;
-        var invoker = provider.Transport ?? http.RequestServices.GetRequiredService<HttpMessageInvoker>();
+        var invoker = provider.Transport ?? http.RequestServices.GetRequiredKeyedService<HttpMessageInvoker>(Microsoft.Extensions.DependencyInjection.LLMuxServiceCollectionExtensions.TransportKey);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         cts.CancelAfter(deployment.Timeout ?? TimeSpan.FromSeconds(60));
         HttpResponseMessage response;
