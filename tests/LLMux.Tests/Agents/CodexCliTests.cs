@@ -8,8 +8,9 @@ namespace LLMux.Tests.Agents;
 /// The real Codex CLI (<c>codex exec</c>, pinned in tests/agents/codex), which speaks only the Responses API,
 /// pointed at LLMux through a model provider in its <c>config.toml</c>. Each backend's emulator asks for an
 /// <c>exec_command</c> call; the CLI runs it on a file in its working directory, sends the output back as a
-/// <c>function_call_output</c>, and prints the model's final answer. Every backend here is bridged: LLMux turns
-/// the Responses request into the provider's own API and the provider's answer into Responses events.
+/// <c>function_call_output</c>, and prints the model's final answer. OpenAI is reached natively (the body and
+/// the Responses events pass through); every other backend is bridged: LLMux turns the Responses request into
+/// the provider's own API and the provider's answer into Responses events.
 /// </summary>
 public sealed class CodexCliTests : IAsyncLifetime
 {
@@ -22,6 +23,7 @@ public sealed class CodexCliTests : IAsyncLifetime
     private AnthropicEmulator _anthropic = null!;
     private GeminiEmulator _gemini = null!;
     private BedrockEmulator _bedrock = null!;
+    private OpenAIResponsesEmulator _openai = null!;
     private GatewayHost _gateway = null!;
 
     public async Task InitializeAsync()
@@ -30,6 +32,7 @@ public sealed class CodexCliTests : IAsyncLifetime
         _anthropic = await AnthropicEmulator.StartNewAsync();
         _gemini = await GeminiEmulator.StartNewAsync();
         _bedrock = await BedrockEmulator.StartNewAsync();
+        _openai = await OpenAIResponsesEmulator.StartNewAsync();
         _gateway = await GatewayHost.StartAsync($"""
             general_settings:
               master_key: {MasterKey}
@@ -57,6 +60,12 @@ public sealed class CodexCliTests : IAsyncLifetime
                   aws_access_key_id: {BedrockEmulator.AccessKeyId}
                   aws_secret_access_key: {BedrockEmulator.SecretAccessKey}
                   aws_region_name: {BedrockEmulator.Region}
+              - model_name: gpt-5-codex
+                litellm_params:
+                  model: openai/gpt-5-codex
+                  api_base: {_openai.ApiBase}
+                  api_key: sk-openai-upstream
+                  responses_api: native   # an api_base that is not api.openai.com is bridged unless told otherwise
             """);
     }
 
@@ -67,6 +76,7 @@ public sealed class CodexCliTests : IAsyncLifetime
         await _anthropic.DisposeAsync();
         await _gemini.DisposeAsync();
         await _bedrock.DisposeAsync();
+        await _openai.DisposeAsync();
     }
 
     /// <summary>Codex with a throwaway CODEX_HOME whose only model provider is the gateway.</summary>
@@ -197,5 +207,31 @@ public sealed class CodexCliTests : IAsyncLifetime
         Assert.Contains("\"toolUse\"", last, StringComparison.Ordinal);
         Assert.Contains("\"toolResult\"", last, StringComparison.Ordinal);
         Assert.Contains(secret, last, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Codex_completes_a_tool_round_trip_natively_on_OpenAI()
+    {
+        using var cli = Codex(out var secret);
+        _openai.Enqueue(new OpenAIResponsesScript { Reasoning = ("Reading the file.", "gAAAAB-opaque-state"), ToolCall = ("exec_command", ExecCall) });
+        _openai.Enqueue(new OpenAIResponsesScript { Content = FinalAnswer });
+
+        var run = await cli.RunAsync(Args("gpt-5-codex"), TimeSpan.FromSeconds(120));
+
+        AssertCompleted(run);
+        var requests = _openai.Requests.Where(static r => r.Path.EndsWith("/responses", StringComparison.Ordinal)).ToList();
+        Assert.True(requests.Count >= 2, run.ToString());
+        Assert.DoesNotContain(_openai.Requests, static r => r.Path.EndsWith("/chat/completions", StringComparison.Ordinal));
+        // Passthrough: Codex's own fields reach OpenAI untouched, only the model is the deployment's.
+        using var first = requests[0].Json();
+        Assert.Equal("gpt-5-codex", first.RootElement.GetProperty("model").GetString());
+        Assert.Equal("reasoning.encrypted_content", first.RootElement.GetProperty("include")[0].GetString());
+        Assert.True(first.RootElement.TryGetProperty("prompt_cache_key", out _));
+        // The turn after the call carries the reasoning state back, the call, and the command's output.
+        using var last = requests[^1].Json();
+        var items = last.RootElement.GetProperty("input").EnumerateArray().ToList();
+        Assert.Contains(items, static i => i.GetProperty("type").GetString() == "reasoning" && i.GetProperty("encrypted_content").GetString() == "gAAAAB-opaque-state");
+        var output = items.Single(static i => i.GetProperty("type").GetString() == "function_call_output");
+        Assert.Contains(secret, output.GetProperty("output").ToString(), StringComparison.Ordinal);
     }
 }
