@@ -12,7 +12,13 @@ public sealed class PriceTable
 {
     private readonly FrozenDictionary<string, ModelPrice> _prices;
 
-    public PriceTable(IDictionary<string, ModelPrice> prices) => _prices = prices.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    private readonly FrozenDictionary<string, ModelPrice>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+
+    public PriceTable(IDictionary<string, ModelPrice> prices)
+    {
+        _prices = prices.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _bySpan = _prices.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     public int Count => _prices.Count;
 
@@ -24,13 +30,24 @@ public sealed class PriceTable
     /// <summary>Finds the price of an upstream model: <c>provider/model</c> first, then the bare id, then the id after its last <c>/</c>.</summary>
     public ModelPrice? Find(string provider, string model)
     {
-        if (_prices.TryGetValue(provider + "/" + model, out var p)) return p;
+        // Looked up by span: this runs per request (cost, max_output_tokens), and a key string each time adds up.
+        ModelPrice? p;
+        var length = provider.Length + 1 + model.Length;
+        if (length <= 256)
+        {
+            Span<char> key = stackalloc char[length];
+            provider.CopyTo(key);
+            key[provider.Length] = '/';
+            model.CopyTo(key[(provider.Length + 1)..]);
+            if (_bySpan.TryGetValue(key, out p)) return p;
+        }
+        else if (_prices.TryGetValue(provider + "/" + model, out p)) return p;
         if (_prices.TryGetValue(model, out p)) return p;
         var slash = model.LastIndexOf('/');
-        if (slash >= 0 && _prices.TryGetValue(model[(slash + 1)..], out p)) return p;
+        if (slash >= 0 && _bySpan.TryGetValue(model.AsSpan(slash + 1), out p)) return p;
         // Bedrock cross-region profiles (us.anthropic..., eu.anthropic...) are priced as the base model.
         var dot = model.IndexOf('.');
-        if (dot is > 0 and <= 4 && _prices.TryGetValue(model[(dot + 1)..], out p)) return p;
+        if (dot is > 0 and <= 4 && _bySpan.TryGetValue(model.AsSpan(dot + 1), out p)) return p;
         return null;
     }
 
