@@ -50,8 +50,32 @@ internal static class CapabilityMarkdownWriter
         sb.Append('\n');
         AppendResponses(sb);
 
+        AppendMessagesFields(sb);
+
         foreach (var s in specs) AppendProvider(sb, s, level: 2);
         return sb.ToString();
+    }
+
+    /// <summary>What /v1/messages does with each field Claude Code sends, per backend (docs/parity/messages.md has the why).</summary>
+    private static void AppendMessagesFields(StringBuilder sb)
+    {
+        sb.Append("## Claude Code fields on `/v1/messages`, per backend\n\n");
+        sb.Append("The fields and headers Claude Code sends (captured from the real CLI: tests/LLMux.Tests/Agents/captures) and what\n");
+        sb.Append("the translating path does with each. Rule: passed where the backend takes it, translated where a faithful mapping\n");
+        sb.Append("exists, hints that do not change what a correct answer is dropped with an `x-llmux-warnings` entry by default,\n");
+        sb.Append("fields that would change the answer refused unless drop_params. See docs/parity/messages.md.\n\n");
+        sb.Append("| Field |");
+        foreach (var b in LLMux.Stages.Messages.MessagesFieldMatrix.Backends) sb.Append(' ').Append(b).Append(" |");
+        sb.Append("\n|---|");
+        foreach (var _ in LLMux.Stages.Messages.MessagesFieldMatrix.Backends) sb.Append("---|");
+        sb.Append('\n');
+        foreach (var row in LLMux.Stages.Messages.MessagesFieldMatrix.Rows)
+        {
+            sb.Append('|');
+            foreach (var cell in row) sb.Append(' ').Append(cell).Append(" |");
+            sb.Append('\n');
+        }
+        sb.Append('\n');
     }
 
     /// <summary>One provider's section: its facts, modes and parameter tables.</summary>

@@ -20,6 +20,7 @@ public sealed class ClaudeCodeCaptureTests : IAsyncLifetime
     private OpenAIEmulator _openai = null!;
     private GeminiEmulator _gemini = null!;
     private BedrockEmulator _bedrock = null!;
+    private AnthropicEmulator _anthropic = null!;
     private GatewayHost _gateway = null!;
     private AnthropicClient _client = null!;
 
@@ -28,6 +29,7 @@ public sealed class ClaudeCodeCaptureTests : IAsyncLifetime
         _openai = await OpenAIEmulator.StartNewAsync();
         _gemini = await GeminiEmulator.StartNewAsync();
         _bedrock = await BedrockEmulator.StartNewAsync();
+        _anthropic = await AnthropicEmulator.StartNewAsync();
         _gateway = await GatewayHost.StartAsync($"""
             general_settings:
               master_key: {AnthropicSdk.MasterKey}
@@ -51,6 +53,11 @@ public sealed class ClaudeCodeCaptureTests : IAsyncLifetime
                   aws_access_key_id: {BedrockEmulator.AccessKeyId}
                   aws_secret_access_key: {BedrockEmulator.SecretAccessKey}
                   aws_region_name: {BedrockEmulator.Region}
+              - model_name: cc-anthropic
+                litellm_params:
+                  model: anthropic/claude-sonnet-4-5
+                  api_base: {_anthropic.ApiBase}
+                  api_key: sk-ant-upstream
             """);
         _client = AnthropicSdk.For(_gateway);
     }
@@ -62,6 +69,7 @@ public sealed class ClaudeCodeCaptureTests : IAsyncLifetime
         await _openai.DisposeAsync();
         await _gemini.DisposeAsync();
         await _bedrock.DisposeAsync();
+        await _anthropic.DisposeAsync();
     }
 
     public static readonly string[] Backends = ["cc-openai", "cc-gemini", "cc-bedrock"];
@@ -164,6 +172,31 @@ public sealed class ClaudeCodeCaptureTests : IAsyncLifetime
         // Anthropic's event grammar, as Claude Code parses it.
         var events = AnthropicEventStream.Parse(sse);
         AnthropicEventStream.AssertValid(events, complete: true);
+    }
+
+    public static TheoryData<string> Captures()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in ClaudeCodeCapture.Names()) data.Add(name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Captures))]
+    public async Task Claude_Code_request_reaches_Anthropic_as_it_was_sent(string captureName)
+    {
+        var capture = ClaudeCodeCapture.Load(captureName);
+        var message = await _client.Beta.Messages.CreateStreaming(Params(capture, "cc-anthropic", stream: true)).Aggregate();
+        Assert.NotEmpty(message.Content);
+
+        var sent = _anthropic.Requests.Last();
+        Assert.Equal(capture.Betas, sent.Headers["anthropic-beta"]);
+        using var doc = sent.Json();
+        var expected = JsonNode.Parse(capture.BodyFor("claude-sonnet-4-5"))!.AsObject();
+        var actual = JsonNode.Parse(sent.BodyText)!.AsObject();
+        // Every field Claude Code set arrives unchanged (the SDK sets `stream` itself).
+        foreach (var (key, value) in expected)
+            Assert.True(JsonNode.DeepEquals(value, actual[key]), key);
     }
 
     private static void AssertUpstreamGotItsOwnApi(ClaudeCodeCapture capture, string backend, RecordedRequest sent)

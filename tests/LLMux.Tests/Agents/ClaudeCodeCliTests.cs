@@ -17,12 +17,14 @@ public sealed class ClaudeCodeCliTests : IAsyncLifetime
 
     private OpenAIEmulator _openai = null!;
     private BedrockEmulator _bedrock = null!;
+    private GeminiEmulator _gemini = null!;
     private GatewayHost _gateway = null!;
 
     public async Task InitializeAsync()
     {
         _openai = await OpenAIEmulator.StartNewAsync();
         _bedrock = await BedrockEmulator.StartNewAsync();
+        _gemini = await GeminiEmulator.StartNewAsync();
         _gateway = await GatewayHost.StartAsync($"""
             general_settings:
               master_key: {AnthropicSdk.MasterKey}
@@ -41,6 +43,11 @@ public sealed class ClaudeCodeCliTests : IAsyncLifetime
                   model: openai/gpt-4o-mini
                   api_base: {_openai.ApiBase}
                   api_key: sk-upstream
+              - model_name: gemini-2.5-flash
+                litellm_params:
+                  model: gemini/gemini-2.5-flash
+                  api_base: {_gemini.GeminiApiBase}
+                  api_key: gemini-test-key
             """);
     }
 
@@ -49,6 +56,7 @@ public sealed class ClaudeCodeCliTests : IAsyncLifetime
         await _gateway.DisposeAsync();
         await _openai.DisposeAsync();
         await _bedrock.DisposeAsync();
+        await _gemini.DisposeAsync();
     }
 
     /// <summary>Claude Code in print mode, talking only to the gateway (no telemetry, updates or other traffic).</summary>
@@ -111,5 +119,28 @@ public sealed class ClaudeCodeCliTests : IAsyncLifetime
         using var last = requests[^1].Json();
         var tool = last.RootElement.GetProperty("messages").EnumerateArray().Single(static m => m.GetProperty("role").GetString() == "tool");
         Assert.Contains(secret, tool.GetProperty("content").ToString(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Claude_Code_completes_a_tool_round_trip_on_Gemini_with_its_thought_signature()
+    {
+        using var cli = Claude(out var secret);
+        _gemini.Enqueue(new GeminiScript { Thought = "I will read the file.", ThoughtSignature = "Z2VtaW5pLWNsaQ==", FunctionCalls = [("Bash", BashCall)] });
+        _gemini.Enqueue(new GeminiScript { Text = "The file says the secret word." });
+
+        var run = await cli.RunAsync(Args("gemini-2.5-flash"), TimeSpan.FromSeconds(120));
+
+        Assert.False(run.TimedOut, run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("The file says the secret word.", run.Stdout, StringComparison.Ordinal);
+        var requests = _gemini.ModelRequests.ToList();
+        Assert.True(requests.Count >= 2, run.ToString());
+        var last = requests[^1].BodyText;
+        Assert.Contains("function_response", last, StringComparison.Ordinal);
+        Assert.Contains(secret, last, StringComparison.Ordinal);
+        // Claude Code kept the tagged signature in its history; Gemini got its own signature back.
+        using var doc = requests[^1].Json();
+        Assert.Contains(doc.RootElement.GetProperty("contents").EnumerateArray().SelectMany(static c => c.GetProperty("parts").EnumerateArray()),
+            static p => p.TryGetProperty("thoughtSignature", out var sig) && sig.GetString() == "Z2VtaW5pLWNsaQ==");
     }
 }
