@@ -30,7 +30,7 @@ internal sealed class AnthropicMessagesPassthrough(LlmContext context, string pr
         var type = Inspect(data);
         if (type == EventKind.Error)
         {
-            throw AnthropicErrorMapper.Map(0, data.ToArray(), null).ToException();
+            throw (AnthropicErrorMapper.Map(0, data.ToArray(), null) with { Provider = provider }).ToException();
         }
         Write(output, frame.EventType, data);
         if (type is EventKind.ContentBlockStart or EventKind.ContentBlockDelta) ContentStarted = true;

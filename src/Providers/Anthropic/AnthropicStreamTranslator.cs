@@ -61,7 +61,7 @@ internal sealed class AnthropicStreamTranslator : SseStreamTranslator
             case Event.BlockStop: OnBlockStop(output); break;
             case Event.MessageDelta: OnMessageDelta(ref reader); break;
             case Event.MessageStop: OnMessageStop(output); break;
-            case Event.Error: throw AnthropicErrorMapper.Map(0, data.ToArray(), null).ToException();
+            case Event.Error: throw (AnthropicErrorMapper.Map(0, data.ToArray(), null) with { Provider = _provider }).ToException();
             default: break; // ping, and event types added later, carry nothing for an OpenAI client
         }
     }

@@ -43,9 +43,9 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
 
     public override ProviderSpec Spec => BedrockSpec.Spec;
 
-    /// <summary><c>bedrock/invoke/…</c> is InvokeModel with an Anthropic body; everything else is Converse.</summary>
+    /// <summary><c>bedrock/invoke/&lt;Claude id&gt;</c> is InvokeModel with an Anthropic body; everything else is Converse.</summary>
     public override LlmProvider ForModel(string upstreamModel) =>
-        upstreamModel.StartsWith("invoke/", StringComparison.Ordinal) ? _invoke : this;
+        upstreamModel.StartsWith("invoke/", StringComparison.Ordinal) && BedrockModel.Parse(upstreamModel, null).IsAnthropic ? _invoke : this;
 
     public override IReadOnlyList<LlmProvider> Variants => [_invoke];
 
@@ -108,8 +108,16 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
     public long ReadTokenCount(ReadOnlySpan<byte> body) => TokenCountAnswer.Read(body, "inputTokens"u8, Spec.Name);
 
     /// <summary>True when this call goes through InvokeModel with an Anthropic body rather than Converse.</summary>
-    private bool IsInvoke(LlmContext context) =>
-        context.Mode == LlmMode.Chat && (context.MessagesPassthrough || ModelOf(context.Deployment!).Route == BedrockRoute.Invoke);
+    private bool IsInvoke(LlmContext context)
+    {
+        if (context.Mode != LlmMode.Chat) return false;
+        if (context.MessagesPassthrough) return true;
+        var model = ModelOf(context.Deployment!);
+        if (model.Route != BedrockRoute.Invoke) return false;
+        if (model.IsAnthropic) return true;
+        // Other families' native InvokeModel bodies (Llama, Mistral, Titan text...) are not written by LLMux.
+        throw LlmError.Invalid($"bedrock/invoke/ chat is supported for Anthropic models only; route `{context.Deployment!.ModelName}` through Converse as bedrock/converse/{model.ModelId}", "model").ToException();
+    }
 
     /// <summary>The parsed model id, once per deployment.</summary>
     private BedrockModel ModelOf(Deployment deployment) =>

@@ -51,6 +51,10 @@ public sealed class BedrockInvokeEndToEndTests : IAsyncLifetime
                 litellm_params:
                   model: bedrock/converse/{InvokeModelId}
             {creds}
+              - model_name: llama-invoke
+                litellm_params:
+                  model: bedrock/invoke/meta.llama3-70b-instruct-v1:0
+            {creds}
             """);
         _client = AnthropicSdk.For(_gateway);
     }
@@ -212,6 +216,15 @@ public sealed class BedrockInvokeEndToEndTests : IAsyncLifetime
         using (var r = await PostMessagesAsync("""{"model":"claude-converse","max_tokens":10,"messages":[{"role":"user","content":"Hi"}]}"""))
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal([Target("invoke"), Target("converse"), Target("converse")], _upstream.RawTargets.ToArray());
+    }
+
+    [Fact]
+    public async Task Invoke_chat_for_a_non_claude_family_is_a_clear_400_without_an_upstream_call()
+    {
+        var ex = await Assert.ThrowsAsync<ClientResultException>(() => _gateway.OpenAI(AnthropicSdk.MasterKey).GetChatClient("llama-invoke").CompleteChatAsync([new UserChatMessage("Hi")]));
+        Assert.Equal(400, ex.Status);
+        Assert.Contains("bedrock/converse/meta.llama3-70b-instruct-v1:0", ex.Message);
+        Assert.Empty(_upstream.Requests);
     }
 
     [Fact]

@@ -160,6 +160,7 @@ public sealed class VertexClaudeEndToEndTests : IAsyncLifetime
             Assert.Contains("event: content_block_delta", sse);
             Assert.Contains("event: error", sse);
             Assert.DoesNotContain("message_stop", sse);
+            Assert.Equal("vertex_ai", r.Headers.GetValues("x-llmux-provider").Single());
         }
     }
 
