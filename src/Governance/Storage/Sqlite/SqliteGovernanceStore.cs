@@ -354,6 +354,11 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         using var user = Command(c, tx, """UPDATE "LiteLLM_UserTable" SET spend = spend + $s WHERE user_id = $id""", ("$s", 0.0), ("$id", ""));
         // An end user's row is created at its first spend (LiteLLM's upsert).
         using var endUser = Command(c, tx, """INSERT INTO "LiteLLM_EndUserTable"(user_id, spend, created_at, updated_at) VALUES ($id, $s, $t, $t) ON CONFLICT(user_id) DO UPDATE SET spend = spend + excluded.spend""", ("$s", 0.0), ("$id", ""), ("$t", ""));
+        // One UPDATE per entity per batch, not per row: a busy key is a hot row (LiteLLM's Postgres bottleneck).
+        var keys = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var teams = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var users = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var endUsers = new Dictionary<string, (decimal Spend, DateTimeOffset At)>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             Set(insert, "$request_id", row.RequestId); Set(insert, "$call_type", row.CallType); Set(insert, "$api_key", row.ApiKey);
@@ -363,17 +368,28 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             Set(insert, "$team_id", row.TeamId); Set(insert, "$end_user", row.EndUser); Set(insert, "$key_alias", row.KeyAlias); Set(insert, "$status", row.Status);
             // A request id already written (a retried batch) adds no spend twice.
             if (insert.ExecuteNonQuery() == 0 || row.Spend == 0) continue;
-            Add(key, row.ApiKey, row.Spend);
-            Add(team, row.TeamId, row.Spend);
-            Add(user, row.UserId, row.Spend);
+            Sum(keys, row.ApiKey, row.Spend);
+            Sum(teams, row.TeamId, row.Spend);
+            Sum(users, row.UserId, row.Spend);
             if (!string.IsNullOrEmpty(row.EndUser))
-            {
-                Set(endUser, "$t", Time(row.EndTime));
-                Add(endUser, row.EndUser, row.Spend);
-            }
+                endUsers[row.EndUser] = endUsers.TryGetValue(row.EndUser, out var e) ? (e.Spend + row.Spend, row.EndTime) : (row.Spend, row.EndTime);
+        }
+        foreach (var (id, sum) in keys) Add(key, id, sum);
+        foreach (var (id, sum) in teams) Add(team, id, sum);
+        foreach (var (id, sum) in users) Add(user, id, sum);
+        foreach (var (id, e) in endUsers)
+        {
+            Set(endUser, "$t", Time(e.At));
+            Add(endUser, id, e.Spend);
         }
         tx.Commit();
         return ValueTask.CompletedTask;
+
+        static void Sum(Dictionary<string, decimal> sums, string? id, decimal spend)
+        {
+            if (string.IsNullOrEmpty(id)) return;
+            sums[id] = sums.GetValueOrDefault(id) + spend;
+        }
 
         static void Add(SqliteCommand cmd, string? id, decimal spend)
         {
