@@ -73,6 +73,21 @@ public sealed class GovernanceService : IAsyncDisposable
         return grant;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Entities.Customer? Customer, long LoadedAt)> _customers = new(StringComparer.Ordinal);
+
+    /// <summary>The end user named by a request's <c>user</c> field, if the admin created one (cached, absent ones too).</summary>
+    public Entities.Customer? CustomerOf(string userId)
+    {
+        if (_customers.TryGetValue(userId, out var c) && Time.GetElapsedTime(c.LoadedAt) < Options.KeyCacheTtl) return c.Customer;
+        var customer = Sync(Store.FindCustomerAsync(userId));
+        // Bounded: a flood of distinct end-user ids must not grow the cache without end.
+        if (_customers.Count > 100_000) _customers.Clear();
+        _customers[userId] = (customer, Time.GetTimestamp());
+        return customer;
+    }
+
+    public void EvictCustomer(string userId) => _customers.TryRemove(userId, out _);
+
     private static T Sync<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync() => await Writer.DisposeAsync().ConfigureAwait(false);

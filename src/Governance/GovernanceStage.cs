@@ -27,10 +27,11 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             return;
         }
         var started = governance.Time.GetUtcNow();
+        var endUser = CheckCustomer(context);
         if (caller.IsAdmin)
         {
             await next(context).ConfigureAwait(false);
-            Finish(context, new Settlement(governance, caller, null, RateLease.None, started));
+            Finish(context, new Settlement(governance, caller, null, endUser, RateLease.None, started));
             return;
         }
 
@@ -42,7 +43,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         {
             throw refusal!.ToException();
         }
-        var settlement = new Settlement(governance, caller, grant, lease, started);
+        var settlement = new Settlement(governance, caller, grant, endUser, lease, started);
         try
         {
             await next(context).ConfigureAwait(false);
@@ -99,6 +100,17 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         return false;
     }
 
+    /// <summary>The request's end user (<c>user</c>): blocked, or over its budget, refuses the call whatever key is used.</summary>
+    private string? CheckCustomer(LlmContext context)
+    {
+        var id = context.Chat?.User ?? context.Embedding?.User;
+        if (string.IsNullOrEmpty(id)) return null;
+        if (governance.CustomerOf(id) is not { } c) return id;
+        if (c.Blocked) throw GovernanceErrors.CustomerBlocked(id).ToException();
+        Check(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId);
+        return id;
+    }
+
     private void CheckBudgets(KeyGrant grant)
     {
         var k = grant.Key;
@@ -115,7 +127,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     }
 
     /// <summary>What one admitted call owes once its usage is known.</summary>
-    private sealed class Settlement(GovernanceService governance, Caller caller, KeyGrant? grant, RateLease lease, DateTimeOffset started)
+    private sealed class Settlement(GovernanceService governance, Caller caller, KeyGrant? grant, string? endUser, RateLease lease, DateTimeOffset started)
     {
         private int _settled;
 
@@ -139,6 +151,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
                 governance.Ledger.Add(BudgetScope.Team, grant.Key.TeamId, cost);
                 governance.Ledger.Add(BudgetScope.User, grant.Key.UserId, cost);
             }
+            governance.Ledger.Add(BudgetScope.Customer, endUser, cost);
             var d = context.Deployment;
             governance.Writer.Enqueue(new SpendRow
             {
@@ -155,7 +168,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
                 Provider = d?.ProviderName,
                 TeamId = caller.TeamId,
                 UserId = caller.UserId,
-                EndUser = context.Chat?.User ?? context.Embedding?.User,
+                EndUser = endUser,
                 KeyAlias = caller.KeyAlias,
             });
         }

@@ -18,6 +18,8 @@ public sealed record LlmuxHostOptions
     public TimeProvider? TimeProvider { get; init; }
     /// <summary>Serve Prometheus metrics (the <c>LLMux</c> meter) on <c>/metrics</c>.</summary>
     public bool Metrics { get; init; }
+    /// <summary>Extra logging set-up after LLMux's own (tests capture what is logged).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }
 
 /// <summary>Builds the <c>llmux</c> web host: config, pipeline, endpoints.</summary>
@@ -37,6 +39,7 @@ public static class LlmuxApp
         // With this category enabled at any level, ASP.NET Core starts an Activity and a log scope for every
         // request (for log correlation) even when nothing reads them; LLMux's own telemetry makes its own spans.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -35,6 +35,13 @@ public static class GovernanceErrors
 
     public static LlmError TeamBlocked(string teamId) => Auth($"Authentication Error, Team={teamId} is blocked. Update via `/team/unblock` if you're admin.");
 
+    public static LlmError CustomerBlocked(string id) => new()
+    {
+        Kind = ErrorKind.Permission,
+        Code = "end_user_blocked",
+        Message = $"End User={id} is blocked. Update via `/customer/unblock` if you're admin.",
+    };
+
     public static LlmError ModelDenied(string scope, string model, IReadOnlyList<string> allowed) => new()
     {
         Kind = ErrorKind.Auth,
@@ -61,6 +68,7 @@ public static class GovernanceErrors
         {
             "team" => $"Budget has been exceeded! Team={id} Current cost: {Money(spend)}, Max budget: {Money(max)}",
             "user" => $"ExceededBudget: User={id} over budget. Spend={Money(spend)}, Budget={Money(max)}",
+            "customer" => $"ExceededBudget: End User={id} over budget. Spend={Money(spend)}, Budget={Money(max)}",
             _ => $"Budget has been exceeded! Current cost: {Money(spend)}, Max budget: {Money(max)}",
         },
     };

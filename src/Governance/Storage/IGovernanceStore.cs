@@ -33,7 +33,13 @@ public interface IGovernanceStore
     ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken cancellationToken = default);
     ValueTask<IReadOnlyList<string>?> DeleteUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes spend rows and adds their spend to each key, team and user, in one transaction (idempotent per request id).</summary>
+    ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken cancellationToken = default);
+    ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default);
+    ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<Customer>> ListCustomersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Writes spend rows and adds their spend to each key, team, user and end user (created at its first spend), in one transaction (idempotent per request id).</summary>
     ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default);
     /// <summary>Sets an entity's spend to 0 and its next reset time, if its reset time is still <paramref name="dueAt"/> (so a reset happens once).</summary>
     ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken cancellationToken = default);
@@ -41,7 +47,7 @@ public interface IGovernanceStore
 }
 
 /// <summary>Which table a budget belongs to.</summary>
-public enum BudgetScope { Key, Team, User }
+public enum BudgetScope { Key, Team, User, Customer }
 
 /// <summary>Filters of <c>GET /key/list</c>.</summary>
 public sealed record KeyQuery(int Page = 1, int Size = 10, string? UserId = null, string? TeamId = null, string? KeyAlias = null, string? KeyHash = null);

@@ -48,6 +48,16 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         Post(app, "/user/update", UpdateUserAsync);
         Post(app, "/user/delete", DeleteUsersAsync);
         Get(app, "/user/info", UserInfoAsync);
+        foreach (var prefix in new[] { "/customer", "/end_user" })
+        {
+            Post(app, prefix + "/new", NewCustomerAsync);
+            Post(app, prefix + "/update", UpdateCustomerAsync);
+            Post(app, prefix + "/delete", DeleteCustomersAsync);
+            Post(app, prefix + "/block", (h, b) => BlockCustomersAsync(h, b, true));
+            Post(app, prefix + "/unblock", (h, b) => BlockCustomersAsync(h, b, false));
+            Get(app, prefix + "/info", CustomerInfoAsync);
+            Get(app, prefix + "/list", ListCustomersAsync);
+        }
         Get(app, "/spend/logs", SpendLogsAsync);
     }
 
@@ -688,6 +698,141 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(u.BudgetDuration, out var d)) u = u with { BudgetResetAt = d.After(now) };
             else if (u.BudgetDuration is null) u = u with { BudgetResetAt = null };
             return u;
+        }
+    }
+
+    // ---- customers (end users) ----
+
+    private async Task NewCustomerAsync(HttpContext http, AdminBody b)
+    {
+        var id = b.String("user_id", required: true);
+        var c = CustomerChanges(b);
+        b.RejectUnknown();
+        if (await InvalidAsync(http, b)) return;
+        var now = Now;
+        var customer = c.Apply(new Customer { UserId = id!, CreatedAt = now, UpdatedAt = now }, now);
+        if (!await Store.InsertCustomerAsync(customer)) { await BadRequestAsync(http, $"end user `{id}` already exists", "user_id"); return; }
+        governance.EvictCustomer(customer.UserId);
+        await JsonAsync(http, w => AdminJson.Customer(w, customer));
+    }
+
+    private async Task UpdateCustomerAsync(HttpContext http, AdminBody b)
+    {
+        var id = b.String("user_id", required: true);
+        var c = CustomerChanges(b);
+        b.RejectUnknown();
+        if (await InvalidAsync(http, b)) return;
+        if (await FindCustomerOr404Async(http, id!) is not { } old) return;
+        var now = Now;
+        var customer = c.Apply(old, now) with { UpdatedAt = now };
+        await Store.ReplaceCustomerAsync(customer);
+        governance.EvictCustomer(customer.UserId);
+        if (old.BudgetDuration != customer.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.Customer, customer.UserId, customer.BudgetDuration, customer.BudgetResetAt);
+        await JsonAsync(http, w => AdminJson.Customer(w, customer));
+    }
+
+    private async Task DeleteCustomersAsync(HttpContext http, AdminBody b)
+    {
+        var ids = b.Strings("user_ids");
+        if (ids is null) b.Problems.Add("`user_ids` is required");
+        b.RejectUnknown();
+        if (await InvalidAsync(http, b)) return;
+        if (await Store.DeleteCustomersAsync(ids!) is null) { await NotFoundAsync(http, "one of the end users does not exist; nothing was deleted"); return; }
+        foreach (var id in ids!) { governance.EvictCustomer(id); governance.Ledger.Forget(BudgetScope.Customer, id); }
+        await JsonAsync(http, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("deleted_customers");
+            foreach (var id in ids!) w.WriteStringValue(id);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private async Task BlockCustomersAsync(HttpContext http, AdminBody b, bool blocked)
+    {
+        var ids = b.Strings("user_ids");
+        if (ids is null) b.Problems.Add("`user_ids` is required");
+        b.RejectUnknown();
+        if (await InvalidAsync(http, b)) return;
+        var changed = new List<Customer>();
+        foreach (var id in ids!)
+        {
+            // Blocking an end user LLMux has not seen yet creates it, blocked (LiteLLM does the same).
+            var now = Now;
+            var customer = (await Store.FindCustomerAsync(id) ?? new Customer { UserId = id, CreatedAt = now, UpdatedAt = now }) with { Blocked = blocked, UpdatedAt = now };
+            if (!await Store.ReplaceCustomerAsync(customer)) await Store.InsertCustomerAsync(customer);
+            governance.EvictCustomer(id);
+            changed.Add(customer);
+        }
+        await JsonAsync(http, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray(blocked ? "blocked_users" : "unblocked_users");
+            foreach (var c in changed) w.WriteStringValue(c.UserId);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private async Task CustomerInfoAsync(HttpContext http, AdminBody _)
+    {
+        var id = http.Request.Query["end_user_id"].ToString();
+        if (id.Length == 0) { await BadRequestAsync(http, "give ?end_user_id=", "end_user_id"); return; }
+        if (await FindCustomerOr404Async(http, id) is not { } c) return;
+        c = c with { Spend = LiveSpend(BudgetScope.Customer, c.UserId, c.Spend, c.BudgetDuration, c.BudgetResetAt) };
+        await JsonAsync(http, w => AdminJson.Customer(w, c));
+    }
+
+    private async Task ListCustomersAsync(HttpContext http, AdminBody _)
+    {
+        var all = await Store.ListCustomersAsync();
+        await JsonAsync(http, w =>
+        {
+            w.WriteStartArray();
+            foreach (var c in all) AdminJson.Customer(w, c);
+            w.WriteEndArray();
+        });
+    }
+
+    private async Task<Customer?> FindCustomerOr404Async(HttpContext http, string id)
+    {
+        var c = await Store.FindCustomerAsync(id);
+        if (c is null) await NotFoundAsync(http, $"End User Id={id} does not exist in db");
+        return c;
+    }
+
+    private static CustomerChangeSet CustomerChanges(AdminBody b)
+    {
+        b.Unsupported("budget_id", "tpm_limit", "rpm_limit", "model_max_budget", "max_parallel_requests", "soft_budget", "object_permission", "allowed_model_region", "default_model");
+        return new CustomerChangeSet(b)
+        {
+            Alias = b.String("alias"),
+            MaxBudget = b.Money("max_budget"),
+            BudgetDuration = b.Duration("budget_duration"),
+            Blocked = b.Bool("blocked"),
+        };
+    }
+
+    private sealed class CustomerChangeSet(AdminBody b)
+    {
+        public string? Alias, BudgetDuration;
+        public decimal? MaxBudget;
+        public bool? Blocked;
+
+        public Customer Apply(Customer c, DateTimeOffset now)
+        {
+            var windowChanged = BudgetDuration is not null && BudgetDuration != c.BudgetDuration;
+            c = c with
+            {
+                Alias = Alias ?? (b.IsNull("alias") ? null : c.Alias),
+                MaxBudget = MaxBudget ?? (b.IsNull("max_budget") ? null : c.MaxBudget),
+                BudgetDuration = BudgetDuration ?? (b.IsNull("budget_duration") ? null : c.BudgetDuration),
+                Blocked = Blocked ?? c.Blocked,
+            };
+            if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(c.BudgetDuration, out var d)) c = c with { BudgetResetAt = d.After(now) };
+            else if (c.BudgetDuration is null) c = c with { BudgetResetAt = null };
+            return c;
         }
     }
 

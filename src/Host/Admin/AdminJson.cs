@@ -82,6 +82,25 @@ internal static class AdminJson
         Time(w, "updated_at", u.UpdatedAt);
     }
 
+    public static void Customer(Utf8JsonWriter w, Customer c)
+    {
+        w.WriteStartObject();
+        w.WriteString("user_id", c.UserId);
+        Str(w, "alias", c.Alias);
+        w.WriteNumber("spend", c.Spend);
+        w.WriteBoolean("blocked", c.Blocked);
+        Str(w, "allowed_model_region", c.AllowedModelRegion);
+        Str(w, "default_model", c.DefaultModel);
+        w.WriteStartObject("litellm_budget_table");
+        Num(w, "max_budget", c.MaxBudget);
+        Str(w, "budget_duration", c.BudgetDuration);
+        Time(w, "budget_reset_at", c.BudgetResetAt);
+        w.WriteEndObject();
+        Time(w, "created_at", c.CreatedAt);
+        Time(w, "updated_at", c.UpdatedAt);
+        w.WriteEndObject();
+    }
+
     public static void SpendRow(Utf8JsonWriter w, SpendRow r)
     {
         w.WriteStartObject();

@@ -261,4 +261,17 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("not allowed to call this route", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task A_raw_key_in_a_query_string_or_a_header_is_never_logged()
+    {
+        var raw = await _g.NewKeyAsync();
+        Assert.Equal(200, (await _g.GetAsync("/key/info?key=" + raw)).Status);
+        Assert.Equal(200, (await _g.GetAsync("/spend/logs?api_key=" + raw)).Status);
+        using (var ok = await _g.ChatAsync(raw)) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        const string wrong = "sk-wrongkey-abcdefghijklmnop";
+        using (var refused = await _g.ChatAsync(wrong)) Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.NotEmpty(_g.Logs); // the capture works: hosting and routing log at Debug/Trace
+        Assert.DoesNotContain(_g.Logs, l => l.Contains(raw, StringComparison.Ordinal) || l.Contains(wrong, StringComparison.Ordinal) || l.Contains(GovernanceGateway.Master, StringComparison.Ordinal));
+    }
 }

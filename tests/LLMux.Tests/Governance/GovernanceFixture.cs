@@ -51,8 +51,22 @@ internal sealed class GovernanceGateway : IAsyncDisposable
         return g;
     }
 
+    /// <summary>Every log line the gateway writes, at every level.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Logs { get; } = new();
+
     public async Task StartHostAsync() =>
-        Host = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = Yaml, Port = 0, TimeProvider = Time }));
+        Host = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions
+        {
+            ConfigYaml = Yaml,
+            Port = 0,
+            TimeProvider = Time,
+            ConfigureLogging = l =>
+            {
+                l.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+                l.AddFilter(static _ => true);
+                l.AddProvider(new CapturingLoggerProvider(Logs));
+            },
+        }));
 
     /// <summary>Stops the gateway (flushing spend, as on SIGTERM) and starts a new one on the same database file.</summary>
     public async Task RestartAsync()
@@ -99,5 +113,20 @@ internal sealed class GovernanceGateway : IAsyncDisposable
         await Upstream.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Keeps every formatted log message (and exception text) in a queue.</summary>
+internal sealed class CapturingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<string> sink) : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(categoryName, sink);
+    public void Dispose() { }
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> sink) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue($"{category}: {formatter(state, exception)} {exception} {state}");
     }
 }

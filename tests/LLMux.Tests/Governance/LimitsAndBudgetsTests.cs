@@ -196,3 +196,93 @@ public sealed class TokenLimitAndStreamTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
     }
 }
+
+/// <summary>End users (<c>/customer/*</c>), named by the request's <c>user</c> field.</summary>
+public sealed class CustomerTests : IAsyncLifetime
+{
+    private GovernanceGateway _g = null!;
+
+    public async Task InitializeAsync() => _g = await GovernanceGateway.StartAsync();
+    public async Task DisposeAsync() => await _g.DisposeAsync();
+
+    private async Task<HttpResponseMessage> ChatAs(string key, string endUser)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent($$"""{"model":"gpt-test","user":"{{endUser}}","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        return await _g.Host.Http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task An_end_users_budget_holds_across_keys_and_its_spend_is_kept()
+    {
+        var (status, created) = await _g.PostAsync("/customer/new", """{"user_id":"acme-42","max_budget":0.00002,"alias":"Acme"}""");
+        Assert.Equal(200, status);
+        Assert.Equal(0.00002m, created.GetProperty("litellm_budget_table").GetProperty("max_budget").GetDecimal());
+        var k1 = await _g.NewKeyAsync();
+        var k2 = await _g.NewKeyAsync();
+        using (var first = await ChatAs(k1, "acme-42")) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var second = await ChatAs(k2, "acme-42")) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var calls = _g.Upstream.Requests.Count;
+        using (var over = await ChatAs(k1, "acme-42"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+            Assert.Contains("End User=acme-42 over budget", await over.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        using (var other = await ChatAs(k1, "someone-else")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+
+        var (_, info) = await _g.GetAsync("/customer/info?end_user_id=acme-42");
+        Assert.Equal(0.000036m, info.GetProperty("spend").GetDecimal());
+        var (_, logs) = await _g.GetAsync("/spend/logs?api_key=" + k2);
+        Assert.Equal("acme-42", Assert.Single(logs.EnumerateArray()).GetProperty("end_user").GetString());
+        // An end user first seen in a call gets its row at its first spend.
+        var (seen, someone) = await _g.GetAsync("/customer/info?end_user_id=someone-else");
+        Assert.Equal(200, seen);
+        Assert.Equal(0.000018m, someone.GetProperty("spend").GetDecimal());
+    }
+
+    [Fact]
+    public async Task A_blocked_end_user_is_refused_at_once_and_unblocked_again()
+    {
+        var key = await _g.NewKeyAsync();
+        using (var ok = await ChatAs(key, "bob")) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(200, (await _g.PostAsync("/customer/block", """{"user_ids":["bob"]}""")).Status);
+        using (var blocked = await ChatAs(key, "bob"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, blocked.StatusCode);
+            Assert.Contains("end_user_blocked", await blocked.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(200, (await _g.PostAsync("/end_user/unblock", """{"user_ids":["bob"]}""")).Status);
+        using (var again = await ChatAs(key, "bob")) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"max_budget":1}""", "user_id")]
+    [InlineData("""{"user_id":"x","max_budget":-2}""", "max_budget")]
+    [InlineData("""{"user_id":"x","budget_id":"b1"}""", "budget_id")]
+    [InlineData("""{"user_id":"x","allowed_model_region":"eu"}""", "allowed_model_region")]
+    public async Task Bad_customer_input_is_a_400_and_writes_nothing(string json, string mentioned)
+    {
+        var (status, body) = await _g.PostAsync("/customer/new", json);
+        Assert.Equal(400, status);
+        Assert.Contains(mentioned, body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(0, (await _g.GetAsync("/customer/list")).Body.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Customers_are_updated_listed_and_deleted()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/customer/new", """{"user_id":"c1"}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/customer/new", """{"user_id":"c1"}""")).Status);
+        var (s, updated) = await _g.PostAsync("/customer/update", """{"user_id":"c1","alias":"One","max_budget":3}""");
+        Assert.Equal(200, s);
+        Assert.Equal("One", updated.GetProperty("alias").GetString());
+        Assert.Single((await _g.GetAsync("/customer/list")).Body.EnumerateArray());
+        Assert.Equal(404, (await _g.PostAsync("/customer/delete", """{"user_ids":["c1","nope"]}""")).Status);
+        Assert.Equal(200, (await _g.PostAsync("/customer/delete", """{"user_ids":["c1"]}""")).Status);
+        Assert.Equal(404, (await _g.GetAsync("/customer/info?end_user_id=c1")).Status);
+    }
+}

@@ -284,6 +284,59 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         UpdatedAt = TimeOf(r, 14)!.Value,
     };
 
+    // ---- customers ----
+
+    private const string CustomerColumns = "user_id, alias, spend, max_budget, budget_duration, budget_reset_at, blocked, allowed_model_region, default_model, created_at, updated_at";
+
+    public ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken cancellationToken = default) =>
+        new(QueryOne($"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" WHERE user_id = $p""", ReadCustomer, ("$p", userId)));
+
+    public ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_EndUserTable" ({CustomerColumns}) VALUES ({Params(CustomerColumns)})""", CustomerValues(customer));
+        return new(TryUnique(cmd));
+    }
+
+    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""UPDATE "LiteLLM_EndUserTable" SET {Assignments(CustomerColumns)} WHERE user_id = $user_id""", CustomerValues(customer));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
+    public ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
+        new(DeleteAll("LiteLLM_EndUserTable", "user_id", userIds, null));
+
+    public ValueTask<IReadOnlyList<Customer>> ListCustomersAsync(CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" ORDER BY created_at, user_id""");
+        return new(ReadAll(cmd, ReadCustomer));
+    }
+
+    private static (string, object?)[] CustomerValues(Customer u) =>
+    [
+        ("$user_id", u.UserId), ("$alias", u.Alias), ("$spend", u.Spend), ("$max_budget", u.MaxBudget), ("$budget_duration", u.BudgetDuration),
+        ("$budget_reset_at", Time(u.BudgetResetAt)), ("$blocked", u.Blocked ? 1 : 0), ("$allowed_model_region", u.AllowedModelRegion),
+        ("$default_model", u.DefaultModel), ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)),
+    ];
+
+    private static Customer ReadCustomer(SqliteDataReader r) => new()
+    {
+        UserId = r.GetString(0),
+        Alias = Str(r, 1),
+        Spend = (decimal)r.GetDouble(2),
+        MaxBudget = Dec(r, 3),
+        BudgetDuration = Str(r, 4),
+        BudgetResetAt = TimeOf(r, 5),
+        Blocked = r.GetInt64(6) != 0,
+        AllowedModelRegion = Str(r, 7),
+        DefaultModel = Str(r, 8),
+        CreatedAt = TimeOf(r, 9)!.Value,
+        UpdatedAt = TimeOf(r, 10)!.Value,
+    };
+
     // ---- spend ----
 
     private const string SpendColumns = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_group, custom_llm_provider, \"user\", team_id, end_user, key_alias, status";
@@ -299,6 +352,13 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         using var key = Command(c, tx, """UPDATE "LiteLLM_VerificationToken" SET spend = spend + $s WHERE token = $id""", ("$s", 0.0), ("$id", ""));
         using var team = Command(c, tx, """UPDATE "LiteLLM_TeamTable" SET spend = spend + $s WHERE team_id = $id""", ("$s", 0.0), ("$id", ""));
         using var user = Command(c, tx, """UPDATE "LiteLLM_UserTable" SET spend = spend + $s WHERE user_id = $id""", ("$s", 0.0), ("$id", ""));
+        // An end user's row is created at its first spend (LiteLLM's upsert).
+        using var endUser = Command(c, tx, """INSERT INTO "LiteLLM_EndUserTable"(user_id, spend, created_at, updated_at) VALUES ($id, $s, $t, $t) ON CONFLICT(user_id) DO UPDATE SET spend = spend + excluded.spend""", ("$s", 0.0), ("$id", ""), ("$t", ""));
+        // One UPDATE per entity per batch, not per row: a busy key is a hot row (LiteLLM's Postgres bottleneck).
+        var keys = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var teams = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var users = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var endUsers = new Dictionary<string, (decimal Spend, DateTimeOffset At)>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             Set(insert, "$request_id", row.RequestId); Set(insert, "$call_type", row.CallType); Set(insert, "$api_key", row.ApiKey);
@@ -308,12 +368,28 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             Set(insert, "$team_id", row.TeamId); Set(insert, "$end_user", row.EndUser); Set(insert, "$key_alias", row.KeyAlias); Set(insert, "$status", row.Status);
             // A request id already written (a retried batch) adds no spend twice.
             if (insert.ExecuteNonQuery() == 0 || row.Spend == 0) continue;
-            Add(key, row.ApiKey, row.Spend);
-            Add(team, row.TeamId, row.Spend);
-            Add(user, row.UserId, row.Spend);
+            Sum(keys, row.ApiKey, row.Spend);
+            Sum(teams, row.TeamId, row.Spend);
+            Sum(users, row.UserId, row.Spend);
+            if (!string.IsNullOrEmpty(row.EndUser))
+                endUsers[row.EndUser] = endUsers.TryGetValue(row.EndUser, out var e) ? (e.Spend + row.Spend, row.EndTime) : (row.Spend, row.EndTime);
+        }
+        foreach (var (id, sum) in keys) Add(key, id, sum);
+        foreach (var (id, sum) in teams) Add(team, id, sum);
+        foreach (var (id, sum) in users) Add(user, id, sum);
+        foreach (var (id, e) in endUsers)
+        {
+            Set(endUser, "$t", Time(e.At));
+            Add(endUser, id, e.Spend);
         }
         tx.Commit();
         return ValueTask.CompletedTask;
+
+        static void Sum(Dictionary<string, decimal> sums, string? id, decimal spend)
+        {
+            if (string.IsNullOrEmpty(id)) return;
+            sums[id] = sums.GetValueOrDefault(id) + spend;
+        }
 
         static void Add(SqliteCommand cmd, string? id, decimal spend)
         {
@@ -330,6 +406,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         {
             BudgetScope.Key => ("LiteLLM_VerificationToken", "token"),
             BudgetScope.Team => ("LiteLLM_TeamTable", "team_id"),
+            BudgetScope.Customer => ("LiteLLM_EndUserTable", "user_id"),
             _ => ("LiteLLM_UserTable", "user_id"),
         };
         using var c = Open();

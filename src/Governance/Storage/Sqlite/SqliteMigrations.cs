@@ -96,5 +96,20 @@ internal static class SqliteMigrations
             CREATE INDEX "ix_spend_key" ON "LiteLLM_SpendLogs"(api_key);
             CREATE INDEX "ix_spend_end_user" ON "LiteLLM_SpendLogs"(end_user);
             """),
+        (2, "customers (end users)", """
+            CREATE TABLE "LiteLLM_EndUserTable" (
+                user_id TEXT PRIMARY KEY,
+                alias TEXT,
+                spend REAL NOT NULL DEFAULT 0,
+                max_budget REAL,
+                budget_duration TEXT,
+                budget_reset_at TEXT,
+                blocked INTEGER NOT NULL DEFAULT 0,
+                allowed_model_region TEXT,
+                default_model TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            """),
     ];
 }
