@@ -587,7 +587,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         var incomplete = ResponseObjectWriter.IncompleteReason(_finish);
         var status = incomplete is null ? "completed" : "incomplete";
         var finished = ResponseObjectWriter.Render(_shape, _items, status, _state.Model, incomplete, _usage);
-        _state.Finished = finished;
+        _state.Finish(finished);
         var w = Event(output, incomplete is null ? "response.completed"u8 : "response.incomplete"u8);
         w.WritePropertyName("response"u8);
         w.WriteRawValue(finished.Body.Span, skipInputValidation: true);
