@@ -82,9 +82,12 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             context.Mode = LlmMode.Chat;
             context.Body = translation.Body.Memory;
             ResponsesStreamState? state = null;
+            ValueTask stored = default;
             if (stream)
             {
-                state = ResponsesApi.StreamState(shape);
+                var tr = translation;
+                // Stored before response.completed reaches the client: a follow-up may chain on it at once.
+                state = ResponsesApi.StreamState(shape, shape.Store ? (body, items) => stored = StoreAsync(owner, shape, context, tr, body, items) : null);
                 context.StreamTranslatorDecorator = ResponsesApi.StreamDecorator(state, translation.Tools);
             }
             await pipeline(context);
@@ -93,11 +96,8 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             if (context.Stream is { } bridged)
             {
                 await ResponseWriter.WriteStreamAsync(http, context, bridged, state!.WriteFailure);
-                if (ResponsesApi.Finished(state) is { } done)
-                {
-                    answer = done.Body;
-                    if (shape.Store) await StoreAsync(owner, shape, context, translation, done.Body, done.OutputItems);
-                }
+                await stored;
+                if (ResponsesApi.Finished(state) is { } done) answer = done.Body;
             }
             else if (context.ResponseBody is { } completion)
             {

@@ -13,6 +13,8 @@ internal sealed class OutputItem(OutputItemKind kind, string id) : IDisposable
 {
     public OutputItemKind Kind { get; } = kind;
     public string Id { get; } = id;
+    /// <summary>The id as UTF-8, written into every event of the item without transcoding.</summary>
+    public byte[] IdUtf8 { get; } = System.Text.Encoding.UTF8.GetBytes(id);
     public string? CallId { get; set; }
     public string? Name { get; set; }
     /// <summary>The <c>namespace</c> tool a function call belongs to.</summary>

@@ -102,6 +102,7 @@ internal static class ResponseObjectWriter
                 shape.WriteTail(w, usage);
                 w.WriteEndObject();
             }
+            if (!shape.Store) return new BridgedResponse(body, []); // nothing will be chained on it
             var stored = new System.Buffers.ArrayBufferWriter<byte>(512);
             using (var w = new Utf8JsonWriter(stored, JsonOut.Options))
             {

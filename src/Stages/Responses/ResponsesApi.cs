@@ -21,8 +21,9 @@ public static class ResponsesApi
     public static ResponsesTranslation ToChatRequest(JsonElement request, IReadOnlyList<JsonElement> history, Deployment? target) =>
         ResponsesRequestTranslator.Translate(request, history, ResponsesTarget.For(target));
 
-    /// <summary>The per-request stream state; <see cref="StreamDecorator"/> writes into it.</summary>
-    public static ResponsesStreamState StreamState(ResponseShape shape) => new(shape);
+    /// <summary>The per-request stream state; <see cref="StreamDecorator"/> writes into it. <paramref name="onFinished"/> gets the
+    /// Response object and output items before the terminal event is written (store them there).</summary>
+    public static ResponsesStreamState StreamState(ResponseShape shape, Action<PooledBuffer, byte[]>? onFinished = null) => new(shape, onFinished);
 
     /// <summary>Put on <see cref="LlmContext.StreamTranslatorDecorator"/> to stream Responses events.</summary>
     public static Func<StreamTranslator, LlmContext, StreamTranslator> StreamDecorator(ResponsesStreamState state, BridgeTools tools) =>

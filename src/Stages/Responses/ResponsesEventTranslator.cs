@@ -303,7 +303,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
     {
         var item = EnsureReasoning(output);
         var w = Event(output, "response.reasoning_summary_text.delta"u8);
-        w.WriteString("item_id"u8, item.Id);
+        w.WriteString("item_id"u8, item.IdUtf8);
         w.WriteNumber("output_index"u8, item.OutputIndex);
         w.WriteNumber("summary_index"u8, 0);
         w.WritePropertyName("delta"u8);
@@ -318,7 +318,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         CloseOpen(output);
         var item = Open(output, OutputItemKind.Reasoning, ResponseIds.Reasoning());
         var w = Event(output, "response.reasoning_summary_part.added"u8);
-        w.WriteString("item_id"u8, item.Id);
+        w.WriteString("item_id"u8, item.IdUtf8);
         w.WriteNumber("output_index"u8, item.OutputIndex);
         w.WriteNumber("summary_index"u8, 0);
         w.WriteStartObject("part"u8);
@@ -363,7 +363,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
     {
         var item = _open is { Kind: OutputItemKind.Message } m ? m : OpenMessage(output);
         var w = Event(output, "response.output_text.delta"u8);
-        w.WriteString("item_id"u8, item.Id);
+        w.WriteString("item_id"u8, item.IdUtf8);
         w.WriteNumber("output_index"u8, item.OutputIndex);
         w.WriteNumber("content_index"u8, 0);
         w.WritePropertyName("delta"u8);
@@ -379,7 +379,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         CloseOpen(output);
         var item = Open(output, OutputItemKind.Message, ResponseIds.Message());
         var w = Event(output, "response.content_part.added"u8);
-        w.WriteString("item_id"u8, item.Id);
+        w.WriteString("item_id"u8, item.IdUtf8);
         w.WriteNumber("output_index"u8, item.OutputIndex);
         w.WriteNumber("content_index"u8, 0);
         w.WritePropertyName("part"u8);
@@ -417,7 +417,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         if (item.Kind == OutputItemKind.FunctionCall)
         {
             var w = Event(output, "response.function_call_arguments.delta"u8);
-            w.WriteString("item_id"u8, item.Id);
+            w.WriteString("item_id"u8, item.IdUtf8);
             w.WriteNumber("output_index"u8, item.OutputIndex);
             w.WritePropertyName("delta"u8);
             w.WriteRawValue(delta.Arguments.Of(payload), skipInputValidation: true);
@@ -490,13 +490,13 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
                     _blocks = null;
                 }
                 w = Event(output, "response.reasoning_summary_text.done"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteNumber("summary_index"u8, 0);
                 w.WriteString("text"u8, item.Text.Span);
                 EndEvent(output);
                 w = Event(output, "response.reasoning_summary_part.done"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteNumber("summary_index"u8, 0);
                 w.WriteStartObject("part"u8);
@@ -507,7 +507,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
                 break;
             case OutputItemKind.Message:
                 w = Event(output, "response.output_text.done"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteNumber("content_index"u8, 0);
                 w.WriteString("text"u8, item.Text.Span);
@@ -515,7 +515,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
                 w.WriteEndArray();
                 EndEvent(output);
                 w = Event(output, "response.content_part.done"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteNumber("content_index"u8, 0);
                 w.WritePropertyName("part"u8);
@@ -524,7 +524,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
                 break;
             case OutputItemKind.FunctionCall:
                 w = Event(output, "response.function_call_arguments.done"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteString("name"u8, item.Name);
                 w.WriteString("arguments"u8, item.Text.Span);
@@ -533,12 +533,12 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
             case OutputItemKind.CustomToolCall:
                 item.UnwrapCustomInput();
                 w = Event(output, "response.custom_tool_call_input.delta"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteString("delta"u8, item.CustomInput);
                 EndEvent(output);
                 w = Event(output, "response.custom_tool_call_input.done"u8);
-                w.WriteString("item_id"u8, item.Id);
+                w.WriteString("item_id"u8, item.IdUtf8);
                 w.WriteNumber("output_index"u8, item.OutputIndex);
                 w.WriteString("input"u8, item.CustomInput);
                 EndEvent(output);
@@ -587,7 +587,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         var incomplete = ResponseObjectWriter.IncompleteReason(_finish);
         var status = incomplete is null ? "completed" : "incomplete";
         var finished = ResponseObjectWriter.Render(_shape, _items, status, _state.Model, incomplete, _usage);
-        _state.Finished = finished;
+        _state.Finish(finished);
         var w = Event(output, incomplete is null ? "response.completed"u8 : "response.incomplete"u8);
         w.WritePropertyName("response"u8);
         w.WriteRawValue(finished.Body.Span, skipInputValidation: true);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
 
@@ -12,13 +13,26 @@ namespace LLMux.Stages.Responses;
 /// </summary>
 public sealed class ResponsesStreamState
 {
-    internal ResponsesStreamState(ResponseShape shape) => Shape = shape;
+    internal ResponsesStreamState(ResponseShape shape, Action<PooledBuffer, byte[]>? onFinished)
+    {
+        Shape = shape;
+        _onFinished = onFinished;
+    }
+
+    private readonly Action<PooledBuffer, byte[]>? _onFinished;
 
     internal ResponseShape Shape { get; }
     internal int NextSequence { get; set; }
     internal string? Model { get; set; }
-    /// <summary>Set once the terminal event was written.</summary>
+    /// <summary>Set once the terminal event is about to be written.</summary>
     internal BridgedResponse? Finished { get; set; }
+
+    /// <summary>Runs before the terminal event is written, so that a stored response can be chained as soon as the client sees it end.</summary>
+    internal void Finish(BridgedResponse finished)
+    {
+        Finished = finished;
+        _onFinished?.Invoke(finished.Body, finished.OutputItems);
+    }
 
     /// <summary>The frames that end a stream that failed after it began: an <c>error</c> event, then <c>response.failed</c>.</summary>
     public void WriteFailure(IBufferWriter<byte> output, LlmError error)

@@ -185,4 +185,25 @@ public sealed class ResponsesAcrossProvidersTests : IAsyncLifetime
         Assert.IsAssignableFrom<ReasoningResponseItem>(response.OutputItems[0]);
         Assert.Equal(25, response.Usage.InputTokenCount);
     }
+
+    [Theory]
+    [InlineData("claude")]
+    [InlineData("gemini")]
+    [InlineData("bedrock")]
+    public async Task Codex_tool_result_turn_capture_runs_on_each_provider(string model)
+    {
+        ScriptTool(model);
+        var body = JsonNode.Parse(ResponsesTestData.Read("codex-0.169-turn2.json"))!;
+        body["model"] = model;
+        var response = await CreateAsync(body.ToJsonString());
+        var call = response.GetProperty("output").EnumerateArray().Single(i => i.GetProperty("type").GetString() == "function_call");
+        Assert.Equal("get_weather", call.GetProperty("name").GetString());
+        Assert.False(response.GetProperty("store").GetBoolean());
+        var sent = LastUpstreamBody(model);
+        Assert.Contains("exec_command", sent);
+        Assert.Contains("multi_agent_v1__close_agent", sent);
+        Assert.Contains("Chunk ID: f91b85", sent); // the function_call_output reached the provider as a tool result
+        Assert.DoesNotContain("\"web_search\"", sent);
+        Assert.DoesNotContain("prompt_cache_key", sent);
+    }
 }

@@ -332,4 +332,32 @@ public sealed class ResponsesBridgeWireTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, models.StatusCode);
         Assert.Contains("gpt-5-codex", await models.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Client_disconnect_mid_stream_cancels_the_upstream_call()
+    {
+        _upstream.Enqueue(new OpenAIScript { Content = "abcdefgh", Chunks = 4, HangAfter = 2 });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses") { Content = new StringContent("""{"model":"gpt-5-codex","input":"hi","stream":true}""", Encoding.UTF8, "application/json") };
+        var response = await _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var stream = await response.Content.ReadAsStreamAsync();
+        var read = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!read.ToString().Contains("\"cd\"", StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer);
+            Assert.True(n > 0);
+            read.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+        Assert.Contains("event: response.output_text.delta", read.ToString());
+        response.Dispose(); // the client goes away while the model is still "thinking"
+        Assert.True(await _upstream.WaitForCancelledAsync(1, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Unknown_routes_name_the_responses_api()
+    {
+        using var response = await _gateway.Http.GetAsync("/v1/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("/v1/responses", await response.Content.ReadAsStringAsync());
+    }
 }

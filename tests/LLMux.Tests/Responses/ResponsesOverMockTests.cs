@@ -81,4 +81,38 @@ public sealed class ResponsesOverMockTests : IAsyncLifetime
         Assert.Equal(text.ToString(), completed!.GetOutputText());
         Assert.Equal(9, completed.Usage.OutputTokenCount);
     }
+
+    [Fact]
+    public async Task Sdk_function_tool_call_and_its_output_through_previous_response_id()
+    {
+        var client = Client();
+        var tool = ResponseTool.CreateFunctionTool("get_weather", BinaryData.FromString("""{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string"}}}"""), strictModeEnabled: false, functionDescription: "Weather for a place");
+        var options = new CreateResponseOptions("mock-tool", [ResponseItem.CreateUserMessageItem("weather in Paris?")]);
+        options.Tools.Add(tool);
+        ResponseResult first = await client.CreateResponseAsync(options);
+        var call = Assert.IsAssignableFrom<FunctionCallResponseItem>(Assert.Single(first.OutputItems));
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.Equal("{\"location\":\"Paris\",\"unit\":\"celsius\"}", call.FunctionArguments.ToString());
+        Assert.False(string.IsNullOrEmpty(call.CallId));
+
+        var next = new CreateResponseOptions("mock-gpt", [ResponseItem.CreateFunctionCallOutputItem(call.CallId, "sunny")]) { PreviousResponseId = first.Id };
+        ResponseResult second = await client.CreateResponseAsync(next);
+        Assert.Equal(ResponseStatus.Completed, second.Status);
+        Assert.Equal(first.Id, second.PreviousResponseId);
+        Assert.Equal("This is LLMux's mock model. You said: weather in Paris?", second.GetOutputText()); // the chain's user turn reached the model
+
+        // Streamed, the same call arrives as function_call events the SDK assembles.
+        options.StreamingEnabled = true;
+        FunctionCallResponseItem? streamed = null;
+        await foreach (var update in await client.CreateResponseStreamingAsync(options))
+            if (update is StreamingResponseOutputItemDoneUpdate { Item: FunctionCallResponseItem f }) streamed = f;
+        Assert.Equal("get_weather", streamed!.FunctionName);
+    }
+
+    [Fact]
+    public async Task Sdk_sees_an_upstream_429_as_a_client_error()
+    {
+        var ex = await Assert.ThrowsAsync<ClientResultException>(() => Client().CreateResponseAsync(Ask("mock-failing", "hi")));
+        Assert.Equal(429, ex.Status);
+    }
 }
