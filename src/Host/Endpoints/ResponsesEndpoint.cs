@@ -360,24 +360,27 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             await ResponseWriter.WriteErrorAsync(http, context, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {method}", Code = "method_not_allowed" });
             return false;
         }
-        return await AuthorizedAsync(http);
+        if (!await AuthorizedAsync(http)) return false;
+        // Governance stages (model access, limits, budgets, spend) read the caller from the context.
+        context.Caller = Admin.RequestAuthenticator.CallerOf(http);
+        return true;
     }
 
     private async ValueTask<bool> AuthorizedAsync(HttpContext http)
     {
         if (authorized(http.Request)) return true;
-        await ResponseWriter.WriteErrorAsync(http, null, new LlmError
-        {
-            Kind = ErrorKind.Auth,
-            Message = "missing or invalid API key: send the gateway's master key as `Authorization: Bearer <key>`",
-            Code = "invalid_api_key",
-        });
+        await ResponseWriter.WriteErrorAsync(http, null, Admin.RequestAuthenticator.FailureOf(http));
         return false;
     }
 
-    /// <summary>Whose responses these are: a hash of the presented key (the virtual key's id once keys exist), never the key itself.</summary>
+    /// <summary>
+    /// Whose responses these are: the authenticated caller's scope (a virtual key's hash, or the master key),
+    /// else (a gateway without keys) a hash of the presented key — never the key itself.
+    /// </summary>
     private string Owner(HttpRequest request)
     {
+        // With no gateway key every caller is anonymous: the presented key still keeps callers apart.
+        if (Admin.RequestAuthenticator.CallerOf(request.HttpContext) is { } caller && (caller.IsAdmin || caller.KeyHash.Length > 0)) return caller.OwnerScope;
         var key = presentedKey(request);
         if (string.IsNullOrEmpty(key)) return "";
         Span<byte> hash = stackalloc byte[32];
