@@ -90,7 +90,7 @@ class Report:
 
     def targets(self, scenario):
         g = self.groups.get(scenario, {})
-        return [t for t in (*BASELINES, *self.hosts) if t in g]
+        return [t for t in (*BASELINES, *(x for h in self.hosts for x in (h, h + "-chat"))) if t in g]
 
     # --- sections -------------------------------------------------------------------------------------
 
@@ -246,6 +246,47 @@ class Report:
                  "has arrived; `x-llmux-overhead-us` leaves out the time spent waiting on upstream reads before it (builds before "
                  "2026-11-26 16:00 UTC counted that wait as LLMux time), but still includes the hop to the stream's reader thread, "
                  "which under this load is most of the stream figure.", "")
+
+    def responses(self):
+        scenarios = [k for k in ("responses-native", "responses-native-stream", "responses-bridge", "responses-bridge-stream") if k in self.groups]
+        if not scenarios:
+            return
+        self.add("## /v1/responses (32 connections, 64 chunks)", "",
+                 "Native: LLMux passes the Responses API through to OpenAI's Responses emulator (body with `model` rewritten, "
+                 "frames as they arrive), beside a direct call and a bare YARP forwarder to the same emulator. Bridged: LLMux "
+                 "translates the Responses API onto the OpenAI chat emulator (64 chunks 20 ms apart) and its answer back into "
+                 "Response objects and events, beside chat completions through the same host and deployment (`<host>-chat`).", "")
+        rows, notes = [], []
+        for sc in scenarios:
+            g = self.groups[sc]
+            for t in self.targets(sc):
+                r = g[t][0]
+                rows.append((sc, t, num(r["Rps"]), ms(r["P50Us"]), ms(r["P99Us"]), r["Errors"], num(r["OverheadP50Us"]), num(r["OverheadP99Us"]),
+                             num(per_request_bytes(r)), num(per_chunk_bytes(r)) if sc.endswith("stream") else "–"))
+            for h in self.hosts:
+                if h not in g:
+                    continue
+                r = g[h][0]
+                if sc.startswith("responses-native"):
+                    d, y = g.get("direct", [None])[0], g.get("yarp", [None])[0]
+                    parts = []
+                    if d and d["Rps"]:
+                        parts.append(f"RPS {r['Rps'] / d['Rps']:.2f}× direct")
+                    if y and y["Rps"]:
+                        parts.append(f"{r['Rps'] / y['Rps']:.2f}× YARP (target ≥ 0.9×): {verdict(r['Rps'] / y['Rps'] >= 0.9)}")
+                    if d and y and not sc.endswith("stream"):
+                        parts.append(f"added p50 {r['P50Us'] - d['P50Us']:.0f} µs vs YARP's {y['P50Us'] - d['P50Us']:.0f} µs")
+                    notes.append(f"- {sc}, {h}: " + "; ".join(parts) + ".")
+                else:
+                    c = g.get(h + "-chat", [None])[0]
+                    if c and c["Rps"]:
+                        line = f"- {sc}, {h}: RPS {r['Rps'] / c['Rps']:.2f}× chat completions on the same deployment"
+                        if r.get("P50Us") and c.get("P50Us"):
+                            line += f"; p50 {ms(r['P50Us'])} vs {ms(c['P50Us'])} ms"
+                        notes.append(line + ".")
+        self.table(["scenario", "target", "RPS", "p50 ms", "p99 ms", "errors", "overhead p50 µs", "overhead p99 µs", "B allocated / request",
+                    "B allocated / chunk (all)"], rows)
+        self.add(*notes, "")
 
     def slow(self):
         g = self.groups.get("slow")
@@ -407,6 +448,7 @@ class Report:
         self.latency()
         self.streams()
         self.translating()
+        self.responses()
         self.slow()
         self.disconnect()
         self.process()

@@ -46,6 +46,7 @@ B=${BENCH_PORT_BASE:-18090}
 UP=$B; YARP=$((B + 1)); LLMUX=$((B + 2))         # passthrough: OpenAI emulator, 64 chunks 20 ms apart
 UP_ANTHROPIC=$((B + 3)); UP_GEMINI=$((B + 4)); UP_BEDROCK=$((B + 5))   # translating upstreams, 64 chunks, no delay
 UP_BIG=$((B + 6)); YARP_BIG=$((B + 7))            # slow clients: a long, large stream
+UP_RESPONSES=$((B + 30)); YARP_RESPONSES=$((B + 31))  # /v1/responses: OpenAI's Responses emulator, 64 chunks, no delay
 STATS=$((B + 10))                                 # /_stats of upstream at port P is on P + 10
 UP_NODE=$((B + 20)); YARP_NODE=$((B + 21))        # Node tools: the Node mock upstream (64 chunks 20 ms apart) and a YARP in front of it
 for port in $(seq "$B" $((B + 30))); do
@@ -107,6 +108,12 @@ model_list:
       model: gemini/gemini-bench
       api_base: http://127.0.0.1:$UP_GEMINI/v1beta
       api_key: gemini-test-key
+  - model_name: bench-responses
+    litellm_params:
+      model: openai/bench
+      api_base: http://127.0.0.1:$UP_RESPONSES/v1
+      api_key: sk-bench
+      responses_api: native
   - model_name: bench-bedrock
     litellm_params:
       model: bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0
@@ -154,6 +161,8 @@ upstream up-anthropic anthropic $UP_ANTHROPIC --chunks 64
 upstream up-gemini gemini $UP_GEMINI --chunks 64
 upstream up-bedrock bedrock $UP_BEDROCK --chunks 64
 upstream up-big openai $UP_BIG --chunks 4096 --content-bytes $slow_bytes
+upstream up-responses responses $UP_RESPONSES --chunks 64
+start yarp-responses $YARP_RESPONSES env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP_RESPONSES --target http://127.0.0.1:$UP_RESPONSES --max-seconds 1800
 start yarp $YARP env DOTNET_gcServer=1 dotnet "$load" yarp --port $YARP --target http://127.0.0.1:$UP --max-seconds 1800
 if [ "$node_tools" = 1 ]; then
   start up-node $UP_NODE env MOCK_CHUNKS=64 MOCK_CHUNK_DELAY_MS=20 node "$PEERS/mock/mock_openai.mjs" $UP_NODE
@@ -248,6 +257,20 @@ translate() { # format port direct-path direct-stream-path
 translate anthropic $UP_ANTHROPIC /v1/messages /v1/messages
 translate gemini $UP_GEMINI "/v1beta/models/gemini-bench:generateContent" "/v1beta/models/gemini-bench:streamGenerateContent?alt=sse"
 translate bedrock $UP_BEDROCK "/model/bench-model/converse" "/model/bench-model/converse-stream"
+
+phase "/v1/responses: native passthrough vs a direct call vs YARP; the bridge vs chat completions on the same upstream"
+for mode in "" "--stream"; do
+  sfx=${mode:+-stream}
+  run "responses-native$sfx" direct "http://127.0.0.1:$UP_RESPONSES/v1/responses" --format responses --model bench --seconds $tsecs --warmup $warm --concurrency 32 $mode
+  run "responses-native$sfx" yarp "http://127.0.0.1:$YARP_RESPONSES/v1/responses" --format responses --model bench --seconds $tsecs --warmup $warm --concurrency 32 --watch-pid "$pid_yarp_responses" $mode
+  for h in "${hosts[@]}"; do
+    read -r hn hp hpid <<<"$h"
+    run "responses-native$sfx" "$hn" "http://127.0.0.1:$hp/v1/responses" --format responses --model bench-responses --seconds $tsecs --warmup $warm --concurrency 32 --watch-pid "$hpid" $mode
+    # Bridged: the Responses API onto the OpenAI chat emulator, beside chat completions to the same deployment.
+    run "responses-bridge$sfx" "$hn" "http://127.0.0.1:$hp/v1/responses" --format responses --model bench --seconds $tsecs --warmup $warm --concurrency 32 --watch-pid "$hpid" $mode
+    run "responses-bridge$sfx" "$hn-chat" "http://127.0.0.1:$hp$chat" --model bench --seconds $tsecs --warmup $warm --concurrency 32 --watch-pid "$hpid" $mode
+  done
+done
 
 phase "slow clients: $slow_n streams of $((slow_bytes / 1048576)) MB, readers pause ${slow_pause} ms after 50 chunks"
 slow=(--stream --concurrency $slow_n --requests $slow_n --warmup 0 --seconds 120 --pause-after 50 --pause-ms $slow_pause --recv-buffer 65536 --upstream-stats "http://127.0.0.1:$((UP_BIG + 10))/_stats" --settle-ms 500)

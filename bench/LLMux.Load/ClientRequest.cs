@@ -32,6 +32,10 @@ internal sealed record ClientRequest(byte[] Body, IReadOnlyList<(string Name, st
                 $$"""{"messages":[{"role":"user","content":[{"text":"{{Prompt}}"}]}]}""",
                 [("Authorization", "Bearer " + (apiKey ?? BedrockEmulator.BearerToken))],
                 "metadata"),
+            WireFormat.Responses => (
+                $$"""{"model":"{{model}}","stream":{{s}},"store":false,"input":"{{Prompt}}"}""",
+                apiKey is null ? new List<(string, string)>() : [("Authorization", "Bearer " + apiKey)],
+                "response.completed"),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };
         var bytes = bodyFile is null ? Encoding.UTF8.GetBytes(body) : File.ReadAllBytes(bodyFile);

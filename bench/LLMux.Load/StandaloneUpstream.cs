@@ -83,6 +83,14 @@ internal sealed class StandaloneUpstream : IAsyncDisposable
                 upstream = new StandaloneUpstream(e, fail => e.Enqueue(fail ? error : e.Default), () => e.Scripts.Count);
                 break;
             }
+            case WireFormat.Responses:
+            {
+                var e = await OpenAIResponsesEmulator.StartNewAsync(o.Port).ConfigureAwait(false);
+                e.Default = new OpenAIResponsesScript { Content = text, Chunks = o.Chunks };
+                var error = e.Default with { ErrorStatus = 500 };
+                upstream = new StandaloneUpstream(e, fail => e.Enqueue(fail ? error : e.Default), () => e.Scripts.Count);
+                break;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(o), o.Format, "unknown format");
         }

@@ -7,6 +7,8 @@ internal enum WireFormat
     Anthropic,
     Gemini,
     Bedrock,
+    /// <summary>OpenAI's Responses API (<c>/v1/responses</c>).</summary>
+    Responses,
 }
 
 internal static class WireFormats
@@ -17,6 +19,7 @@ internal static class WireFormats
         "anthropic" => WireFormat.Anthropic,
         "gemini" => WireFormat.Gemini,
         "bedrock" => WireFormat.Bedrock,
-        _ => throw new ArgumentException($"unknown format '{value}' (openai|anthropic|gemini|bedrock)"),
+        "responses" => WireFormat.Responses,
+        _ => throw new ArgumentException($"unknown format '{value}' (openai|anthropic|gemini|bedrock|responses)"),
     };
 }

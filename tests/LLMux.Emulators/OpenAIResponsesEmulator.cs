@@ -45,10 +45,10 @@ public sealed class OpenAIResponsesEmulator : EmulatorHost
     /// <summary>The api_base for OpenAI-style providers: <c>http://127.0.0.1:port/v1</c>.</summary>
     public string ApiBase => new Uri(Root, "/v1").ToString();
 
-    public static async Task<OpenAIResponsesEmulator> StartNewAsync()
+    public static async Task<OpenAIResponsesEmulator> StartNewAsync(int port = 0)
     {
         var e = new OpenAIResponsesEmulator();
-        await e.StartAsync().ConfigureAwait(false);
+        await e.StartAsync(port).ConfigureAwait(false);
         return e;
     }
 
