@@ -5,6 +5,10 @@ using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
 using LLMux.Pipeline.Streaming;
 using LLMux.Pipeline.Wire;
+using LLMux.Stages.Streaming;
+using Range = LLMux.Stages.Streaming.TokenRange;
+using ToolDelta = LLMux.Stages.Streaming.ChatToolDelta;
+using ThinkingPiece = LLMux.Stages.Streaming.ChatThinkingPiece;
 
 namespace LLMux.Stages.Responses;
 
@@ -48,16 +52,6 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         state.NextSequence = 0;
         state.Finished = null;
     }
-
-    private readonly record struct Range(int Start, int Length)
-    {
-        public bool IsEmptyString => Length <= 2;
-        public ReadOnlySpan<byte> Of(ReadOnlySpan<byte> payload) => payload.Slice(Start, Length);
-    }
-
-    private record struct ToolDelta(int Index, Range Id, Range Name, Range Arguments);
-
-    private record struct ThinkingPiece(bool Redacted, Range Text, Range Signature, Range Data);
 
     public override void Decode(ref ReadOnlySequence<byte> buffer, IBufferWriter<byte> output)
     {
@@ -149,13 +143,13 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
                         if (reader.ValueTextEquals("delta"u8))
                         {
                             reader.Read();
-                            if (reader.TokenType == JsonTokenType.StartObject) ReadDelta(ref reader, ref content, ref reasoning);
+                            if (reader.TokenType == JsonTokenType.StartObject) ChatChunkDelta.Read(ref reader, ref content, ref reasoning, _thinking, _toolDeltas);
                             else reader.Skip();
                         }
                         else if (reader.ValueTextEquals("finish_reason"u8))
                         {
                             reader.Read();
-                            if (reader.TokenType == JsonTokenType.String) finish = StringToken(ref reader);
+                            if (reader.TokenType == JsonTokenType.String) finish = ChatChunkDelta.StringToken(ref reader);
                         }
                         else
                         {
@@ -188,98 +182,6 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
             CloseOpen(output);
         }
     }
-
-    private void ReadDelta(ref Utf8JsonReader reader, ref Range content, ref Range reasoning)
-    {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("content"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.String) content = StringToken(ref reader);
-                else reader.Skip();
-            }
-            else if (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("reasoning"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.String && reasoning.IsEmptyString) reasoning = StringToken(ref reader);
-                else reader.Skip();
-            }
-            else if (reader.ValueTextEquals("thinking_blocks"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartArray) { reader.Skip(); continue; }
-                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject) _thinking.Add(ReadThinking(ref reader));
-            }
-            else if (reader.ValueTextEquals("tool_calls"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartArray) { reader.Skip(); continue; }
-                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject) _toolDeltas.Add(ReadToolDelta(ref reader));
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-    }
-
-    private static ThinkingPiece ReadThinking(ref Utf8JsonReader reader)
-    {
-        var piece = new ThinkingPiece();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("type"u8))
-            {
-                reader.Read();
-                piece.Redacted = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("redacted_thinking"u8);
-            }
-            else if (reader.ValueTextEquals("thinking"u8)) piece.Text = ReadString(ref reader);
-            else if (reader.ValueTextEquals("signature"u8)) piece.Signature = ReadString(ref reader);
-            else if (reader.ValueTextEquals("data"u8)) piece.Data = ReadString(ref reader);
-            else { reader.Read(); reader.Skip(); }
-        }
-        return piece;
-    }
-
-    private static ToolDelta ReadToolDelta(ref Utf8JsonReader reader)
-    {
-        var delta = new ToolDelta(-1, default, default, default);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("index"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var i)) delta.Index = i;
-            }
-            else if (reader.ValueTextEquals("id"u8)) delta.Id = ReadString(ref reader);
-            else if (reader.ValueTextEquals("function"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); continue; }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("name"u8)) delta.Name = ReadString(ref reader);
-                    else if (reader.ValueTextEquals("arguments"u8)) delta.Arguments = ReadString(ref reader);
-                    else { reader.Read(); reader.Skip(); }
-                }
-            }
-            else { reader.Read(); reader.Skip(); }
-        }
-        return delta;
-    }
-
-    private static Range ReadString(ref Utf8JsonReader reader)
-    {
-        reader.Read();
-        if (reader.TokenType == JsonTokenType.String) return StringToken(ref reader);
-        reader.Skip();
-        return default;
-    }
-
-    /// <summary>The quoted string token as it stands in the chunk: copied into delta events without decoding.</summary>
-    private static Range StringToken(ref Utf8JsonReader reader) => new((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2);
 
     private static string Unquote(ReadOnlySpan<byte> quoted)
     {
