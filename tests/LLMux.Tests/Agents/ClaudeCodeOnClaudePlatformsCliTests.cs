@@ -6,8 +6,8 @@ using LLMux.Tests.Messages;
 namespace LLMux.Tests.Agents;
 
 /// <summary>
-/// The real Claude Code CLI (<c>claude -p</c>) through LLMux onto the two platforms that serve Claude with an
-/// Anthropic body: Bedrock InvokeModel and Vertex AI's rawPredict. Both are near-passthrough, so Claude Code's own
+/// The real Claude Code CLI (<c>claude -p</c>) through LLMux onto the platforms that serve Claude with an
+/// Anthropic body: Anthropic itself, Bedrock InvokeModel and Vertex AI's rawPredict. All are passthrough, so Claude Code's own
 /// fields and betas reach an emulator that refuses what the real platform refuses; the CLI must still finish a
 /// Bash tool round trip, and the thinking block's signature must come back on the next turn.
 /// </summary>
@@ -18,6 +18,7 @@ public sealed class ClaudeCodeOnClaudePlatformsCliTests : IAsyncLifetime
     private const string FinalAnswer = "The file says the secret word.";
     private const string VertexModel = "claude-sonnet-4-5@20250929";
 
+    private AnthropicEmulator _anthropic = null!;
     private BedrockEmulator _bedrock = null!;
     private VertexClaudeEmulator _vertex = null!;
     private GatewayHost _gateway = null!;
@@ -25,6 +26,7 @@ public sealed class ClaudeCodeOnClaudePlatformsCliTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        _anthropic = await AnthropicEmulator.StartNewAsync();
         _bedrock = await BedrockEmulator.StartNewAsync();
         _vertex = await VertexClaudeEmulator.StartNewAsync();
         _credentials = Path.Combine(Path.GetTempPath(), $"llmux-cc-cli-{Guid.NewGuid():N}.json");
@@ -35,6 +37,11 @@ public sealed class ClaudeCodeOnClaudePlatformsCliTests : IAsyncLifetime
             router_settings:
               num_retries: 0
             model_list:
+              - model_name: claude-sonnet-4-5
+                litellm_params:
+                  model: anthropic/claude-sonnet-4-5-20250929
+                  api_base: {_anthropic.ApiBase}
+                  api_key: sk-ant-upstream
               - model_name: claude-bedrock-invoke
                 litellm_params:
                   model: bedrock/invoke/us.anthropic.claude-sonnet-4-5-20250929-v1:0
@@ -53,6 +60,7 @@ public sealed class ClaudeCodeOnClaudePlatformsCliTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _anthropic.DisposeAsync();
         await _bedrock.DisposeAsync();
         await _vertex.DisposeAsync();
         File.Delete(_credentials);
@@ -133,6 +141,28 @@ public sealed class ClaudeCodeOnClaudePlatformsCliTests : IAsyncLifetime
         using var last = requests[^1].Json();
         Assert.Equal("vertex-2023-10-16", last.RootElement.GetProperty("anthropic_version").GetString());
         Assert.False(last.RootElement.TryGetProperty("model", out _));
+        AssertRoundTrip(last.RootElement, secret);
+    }
+
+    [SkippableFact]
+    public async Task Claude_Code_completes_a_tool_round_trip_on_Anthropic()
+    {
+        using var cli = Claude(out var secret);
+        _anthropic.Enqueue(ToolTurn);
+        _anthropic.Enqueue(new AnthropicScript { Text = FinalAnswer });
+
+        var run = await cli.RunAsync(Args("claude-sonnet-4-5"), TimeSpan.FromSeconds(120));
+
+        Assert.False(run.TimedOut, run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(FinalAnswer, run.Stdout, StringComparison.Ordinal);
+        var requests = _anthropic.Requests.Where(static r => r.Path.EndsWith("/v1/messages", StringComparison.Ordinal)).ToList();
+        Assert.True(requests.Count >= 2, run.ToString());
+        // Passthrough: Claude Code's own fields and betas reach Anthropic as the CLI sent them, model rewritten.
+        using var last = requests[^1].Json();
+        Assert.Equal("claude-sonnet-4-5-20250929", last.RootElement.GetProperty("model").GetString());
+        Assert.True(last.RootElement.TryGetProperty("context_management", out _));
+        Assert.Contains("claude-code-20250219", requests[^1].Headers["anthropic-beta"], StringComparison.Ordinal);
         AssertRoundTrip(last.RootElement, secret);
     }
 }
