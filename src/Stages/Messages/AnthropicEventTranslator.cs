@@ -19,7 +19,7 @@ namespace LLMux.Stages.Messages;
 /// <c>message_delta</c> (stop reason and usage, held until the usage chunk), <c>message_stop</c>.
 /// Nothing is written before the first content, so an upstream error before it is still an HTTP error.
 /// </summary>
-internal sealed class AnthropicEventTranslator : StreamTranslator
+internal sealed class AnthropicEventTranslator : ChatChunkDecorator
 {
     /// <summary>The decorator the messages endpoint puts on the context (one cached delegate, no closure).</summary>
     public static readonly Func<StreamTranslator, LlmContext, StreamTranslator> Decorator = static (inner, context) => new AnthropicEventTranslator(inner, context, null);
@@ -28,14 +28,12 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     public static Func<StreamTranslator, LlmContext, StreamTranslator> DecoratorRestoring(IReadOnlyDictionary<string, string> toolNames) =>
         (inner, context) => new AnthropicEventTranslator(inner, context, toolNames);
 
-    private readonly StreamTranslator _inner;
     private readonly LlmContext? _context;
     private readonly string _requestedModel;
     private readonly string? _provider;
     private readonly IReadOnlyDictionary<string, string>? _toolNames;
     /// <summary><c>llmux1:{provider}:</c> for reasoning signatures other than Anthropic's (see <see cref="ReasoningSignature"/>).</summary>
     private readonly byte[]? _signatureTag;
-    private readonly PooledBuffer _scratch = new(4096);
     private readonly List<ToolDelta> _toolDeltas = new(2);
     private readonly List<ThinkingPiece> _thinking = new(2);
     private readonly List<int> _startedTools = new(2);
@@ -57,8 +55,8 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     }
 
     internal AnthropicEventTranslator(StreamTranslator inner, string requestedModel, string? provider, IReadOnlyDictionary<string, string>? toolNames = null)
+        : base(inner)
     {
-        _inner = inner;
         _requestedModel = requestedModel;
         _provider = provider;
         _toolNames = toolNames;
@@ -67,61 +65,7 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
 
     private enum BlockKind { None, Text, Thinking, Tool }
 
-    public override void Decode(ref ReadOnlySequence<byte> buffer, IBufferWriter<byte> output)
-    {
-        try
-        {
-            _inner.Decode(ref buffer, _scratch);
-        }
-        catch (Exception ex) when (ex is LlmException or JsonException)
-        {
-            Drain(output); // frames produced before the failure still reach the client, then the error
-            throw;
-        }
-        Drain(output);
-    }
-
-    public override void Complete(ReadOnlySequence<byte> remaining, IBufferWriter<byte> output)
-    {
-        try
-        {
-            _inner.Complete(remaining, _scratch);
-        }
-        catch (Exception ex) when (ex is LlmException or JsonException)
-        {
-            Drain(output);
-            throw;
-        }
-        Drain(output);
-        End(output);
-    }
-
-    private void Drain(IBufferWriter<byte> output)
-    {
-        try
-        {
-            var span = _scratch.Span;
-            var pos = 0;
-            while (pos < span.Length)
-            {
-                var rest = span[pos..];
-                var end = rest.IndexOf("\n\n"u8);
-                var frame = end < 0 ? rest : rest[..end];
-                pos += end < 0 ? rest.Length : end + 2;
-                if (frame.StartsWith("data: "u8)) frame = frame[6..];
-                else if (frame.StartsWith("data:"u8)) frame = frame[5..];
-                else continue;
-                if (frame.SequenceEqual("[DONE]"u8)) End(output);
-                else OnChunk(frame, output);
-            }
-        }
-        finally
-        {
-            _scratch.Clear();
-        }
-    }
-
-    private void OnChunk(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
+    protected override void OnChunk(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         if (_ended) return;
         _toolDeltas.Clear();
@@ -390,7 +334,7 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
     }
 
     /// <summary>The upstream finished ([DONE] or a clean end): closes the message, or fails if it never finished.</summary>
-    private void End(IBufferWriter<byte> output)
+    protected override void End(IBufferWriter<byte> output)
     {
         if (_ended) return;
         if (_finish is null)
@@ -437,8 +381,6 @@ internal sealed class AnthropicEventTranslator : StreamTranslator
 
     public override void Dispose()
     {
-        _inner.Dispose();
-        _scratch.Dispose();
         _json?.Dispose();
         base.Dispose();
     }

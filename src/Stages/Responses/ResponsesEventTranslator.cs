@@ -21,14 +21,12 @@ namespace LLMux.Stages.Responses;
 /// one response id throughout and each item's <c>output_index</c>. Nothing is written before the first chunk,
 /// so an upstream error before it is still an HTTP error.
 /// </summary>
-internal sealed class ResponsesEventTranslator : StreamTranslator
+internal sealed class ResponsesEventTranslator : ChatChunkDecorator
 {
-    private readonly StreamTranslator _inner;
     private readonly ResponsesStreamState _state;
     private readonly ResponseShape _shape;
     private readonly string? _provider;
     private readonly BridgeTools _tools2;
-    private readonly PooledBuffer _scratch = new(4096);
     private readonly List<OutputItem> _items = new(3);
     private readonly List<(int Index, OutputItem Item)> _tools = new(2);
     private readonly List<ToolDelta> _toolDeltas = new(2);
@@ -43,8 +41,8 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
     private Usage? _usage;
 
     public ResponsesEventTranslator(StreamTranslator inner, ResponsesStreamState state, string? provider, BridgeTools tools)
+        : base(inner)
     {
-        _inner = inner;
         _state = state;
         _shape = state.Shape;
         _provider = provider;
@@ -53,61 +51,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
         state.Finished = null;
     }
 
-    public override void Decode(ref ReadOnlySequence<byte> buffer, IBufferWriter<byte> output)
-    {
-        try
-        {
-            _inner.Decode(ref buffer, _scratch);
-        }
-        catch (Exception ex) when (ex is LlmException or JsonException)
-        {
-            Drain(output);
-            throw;
-        }
-        Drain(output);
-    }
-
-    public override void Complete(ReadOnlySequence<byte> remaining, IBufferWriter<byte> output)
-    {
-        try
-        {
-            _inner.Complete(remaining, _scratch);
-        }
-        catch (Exception ex) when (ex is LlmException or JsonException)
-        {
-            Drain(output);
-            throw;
-        }
-        Drain(output);
-        End(output);
-    }
-
-    private void Drain(IBufferWriter<byte> output)
-    {
-        try
-        {
-            var span = _scratch.Span;
-            var pos = 0;
-            while (pos < span.Length)
-            {
-                var rest = span[pos..];
-                var end = rest.IndexOf("\n\n"u8);
-                var frame = end < 0 ? rest : rest[..end];
-                pos += end < 0 ? rest.Length : end + 2;
-                if (frame.StartsWith("data: "u8)) frame = frame[6..];
-                else if (frame.StartsWith("data:"u8)) frame = frame[5..];
-                else continue;
-                if (frame.SequenceEqual("[DONE]"u8)) End(output);
-                else OnChunk(frame, output);
-            }
-        }
-        finally
-        {
-            _scratch.Clear();
-        }
-    }
-
-    private void OnChunk(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
+    protected override void OnChunk(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         if (_ended) return;
         _toolDeltas.Clear();
@@ -471,7 +415,7 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
     }
 
     /// <summary>The upstream finished: closes the open item and writes the terminal event, or fails if the answer never finished.</summary>
-    private void End(IBufferWriter<byte> output)
+    protected override void End(IBufferWriter<byte> output)
     {
         if (_ended) return;
         if (_finish is null)
@@ -518,8 +462,6 @@ internal sealed class ResponsesEventTranslator : StreamTranslator
 
     public override void Dispose()
     {
-        _inner.Dispose();
-        _scratch.Dispose();
         _json?.Dispose();
         _blocksWriter?.Dispose();
         foreach (var item in _items) item.Dispose();
