@@ -147,14 +147,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         }
         if (await Store.DeleteKeysAsync(tokens) is null) { await NotFoundAsync(http, "one of the keys is not in the database; nothing was deleted"); return; }
         foreach (var t in tokens) { governance.Cache.EvictKey(t); governance.Ledger.Forget(BudgetScope.Key, t); }
-        await JsonAsync(http, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("deleted_keys");
-            foreach (var t in tokens) w.WriteStringValue(t);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        await DeletedAsync(http, "deleted_keys", tokens);
     }
 
     private async Task KeyInfoAsync(HttpContext http, AdminBody _)
@@ -379,14 +372,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await InvalidAsync(http, b)) return;
         if (await Store.DeleteTeamsAsync(ids!) is null) { await NotFoundAsync(http, "one of the teams does not exist; nothing was deleted"); return; }
         foreach (var id in ids!) { governance.Cache.EvictTeam(id); governance.Ledger.Forget(BudgetScope.Team, id); }
-        await JsonAsync(http, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("deleted_teams");
-            foreach (var id in ids!) w.WriteStringValue(id);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        await DeletedAsync(http, "deleted_teams", ids!);
     }
 
     private async Task TeamInfoAsync(HttpContext http, AdminBody _)
@@ -608,14 +594,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await InvalidAsync(http, b)) return;
         if (await Store.DeleteUsersAsync(ids!) is null) { await NotFoundAsync(http, "one of the users does not exist; nothing was deleted"); return; }
         foreach (var id in ids!) { governance.Cache.EvictUser(id); governance.Ledger.Forget(BudgetScope.User, id); }
-        await JsonAsync(http, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("deleted_users");
-            foreach (var id in ids!) w.WriteStringValue(id);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        await DeletedAsync(http, "deleted_users", ids!);
     }
 
     private async Task UserInfoAsync(HttpContext http, AdminBody _)
@@ -739,14 +718,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await InvalidAsync(http, b)) return;
         if (await Store.DeleteCustomersAsync(ids!) is null) { await NotFoundAsync(http, "one of the end users does not exist; nothing was deleted"); return; }
         foreach (var id in ids!) { governance.EvictCustomer(id); governance.Ledger.Forget(BudgetScope.Customer, id); }
-        await JsonAsync(http, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("deleted_customers");
-            foreach (var id in ids!) w.WriteStringValue(id);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        await DeletedAsync(http, "deleted_customers", ids!);
     }
 
     private async Task BlockCustomersAsync(HttpContext http, AdminBody b, bool blocked)
@@ -901,6 +873,16 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         ErrorAsync(http, new LlmError { Kind = ErrorKind.NotFound, Message = message, Code = "404" });
 
     private static Task ErrorAsync(HttpContext http, LlmError error) => LLMux.Host.Endpoints.ResponseWriter.WriteErrorAsync(http, null, error);
+
+    /// <summary>LiteLLM's answer to a delete: <c>{"deleted_keys": [...]}</c> and its team, user and customer forms.</summary>
+    private static Task DeletedAsync(HttpContext http, string property, IReadOnlyList<string> ids) => JsonAsync(http, w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray(property);
+        foreach (var id in ids) w.WriteStringValue(id);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
 
     private static async Task JsonAsync(HttpContext http, Action<Utf8JsonWriter> write)
     {
