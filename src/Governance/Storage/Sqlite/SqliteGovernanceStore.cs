@@ -88,12 +88,8 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     public ValueTask<VirtualKey?> FindKeyByAliasAsync(string alias, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE key_alias = $p""", ReadKey, ("$p", alias)));
 
-    public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", KeyValues(key));
-        return new(TryUnique(cmd));
-    }
+    public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default) =>
+        new(Insert("LiteLLM_VerificationToken", KeyColumns, KeyValues(key)));
 
     public ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken cancellationToken = default)
     {
@@ -179,19 +175,11 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $p""", ReadTeam, ("$p", teamId)));
 
-    public ValueTask<bool> InsertTeamAsync(Team team, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_TeamTable" ({TeamColumns}) VALUES ({Params(TeamColumns)})""", TeamValues(team));
-        return new(TryUnique(cmd));
-    }
+    public ValueTask<bool> InsertTeamAsync(Team team, CancellationToken cancellationToken = default) =>
+        new(Insert("LiteLLM_TeamTable", TeamColumns, TeamValues(team)));
 
-    public ValueTask<bool> ReplaceTeamAsync(Team team, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""UPDATE "LiteLLM_TeamTable" SET {Assignments(TeamColumns)} WHERE team_id = $team_id""", TeamValues(team));
-        return new(cmd.ExecuteNonQuery() == 1);
-    }
+    public ValueTask<bool> ReplaceTeamAsync(Team team, CancellationToken cancellationToken = default) =>
+        new(Update("LiteLLM_TeamTable", TeamColumns, "team_id", TeamValues(team)));
 
     public ValueTask<IReadOnlyList<string>?> DeleteTeamsAsync(IReadOnlyList<string> teamIds, CancellationToken cancellationToken = default) =>
         new(DeleteAll("LiteLLM_TeamTable", "team_id", teamIds, """UPDATE "LiteLLM_VerificationToken" SET team_id = NULL WHERE team_id = $id"""));
@@ -240,19 +228,11 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     public ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {UserColumns} FROM "LiteLLM_UserTable" WHERE user_id = $p""", ReadUser, ("$p", userId)));
 
-    public ValueTask<bool> InsertUserAsync(InternalUser user, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_UserTable" ({UserColumns}) VALUES ({Params(UserColumns)})""", UserValues(user));
-        return new(TryUnique(cmd));
-    }
+    public ValueTask<bool> InsertUserAsync(InternalUser user, CancellationToken cancellationToken = default) =>
+        new(Insert("LiteLLM_UserTable", UserColumns, UserValues(user)));
 
-    public ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""UPDATE "LiteLLM_UserTable" SET {Assignments(UserColumns)} WHERE user_id = $user_id""", UserValues(user));
-        return new(cmd.ExecuteNonQuery() == 1);
-    }
+    public ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken cancellationToken = default) =>
+        new(Update("LiteLLM_UserTable", UserColumns, "user_id", UserValues(user)));
 
     public ValueTask<IReadOnlyList<string>?> DeleteUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
         new(DeleteAll("LiteLLM_UserTable", "user_id", userIds, null));
@@ -291,19 +271,11 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     public ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" WHERE user_id = $p""", ReadCustomer, ("$p", userId)));
 
-    public ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""INSERT INTO "LiteLLM_EndUserTable" ({CustomerColumns}) VALUES ({Params(CustomerColumns)})""", CustomerValues(customer));
-        return new(TryUnique(cmd));
-    }
+    public ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default) =>
+        new(Insert("LiteLLM_EndUserTable", CustomerColumns, CustomerValues(customer)));
 
-    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var cmd = Command(c, null, $"""UPDATE "LiteLLM_EndUserTable" SET {Assignments(CustomerColumns)} WHERE user_id = $user_id""", CustomerValues(customer));
-        return new(cmd.ExecuteNonQuery() == 1);
-    }
+    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default) =>
+        new(Update("LiteLLM_EndUserTable", CustomerColumns, "user_id", CustomerValues(customer)));
 
     public ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
         new(DeleteAll("LiteLLM_EndUserTable", "user_id", userIds, null));
@@ -484,6 +456,22 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         var list = new List<T>();
         while (r.Read()) list.Add(read(r));
         return list;
+    }
+
+    /// <summary>One row into <paramref name="table"/>; false when a unique key is already taken.</summary>
+    private bool Insert(string table, string columns, (string Name, object? Value)[] values)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""INSERT INTO "{table}" ({columns}) VALUES ({Params(columns)})""", values);
+        return TryUnique(cmd);
+    }
+
+    /// <summary>Every column of the row whose <paramref name="keyColumn"/> matches; false when there is no such row.</summary>
+    private bool Update(string table, string columns, string keyColumn, (string Name, object? Value)[] values)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""UPDATE "{table}" SET {Assignments(columns)} WHERE {keyColumn} = ${keyColumn}""", values);
+        return cmd.ExecuteNonQuery() == 1;
     }
 
     private static bool TryUnique(SqliteCommand cmd)
