@@ -68,11 +68,23 @@ public static class LlmuxApp
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
-        var authenticator = new Admin.RequestAuthenticator(config, governance);
+        // The admin console rides on governance (its sessions stand in for the master key on the admin routes).
+        var console = governance is not null && !ConsoleDisabled() ? new Ui.ConsoleSessions(time) : null;
+        var authenticator = new Admin.RequestAuthenticator(config, governance, console);
         if (governance is not null) new Admin.AdminEndpoints(governance, authenticator, app.Logger).Map(app);
+        if (console is not null)
+        {
+            var router = app.Services.GetRequiredService<LLMux.Stages.Routing.RouterState>();
+            var live = new Ui.LiveStats(console, TimeProvider.System);
+            app.Lifetime.ApplicationStopping.Register(live.Dispose);
+            new Ui.ConsoleEndpoints(console, governance!, runtime.Registry, router, catalog, live).Map(app);
+        }
         new GatewayEndpoints(config, runtime.Registry, runtime.Pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;
     }
+
+    /// <summary>LiteLLM's switch: <c>DISABLE_ADMIN_UI=True</c> serves no <c>/ui</c>.</summary>
+    private static bool ConsoleDisabled() => Environment.GetEnvironmentVariable("DISABLE_ADMIN_UI") is { } v && (v.Equals("true", StringComparison.OrdinalIgnoreCase) || v == "1");
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -32,6 +32,7 @@ public interface IGovernanceStore
     ValueTask<bool> InsertUserAsync(InternalUser user, CancellationToken cancellationToken = default);
     ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken cancellationToken = default);
     ValueTask<IReadOnlyList<string>?> DeleteUsersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<InternalUser>> ListUsersAsync(CancellationToken cancellationToken = default);
 
     ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken cancellationToken = default);
     ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default);

@@ -13,8 +13,10 @@ namespace LLMux.Host.Admin;
 /// <c>Authorization: Bearer</c>, <c>x-api-key</c>, <c>api-key</c>, <c>x-goog-api-key</c>, <c>x-litellm-api-key</c>.
 /// With governance on, the key is the master key or a virtual key; without a master key every caller is let in.
 /// The outcome is kept on the request (<see cref="CallerOf"/>, <see cref="FailureOf"/>) for the endpoint and its stores.
+/// A signed-in admin console session (its cookie plus the session's CSRF token in <c>x-llmux-csrf</c>) counts as the
+/// master key on the management routes only, so the console's pages drive the same admin API as curl does.
 /// </summary>
-internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceService? governance)
+internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceService? governance, Ui.ConsoleSessions? console = null)
 {
     private readonly byte[]? _masterKey = config.MasterKey is { } k ? Encoding.UTF8.GetBytes(k.Reveal()) : null;
 
@@ -36,6 +38,8 @@ internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceServi
             return true;
         }
         var presented = PresentedKey(request);
+        if (presented is null && console is not null && request.Cookies.TryGetValue(Ui.ConsoleSessions.CookieName, out var cookie))
+            return AuthorizeConsole(request, cookie);
         if (governance is null)
         {
             var ok = presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _masterKey);
@@ -53,6 +57,20 @@ internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceServi
             };
             caller = null;
         }
+        features.Set(new Outcome(caller, error));
+        return caller is not null;
+    }
+
+    private bool AuthorizeConsole(HttpRequest request, string cookie)
+    {
+        var features = request.HttpContext.Features;
+        var session = console!.Find(cookie);
+        LlmError? error = null;
+        if (session is null) error = new LlmError { Kind = ErrorKind.Auth, Code = "console_session_expired", Message = "The admin console session has ended; sign in again at /ui/login." };
+        else if (!IsManagement(request.Path.Value ?? "")) error = new LlmError { Kind = ErrorKind.Auth, Code = "console_session_not_a_key", Message = "An admin console session reaches the management routes only; send a key as Authorization: Bearer to call the model routes." };
+        else if (!Ui.ConsoleSessions.CsrfMatches(session, request.Headers[Ui.ConsoleSessions.CsrfHeader].ToString()))
+            error = new LlmError { Kind = ErrorKind.Permission, Code = "csrf_token_missing", Message = $"Requests made with the admin console's session must carry its CSRF token in the {Ui.ConsoleSessions.CsrfHeader} header." };
+        var caller = error is null ? new Caller { KeyHash = governance?.MasterKeyHash ?? "master", IsAdmin = true } : null;
         features.Set(new Outcome(caller, error));
         return caller is not null;
     }
@@ -77,7 +95,9 @@ internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceServi
 
     private static bool IsManagement(string path) =>
         path.StartsWith("/key/", StringComparison.Ordinal) || path.StartsWith("/team/", StringComparison.Ordinal)
-        || path.StartsWith("/user/", StringComparison.Ordinal) || path.StartsWith("/spend/", StringComparison.Ordinal);
+        || path.StartsWith("/user/", StringComparison.Ordinal) || path.StartsWith("/spend/", StringComparison.Ordinal)
+        || path.StartsWith("/customer/", StringComparison.Ordinal) || path.StartsWith("/end_user/", StringComparison.Ordinal)
+        || path.StartsWith("/global/", StringComparison.Ordinal);
 
     internal static string? PresentedKey(HttpRequest request)
     {

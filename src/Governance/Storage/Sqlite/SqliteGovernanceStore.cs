@@ -245,6 +245,13 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)),
     ];
 
+    public ValueTask<IReadOnlyList<InternalUser>> ListUsersAsync(CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""SELECT {UserColumns} FROM "LiteLLM_UserTable" ORDER BY created_at, user_id""");
+        return new(ReadAll(cmd, ReadUser));
+    }
+
     private static InternalUser ReadUser(SqliteDataReader r) => new()
     {
         UserId = r.GetString(0),
