@@ -79,8 +79,28 @@ public static class LlmuxApp
             app.Lifetime.ApplicationStopping.Register(live.Dispose);
             new Ui.ConsoleEndpoints(console, governance!, runtime.Registry, router, catalog, live).Map(app);
         }
+        MapFilesAndBatches(app, config, authenticator, time);
         new GatewayEndpoints(config, runtime.Registry, runtime.Pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;
+    }
+
+    /// <summary>The Files and Batches APIs: files on the storage directory, batches run by the gateway (resumed at start).</summary>
+    private static void MapFilesAndBatches(WebApplication app, GatewayConfig config, Admin.RequestAuthenticator authenticator, TimeProvider time)
+    {
+        var settings = config.Files;
+        var files = new Files.FileStore(settings.StoragePath, time);
+        var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
+        var batches = new Batches.BatchService(settings.StoragePath, files, app.Services.GetRequiredService<LLMux.Stages.Hosting.ILlmClient>(), time, app.Logger,
+            settings.BatchParallelism, settings.BatchConcurrency, model => Batch.BatchCommand.GroupLimit(runtime, model));
+        app.Lifetime.ApplicationStarted.Register(batches.Start);
+        app.Lifetime.ApplicationStopping.Register(() => batches.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        if (settings.Ephemeral)
+            app.Lifetime.ApplicationStopped.Register(() =>
+            {
+                try { Directory.Delete(settings.StoragePath, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            });
+        new Files.FilesEndpoints(files, authenticator, settings.MaxFileBytes).Map(app);
+        new Batches.BatchesEndpoints(batches, files, authenticator).Map(app);
     }
 
     /// <summary>LiteLLM's switch: <c>DISABLE_ADMIN_UI=True</c> serves no <c>/ui</c>.</summary>

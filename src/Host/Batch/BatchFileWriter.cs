@@ -31,6 +31,18 @@ internal sealed class BatchFileWriter : IAsyncDisposable
         return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
     }
 
+    /// <summary>The answer on one line: an upstream may indent its JSON, and a JSONL line must not break.</summary>
+    private static void WriteOneLine(Utf8JsonWriter w, byte[] body)
+    {
+        if (body.AsSpan().IndexOfAny((byte)'\n', (byte)'\r') < 0)
+        {
+            w.WriteRawValue(body, skipInputValidation: true);
+            return;
+        }
+        using var doc = JsonDocument.Parse(body);
+        doc.RootElement.WriteTo(w);
+    }
+
     public void Write(BatchResult result)
     {
         var (stream, w) = result.Succeeded ? (_results, _resultsJson) : (_errors, _errorsJson);
@@ -49,7 +61,7 @@ internal sealed class BatchFileWriter : IAsyncDisposable
             w.WriteNumber("status_code", 200);
             w.WriteString("request_id", "req_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
             w.WritePropertyName("body");
-            w.WriteRawValue(body, skipInputValidation: true);
+            WriteOneLine(w, body);
             w.WriteEndObject();
             w.WriteNull("error");
         }

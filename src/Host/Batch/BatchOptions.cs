@@ -12,6 +12,11 @@ public sealed record BatchOptions
     /// <summary>Calls at once for a requested model (the sum of its deployments' <c>max_parallel_requests</c>); null is no limit beyond <see cref="Parallelism"/>.</summary>
     public Func<string, int?>? ModelLimit { get; init; }
 
+    /// <summary>Whom the calls are made for (governance: that key's models, limits and budgets; its spend); null is the process itself.</summary>
+    public LLMux.Pipeline.Context.Caller? Caller { get; init; }
+    /// <summary>The one endpoint every line must name (a server batch's <c>endpoint</c>); null accepts any LLMux serves.</summary>
+    public LLMux.Pipeline.Capabilities.LlmMode? RequiredMode { get; init; }
+
     public string EffectiveErrorsPath => ErrorsPath ?? DefaultErrorsPath(OutputPath);
 
     public static string DefaultErrorsPath(string output)

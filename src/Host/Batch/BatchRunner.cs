@@ -30,7 +30,7 @@ public static class BatchRunner
         await using var files = new BatchFileWriter(options.OutputPath, errorsPath);
         var limits = new ModelLimits(options.ModelLimit);
         var call = new TransformBlock<BatchRequestLine, BatchResult>(
-            line => SendAsync(client, line, limits, cancellationToken),
+            line => SendAsync(client, line, limits, options, cancellationToken),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = options.Parallelism, BoundedCapacity = options.Parallelism * 2, EnsureOrdered = false });
         ActionBlock<BatchResult>? write = null;
         write = new ActionBlock<BatchResult>(result =>
@@ -64,9 +64,11 @@ public static class BatchRunner
         return new BatchSummary(progress.Succeeded, progress.Failed, skipped, duplicates, cancellationToken.IsCancellationRequested, progress.Tokens, progress.Cost);
     }
 
-    private static async Task<BatchResult> SendAsync(ILlmClient client, BatchRequestLine line, ModelLimits limits, CancellationToken cancellationToken)
+    private static async Task<BatchResult> SendAsync(ILlmClient client, BatchRequestLine line, ModelLimits limits, BatchOptions options, CancellationToken cancellationToken)
     {
         if (line.Problem is not null) return new BatchResult(line, null, null, 0, null);
+        if (options.RequiredMode is { } required && line.Mode != required)
+            return new BatchResult(line, null, LlmError.Invalid($"line {line.LineNumber}: its url names another endpoint than the batch's ({EndpointOf(required)}); a batch runs one endpoint", "url"), 0, null);
         if (cancellationToken.IsCancellationRequested) return new BatchResult(line, null, null, 0, null, Cancelled: true);
         SemaphoreSlim? held = null;
         try
@@ -76,7 +78,7 @@ public static class BatchRunner
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 held = gate;
             }
-            await using var response = await client.SendRawAsync(line.Body, line.Mode, cancellationToken).ConfigureAwait(false);
+            await using var response = await client.SendRawAsync(line.Body, line.Mode, options.Caller, cancellationToken).ConfigureAwait(false);
             if (response.IsStream)
                 return new BatchResult(line, null, LlmError.Invalid("`stream: true` is not supported in a batch; remove it", "stream"), 0, null);
             return new BatchResult(line, response.Body.ToArray(), null, response.Usage?.TotalTokens ?? 0, response.Cost);
@@ -99,6 +101,12 @@ public static class BatchRunner
             held?.Release();
         }
     }
+
+    internal static string EndpointOf(LLMux.Pipeline.Capabilities.LlmMode mode) => mode switch
+    {
+        LLMux.Pipeline.Capabilities.LlmMode.Embeddings => "/v1/embeddings",
+        _ => "/v1/chat/completions",
+    };
 
     /// <summary>Lines of the input, one pooled read buffer, one array per line (the body slice lives until the call ends).</summary>
     private static async IAsyncEnumerable<BatchRequestLine> ReadLinesAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

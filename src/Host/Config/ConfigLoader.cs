@@ -65,6 +65,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var maxBytes = host.MaxRequestBytes();
         var (databasePath, cacheTtl) = host.Governance();
         var responseStore = host.ResponseStore();
+        var fileSettings = host.Files();
         if (errors.Count > 0) throw new ConfigException(errors);
         return new GatewayConfig
         {
@@ -75,6 +76,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             MasterKey = masterKey,
             MaxRequestBytes = maxBytes,
             ResponseStore = responseStore,
+            Files = fileSettings,
             Warnings = warnings.ToArray(),
             Source = source,
         };

@@ -21,10 +21,19 @@ public sealed record GatewayConfig
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Bounds of the in-memory store of <c>/v1/responses</c> (<c>general_settings.responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>
     public LLMux.Stages.Responses.ResponseStoreOptions ResponseStore { get; init; } = new();
+    /// <summary>Where the Files and Batches APIs keep their data, and their bounds.</summary>
+    public FileSettings Files { get; init; } = new(Path.Combine(Path.GetTempPath(), "llmux-data-" + Guid.NewGuid().ToString("N")), 512L * 1024 * 1024, 8, 2) { Ephemeral = true };
     /// <summary>Messages about keys LLMux does not know or values it ignored.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Where the config came from ("built-in mock config" when none was given).</summary>
     public string Source { get; init; } = "";
+}
+
+/// <summary><c>general_settings.storage_path</c>, <c>max_file_size_mb</c>, <c>batch_parallelism</c>, <c>batch_concurrency</c>.</summary>
+public sealed record FileSettings(string StoragePath, long MaxFileBytes, int BatchParallelism, int BatchConcurrency)
+{
+    /// <summary>A directory of this host alone (no storage_path and no config file): removed when the host stops.</summary>
+    public bool Ephemeral { get; init; }
 }
 
 /// <summary>A config that cannot run: every problem, each with the path of the key at fault.</summary>

@@ -31,6 +31,39 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
         return (dir is null ? null : Path.Combine(dir, "llmux.db"), ttl);
     }
 
+    /// <summary>
+    /// Files and batches: <c>storage_path</c> (a directory; default <c>llmux-data</c> beside the config file, or a
+    /// fresh directory under the temp folder, removed when the host stops, with an inline or built-in config), <c>max_file_size_mb</c>
+    /// (default 512), <c>batch_parallelism</c> (calls at once per batch, default 8) and <c>batch_concurrency</c>
+    /// (batches running at once, default 2).
+    /// </summary>
+    public FileSettings Files()
+    {
+        var ephemeral = false;
+        var path = Resolve(general["storage_path"], "general_settings.storage_path") is { Length: > 0 } p ? p
+            : File.Exists(source) ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(source))!, "llmux-data")
+            : null;
+        if (path is null)
+        {
+            ephemeral = true;
+            path = Path.Combine(Path.GetTempPath(), "llmux-data-" + Guid.NewGuid().ToString("N"));
+        }
+        var max = 512L * 1024 * 1024;
+        if (Number("max_file_size_mb") is { } mb)
+        {
+            if (mb <= 0) errors.Add("general_settings.max_file_size_mb: must be a positive number of MiB");
+            else max = (long)(mb * 1024 * 1024);
+        }
+        return new FileSettings(path, max, Whole("batch_parallelism", 8, 1, 256), Whole("batch_concurrency", 2, 1, 64)) { Ephemeral = ephemeral };
+    }
+
+    private int Whole(string key, int fallback, int min, int max)
+    {
+        if (Number(key) is not { } n) return fallback;
+        if (n < min || n > max || n != Math.Floor(n)) { errors.Add($"general_settings.{key}: must be a whole number from {min} to {max}"); return fallback; }
+        return (int)n;
+    }
+
     /// <summary>The bounds of the in-memory <c>/v1/responses</c> store (<c>responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>
     public LLMux.Stages.Responses.ResponseStoreOptions ResponseStore()
     {

@@ -29,4 +29,11 @@ public interface ILlmClient
     /// until the returned response is disposed. Dispose the response to return its buffers.
     /// </summary>
     Task<LlmRawResponse> SendRawAsync(ReadOnlyMemory<byte> body, LlmMode mode = LlmMode.Chat, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="SendRawAsync(ReadOnlyMemory{byte}, LlmMode, CancellationToken)"/> on behalf of <paramref name="caller"/>:
+    /// with governance on, that key's models, limits and budgets apply and the spend is charged to it (a batch runs
+    /// as the key that created it).
+    /// </summary>
+    Task<LlmRawResponse> SendRawAsync(ReadOnlyMemory<byte> body, LlmMode mode, LLMux.Pipeline.Context.Caller? caller, CancellationToken cancellationToken = default);
 }

@@ -52,10 +52,14 @@ internal sealed class LlmClient(LLMuxRuntime runtime) : ILlmClient
     public Task<LlmRawResponse> SendRawAsync(ReadOnlyMemory<byte> body, LlmMode mode = LlmMode.Chat, CancellationToken cancellationToken = default) =>
         SendAsync(body, mode, null, cancellationToken);
 
-    private async Task<LlmRawResponse> SendAsync(ReadOnlyMemory<byte> body, LlmMode mode, PooledBuffer? owned, CancellationToken cancellationToken)
+    public Task<LlmRawResponse> SendRawAsync(ReadOnlyMemory<byte> body, LlmMode mode, Caller? caller, CancellationToken cancellationToken = default) =>
+        SendAsync(body, mode, null, cancellationToken, caller);
+
+    private async Task<LlmRawResponse> SendAsync(ReadOnlyMemory<byte> body, LlmMode mode, PooledBuffer? owned, CancellationToken cancellationToken, Caller? caller = null)
     {
         var context = runtime.ContextPool.Rent();
         context.Mode = mode;
+        context.Caller = caller;
         context.ClientProtocol = ClientProtocol.OpenAI;
         context.RequestAborted = cancellationToken;
         context.Body = body;

@@ -1,0 +1,182 @@
+using System.Text.Json;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+
+namespace LLMux.Host.Batches;
+
+/// <summary>
+/// One batch of the Batches API: OpenAI's batch object (status, timestamps, request counts, files) plus what the
+/// gateway needs to run and resume it (who created it, so that its calls are charged to that key). Mutated only
+/// under its own lock; saved as JSON after every change of status and once a second while it runs.
+/// </summary>
+internal sealed class BatchJob
+{
+    public required string Id { get; init; }
+    public required string Endpoint { get; init; }
+    public required string InputFileId { get; init; }
+    public string CompletionWindow { get; init; } = "24h";
+    /// <summary>The metadata object as JSON (null when none was given).</summary>
+    public string? Metadata { get; init; }
+    public required long CreatedAt { get; init; }
+    public required Caller Caller { get; init; }
+
+    public readonly Lock Sync = new();
+    public string Status { get; set; } = "validating";
+    public string? OutputFileId { get; set; }
+    public string? ErrorFileId { get; set; }
+    public long? InProgressAt { get; set; }
+    public long? FinalizingAt { get; set; }
+    public long? CompletedAt { get; set; }
+    public long? FailedAt { get; set; }
+    public long? ExpiredAt { get; set; }
+    public long? CancellingAt { get; set; }
+    public long? CancelledAt { get; set; }
+    public long Total { get; set; }
+    public long Completed { get; set; }
+    public long Failed { get; set; }
+    public List<BatchJobError> Errors { get; } = [];
+
+    public long ExpiresAt => CreatedAt + 24 * 3600;
+
+    public bool IsTerminal => Status is "completed" or "failed" or "expired" or "cancelled";
+
+    public LlmMode Mode => Endpoint switch { "/v1/embeddings" => LlmMode.Embeddings, _ => LlmMode.Chat };
+
+    /// <summary>OpenAI's batch object.</summary>
+    public void Write(Utf8JsonWriter w)
+    {
+        lock (Sync)
+        {
+            w.WriteStartObject();
+            w.WriteString("id"u8, Id);
+            w.WriteString("object"u8, "batch"u8);
+            w.WriteString("endpoint"u8, Endpoint);
+            if (Errors.Count == 0) w.WriteNull("errors"u8);
+            else
+            {
+                w.WriteStartObject("errors"u8);
+                w.WriteString("object"u8, "list"u8);
+                w.WriteStartArray("data"u8);
+                foreach (var e in Errors)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("code"u8, e.Code);
+                    w.WriteString("message"u8, e.Message);
+                    if (e.Param is not null) w.WriteString("param"u8, e.Param); else w.WriteNull("param"u8);
+                    if (e.Line is { } l) w.WriteNumber("line"u8, l); else w.WriteNull("line"u8);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteString("input_file_id"u8, InputFileId);
+            w.WriteString("completion_window"u8, CompletionWindow);
+            w.WriteString("status"u8, Status);
+            Opt(w, "output_file_id"u8, OutputFileId);
+            Opt(w, "error_file_id"u8, ErrorFileId);
+            w.WriteNumber("created_at"u8, CreatedAt);
+            Opt(w, "in_progress_at"u8, InProgressAt);
+            w.WriteNumber("expires_at"u8, ExpiresAt);
+            Opt(w, "finalizing_at"u8, FinalizingAt);
+            Opt(w, "completed_at"u8, CompletedAt);
+            Opt(w, "failed_at"u8, FailedAt);
+            Opt(w, "expired_at"u8, ExpiredAt);
+            Opt(w, "cancelling_at"u8, CancellingAt);
+            Opt(w, "cancelled_at"u8, CancelledAt);
+            w.WriteStartObject("request_counts"u8);
+            w.WriteNumber("total"u8, Total);
+            w.WriteNumber("completed"u8, Completed);
+            w.WriteNumber("failed"u8, Failed);
+            w.WriteEndObject();
+            if (Metadata is not null) { w.WritePropertyName("metadata"u8); w.WriteRawValue(Metadata); } else w.WriteNull("metadata"u8);
+            w.WriteEndObject();
+        }
+    }
+
+    /// <summary>The saved state: the batch object plus the owner (never a raw key: its hash only).</summary>
+    public void Save(string path)
+    {
+        var tmp = path + ".tmp";
+        using (var stream = File.Create(tmp))
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("batch");
+            Write(w);
+            w.WriteStartObject("caller");
+            w.WriteString("key_hash", Caller.KeyHash);
+            if (Caller.KeyAlias is not null) w.WriteString("key_alias", Caller.KeyAlias);
+            if (Caller.TeamId is not null) w.WriteString("team_id", Caller.TeamId);
+            if (Caller.UserId is not null) w.WriteString("user_id", Caller.UserId);
+            w.WriteBoolean("is_admin", Caller.IsAdmin);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public static BatchJob? Load(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            var b = doc.RootElement.GetProperty("batch");
+            var c = doc.RootElement.GetProperty("caller");
+            var job = new BatchJob
+            {
+                Id = b.GetProperty("id").GetString()!,
+                Endpoint = b.GetProperty("endpoint").GetString()!,
+                InputFileId = b.GetProperty("input_file_id").GetString()!,
+                CompletionWindow = b.GetProperty("completion_window").GetString()!,
+                Metadata = b.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m.GetRawText() : null,
+                CreatedAt = b.GetProperty("created_at").GetInt64(),
+                Caller = new Caller
+                {
+                    KeyHash = c.GetProperty("key_hash").GetString()!,
+                    KeyAlias = Str(c, "key_alias"),
+                    TeamId = Str(c, "team_id"),
+                    UserId = Str(c, "user_id"),
+                    IsAdmin = c.GetProperty("is_admin").GetBoolean(),
+                },
+                Status = b.GetProperty("status").GetString()!,
+                OutputFileId = Str(b, "output_file_id"),
+                ErrorFileId = Str(b, "error_file_id"),
+                InProgressAt = Num(b, "in_progress_at"),
+                FinalizingAt = Num(b, "finalizing_at"),
+                CompletedAt = Num(b, "completed_at"),
+                FailedAt = Num(b, "failed_at"),
+                ExpiredAt = Num(b, "expired_at"),
+                CancellingAt = Num(b, "cancelling_at"),
+                CancelledAt = Num(b, "cancelled_at"),
+            };
+            var counts = b.GetProperty("request_counts");
+            job.Total = counts.GetProperty("total").GetInt64();
+            job.Completed = counts.GetProperty("completed").GetInt64();
+            job.Failed = counts.GetProperty("failed").GetInt64();
+            if (b.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+                foreach (var e in errors.GetProperty("data").EnumerateArray())
+                    job.Errors.Add(new BatchJobError(e.GetProperty("code").GetString()!, e.GetProperty("message").GetString()!, Str(e, "param"), Num(e, "line")));
+            return job;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    private static long? Num(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+
+    private static void Opt(Utf8JsonWriter w, ReadOnlySpan<byte> name, string? value)
+    {
+        if (value is not null) w.WriteString(name, value); else w.WriteNull(name);
+    }
+
+    private static void Opt(Utf8JsonWriter w, ReadOnlySpan<byte> name, long? value)
+    {
+        if (value is { } v) w.WriteNumber(name, v); else w.WriteNull(name);
+    }
+}
+
+/// <summary>One entry of a batch's <c>errors.data</c>.</summary>
+internal sealed record BatchJobError(string Code, string Message, string? Param = null, long? Line = null);

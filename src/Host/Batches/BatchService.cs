@@ -1,0 +1,306 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using LLMux.Host.Batch;
+using LLMux.Host.Files;
+using LLMux.Pipeline.Context;
+using LLMux.Stages.Hosting;
+
+namespace LLMux.Host.Batches;
+
+/// <summary>
+/// Runs the Batches API's batches inside the gateway, through the same engine as <c>llmux batch</c> (router,
+/// retries, per-model limits), in the background: validating → in_progress → finalizing → completed, or failed,
+/// expired, cancelling → cancelled. Each batch's state, output and errors live in its own folder under the storage
+/// directory, so a restart resumes every unfinished batch where it stopped (lines already written are not sent
+/// again). Batches have their own concurrency budget (<see cref="ConcurrentBatches"/> × <see cref="Parallelism"/>
+/// calls), apart from interactive traffic, and each call is made as the key that created the batch.
+/// </summary>
+internal sealed partial class BatchService : IAsyncDisposable
+{
+    public const int MaxLines = 50_000;
+
+    private readonly string _dir;
+    private readonly FileStore _files;
+    private readonly ILlmClient _client;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Func<string, int?>? _modelLimit;
+    private readonly ConcurrentDictionary<string, BatchJob> _jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _tasks = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly SemaphoreSlim _slots;
+
+    public int Parallelism { get; }
+    public int ConcurrentBatches { get; }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "batch {BatchId} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string batchId, string reason);
+
+    public BatchService(string directory, FileStore files, ILlmClient client, TimeProvider time, ILogger logger, int parallelism = 8, int concurrentBatches = 2, Func<string, int?>? modelLimit = null)
+    {
+        _dir = Path.Combine(directory, "batches");
+        Directory.CreateDirectory(_dir);
+        _files = files;
+        _client = client;
+        _time = time;
+        _logger = logger;
+        _modelLimit = modelLimit;
+        Parallelism = parallelism;
+        ConcurrentBatches = concurrentBatches;
+        _slots = new SemaphoreSlim(concurrentBatches, concurrentBatches);
+        foreach (var folder in Directory.EnumerateDirectories(_dir))
+            if (BatchJob.Load(Path.Combine(folder, "batch.json")) is { } job) _jobs[job.Id] = job;
+    }
+
+    /// <summary>Resumes every batch that was not finished when the process stopped.</summary>
+    public void Start()
+    {
+        foreach (var job in _jobs.Values)
+            if (!job.IsTerminal) Launch(job);
+    }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    public static string NewId() => "batch_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    public BatchJob Create(string endpoint, StoredFile input, string? metadata, Caller caller)
+    {
+        var job = new BatchJob { Id = NewId(), Endpoint = endpoint, InputFileId = input.Id, Metadata = metadata, CreatedAt = Now, Caller = caller };
+        Directory.CreateDirectory(Folder(job));
+        Save(job);
+        _jobs[job.Id] = job;
+        Launch(job);
+        return job;
+    }
+
+    public static bool CanSee(BatchJob job, Caller? caller) =>
+        caller is null || caller.IsAdmin || job.Caller.OwnerScope == caller.OwnerScope || (job.Caller.TeamId is not null && job.Caller.TeamId == caller.TeamId);
+
+    public BatchJob? Find(string id, Caller? caller) => _jobs.TryGetValue(id, out var j) && CanSee(j, caller) ? j : null;
+
+    public IReadOnlyList<BatchJob> List(Caller? caller) =>
+        _jobs.Values.Where(j => CanSee(j, caller)).OrderByDescending(static j => j.CreatedAt).ThenByDescending(static j => j.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>Asks a running batch to stop: cancelling now, cancelled once the calls in flight have ended. False when it has already ended.</summary>
+    public bool Cancel(BatchJob job)
+    {
+        lock (job.Sync)
+        {
+            if (job.IsTerminal || job.Status == "cancelling") return job.Status == "cancelling";
+            job.Status = "cancelling";
+            job.CancellingAt = Now;
+        }
+        Save(job);
+        if (_running.TryGetValue(job.Id, out var cts)) cts.Cancel();
+        else if (!_tasks.ContainsKey(job.Id)) Launch(job);
+        return true;
+    }
+
+    private void Launch(BatchJob job)
+    {
+        var task = Task.Run(() => RunAsync(job));
+        _tasks[job.Id] = task;
+        _ = task.ContinueWith(t => _tasks.TryRemove(job.Id, out _), TaskScheduler.Default);
+    }
+
+    /// <summary>The batch's folder: <c>batch.json</c>, <c>output.jsonl</c>, <c>errors.jsonl</c>.</summary>
+    private string Folder(BatchJob job) => Path.Combine(_dir, job.Id);
+
+    private void Save(BatchJob job)
+    {
+        try
+        {
+            job.Save(Path.Combine(Folder(job), "batch.json"));
+        }
+        catch (IOException ex)
+        {
+            LogFailed(_logger, job.Id, "its state could not be saved: " + ex.Message);
+        }
+    }
+
+    private void Set(BatchJob job, string status, Action<BatchJob>? also = null)
+    {
+        lock (job.Sync)
+        {
+            job.Status = status;
+            also?.Invoke(job);
+        }
+        Save(job);
+    }
+
+    private async Task RunAsync(BatchJob job)
+    {
+        try
+        {
+            await _slots.WaitAsync(_shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            if (job.Status == "cancelling") { Finish(job, cancelled: true); return; }
+            if (Now >= job.ExpiresAt) { Set(job, "expired", j => j.ExpiredAt = Now); return; }
+            if (job.Status == "validating" && !Validate(job)) return;
+            if (job.Status == "in_progress") await ExecuteAsync(job).ConfigureAwait(false);
+            if (_shutdown.IsCancellationRequested && job.Status is "in_progress") return;
+            if (job.Status is "in_progress" or "finalizing" or "cancelling") Finish(job, cancelled: job.Status == "cancelling");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            LogFailed(_logger, job.Id, ex.Message);
+            Set(job, "failed", j =>
+            {
+                j.FailedAt = Now;
+                j.Errors.Add(new BatchJobError("batch_failed", "the gateway could not run this batch: " + ex.Message));
+            });
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>One pass over the input: every line a request, no repeated custom_id, at most <see cref="MaxLines"/>.
+    /// Malformed lines do not fail the batch: they are reported one by one in the error file.</summary>
+    private bool Validate(BatchJob job)
+    {
+        var input = _files.Find(job.InputFileId, null);
+        if (input is null) return Fail(job, "input_file_not_found", $"the input file {job.InputFileId} was deleted before the batch ran", "input_file_id");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        long total = 0, number = 0;
+        foreach (var text in File.ReadLines(_files.ContentPath(input.Id)))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            total++;
+            if (total > MaxLines) return Fail(job, "too_many_requests", $"the input file has more than {MaxLines:N0} requests; split it into several batches", "input_file_id");
+            var line = BatchRequestLine.Parse(number, System.Text.Encoding.UTF8.GetBytes(text));
+            if (line.CustomId is { } id && !seen.Add(id))
+                return Fail(job, "duplicate_custom_id", $"The custom_id for each request must be unique: `{id}` appears again on line {number}", "custom_id", number);
+        }
+        if (total == 0) return Fail(job, "empty_file", "the input file has no requests", "input_file_id");
+        Set(job, "in_progress", j =>
+        {
+            j.Total = total;
+            j.InProgressAt = Now;
+        });
+        return true;
+    }
+
+    private bool Fail(BatchJob job, string code, string message, string? param, long? line = null)
+    {
+        Set(job, "failed", j =>
+        {
+            j.FailedAt = Now;
+            j.Errors.Add(new BatchJobError(code, message, param, line));
+        });
+        return false;
+    }
+
+    private async Task ExecuteAsync(BatchJob job)
+    {
+        var folder = Folder(job);
+        var output = Path.Combine(folder, "output.jsonl");
+        var errors = Path.Combine(folder, "errors.jsonl");
+        var doneBefore = (Ok: CountLines(output), Failed: CountLines(errors));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        _running[job.Id] = cts;
+        var progress = new BatchProgress();
+        var lastSave = _time.GetTimestamp();
+        progress.Written += p =>
+        {
+            lock (job.Sync)
+            {
+                job.Completed = doneBefore.Ok + p.Succeeded;
+                job.Failed = doneBefore.Failed + p.Failed;
+            }
+            if (_time.GetElapsedTime(lastSave) >= TimeSpan.FromSeconds(1))
+            {
+                lastSave = _time.GetTimestamp();
+                Save(job);
+            }
+        };
+        try
+        {
+            if (job.Status == "cancelling") return;
+            await BatchRunner.RunAsync(new BatchOptions
+            {
+                InputPath = _files.ContentPath(job.InputFileId),
+                OutputPath = output,
+                ErrorsPath = errors,
+                Parallelism = Parallelism,
+                ModelLimit = _modelLimit,
+                Caller = job.Caller,
+                RequiredMode = job.Mode,
+            }, _client, progress, cts.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+            lock (job.Sync)
+            {
+                job.Completed = CountLines(output);
+                job.Failed = CountLines(errors);
+            }
+            Save(job);
+        }
+        if (job.Status == "in_progress" && !cts.IsCancellationRequested) Set(job, "finalizing", j => j.FinalizingAt = Now);
+    }
+
+    /// <summary>Publishes the output and error files (what exists, also for a cancelled batch) and ends the batch.</summary>
+    private void Finish(BatchJob job, bool cancelled)
+    {
+        var folder = Folder(job);
+        var outputId = Publish(job, Path.Combine(folder, "output.jsonl"), "batch_output.jsonl");
+        var errorId = Publish(job, Path.Combine(folder, "errors.jsonl"), "batch_errors.jsonl");
+        Set(job, cancelled ? "cancelled" : "completed", j =>
+        {
+            j.OutputFileId = outputId;
+            j.ErrorFileId = errorId;
+            j.Completed = CountLines(Path.Combine(folder, "output.jsonl"));
+            j.Failed = CountLines(Path.Combine(folder, "errors.jsonl"));
+            if (cancelled) j.CancelledAt = Now; else j.CompletedAt = Now;
+        });
+    }
+
+    private string? Publish(BatchJob job, string path, string name)
+    {
+        if (!File.Exists(path) || new FileInfo(path).Length == 0) return null;
+        var id = FileStore.NewId();
+        File.Copy(path, _files.ContentPath(id), overwrite: true);
+        _files.Add(new StoredFile
+        {
+            Id = id, Filename = name, Purpose = "batch_output", Bytes = new FileInfo(path).Length, CreatedAt = Now,
+            Owner = job.Caller.OwnerScope, TeamId = job.Caller.TeamId,
+        });
+        return id;
+    }
+
+    private static long CountLines(string path)
+    {
+        if (!File.Exists(path)) return 0;
+        long n = 0;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024);
+        Span<byte> buffer = stackalloc byte[16 * 1024];
+        int read;
+        while ((read = stream.Read(buffer)) > 0) n += buffer[..read].Count((byte)'\n');
+        return n;
+    }
+
+    /// <summary>Stops the running batches without marking them: they stay in_progress and resume at the next start.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _shutdown.Cancel();
+        try
+        {
+            await Task.WhenAll(_tasks.Values).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+        }
+        _shutdown.Dispose();
+    }
+}
