@@ -55,6 +55,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             context.ClientProtocol = ClientProtocol.OpenAI;
             context.RequestAborted = http.RequestAborted;
             context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
+            context.CacheControl = http.Request.Headers.CacheControl;
             if (!await AdmitAsync(http, context, "POST")) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             var owner = Owner(http.Request);
@@ -104,7 +105,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             translation = ResponsesApi.ToChatRequest(root, history, FirstDeployment(model), referenced);
             if (shape.Background)
             {
-                await StartBackgroundAsync(http, owner, shape, translation, context.Caller);
+                await StartBackgroundAsync(http, owner, shape, translation, context.Caller, context.CacheControl);
                 translation = null; // the run owns it now
                 return;
             }
@@ -168,7 +169,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
     /// Bridged <c>background: true</c>: the request was validated and translated; it is stored as <c>queued</c>, answered at
     /// once, and run on its own context whose cancellation is <c>POST /cancel</c>'s (the upstream call ends with it).
     /// </summary>
-    private async Task StartBackgroundAsync(HttpContext http, string owner, ResponseShape shape, ResponsesTranslation translation, Caller? caller)
+    private async Task StartBackgroundAsync(HttpContext http, string owner, ResponseShape shape, ResponsesTranslation translation, Caller? caller, string? cacheControl)
     {
         var queued = ResponsesApi.StatusResponse(shape, "queued");
         var run = _background.Start(shape.Id, owner);
@@ -184,7 +185,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             translation.Body.Dispose();
             throw;
         }
-        _ = Task.Run(() => RunInBackgroundAsync(run, translation, caller));
+        _ = Task.Run(() => RunInBackgroundAsync(run, translation, caller, cacheControl));
         http.Response.StatusCode = 200;
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = queued.Length;
@@ -198,7 +199,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             Status = status,
         };
 
-    private async Task RunInBackgroundAsync(BackgroundResponses.Run run, ResponsesTranslation translation, Caller? caller)
+    private async Task RunInBackgroundAsync(BackgroundResponses.Run run, ResponsesTranslation translation, Caller? caller, string? cacheControl)
     {
         var context = pool.Rent();
         var shape = run.Shape!;
@@ -206,6 +207,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
         {
             context.ClientProtocol = ClientProtocol.OpenAI;
             context.Caller = caller;
+            context.CacheControl = cacheControl;
             context.RequestAborted = run.Token;
             context.Mode = LlmMode.Chat;
             context.Body = translation.Body.Memory;
