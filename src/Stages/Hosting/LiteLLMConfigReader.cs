@@ -183,8 +183,9 @@ public static class LiteLLMConfigReader
                 else cache = cache with { MaxBytes = (long)(mb * 1024 * 1024) };
             }
             if (p.GetSection("shared_model_groups").Exists()) cache = cache with { SharedModelGroups = Strings(p, "shared_model_groups", at).ToHashSet(StringComparer.Ordinal) };
+            // cache_params win over the environment: an explicit host replaces REDIS_URL unless redis_url is given too.
+            if (Resolve(Scalar(p, "host"), $"{at}.host") is { Length: > 0 } host) cache = cache with { RedisHost = host, RedisUrl = null };
             if (Resolve(Scalar(p, "redis_url"), $"{at}.redis_url") is { Length: > 0 } url) cache = cache with { RedisUrl = url };
-            if (Resolve(Scalar(p, "host"), $"{at}.host") is { Length: > 0 } host) cache = cache with { RedisHost = host };
             if (Number(p, "port", at) is { } port) cache = cache with { RedisPort = (int)port };
             if (Resolve(Scalar(p, "password"), $"{at}.password") is { Length: > 0 } password) cache = cache with { RedisPassword = password };
             if (cache.Type == "redis" && cache.RedisUrl is null && cache.RedisHost is null)

@@ -43,8 +43,8 @@ internal sealed class CacheGateway : IAsyncDisposable
             litellm_settings:
               cache: true
               cache_params:
-                type: local
                 ttl: 60
+            {(cacheParams.Contains("type:", StringComparison.Ordinal) ? "" : "    type: local")}
             {cacheParams}
             {extraSettings}
             general_settings:
