@@ -2,6 +2,8 @@ using LLMux.Host.Config;
 using LLMux.Host.Endpoints;
 using LLMux.Pipeline.Context;
 using LLMux.Providers;
+using LLMux.Host.Caching;
+using LLMux.Stages.Caching;
 using LLMux.Stages.Hosting;
 
 namespace LLMux.Host;
@@ -60,6 +62,8 @@ public static class LlmuxApp
         {
             b.AddDeployments(config.Deployments).ConfigureSettings(_ => config.Settings);
             if (governance is not null) b.AddStageBeforeRouting(new LLMux.Governance.GovernanceStage(governance));
+            // After governance: a hit is answered only to a caller that passed authentication, limits and budgets.
+            if (config.Settings.Cache.Enabled) b.AddResponseCache(config.Settings.Cache, CacheStores.Create(config.Settings.Cache, time), time);
         });
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
         if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);

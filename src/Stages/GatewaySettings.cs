@@ -13,4 +13,6 @@ public sealed record GatewaySettings
     public int StreamChannelCapacity { get; init; } = 8;
     /// <summary>Load balancing, retries, cooldowns and fallbacks.</summary>
     public RouterSettings Router { get; init; } = new();
+    /// <summary>The response cache (<c>litellm_settings.cache</c>, <c>cache_params</c>); off unless configured.</summary>
+    public Caching.CacheSettings Cache { get; init; } = new();
 }

@@ -58,6 +58,11 @@ public sealed class OpenAIResponsesEmulator : EmulatorHost
     {
         var script = Scripts.TryDequeue(out var s) ? s : Default;
         http.Response.Headers["x-request-id"] = "req_resp_emu_" + Requests.Count;
+        if (request.Path.Contains("/responses/", StringComparison.Ordinal))
+        {
+            await StoredResponseAsync(http, request).ConfigureAwait(false);
+            return;
+        }
         if (!request.Path.EndsWith("/responses", StringComparison.Ordinal))
         {
             await ErrorAsync(http, 404, "{\"error\":{\"message\":\"Invalid URL (POST " + request.Path + ")\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}").ConfigureAwait(false);
@@ -79,6 +84,40 @@ public sealed class OpenAIResponsesEmulator : EmulatorHost
             http.Response.ContentType = "application/json";
             await http.Response.WriteAsync(body, http.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// OpenAI's endpoints on a stored response: <c>GET /responses/{id}</c>, <c>DELETE</c> (<c>{id,object,deleted}</c>),
+    /// <c>POST /responses/{id}/cancel</c> (the response as cancelled) and <c>GET /responses/{id}/input_items</c> (a list).
+    /// Only <see cref="ResponseId"/> exists; any other id is OpenAI's 404.
+    /// </summary>
+    private static async Task StoredResponseAsync(HttpContext http, RecordedRequest request)
+    {
+        var rest = request.Path[(request.Path.IndexOf("/responses/", StringComparison.Ordinal) + "/responses/".Length)..];
+        var slash = rest.IndexOf('/');
+        var id = slash < 0 ? rest : rest[..slash];
+        var action = slash < 0 ? null : rest[(slash + 1)..];
+        if (id != ResponseId)
+        {
+            await ErrorAsync(http, 404, $"{{\"error\":{{\"message\":\"Response with id '{id}' not found.\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}}}").ConfigureAwait(false);
+            return;
+        }
+        using var empty = JsonDocument.Parse("{}");
+        string body = (request.Method, action) switch
+        {
+            ("GET", null) => Response(empty.RootElement, "gpt-5", new OpenAIResponsesScript(), false, "completed", "stored upstream", null, usage: true),
+            ("DELETE", null) => $"{{\"id\":\"{id}\",\"object\":\"response\",\"deleted\":true}}",
+            ("POST", "cancel") => Response(empty.RootElement, "gpt-5", new OpenAIResponsesScript(), false, "cancelled", null, null, usage: false, output: false),
+            ("GET", "input_items") => "{\"object\":\"list\",\"data\":[{\"id\":\"msg_in_1\",\"type\":\"message\",\"role\":\"user\",\"status\":\"completed\",\"content\":[{\"type\":\"input_text\",\"text\":\"hi\"}]}],\"first_id\":\"msg_in_1\",\"last_id\":\"msg_in_1\",\"has_more\":false}",
+            _ => "",
+        };
+        if (body.Length == 0)
+        {
+            await ErrorAsync(http, 405, "{\"error\":{\"message\":\"Method not allowed\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}").ConfigureAwait(false);
+            return;
+        }
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(body, http.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task ErrorAsync(HttpContext http, int status, string body)

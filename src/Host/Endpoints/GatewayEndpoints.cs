@@ -53,6 +53,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
             context.RequestAborted = http.RequestAborted;
             context.Caller = Admin.RequestAuthenticator.CallerOf(http);
             context.RequestTimeout = RequestTimeoutHeader(http.Request);
+            context.CacheControl = http.Request.Headers.CacheControl;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             context.Body = body.Memory;
             await pipeline(context);

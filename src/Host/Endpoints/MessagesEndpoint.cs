@@ -35,6 +35,7 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             context.Mode = LlmMode.Chat;
             context.ClientProtocol = ClientProtocol.Anthropic;
             context.RequestAborted = http.RequestAborted;
+            context.CacheControl = http.Request.Headers.CacheControl;
             if (!await AdmitAsync(http, context)) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             string model;

@@ -28,8 +28,11 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
     /// <summary>Longest previous_response_id chain followed (older links are treated as gone).</summary>
     private const int MaxChain = 256;
 
+    private readonly BackgroundResponses _background = new();
+
     public void Map(WebApplication app)
     {
+        app.Lifetime.ApplicationStopping.Register(static b => ((BackgroundResponses)b!).CancelAll(), _background);
         foreach (var root in new[] { "/v1/responses", "/responses", "/openai/v1/responses" })
         {
             app.Map(root, CreateAsync);
@@ -52,6 +55,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             context.ClientProtocol = ClientProtocol.OpenAI;
             context.RequestAborted = http.RequestAborted;
             context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
+            context.CacheControl = http.Request.Headers.CacheControl;
             if (!await AdmitAsync(http, context, "POST")) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             var owner = Owner(http.Request);
@@ -59,26 +63,52 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             var root = doc.RootElement;
             var model = root.GetProperty("model").GetString()!;
             var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-            if (root.TryGetProperty("background", out var bg) && bg.ValueKind == JsonValueKind.True)
-                throw LlmError.Invalid("'background': LLMux does not run responses in the background yet; send the request without it (stream it for long answers)", "background", "unsupported_parameter").ToException();
 
             if (AllNative(model))
             {
-                // The provider keeps its own state (store, previous_response_id): the body goes upstream as it is.
+                // The provider keeps its own state (store, previous_response_id, background, conversation): the body goes upstream as it is.
                 context.Mode = LlmMode.Responses;
                 context.RequestedModel = model;
                 context.IsStream = stream;
                 context.Body = body.Memory;
+                var providerStores = !(root.TryGetProperty("store", out var st) && st.ValueKind == JsonValueKind.False);
+                NativeResponseIdReader? ids = null;
+                if (providerStores && stream) context.StreamTranslatorDecorator = (inner, _) => ids = new NativeResponseIdReader(inner);
                 await pipeline(context);
-                if (context.Stream is { } pump) await ResponseWriter.WriteStreamAsync(http, context, pump, WriteRawErrorFrame);
-                else if (context.ResponseBody is { } raw) await ResponseWriter.WriteJsonAsync(http, context, raw.Memory);
+                string? recorded = null;
+                if (context.Stream is { } pump)
+                {
+                    // The first event was read before the pipeline returned: the id is known before the client sees it.
+                    if (ids?.Id is { } early) await RecordNativeAsync(owner, recorded = early, context);
+                    await ResponseWriter.WriteStreamAsync(http, context, pump, WriteRawErrorFrame);
+                    if (recorded is null && ids?.Id is { } late) await RecordNativeAsync(owner, late, context);
+                }
+                else if (context.ResponseBody is { } raw)
+                {
+                    if (providerStores && NativeResponseIdReader.FromBody(raw.Span) is { } id) await RecordNativeAsync(owner, id, context);
+                    await ResponseWriter.WriteJsonAsync(http, context, raw.Memory);
+                }
                 return;
             }
 
             var previous = ResponsesRequestReaderPrevious(root);
             var history = previous is null ? [] : await HistoryAsync(owner, previous, chain, http.RequestAborted);
             var shape = ResponsesApi.Shape(root, time.GetUtcNow().ToUnixTimeSeconds());
-            translation = ResponsesApi.ToChatRequest(root, history, FirstDeployment(model));
+            if (shape.Background)
+            {
+                if (stream)
+                    throw LlmError.Invalid("'stream' with 'background': LLMux's bridge runs background responses without a stream; send stream: false and poll GET /v1/responses/{id} (or stream without background)", "stream", "unsupported_parameter").ToException();
+                if (!shape.Store)
+                    throw LlmError.Invalid("'background' requires 'store': true: a background response is read back with GET /v1/responses/{id}.", "store", "invalid_value").ToException();
+            }
+            var referenced = await ReferencedItemsAsync(owner, root, history, chain, http.RequestAborted);
+            translation = ResponsesApi.ToChatRequest(root, history, FirstDeployment(model), referenced);
+            if (shape.Background)
+            {
+                await StartBackgroundAsync(http, owner, shape, translation, context.Caller, context.CacheControl);
+                translation = null; // the run owns it now
+                return;
+            }
             context.Mode = LlmMode.Chat;
             context.Body = translation.Body.Memory;
             ResponsesStreamState? state = null;
@@ -133,6 +163,112 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             body?.Dispose();
             pool.Return(context);
         }
+    }
+
+    /// <summary>
+    /// Bridged <c>background: true</c>: the request was validated and translated; it is stored as <c>queued</c>, answered at
+    /// once, and run on its own context whose cancellation is <c>POST /cancel</c>'s (the upstream call ends with it).
+    /// </summary>
+    private async Task StartBackgroundAsync(HttpContext http, string owner, ResponseShape shape, ResponsesTranslation translation, Caller? caller, string? cacheControl)
+    {
+        var queued = ResponsesApi.StatusResponse(shape, "queued");
+        var run = _background.Start(shape.Id, owner);
+        run.Shape = shape;
+        run.InputItems = translation.InputItems;
+        try
+        {
+            await store.PutAsync(BackgroundEntry(run, queued, "queued", null, []), CancellationToken.None);
+        }
+        catch
+        {
+            _background.Finish(run);
+            translation.Body.Dispose();
+            throw;
+        }
+        _ = Task.Run(() => RunInBackgroundAsync(run, translation, caller, cacheControl));
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = queued.Length;
+        await http.Response.Body.WriteAsync(queued, http.RequestAborted);
+    }
+
+    private static StoredResponse BackgroundEntry(BackgroundResponses.Run run, byte[] response, string status, string? deploymentId, byte[] outputItems) =>
+        new(run.Id, run.Owner, DateTimeOffset.FromUnixTimeSeconds(run.Shape!.CreatedAt), run.Shape.PreviousResponseId, deploymentId, response, run.InputItems, outputItems)
+        {
+            Background = true,
+            Status = status,
+        };
+
+    private async Task RunInBackgroundAsync(BackgroundResponses.Run run, ResponsesTranslation translation, Caller? caller, string? cacheControl)
+    {
+        var context = pool.Rent();
+        var shape = run.Shape!;
+        try
+        {
+            context.ClientProtocol = ClientProtocol.OpenAI;
+            context.Caller = caller;
+            context.CacheControl = cacheControl;
+            context.RequestAborted = run.Token;
+            context.Mode = LlmMode.Chat;
+            context.Body = translation.Body.Memory;
+            if (!run.Token.IsCancellationRequested)
+                await store.PutAsync(BackgroundEntry(run, ResponsesApi.StatusResponse(shape, "in_progress"), "in_progress", null, []), CancellationToken.None);
+            await pipeline(context);
+            if (context.ResponseBody is not { } completion) throw new LlmError { Kind = ErrorKind.BadGateway, Message = "the provider gave no answer" }.ToException();
+            var (response, outputItems) = ResponsesApi.ToResponse(completion.Span, shape, context.ProviderName, translation.Tools);
+            completion.Dispose();
+            context.ResponseBody = response;
+            var status = NativeResponseIdReader.TopLevelString(response.Span, "status"u8) ?? "completed";
+            if (run.TrySettle()) await store.PutAsync(BackgroundEntry(run, response.Span.ToArray(), status, context.Deployment?.Id, outputItems), CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
+        {
+            // Cancelled: POST /cancel wrote the cancelled state (or the host is stopping).
+            if (run.TrySettle()) await store.PutAsync(BackgroundEntry(run, ResponsesApi.StatusResponse(shape, "cancelled"), "cancelled", null, []), CancellationToken.None);
+        }
+        catch (LlmException ex)
+        {
+            if (run.TrySettle())
+                await store.PutAsync(BackgroundEntry(run, ResponsesApi.StatusResponse(shape, "failed", (ResponsesApi.FailureCode(ex.Error), ex.Error.Message)), "failed", context.Deployment?.Id, []), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // No client is waiting on this task: a failure nobody records would leave the response in_progress for ever.
+            if (run.TrySettle())
+                await store.PutAsync(BackgroundEntry(run, ResponsesApi.StatusResponse(shape, "failed", ("server_error", "the background response failed: " + ex.GetType().Name)), "failed", context.Deployment?.Id, []), CancellationToken.None);
+        }
+        finally
+        {
+            translation.Body.Dispose();
+            context.RunCompleted();
+            pool.Return(context);
+            _background.Finish(run);
+        }
+    }
+
+    /// <summary>Records which deployment served a native response id, so that GET, DELETE, cancel and input_items go back to it.</summary>
+    private ValueTask RecordNativeAsync(string owner, string id, LlmContext context) =>
+        context.Deployment is { } d
+            ? store.PutAsync(new StoredResponse(id, owner, time.GetUtcNow(), null, d.Id, [], [], []) { Native = true, Status = "native" }, CancellationToken.None)
+            : ValueTask.CompletedTask;
+
+    /// <summary>The stored items that <c>item_reference</c> inputs name outside the previous_response_id chain (the caller's own responses only).</summary>
+    private async Task<Dictionary<string, JsonElement>?> ReferencedItemsAsync(string owner, JsonElement root, List<JsonElement> history, List<JsonDocument> keep, CancellationToken cancellationToken)
+    {
+        if (ResponsesApi.ItemReferences(root) is not { } ids) return null;
+        Dictionary<string, JsonElement>? found = null;
+        foreach (var id in ids)
+        {
+            var inChain = false;
+            foreach (var item in history)
+                if (item.TryGetProperty("id", out var v) && v.ValueKind == JsonValueKind.String && v.ValueEquals(id)) { inChain = true; break; }
+            if (inChain || (found?.ContainsKey(id) ?? false)) continue;
+            if (await store.GetItemAsync(owner, id, cancellationToken) is not { } bytes) continue; // the translator names the missing id
+            var doc = JsonDocument.Parse(bytes);
+            keep.Add(doc);
+            (found ??= new(StringComparer.Ordinal))[id] = doc.RootElement;
+        }
+        return found;
     }
 
     private static string? ResponsesRequestReaderPrevious(JsonElement root) =>
@@ -201,8 +337,16 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
         }
         if (!await AuthorizedAsync(http)) return;
         var owner = Owner(http.Request);
+        var stored = await store.GetAsync(owner, id, http.RequestAborted);
+        if (stored is { Native: true })
+        {
+            if (await ProxyAsync(http, stored, HttpMethods.IsDelete(method) ? HttpMethod.Delete : HttpMethod.Get, null) && HttpMethods.IsDelete(method))
+                await store.DeleteAsync(owner, id, CancellationToken.None);
+            return;
+        }
         if (HttpMethods.IsDelete(method))
         {
+            if (_background.Find(owner, id) is { } running && running.TrySettle()) running.Cancel(); // deleting a running response stops it
             if (!await store.DeleteAsync(owner, id, http.RequestAborted)) { await NotFoundAsync(http, id); return; }
             await WriteSmallJsonAsync(http, w =>
             {
@@ -212,7 +356,6 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             });
             return;
         }
-        var stored = await store.GetAsync(owner, id, http.RequestAborted);
         if (stored is null) { await NotFoundAsync(http, id); return; }
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = stored.Response.Length;
@@ -245,6 +388,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
         }
         var stored = await store.GetAsync(Owner(http.Request), id, http.RequestAborted);
         if (stored is null) { await NotFoundAsync(http, id); return; }
+        if (stored.Native) { await ProxyAsync(http, stored, HttpMethod.Get, "input_items"); return; }
         using var doc = JsonDocument.Parse(stored.InputItems);
         var all = new List<JsonElement>(doc.RootElement.EnumerateArray());
         if (order == "desc") all.Reverse();
@@ -283,8 +427,71 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
         }
         if (!await AuthorizedAsync(http)) return;
         var id = (string)http.Request.RouteValues["id"]!;
-        if (await store.GetAsync(Owner(http.Request), id, http.RequestAborted) is null) { await NotFoundAsync(http, id); return; }
-        await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid("Cannot cancel a synchronous response: only background responses can be cancelled.", null, "invalid_request"));
+        var owner = Owner(http.Request);
+        var stored = await store.GetAsync(owner, id, http.RequestAborted);
+        if (stored is null) { await NotFoundAsync(http, id); return; }
+        if (stored.Native) { await ProxyAsync(http, stored, HttpMethod.Post, "cancel"); return; }
+        if (!stored.Background)
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid("Cannot cancel a synchronous response: only background responses can be cancelled.", null, "invalid_request"));
+            return;
+        }
+        var answer = stored.Response;
+        if (_background.Find(owner, id) is { } run && run.TrySettle())
+        {
+            // Still running: its upstream call is cancelled and the response ends as cancelled (OpenAI keeps no partial output).
+            answer = ResponsesApi.StatusResponse(run.Shape!, "cancelled");
+            await store.PutAsync(BackgroundEntry(run, answer, "cancelled", null, []), CancellationToken.None);
+            run.Cancel();
+        }
+        // Already finished (or cancelled before): OpenAI answers with the final Response object again.
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = answer.Length;
+        await http.Response.Body.WriteAsync(answer, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// GET / DELETE / cancel / input_items of a response a provider made natively: sent to the deployment that served it
+    /// (its URL and credentials), the client's query string kept; the provider's status and body come back as they are.
+    /// True when the provider answered 2xx.
+    /// </summary>
+    private async Task<bool> ProxyAsync(HttpContext http, StoredResponse stored, HttpMethod method, string? action)
+    {
+        Deployment? deployment = null;
+        foreach (var d in registry.All) if (d.Id == stored.DeploymentId) { deployment = d; break; }
+        if (deployment?.Provider is not IResponsesUpstream upstream)
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.NotFound, Message = $"Response with id '{stored.Id}' was made by a deployment this gateway no longer serves." });
+            return false;
+        }
+        using var request = upstream.CreateStoredResponseRequest(deployment, method, stored.Id, action, http.Request.QueryString.Value ?? "");
+        var invoker = deployment.Provider.Transport ?? http.RequestServices.GetRequiredKeyedService<HttpMessageInvoker>(Microsoft.Extensions.DependencyInjection.LLMuxServiceCollectionExtensions.TransportKey);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        cts.CancelAfter(deployment.Timeout ?? TimeSpan.FromSeconds(60));
+        HttpResponseMessage response;
+        try
+        {
+            response = await invoker.SendAsync(request, cts.Token);
+        }
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.Timeout, Provider = deployment.ProviderName, Message = $"{deployment.ProviderName} did not answer about response '{stored.Id}' in time" });
+            return false;
+        }
+        catch (HttpRequestException ex)
+        {
+            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.Unavailable, Provider = deployment.ProviderName, Code = "upstream_unreachable", Message = $"{deployment.ProviderName}: {request.RequestUri?.Host} is unreachable ({ex.Message})" });
+            return false;
+        }
+        using (response)
+        {
+            http.Response.StatusCode = (int)response.StatusCode;
+            if (response.Content.Headers.ContentType is { } type) http.Response.ContentType = type.ToString();
+            http.Response.Headers["x-llmux-provider"] = deployment.ProviderName;
+            await response.Content.CopyToAsync(http.Response.Body, http.RequestAborted);
+            return response.IsSuccessStatusCode;
+        }
     }
 
     /// <summary>An estimate with o200k_base over what the bridge would send; marked <c>x-llmux-token-count: estimate:o200k_base</c>.</summary>

@@ -121,6 +121,12 @@ public sealed class LlmContext
     /// <summary>The authenticated caller (virtual key, team, user), set by the host before the pipeline runs.</summary>
     public Caller? Caller { get; set; }
 
+    /// <summary>The inbound <c>Cache-Control</c> header (the response cache reads no-cache, no-store, max-age).</summary>
+    public string? CacheControl { get; set; }
+
+    /// <summary>The answer came from the response cache (no upstream call; spend logs mark it <c>cache_hit</c>).</summary>
+    public bool CacheHit { get; set; }
+
     /// <summary>Stopwatch timestamp when LLMux received the request.</summary>
     public long StartedAt { get; set; }
     /// <summary>Stopwatch ticks spent waiting for the upstream (send to headers, and reading the body).</summary>
@@ -236,6 +242,8 @@ public sealed class LlmContext
         UpstreamTimeout = null;
         TimeProvider = TimeProvider.System;
         Caller = null;
+        CacheControl = null;
+        CacheHit = false;
         StartedAt = 0;
         UpstreamTicks = 0;
     }

@@ -9,6 +9,7 @@ public static class GatewayRequestFields
     [
         "drop_params", "additional_drop_params", "allowed_openai_params", "timeout", "stream_timeout",
         "mock_response", "mock_chunks", "mock_chunk_delay_ms", "mock_error_status", "mock_error_after_chunks", "mock_tool_call",
+        "cache",
     ];
 
     public static readonly FrozenSet<string> Set = Names.ToFrozenSet(StringComparer.Ordinal);

@@ -10,4 +10,11 @@ namespace LLMux.Providers.OpenAI;
 public interface IResponsesUpstream
 {
     bool AcceptsResponsesPassthrough(Deployment deployment);
+
+    /// <summary>
+    /// A request about a response this deployment made: <c>GET</c>/<c>DELETE</c> <c>{responses}/{id}</c>, or
+    /// <c>{responses}/{id}/{action}</c> (<c>cancel</c>, <c>input_items</c>), with the client's query string after the
+    /// deployment's own (Azure's <c>api-version</c> stays in the query, after the path), and the deployment's auth.
+    /// </summary>
+    HttpRequestMessage CreateStoredResponseRequest(Deployment deployment, HttpMethod method, string id, string? action, string query);
 }

@@ -73,6 +73,19 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         return deployment.ApiBase is null || IsOwnHost(deployment.ApiBase);
     }
 
+    public HttpRequestMessage CreateStoredResponseRequest(Deployment deployment, HttpMethod method, string id, string? action, string query)
+    {
+        var uri = new UriBuilder(RequestUri(deployment, ResolveApiBase(deployment), "responses"));
+        uri.Path = uri.Path.TrimEnd('/') + "/" + Uri.EscapeDataString(id) + (action is null ? "" : "/" + action);
+        var own = uri.Query.TrimStart('?');
+        var extra = query.TrimStart('?');
+        uri.Query = own.Length == 0 ? extra : extra.Length == 0 ? own : own + "&" + extra;
+        var request = new HttpRequestMessage(method, uri.Uri) { Version = System.Net.HttpVersion.Version11 };
+        if (method == HttpMethod.Post) request.Content = new ByteArrayContent([]);
+        ApplyAuth(request, deployment);
+        return request;
+    }
+
     /// <summary>True when <paramref name="apiBase"/> is the provider's own service (its default base's host).</summary>
     protected virtual bool IsOwnHost(string apiBase) =>
         Spec.DefaultApiBase is { } d && Uri.TryCreate(apiBase, UriKind.Absolute, out var a) && Uri.TryCreate(d, UriKind.Absolute, out var b)

@@ -88,6 +88,7 @@ public static class LiteLLMConfigReader
                 if (Bool(ls, "drop_params", "litellm_settings") is { } drop) settings = settings with { DropParams = drop };
                 if (Number(ls, "request_timeout", "litellm_settings") is { } rt) settings = settings with { DefaultTimeout = Seconds(rt, "litellm_settings.request_timeout") };
                 router = ReadRouter(ls, "litellm_settings", router);
+                settings = settings with { Cache = ReadCache(ls, settings.Cache) };
             }
             if (Mapping(root.GetSection("router_settings"), "router_settings") is { } rs)
             {
@@ -124,6 +125,72 @@ public static class LiteLLMConfigReader
             }
             if (Mapping(root.GetSection("general_settings"), "general_settings") is { } gs) WarnUnknown(gs, "general_settings", GeneralSettingsKeys);
             return settings with { Router = router };
+        }
+
+        private static readonly HashSet<string> CacheParamKeys = ["type", "ttl", "namespace", "supported_call_types", "max_size_in_memory", "max_size_mb", "shared_model_groups", "host", "port", "password", "redis_url", "mode", "default_in_memory_ttl", "default_in_redis_ttl"];
+
+        /// <summary><c>litellm_settings.cache: true</c> and <c>cache_params</c>; <c>type</c> defaults to local (LiteLLM's proxy defaults to redis; LLMux needs no server to start), and REDIS_URL / REDIS_HOST, REDIS_PORT, REDIS_PASSWORD give type redis its server.</summary>
+        private Caching.CacheSettings ReadCache(IConfigurationSection ls, Caching.CacheSettings cache)
+        {
+            const string at = "litellm_settings.cache_params";
+            var p = ls.GetSection("cache_params");
+            if (Bool(ls, "cache", "litellm_settings") is not true)
+            {
+                if (p.Exists()) _warnings.Add($"{at}: ignored, litellm_settings.cache is not true");
+                return cache;
+            }
+            var redisUrl = Env("REDIS_URL") is { Length: > 0 } u ? u : null;
+            var redisHost = Env("REDIS_HOST") is { Length: > 0 } h ? h : null;
+            cache = cache with
+            {
+                Enabled = true,
+                RedisUrl = redisUrl,
+                RedisHost = redisHost,
+                RedisPort = int.TryParse(Env("REDIS_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var envPort) ? envPort : null,
+                RedisPassword = Env("REDIS_PASSWORD") is { Length: > 0 } pw ? pw : null,
+            };
+            if (!p.Exists()) return cache;
+            WarnUnknown(p, at, CacheParamKeys);
+            if (Scalar(p, "type") is { } type)
+            {
+                if (type is not ("local" or "redis")) _errors.Add($"{at}.type: `{type}` is not supported; use local or redis");
+                else cache = cache with { Type = type };
+            }
+            if (Number(p, "ttl", at) is { } ttl)
+            {
+                if (ttl <= 0) _errors.Add($"{at}.ttl: must be a positive number of seconds");
+                else cache = cache with { Ttl = TimeSpan.FromSeconds(ttl) };
+            }
+            if (Resolve(Scalar(p, "namespace"), $"{at}.namespace") is { Length: > 0 } ns) cache = cache with { Namespace = ns };
+            if (p.GetSection("supported_call_types").Exists())
+            {
+                var modes = new HashSet<Pipeline.Capabilities.LlmMode>();
+                foreach (var name in Strings(p, "supported_call_types", at))
+                {
+                    if (Caching.CacheSettings.ModeOf(name) is { } mode) modes.Add(mode);
+                    else _errors.Add($"{at}.supported_call_types: `{name}` is not a call type (completion, acompletion, embedding, aembedding, text_completion, responses, aresponses, rerank, arerank, anthropic_messages, transcription)");
+                }
+                cache = cache with { Modes = modes };
+            }
+            if (Number(p, "max_size_in_memory", at) is { } entries)
+            {
+                if (entries < 0) _errors.Add($"{at}.max_size_in_memory: must be 0 or more entries");
+                else cache = cache with { MaxEntries = (int)Math.Min(entries, int.MaxValue) };
+            }
+            if (Number(p, "max_size_mb", at) is { } mb)
+            {
+                if (mb < 0) _errors.Add($"{at}.max_size_mb: must be 0 or more MiB");
+                else cache = cache with { MaxBytes = (long)(mb * 1024 * 1024) };
+            }
+            if (p.GetSection("shared_model_groups").Exists()) cache = cache with { SharedModelGroups = Strings(p, "shared_model_groups", at).ToHashSet(StringComparer.Ordinal) };
+            // cache_params win over the environment: an explicit host replaces REDIS_URL unless redis_url is given too.
+            if (Resolve(Scalar(p, "host"), $"{at}.host") is { Length: > 0 } host) cache = cache with { RedisHost = host, RedisUrl = null };
+            if (Resolve(Scalar(p, "redis_url"), $"{at}.redis_url") is { Length: > 0 } url) cache = cache with { RedisUrl = url };
+            if (Number(p, "port", at) is { } port) cache = cache with { RedisPort = (int)port };
+            if (Resolve(Scalar(p, "password"), $"{at}.password") is { Length: > 0 } password) cache = cache with { RedisPassword = password };
+            if (cache.Type == "redis" && cache.RedisUrl is null && cache.RedisHost is null)
+                _errors.Add($"{at}.type: redis needs host (and port, password) in cache_params, or REDIS_URL / REDIS_HOST in the environment");
+            return cache;
         }
 
         private RouterSettings ReadRouter(IConfigurationSection s, string path, RouterSettings router)

@@ -12,8 +12,22 @@ public sealed class BridgeTools
 
     private HashSet<string>? _custom;
     private Dictionary<string, (string Namespace, string Name)>? _namespaced;
+    private Dictionary<string, ClientTool>? _builtIn;
 
-    internal bool IsEmpty => _custom is null && _namespaced is null;
+    internal bool IsEmpty => _custom is null && _namespaced is null && _builtIn is null;
+
+    /// <summary>A client-run built-in (<c>local_shell</c>, <c>shell</c>, <c>apply_patch</c>) offered as a function under <paramref name="sentName"/>.</summary>
+    internal void AddBuiltIn(string sentName, ClientTool tool) => (_builtIn ??= new(StringComparer.Ordinal))[sentName] = tool;
+
+    internal ClientTool BuiltInOf(string sentName) => _builtIn is not null && _builtIn.TryGetValue(sentName, out var t) ? t : ClientTool.None;
+
+    /// <summary>The item kind and a new item id for a call of the function <paramref name="sentName"/>.</summary>
+    internal (OutputItemKind Kind, string Id) CallItem(string sentName)
+    {
+        if (IsCustom(sentName)) return (OutputItemKind.CustomToolCall, ResponseIds.CustomToolCall());
+        var builtIn = BuiltInOf(sentName);
+        return builtIn == ClientTool.None ? (OutputItemKind.FunctionCall, ResponseIds.FunctionCall()) : (ClientBuiltInTools.ItemKind(builtIn), ClientBuiltInTools.NewItemId(builtIn));
+    }
 
     internal void AddCustom(string sentName) => (_custom ??= new(StringComparer.Ordinal)).Add(sentName);
 

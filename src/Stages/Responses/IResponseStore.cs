@@ -12,6 +12,12 @@ public interface IResponseStore
     ValueTask PutAsync(StoredResponse response, CancellationToken cancellationToken);
     ValueTask<StoredResponse?> GetAsync(string owner, string id, CancellationToken cancellationToken);
     ValueTask<bool> DeleteAsync(string owner, string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One input or output item (by its item id) of any response <paramref name="owner"/> stored, as JSON, for an
+    /// <c>item_reference</c> outside a <c>previous_response_id</c> chain; null when no stored response of the owner has it.
+    /// </summary>
+    ValueTask<byte[]?> GetItemAsync(string owner, string itemId, CancellationToken cancellationToken) => ValueTask.FromResult<byte[]?>(null);
 }
 
 /// <summary>
@@ -19,6 +25,8 @@ public interface IResponseStore
 /// <see cref="InputItems"/> the turn's input items (a JSON array, every item with an id);
 /// <see cref="OutputItems"/> the output items with LLMux's reasoning envelope kept even when the client did not
 /// ask for <c>encrypted_content</c> (a follow-up needs it); <see cref="PreviousResponseId"/> links the chain.
+/// A <see cref="Native"/> entry only records which deployment served a provider-made id (the provider keeps the
+/// response itself: GET, DELETE, cancel and input_items are proxied to <see cref="DeploymentId"/>).
 /// </summary>
 public sealed record StoredResponse(
     string Id,
@@ -31,4 +39,13 @@ public sealed record StoredResponse(
     byte[] OutputItems)
 {
     public long Size => Response.Length + InputItems.Length + OutputItems.Length + 256;
+
+    /// <summary>Created with <c>background: true</c> (cancellable while it runs).</summary>
+    public bool Background { get; init; }
+
+    /// <summary><c>queued</c>, <c>in_progress</c>, <c>completed</c>, <c>incomplete</c>, <c>failed</c> or <c>cancelled</c>.</summary>
+    public string Status { get; init; } = "completed";
+
+    /// <summary>The provider made and keeps this response; only its id and deployment are recorded here.</summary>
+    public bool Native { get; init; }
 }

@@ -3,7 +3,7 @@ using LLMux.Pipeline.Context;
 
 namespace LLMux.Stages.Responses;
 
-internal enum OutputItemKind { Reasoning, Message, FunctionCall, CustomToolCall }
+internal enum OutputItemKind { Reasoning, Message, FunctionCall, CustomToolCall, LocalShellCall, ShellCall, ApplyPatchCall }
 
 /// <summary>
 /// One output item of a bridged response as it is built: its text (message text, reasoning summary, function
@@ -25,6 +25,12 @@ internal sealed class OutputItem(OutputItemKind kind, string id) : IDisposable
     /// <summary>A custom tool's raw input, unwrapped from the function arguments once they are complete.</summary>
     public byte[]? CustomInput { get; set; }
     public int OutputIndex { get; set; }
+
+    /// <summary>A tool call of any kind (function, custom, or a client-run built-in).</summary>
+    public bool IsCall => Kind >= OutputItemKind.FunctionCall;
+
+    /// <summary>A call of a client-run built-in (local_shell, shell, apply_patch), written from its complete arguments.</summary>
+    public bool IsBuiltInCall => Kind >= OutputItemKind.LocalShellCall;
 
     public void Append(ReadOnlySpan<byte> utf8) => Text.Write(utf8);
 
@@ -112,6 +118,9 @@ internal sealed class OutputItem(OutputItemKind kind, string id) : IDisposable
                 w.WriteString("call_id"u8, CallId);
                 w.WriteString("input"u8, CustomInput ?? []);
                 w.WriteString("name"u8, Name);
+                break;
+            default:
+                ClientBuiltInTools.WriteCallItem(w, Kind, CallId, Text.Span, status);
                 break;
         }
         w.WriteEndObject();

@@ -10,6 +10,9 @@ public static class ResponseIds
     public static string FunctionCall() => New("fc_");
     public static string CustomToolCall() => New("ctc_");
     public static string Reasoning() => New("rs_");
+    public static string LocalShellCall() => New("lsh_");
+    public static string ShellCall() => New("sh_");
+    public static string ApplyPatchCall() => New("apc_");
 
     private static string New(string prefix)
     {

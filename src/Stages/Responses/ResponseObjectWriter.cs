@@ -58,8 +58,9 @@ internal static class ResponseObjectWriter
                 foreach (var call in calls)
                 {
                     var name = call.Function?.Name ?? "";
-                    var isCustom = tools.IsCustom(name);
-                    var item = new OutputItem(isCustom ? OutputItemKind.CustomToolCall : OutputItemKind.FunctionCall, isCustom ? ResponseIds.CustomToolCall() : ResponseIds.FunctionCall())
+                    var (kind, itemId) = tools.CallItem(name);
+                    var isCustom = kind == OutputItemKind.CustomToolCall;
+                    var item = new OutputItem(kind, itemId)
                     {
                         CallId = string.IsNullOrEmpty(call.Id) ? Providers.Common.ToolCallIds.New() : call.Id,
                         Name = name,

@@ -21,7 +21,11 @@ public sealed class ResponseShape
         Store = !(request.TryGetProperty("store", out var s) && s.ValueKind == JsonValueKind.False);
         IncludeEncrypted = Includes(request, "reasoning.encrypted_content");
         PreviousResponseId = ResponsesRequestReader.Str(request, "previous_response_id");
+        Background = request.TryGetProperty("background", out var b) && b.ValueKind == JsonValueKind.True;
     }
+
+    /// <summary>Run in the background (<c>background: true</c>): answered at once as <c>queued</c>, polled with GET.</summary>
+    public bool Background { get; }
 
     public string Id { get; }
     public long CreatedAt { get; }
@@ -45,7 +49,7 @@ public sealed class ResponseShape
         w.WriteString("object"u8, "response"u8);
         w.WriteNumber("created_at"u8, CreatedAt);
         w.WriteString("status"u8, status);
-        w.WriteBoolean("background"u8, false);
+        w.WriteBoolean("background"u8, Background);
         if (error is { } e)
         {
             w.WriteStartObject("error"u8);

@@ -18,8 +18,40 @@ public static class ResponsesApi
     public static ResponseShape Shape(JsonElement request, long createdAt) => new(request, ResponseIds.Response(), createdAt);
 
     /// <summary>The chat-completions body for <paramref name="request"/>, after the stored <paramref name="history"/> items (oldest first).</summary>
-    public static ResponsesTranslation ToChatRequest(JsonElement request, IReadOnlyList<JsonElement> history, Deployment? target) =>
-        ResponsesRequestTranslator.Translate(request, history, ResponsesTarget.For(target));
+    public static ResponsesTranslation ToChatRequest(JsonElement request, IReadOnlyList<JsonElement> history, Deployment? target, IReadOnlyDictionary<string, JsonElement>? referenced = null) =>
+        ResponsesRequestTranslator.Translate(request, history, ResponsesTarget.For(target), referenced);
+
+    /// <summary>The ids of the <c>item_reference</c> items of the request's input (to be looked up in the store when the chain does not hold them).</summary>
+    public static List<string>? ItemReferences(JsonElement request)
+    {
+        if (!request.TryGetProperty("input", out var input) || input.ValueKind != JsonValueKind.Array) return null;
+        List<string>? ids = null;
+        foreach (var item in input.EnumerateArray())
+            if (ResponsesRequestReader.Str(item, "type") == "item_reference" && ResponsesRequestReader.Str(item, "id") is { } id) (ids ??= []).Add(id);
+        return ids;
+    }
+
+    /// <summary>The shape of a response whose id and creation time are already known (a background response run later).</summary>
+    public static ResponseShape Shape(JsonElement request, string id, long createdAt) => new(request, id, createdAt);
+
+    /// <summary>A Response object with no output yet or any more: <c>queued</c>, <c>in_progress</c>, <c>cancelled</c>, or <c>failed</c> with its error.</summary>
+    public static byte[] StatusResponse(ResponseShape shape, string status, (string Code, string Message)? error = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer, Pipeline.Json.JsonOut.Options))
+        {
+            w.WriteStartObject();
+            shape.WriteHead(w, status, null, null, error);
+            w.WriteStartArray("output"u8);
+            w.WriteEndArray();
+            shape.WriteTail(w, null);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The <c>response.error.code</c> OpenAI would give for <paramref name="error"/>.</summary>
+    public static string FailureCode(Pipeline.Errors.LlmError error) => ResponsesStreamState.FailureCode(error);
 
     /// <summary>The per-request stream state; <see cref="StreamDecorator"/> writes into it. <paramref name="onFinished"/> gets the
     /// Response object and output items before the terminal event is written (store them there).</summary>

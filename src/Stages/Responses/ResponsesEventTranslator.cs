@@ -236,17 +236,17 @@ internal sealed class ResponsesEventTranslator : ChatChunkDecorator
 
     private void OnToolDelta(IBufferWriter<byte> output, ReadOnlySpan<byte> payload, ToolDelta delta)
     {
-        var index = delta.Index >= 0 ? delta.Index : (delta.Id.IsEmptyString && _open is { Kind: OutputItemKind.FunctionCall or OutputItemKind.CustomToolCall } ? _tools[^1].Index : _tools.Count);
+        var index = delta.Index >= 0 ? delta.Index : (delta.Id.IsEmptyString && _open is { IsCall: true } ? _tools[^1].Index : _tools.Count);
         OutputItem? item = null;
         foreach (var (i, it) in _tools) if (i == index) item = it;
         if (item is null)
         {
             CloseOpen(output);
             var name = delta.Name.IsEmptyString ? "" : Unquote(delta.Name.Of(payload));
-            var custom = _tools2.IsCustom(name);
+            var (kind, itemId) = _tools2.CallItem(name);
             string? ns = null;
             if (_tools2.TryNamespace(name, out var n, out var bare)) { ns = n; name = bare; }
-            item = Open(output, custom ? OutputItemKind.CustomToolCall : OutputItemKind.FunctionCall, custom ? ResponseIds.CustomToolCall() : ResponseIds.FunctionCall(),
+            item = Open(output, kind, itemId,
                 delta.Id.IsEmptyString ? Providers.Common.ToolCallIds.New() : Unquote(delta.Id.Of(payload)), name, ns);
             _tools.Add((index, item));
         }
@@ -309,6 +309,10 @@ internal sealed class ResponsesEventTranslator : ChatChunkDecorator
                 w.WriteString("call_id"u8, callId);
                 w.WriteString("input"u8, ""u8);
                 w.WriteString("name"u8, name);
+                break;
+            default:
+                // A client-run built-in: the action is only known once the arguments are whole (output_item.done carries it).
+                ClientBuiltInTools.WriteCallItem(w, kind, callId, default, "in_progress");
                 break;
         }
         w.WriteEndObject();

@@ -27,10 +27,10 @@ internal static class ResponsesRequestTranslator
     internal static readonly HashSet<string> HostedTools =
     [
         "web_search", "web_search_preview", "web_search_preview_2025_03_11", "web_search_2025_08_26", "file_search", "code_interpreter",
-        "image_generation", "computer_use_preview", "computer", "mcp", "tool_search", "local_shell", "shell", "apply_patch", "namespace",
+        "image_generation", "computer_use_preview", "computer", "mcp", "tool_search", "namespace",
     ];
 
-    public static ResponsesTranslation Translate(JsonElement root, IReadOnlyList<JsonElement> history, ResponsesTarget target)
+    public static ResponsesTranslation Translate(JsonElement root, IReadOnlyList<JsonElement> history, ResponsesTarget target, IReadOnlyDictionary<string, JsonElement>? referenced = null)
     {
         var buffer = new PooledBuffer(4096);
         List<string>? warnings = null;
@@ -46,7 +46,7 @@ internal static class ResponsesRequestTranslator
                 root.GetProperty("model").WriteTo(w);
 
                 var offered = WriteTools(w, root, explicitNoDrop, tools, ref warnings);
-                WriteMessages(w, root, history, inputItems, target);
+                WriteMessages(w, root, history, inputItems, target, referenced);
                 WriteToolChoice(w, root, offered, tools);
                 if (offered.Count > 0 && root.TryGetProperty("parallel_tool_calls", out var ptc) && ptc.ValueKind is JsonValueKind.True or JsonValueKind.False)
                     w.WriteBoolean("parallel_tool_calls"u8, ptc.ValueKind == JsonValueKind.True);
@@ -157,13 +157,13 @@ internal static class ResponsesRequestTranslator
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteMessages(Utf8JsonWriter w, JsonElement root, IReadOnlyList<JsonElement> history, byte[] inputItems, ResponsesTarget target)
+    private static void WriteMessages(Utf8JsonWriter w, JsonElement root, IReadOnlyList<JsonElement> history, byte[] inputItems, ResponsesTarget target, IReadOnlyDictionary<string, JsonElement>? referenced)
     {
         using var input = JsonDocument.Parse(inputItems);
         var items = new List<JsonElement>(history.Count + input.RootElement.GetArrayLength());
         items.AddRange(history);
         foreach (var item in input.RootElement.EnumerateArray()) items.Add(item);
-        ResolveReferences(items);
+        ResolveReferences(items, referenced);
         CheckCallIds(items, history.Count);
 
         w.WriteStartArray("messages"u8);
@@ -193,8 +193,12 @@ internal static class ResponsesRequestTranslator
                 case "message": WriteMessage(w, item); break;
                 case "function_call_output":
                 case "custom_tool_call_output":
-                case "local_shell_call_output":
                     WriteToolResult(w, item);
+                    break;
+                case "local_shell_call_output":
+                case "shell_call_output":
+                case "apply_patch_call_output":
+                    WriteBuiltInResult(w, item, items);
                     break;
                 // Built-in call items from an OpenAI-served history (web_search_call, ...): the provider has no such tool; left out.
             }
@@ -204,11 +208,30 @@ internal static class ResponsesRequestTranslator
     }
 
     private static bool IsAssistantSide(JsonElement item, string type) =>
-        type is "function_call" or "custom_tool_call" or "reasoning"
+        type is "function_call" or "custom_tool_call" or "reasoning" || ClientBuiltInTools.IsCallItem(type)
         || (type == "message" && ResponsesRequestReader.Str(item, "role") == "assistant");
 
-    /// <summary>item_reference items stand for an item of the chain (by id); one that names nothing is a 400.</summary>
-    private static void ResolveReferences(List<JsonElement> items)
+    /// <summary>The output of a client-run built-in as a tool message, linked to its call (a <c>local_shell_call_output</c> may name the call's item id).</summary>
+    private static void WriteBuiltInResult(Utf8JsonWriter w, JsonElement item, List<JsonElement> items)
+    {
+        var id = ClientBuiltInTools.OutputCallId(item);
+        foreach (var other in items)
+        {
+            if (ClientBuiltInTools.IsCallItem(ResponsesRequestReader.Str(other, "type")) && id is not null && ResponsesRequestReader.Str(other, "id") == id)
+            {
+                id = ResponsesRequestReader.Str(other, "call_id") ?? id;
+                break;
+            }
+        }
+        w.WriteStartObject();
+        w.WriteString("role"u8, "tool"u8);
+        w.WriteString("tool_call_id"u8, id);
+        w.WriteString("content"u8, ClientBuiltInTools.ResultText(item));
+        w.WriteEndObject();
+    }
+
+    /// <summary>item_reference items stand for an item of the chain, or of another response the caller stored (by id); one that names nothing is a 400.</summary>
+    private static void ResolveReferences(List<JsonElement> items, IReadOnlyDictionary<string, JsonElement>? referenced)
     {
         for (var i = 0; i < items.Count; i++)
         {
@@ -221,8 +244,13 @@ internal static class ResponsesRequestTranslator
                 items[i] = items[j];
                 found = true;
             }
+            if (!found && id is not null && referenced is not null && referenced.TryGetValue(id, out var stored))
+            {
+                items[i] = stored;
+                found = true;
+            }
             if (!found)
-                throw ResponsesRequestReader.Invalid($"Item with id '{id}' not found. LLMux resolves item_reference only against the items of the previous_response_id chain.", "input", "item_not_found");
+                throw ResponsesRequestReader.Invalid($"Item with id '{id}' not found.", "input", "item_not_found");
         }
     }
 
@@ -233,13 +261,14 @@ internal static class ResponsesRequestTranslator
         for (var i = 0; i < items.Count; i++)
         {
             var type = ResponsesRequestReader.Str(items[i], "type");
-            if (type is "function_call" or "custom_tool_call" or "local_shell_call")
+            if (type is "function_call" or "custom_tool_call" || ClientBuiltInTools.IsCallItem(type))
             {
                 if (ResponsesRequestReader.Str(items[i], "call_id") is { } id) (calls ??= new(StringComparer.Ordinal)).Add(id);
+                if (type == "local_shell_call" && ResponsesRequestReader.Str(items[i], "id") is { } itemId) (calls ??= new(StringComparer.Ordinal)).Add(itemId);
             }
-            else if (type is "function_call_output" or "custom_tool_call_output")
+            else if (type is "function_call_output" or "custom_tool_call_output" || ClientBuiltInTools.IsOutputItem(type))
             {
-                var id = ResponsesRequestReader.Str(items[i], "call_id") ?? "";
+                var id = (ClientBuiltInTools.IsOutputItem(type) ? ClientBuiltInTools.OutputCallId(items[i]) : ResponsesRequestReader.Str(items[i], "call_id")) ?? "";
                 if (calls is null || !calls.Contains(id))
                     throw ResponsesRequestReader.Invalid($"No tool call found for function call output with call_id {id}.", $"input[{i - historyCount}].call_id", "invalid_value");
             }
@@ -368,6 +397,18 @@ internal static class ResponsesRequestTranslator
                 {
                     var item = items[i];
                     var type = ResponsesRequestReader.Str(item, "type");
+                    if (ClientBuiltInTools.IsCallItem(type))
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("id"u8, ResponsesRequestReader.Str(item, "call_id"));
+                        w.WriteString("type"u8, "function"u8);
+                        w.WriteStartObject("function"u8);
+                        w.WriteString("name"u8, ClientBuiltInTools.FunctionNameOfItem(type));
+                        w.WriteString("arguments"u8, ClientBuiltInTools.ArgumentsOf(item));
+                        w.WriteEndObject();
+                        w.WriteEndObject();
+                        continue;
+                    }
                     if (type is not ("function_call" or "custom_tool_call")) continue;
                     w.WriteStartObject();
                     w.WriteString("id"u8, ResponsesRequestReader.Str(item, "call_id"));
@@ -478,6 +519,22 @@ internal static class ResponsesRequestTranslator
                 }
                 continue;
             }
+            if (ClientBuiltInTools.Of(type) is var builtIn and not ClientTool.None)
+            {
+                // Client-run: the model only decides the call, so a chat provider can be offered it as a function.
+                var sentName = ClientBuiltInTools.FunctionName(builtIn);
+                if (allowed is not null && !allowed.Contains(type)) continue;
+                if (NamedInTools(tools, sentName))
+                {
+                    (warnings ??= []).Add($"tools.{type} (a function of the same name is offered)");
+                    continue;
+                }
+                if (!started) { w.WriteStartArray("tools"u8); started = true; }
+                bridged.AddBuiltIn(sentName, builtIn);
+                offered.Add(sentName);
+                ClientBuiltInTools.WriteFunction(w, builtIn);
+                continue;
+            }
             if (type is not ("function" or "custom"))
             {
                 if (explicitNoDrop)
@@ -493,6 +550,13 @@ internal static class ResponsesRequestTranslator
         }
         if (started) w.WriteEndArray();
         return offered;
+    }
+
+    private static bool NamedInTools(JsonElement tools, string name)
+    {
+        foreach (var t in tools.EnumerateArray())
+            if (ResponsesRequestReader.Str(t, "type") is "function" or "custom" && ResponsesRequestReader.Str(t, "name") == name) return true;
+        return false;
     }
 
     private static void WriteTool(Utf8JsonWriter w, JsonElement tool, string type, string name, BridgeTools bridged, HashSet<string> offered, ref bool started)
@@ -551,7 +615,10 @@ internal static class ResponsesRequestTranslator
         var set = new HashSet<string>(StringComparer.Ordinal);
         if (choice.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
             foreach (var t in tools.EnumerateArray())
+            {
                 if (ResponsesRequestReader.Str(t, "name") is { } n) set.Add(n);
+                else if (ClientBuiltInTools.Of(ResponsesRequestReader.Str(t, "type")) != ClientTool.None) set.Add(ResponsesRequestReader.Str(t, "type")!);
+            }
         return set;
     }
 
@@ -587,6 +654,17 @@ internal static class ResponsesRequestTranslator
                 return;
             case "auto" or "none" or "required":
                 if (offered.Count > 0) w.WriteString("tool_choice"u8, type);
+                return;
+            case "local_shell" or "shell" or "apply_patch":
+                var sent = ClientBuiltInTools.FunctionName(ClientBuiltInTools.Of(type));
+                if (bridged.BuiltInOf(sent) == ClientTool.None)
+                    throw ResponsesRequestReader.Invalid($"Invalid 'tool_choice': there is no `{type}` tool in 'tools'.", "tool_choice", "invalid_value");
+                w.WriteStartObject("tool_choice"u8);
+                w.WriteString("type"u8, "function"u8);
+                w.WriteStartObject("function"u8);
+                w.WriteString("name"u8, sent);
+                w.WriteEndObject();
+                w.WriteEndObject();
                 return;
             case "allowed_tools":
                 var mode = ResponsesRequestReader.Str(choice, "mode") ?? "auto";
