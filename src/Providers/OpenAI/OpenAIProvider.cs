@@ -14,7 +14,7 @@ namespace LLMux.Providers.OpenAI;
 /// OpenAI and every OpenAI-compatible upstream: the body is forwarded with only <c>model</c> rewritten (and
 /// dropped fields removed), answers and stream frames pass through as they arrive; usage is read on the way.
 /// </summary>
-public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
+public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream, ICompletionsUpstream
 {
     /// <summary>Request fields that belong to LLMux/LiteLLM and never reach an upstream.</summary>
     private static readonly string[] GatewayFields = GatewayRequestFields.Names;
@@ -31,7 +31,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         var deployment = context.Deployment!;
         var apiBase = ResolveApiBase(deployment);
         var responses = context.Mode == LlmMode.Responses;
-        var path = context.Mode switch { LlmMode.Embeddings => "embeddings", LlmMode.Responses => "responses", _ => "chat/completions" };
+        var path = ModePath(context);
 
         var forceUsage = !responses && context.IsStream && SupportsStreamUsage && context.Chat is { IncludeUsage: false };
         context.InjectedIncludeUsage = forceUsage;
@@ -56,6 +56,19 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
+
+    /// <summary>The path under api_base for the context's mode.</summary>
+    protected virtual string ModePath(LlmContext context) => context.Mode switch
+    {
+        LlmMode.Embeddings => "embeddings",
+        LlmMode.Responses => "responses",
+        LlmMode.Completion => CompletionRouteFor(context.Deployment!) == CompletionRoute.Fim ? "fim/completions" : "completions",
+        LlmMode.Moderation => "moderations",
+        LlmMode.Rerank => "rerank",
+        _ => "chat/completions",
+    };
+
+    public virtual CompletionRoute CompletionRouteFor(Deployment deployment) => Modes.ModeSupport.CompletionRouteFor(Spec, deployment);
 
     /// <summary>
     /// Whether <c>/v1/responses</c> goes to this deployment natively: <c>litellm_params.responses_api</c>
