@@ -9,5 +9,6 @@ public static class ModeProviders
     {
         yield return new OpenAI.OpenAIProvider(OpenAI.OpenAISpec.TextCompletion);
         yield return new Codestral.CodestralFimProvider();
+        foreach (var p in RerankOnlyProvider.All()) yield return p;
     }
 }

@@ -14,7 +14,10 @@ public static class ModeSupport
     private static readonly string[] OllamaCompletion = ["frequency_penalty", "presence_penalty", "seed", "stop", "stream", "stream_options", "temperature", "top_p", "max_tokens", "suffix"];
     private static readonly string[] VllmCompletion = ["best_of", "echo", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n", "presence_penalty", "seed", "stop", "stream", "stream_options", "temperature", "top_p", "user"];
     private static readonly string[] FimCompletion = ["max_tokens", "temperature", "top_p", "stop", "stream", "suffix", "seed"];
-    private static readonly string[] CohereRerank = ["top_n", "return_documents", "rank_fields", "max_tokens_per_doc"];
+    private static readonly string[] CohereLikeRerank = ["top_n", "return_documents"];
+
+    /// <summary>LLMux attaches the request's documents to the results itself, whatever the upstream returns.</summary>
+    private static readonly Dictionary<string, string> DocumentsByLLMux = new() { ["return_documents"] = "(applied by LLMux)" };
 
     /// <summary>The spec with the modes <paramref name="spec"/>'s provider serves beyond chat and embeddings.</summary>
     public static ProviderSpec Apply(ProviderSpec spec) => ModeTables.With(spec, TablesFor(spec.Name));
@@ -31,11 +34,26 @@ public static class ModeSupport
                 break;
             case "hosted_vllm":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion, provider, notes: new Dictionary<string, string> { ["suffix"] = "vLLM's /v1/completions has no suffix (FIM)" });
-                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereRerank, provider);
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereLikeRerank, provider);
+                break;
+            case "infinity":
+            case "jina_ai":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereLikeRerank, provider);
+                break;
+            case "voyage":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereLikeRerank, provider, mapped: new Dictionary<string, string> { ["top_n"] = "top_k" });
+                break;
+            case "cohere":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, ["top_n", "rank_fields", "max_tokens_per_doc"], provider, mapped: DocumentsByLLMux,
+                    notes: new Dictionary<string, string> { ["max_chunks_per_doc"] = "Cohere v1 only; LLMux speaks v2 (use max_tokens_per_doc)" });
                 break;
             case "together_ai":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);
                 t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, ["top_n", "return_documents", "rank_fields"], provider);
+                break;
+            case "bedrock":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, [], provider,
+                    mapped: new Dictionary<string, string> { ["top_n"] = "rerankingConfiguration.bedrockRerankingConfiguration.numberOfResults", ["return_documents"] = "(applied by LLMux)" });
                 break;
             case "fireworks_ai":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);

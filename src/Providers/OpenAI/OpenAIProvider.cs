@@ -30,6 +30,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     {
         var deployment = context.Deployment!;
         var apiBase = ResolveApiBase(deployment);
+        if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, deployment, apiBase);
         var responses = context.Mode == LlmMode.Responses;
         var path = ModePath(context);
 
@@ -54,6 +55,22 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         };
         ApplyAuth(request, deployment);
         if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        return request;
+    }
+
+    /// <summary>How this provider's rerank API is laid out (Cohere's shape at <c>{api_base}/rerank</c> by default).</summary>
+    protected virtual Modes.RerankDialect RerankDialect => Spec.Name == "together_ai" ? Modes.RerankDialect.Together : Modes.RerankDialect.CohereLike;
+
+    private HttpRequestMessage CreateRerankRequest(LlmContext context, Deployment deployment, string apiBase)
+    {
+        var rerank = (Modes.RerankRequest)context.ModeRequest!.Parsed!;
+        var dialect = RerankDialect;
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, dialect.Path))
+        {
+            Content = new PooledContent(Modes.RerankWire.WriteBody(context, rerank, dialect, deployment.UpstreamModel)),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
         return request;
     }
 
@@ -133,6 +150,11 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        if (context.Mode == LlmMode.Rerank)
+        {
+            using (body) Modes.RerankWire.ReadAnswer(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, RerankDialect, Spec.Name);
+            return;
+        }
         try
         {
             context.Usage = context.Mode == LlmMode.Responses ? ResponsesUsageReader.Scan(body.Span, Spec.Name) : ScanUsage(body.Span, Spec.Name);

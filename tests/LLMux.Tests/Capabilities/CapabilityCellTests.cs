@@ -171,6 +171,7 @@ public sealed class CapabilityCellTests
                 DropParams = drop == DropLevel.Request ? true : null,
                 AdditionalDropParams = additionalDrop == ListLevel.Request ? [param] : [],
                 AllowedOpenAIParams = allowed == ListLevel.Request ? [param] : [],
+                Parsed = mode == LlmMode.Rerank ? LLMux.Providers.Modes.RerankRequest.Parse(bytes) : null,
             };
             context.IsStream = param == "stream";
         }
