@@ -28,9 +28,11 @@ public static class ModeSupport
         switch (provider)
         {
             case "openai":
-            case "azure":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 t[LlmMode.Moderation] = ModeTables.AllNative(LlmMode.Moderation);
+                break;
+            case "azure":
+                t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 break;
             case "hosted_vllm":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion, provider, notes: new Dictionary<string, string> { ["suffix"] = "vLLM's /v1/completions has no suffix (FIM)" });

@@ -158,6 +158,8 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         try
         {
             context.Usage = context.Mode == LlmMode.Responses ? ResponsesUsageReader.Scan(body.Span, Spec.Name) : ScanUsage(body.Span, Spec.Name);
+            // A moderation answer has no usage; an empty one still prices the call (moderation models cost 0 in the table).
+            if (context.Mode == LlmMode.Moderation) context.Usage ??= new Pipeline.Wire.Usage();
         }
         catch
         {
