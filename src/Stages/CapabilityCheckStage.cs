@@ -46,15 +46,16 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
             }.ToException();
         }
 
-        context.DropParams = (context.Chat?.DropParams ?? context.Embedding?.DropParams) ?? deployment.DropParams ?? settings.DropParams;
+        context.DropParams = (context.Chat?.DropParams ?? context.Embedding?.DropParams ?? context.ModeRequest?.DropParams) ?? deployment.DropParams ?? settings.DropParams;
         var requestExtra = context.Chat?.Extra ?? context.Embedding?.Extra;
-        var requestDrops = RequestList(requestExtra, "additional_drop_params");
-        var requestAllowed = RequestList(requestExtra, "allowed_openai_params");
+        var requestDrops = context.ModeRequest?.AdditionalDropParams ?? RequestList(requestExtra, "additional_drop_params");
+        var requestAllowed = context.ModeRequest?.AllowedOpenAIParams ?? RequestList(requestExtra, "allowed_openai_params");
         // One list per thread: the loop below is synchronous and ends before next() is called.
         var present = t_present ??= new List<string>(16);
         present.Clear();
         if (context.Chat is { } chat) CollectChatParams(chat, present);
         else if (context.Embedding is { } emb) CollectEmbeddingParams(emb, present);
+        else if (context.ModeRequest is { } mr) present.AddRange(mr.Params);
 
         foreach (var param in present)
         {
@@ -78,7 +79,7 @@ public sealed class CapabilityCheckStage(GatewaySettings settings, Accounting.Pr
                         Provider = spec.Name,
                     }.ToException();
                 default:
-                    if (spec.ForwardsUnknownFields && !IsOpenAIParam(param)) break; // provider-specific extras pass through to compatible servers
+                    if (spec.ForwardsUnknownFields && !IsOpenAIParam(param) && !ModeParamNames.Contains(context.Mode, param)) break; // provider-specific extras pass through to compatible servers
                     if (context.DropParams || NeverFatal.Contains(param) || context.IsHint(param) || (param == "n" && context.Chat?.N == 1))
                     {
                         context.AddDroppedParam(param);

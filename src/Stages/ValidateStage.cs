@@ -22,7 +22,8 @@ public sealed class ValidateStage : ILlmStage
         // A native /v1/responses passthrough was validated by the Responses endpoint; its body is not a chat request.
         if (context.Mode == LlmMode.Responses) return next(context);
         if (context.Mode == LlmMode.Embeddings) ValidateEmbedding(context);
-        else ValidateChat(context);
+        else if (context.Mode == LlmMode.Chat) ValidateChat(context);
+        // The other modes (completion, rerank, moderation, images, audio) were validated by their endpoints (ModeRequest).
         return next(context);
     }
 

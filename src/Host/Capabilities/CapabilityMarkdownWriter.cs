@@ -44,11 +44,12 @@ internal static class CapabilityMarkdownWriter
               .Append(s.ApiKeyEnv is null ? "" : "`" + s.ApiKeyEnv + "`").Append(" | ")
               .Append(CapabilityMatrix.AuthName(s.Auth)).Append(" | ")
               .Append(CapabilityMatrix.StreamName(s.StreamFormat)).Append(" |");
-            foreach (var m in CapabilityMatrix.AllModes) sb.Append(m == LlmMode.Responses && s.Supports(m) ? (s.NativeResponses ? " native |" : " bridged |") : s.Supports(m) ? " yes |" : " — |");
+            foreach (var m in CapabilityMatrix.AllModes) sb.Append(m == LlmMode.Responses && s.Supports(m) ? (s.NativeResponses ? " native |" : " bridged |") : m == LlmMode.Completion && s.Supports(m) && !s.Modes.Contains(m) ? " bridged |" : s.Supports(m) ? " yes |" : " — |");
             sb.Append('\n');
         }
         sb.Append('\n');
         AppendResponses(sb);
+        AppendBridgedCompletions(sb);
 
         AppendMessagesFields(sb);
 
@@ -135,6 +136,24 @@ internal static class CapabilityMarkdownWriter
             sb.Append("| `").Append(p).Append("` | ").Append(CapabilityMatrix.KindName(ResponsesParams.Native[p].Kind)).Append(" | ")
               .Append(CapabilityMatrix.KindName(b.Kind)).Append(" | ").Append(b.MappedTo is null ? "" : Cell(b.MappedTo)).Append(" | ")
               .Append(Cell(b.Note ?? "")).Append(" |\n");
+        }
+        sb.Append('\n');
+    }
+
+    /// <summary>/v1/completions onto a chat-only provider (docs/parity/modes.md has the why).</summary>
+    private static void AppendBridgedCompletions(StringBuilder sb)
+    {
+        sb.Append("<a id=\"completions-bridge\"></a>\n\n## Legacy completions through the chat bridge\n\n");
+        sb.Append("`POST /v1/completions` goes as it is to a provider marked *yes* in the completion column when every deployment of the\n");
+        sb.Append("model name has a text-completion API (its own table below applies); Mistral/Codestral models use `/fim/completions`.\n");
+        sb.Append("Every other chat provider (*bridged*) gets one chat call per prompt, the prompt as the user message; N prompts give\n");
+        sb.Append("N × n choices. The provider's chat table then applies to what the bridge sends.\n\n");
+        sb.Append("| Parameter | Bridged | Maps to | Note |\n|---|---|---|---|\n");
+        foreach (var p in ModeParamNames.Completion)
+        {
+            var b = CompletionParams.Bridged[p];
+            sb.Append("| `").Append(p).Append("` | ").Append(CapabilityMatrix.KindName(b.Kind)).Append(" | ")
+              .Append(b.MappedTo is null ? "" : Cell(b.MappedTo)).Append(" | ").Append(Cell(b.Note ?? "")).Append(" |\n");
         }
         sb.Append('\n');
     }

@@ -22,8 +22,8 @@ internal static class CapabilityMatrix
     /// <summary>The parameter table for one mode: the OpenAI names first, in their usual order, then the provider's own.</summary>
     public static IReadOnlyList<CapabilityCell> Cells(ProviderSpec spec, LlmMode mode)
     {
-        var canonical = mode switch { LlmMode.Embeddings => OpenAIParamNames.Embeddings, LlmMode.Responses => ResponsesParams.Names, _ => OpenAIParamNames.Chat };
-        var table = mode switch { LlmMode.Embeddings => spec.EmbeddingParams, LlmMode.Responses => spec.ResponsesParamTable, _ => spec.ChatParams };
+        var canonical = mode switch { LlmMode.Embeddings => OpenAIParamNames.Embeddings, LlmMode.Responses => ResponsesParams.Names, LlmMode.Chat => OpenAIParamNames.Chat, _ => ModeParamNames.For(mode) };
+        var table = spec.TableFor(mode);
         var cells = new List<CapabilityCell>(canonical.Count + table.Count);
         foreach (var p in canonical)
         {
@@ -44,6 +44,9 @@ internal static class CapabilityMatrix
     {
         if (spec.Supports(LlmMode.Chat)) yield return LlmMode.Chat;
         if (spec.Supports(LlmMode.Embeddings)) yield return LlmMode.Embeddings;
+        // The other modes with a table of their own (a bridged completion table is the same for every chat provider: shown once).
+        foreach (var mode in AllModes)
+            if (mode is not (LlmMode.Chat or LlmMode.Embeddings or LlmMode.Responses) && spec.ModeParams.TryGetValue(mode, out var t) && t.Count > 0) yield return mode;
     }
 
     public static string KindName(ParamSupportKind kind) => kind switch

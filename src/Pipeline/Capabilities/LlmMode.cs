@@ -13,6 +13,8 @@ public enum LlmMode
     Responses,
     Rerank,
     Moderation,
+    /// <summary>Legacy text completions (<c>/v1/completions</c>), FIM included.</summary>
+    Completion,
 }
 
 public static class LlmModeNames
@@ -29,6 +31,7 @@ public static class LlmModeNames
         LlmMode.Responses => "responses",
         LlmMode.Rerank => "rerank",
         LlmMode.Moderation => "moderation",
+        LlmMode.Completion => "completion",
         _ => mode.ToString().ToLowerInvariant(),
     };
 }

@@ -23,6 +23,8 @@ public sealed class LlmContext
     public ReadOnlyMemory<byte> Body { get; set; }
     public ChatRequest? Chat { get; set; }
     public EmbeddingRequest? Embedding { get; set; }
+    /// <summary>A completion, rerank, moderation, image or audio request, validated at its endpoint.</summary>
+    public ModeRequest? ModeRequest { get; set; }
     /// <summary>The <c>model</c> the client asked for.</summary>
     public string? RequestedModel { get; set; }
     public Deployment? Deployment { get; set; }
@@ -210,6 +212,7 @@ public sealed class LlmContext
         Body = default;
         Chat = null;
         Embedding = null;
+        ModeRequest = null;
         RequestedModel = null;
         Deployment = null;
         ModelGroup = null;

@@ -37,6 +37,8 @@ public sealed class Usage
     [JsonIgnore] public long CachedTokens => PromptTokensDetails?.CachedTokens ?? 0;
     [JsonIgnore] public long CacheCreationTokens => PromptTokensDetails?.CacheCreationTokens ?? 0;
     [JsonIgnore] public long ReasoningTokens => CompletionTokensDetails?.ReasoningTokens ?? 0;
+    /// <summary>Rerank search units (Cohere's <c>meta.billed_units.search_units</c>, one per Bedrock query), priced per query.</summary>
+    [JsonIgnore] public long SearchUnits { get; set; }
 }
 
 public sealed class PromptTokensDetails

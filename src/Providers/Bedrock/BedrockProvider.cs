@@ -129,6 +129,7 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
         var deployment = context.Deployment!;
         var model = ModelOf(deployment);
         var credentials = BedrockCredentials.Resolve(deployment, model, _env);
+        if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, model, credentials);
         var body = new PooledBuffer(context.Body.Length + 256);
         string operation;
         try
@@ -150,6 +151,17 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
             throw;
         }
         return BuildSigned(deployment, model, credentials, operation, body, context.IsStream);
+    }
+
+    private HttpRequestMessage CreateRerankRequest(LlmContext context, BedrockModel model, BedrockCredentials credentials)
+    {
+        var uri = BedrockRerank.Endpoint(context.Deployment!, credentials.Region, _env);
+        var body = BedrockRerank.Write((Modes.RerankRequest)context.ModeRequest!.Parsed!, model.ModelId, credentials.Region);
+        var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new PooledContent(body, Json), Version = HttpVersion.Version11 };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (credentials.BearerToken is { } token) request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        else Sign(request, uri, body.Span, credentials.Keys!, credentials.Region);
+        return request;
     }
 
     private HttpRequestMessage BuildSigned(Deployment deployment, BedrockModel model, BedrockCredentials credentials, string operation, PooledBuffer body, bool stream)
@@ -212,6 +224,11 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
         var deployment = context.Deployment!;
         var model = ModelOf(deployment);
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        if (context.Mode == LlmMode.Rerank)
+        {
+            BedrockRerank.Read(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, Spec.Name);
+            return;
+        }
         if (context.Mode == LlmMode.Embeddings)
         {
             await ReadEmbeddingsAsync(context, model, body, response.Headers, cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace LLMux.Providers.Bedrock;
 /// <summary>Amazon Bedrock (Converse / ConverseStream / InvokeModel): every OpenAI chat parameter and what becomes of it.</summary>
 internal static class BedrockSpec
 {
-    public static ProviderSpec Spec { get; } = new()
+    public static ProviderSpec Spec { get; } = Modes.ModeSupport.Apply(new()
     {
         Name = "bedrock",
         DisplayName = "Amazon Bedrock",
@@ -63,5 +63,5 @@ internal static class BedrockSpec
             ParamRule.Mapped("normalize", "normalize (Titan v2)"),
             ParamRule.Mapped("truncate", "truncate (Cohere)"),
             ParamRule.Dropped("user")),
-    };
+    });
 }

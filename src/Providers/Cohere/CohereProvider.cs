@@ -28,6 +28,16 @@ internal sealed class CohereProvider : LlmProvider
             }.ToException();
         }
         var apiBase = deployment.ApiBase ?? Environment.GetEnvironmentVariable(Spec.ApiBaseEnv!) ?? CohereSpec.DefaultApiBase;
+        if (context.Mode == LlmMode.Rerank)
+        {
+            var rerank = new HttpRequestMessage(HttpMethod.Post, ProviderUrls.Join(apiBase, Modes.RerankDialect.Cohere.Path))
+            {
+                Content = new PooledContent(Modes.RerankWire.WriteBody(context, (Modes.RerankRequest)context.ModeRequest!.Parsed!, Modes.RerankDialect.Cohere, deployment.UpstreamModel)),
+                Version = System.Net.HttpVersion.Version11,
+            };
+            rerank.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            return rerank;
+        }
         var embeddings = context.Mode == LlmMode.Embeddings;
         PooledBuffer body;
         if (embeddings) body = CohereEmbeddings.Write(context);
@@ -58,6 +68,11 @@ internal sealed class CohereProvider : LlmProvider
     {
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         var model = context.Deployment!.UpstreamModel;
+        if (context.Mode == LlmMode.Rerank)
+        {
+            Modes.RerankWire.ReadAnswer(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, Modes.RerankDialect.Cohere, Spec.Name);
+            return;
+        }
         if (context.Mode == LlmMode.Embeddings)
         {
             ChatCompletionResponse.Write(context, CohereEmbeddings.Read(body.Span, context.Embedding!, model));

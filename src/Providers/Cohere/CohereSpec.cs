@@ -47,7 +47,7 @@ public static class CohereSpec
         ParamRule.Rejected("audio", "Cohere cannot produce audio output"),
     ];
 
-    public static ProviderSpec Spec { get; } = new()
+    public static ProviderSpec Spec { get; } = Modes.ModeSupport.Apply(new()
     {
         Name = "cohere",
         Aliases = ["cohere_chat"],
@@ -69,5 +69,5 @@ public static class CohereSpec
             "api_base is the host root; LLMux calls `{api_base}/v2/chat` and `{api_base}/v2/embed`",
             "finish_reason COMPLETE/STOP_SEQUENCE → stop, MAX_TOKENS → length, TOOL_CALL → tool_calls",
         ],
-    };
+    });
 }

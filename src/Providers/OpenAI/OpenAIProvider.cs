@@ -14,7 +14,7 @@ namespace LLMux.Providers.OpenAI;
 /// OpenAI and every OpenAI-compatible upstream: the body is forwarded with only <c>model</c> rewritten (and
 /// dropped fields removed), answers and stream frames pass through as they arrive; usage is read on the way.
 /// </summary>
-public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
+public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream, ICompletionsUpstream
 {
     /// <summary>Request fields that belong to LLMux/LiteLLM and never reach an upstream.</summary>
     private static readonly string[] GatewayFields = GatewayRequestFields.Names;
@@ -30,8 +30,9 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     {
         var deployment = context.Deployment!;
         var apiBase = ResolveApiBase(deployment);
+        if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, deployment, apiBase);
         var responses = context.Mode == LlmMode.Responses;
-        var path = context.Mode switch { LlmMode.Embeddings => "embeddings", LlmMode.Responses => "responses", _ => "chat/completions" };
+        var path = ModePath(context);
 
         var forceUsage = !responses && context.IsStream && SupportsStreamUsage && context.Chat is { IncludeUsage: false };
         context.InjectedIncludeUsage = forceUsage;
@@ -56,6 +57,35 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
+
+    /// <summary>How this provider's rerank API is laid out (Cohere's shape at <c>{api_base}/rerank</c> by default).</summary>
+    protected virtual Modes.RerankDialect RerankDialect => Spec.Name == "together_ai" ? Modes.RerankDialect.Together : Modes.RerankDialect.CohereLike;
+
+    private HttpRequestMessage CreateRerankRequest(LlmContext context, Deployment deployment, string apiBase)
+    {
+        var rerank = (Modes.RerankRequest)context.ModeRequest!.Parsed!;
+        var dialect = RerankDialect;
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, dialect.Path))
+        {
+            Content = new PooledContent(Modes.RerankWire.WriteBody(context, rerank, dialect, deployment.UpstreamModel)),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
+        return request;
+    }
+
+    /// <summary>The path under api_base for the context's mode.</summary>
+    protected virtual string ModePath(LlmContext context) => context.Mode switch
+    {
+        LlmMode.Embeddings => "embeddings",
+        LlmMode.Responses => "responses",
+        LlmMode.Completion => CompletionRouteFor(context.Deployment!) == CompletionRoute.Fim ? "fim/completions" : "completions",
+        LlmMode.Moderation => "moderations",
+        LlmMode.Rerank => "rerank",
+        _ => "chat/completions",
+    };
+
+    public virtual CompletionRoute CompletionRouteFor(Deployment deployment) => Modes.ModeSupport.CompletionRouteFor(Spec, deployment);
 
     /// <summary>
     /// Whether <c>/v1/responses</c> goes to this deployment natively: <c>litellm_params.responses_api</c>
@@ -133,9 +163,16 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        if (context.Mode == LlmMode.Rerank)
+        {
+            using (body) Modes.RerankWire.ReadAnswer(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, RerankDialect, Spec.Name);
+            return;
+        }
         try
         {
             context.Usage = context.Mode == LlmMode.Responses ? ResponsesUsageReader.Scan(body.Span, Spec.Name) : ScanUsage(body.Span, Spec.Name);
+            // A moderation answer has no usage; an empty one still prices the call (moderation models cost 0 in the table).
+            if (context.Mode == LlmMode.Moderation) context.Usage ??= new Pipeline.Wire.Usage();
         }
         catch
         {

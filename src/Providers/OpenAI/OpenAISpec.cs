@@ -34,5 +34,14 @@ public static class OpenAISpec
         ForwardsUnknownFields = true,
     };
 
-    public static ProviderSpec Spec { get; } = Create("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY") with { NativeResponses = true };
+    public static ProviderSpec Spec { get; } = Modes.ModeSupport.Apply(Create("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY") with { NativeResponses = true });
+
+    /// <summary>LiteLLM's <c>text-completion-openai/</c>: OpenAI's <c>/v1/completions</c> only (instruct, davinci-002, babbage-002, fine-tunes).</summary>
+    public static ProviderSpec TextCompletion { get; } = Modes.ModeSupport.Apply(Create("text-completion-openai", "OpenAI text completions", "https://api.openai.com/v1", "OPENAI_API_KEY") with
+    {
+        Modes = FrozenSet<LlmMode>.Empty,
+        ChatParams = FrozenDictionary<string, ParamRule>.Empty,
+        EmbeddingParams = FrozenDictionary<string, ParamRule>.Empty,
+        Notes = ["`/v1/completions` only: the body is forwarded to `{api_base}/completions`"],
+    });
 }

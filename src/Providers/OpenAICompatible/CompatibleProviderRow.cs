@@ -76,7 +76,8 @@ public sealed record CompatibleProviderRow
             else rules.Add(ParamRule.Dropped(p, note ?? $"not in LiteLLM's {Name} list"));
         }
         var modes = Embeddings ? new[] { LlmMode.Chat, LlmMode.Embeddings } : new[] { LlmMode.Chat };
-        return new ProviderSpec
+        // The modes beyond chat and embeddings (completion, rerank, moderation) come from one table (Modes/ModeSupport).
+        return Modes.ModeSupport.Apply(new ProviderSpec
         {
             Name = Name,
             DisplayName = DisplayName,
@@ -92,6 +93,6 @@ public sealed record CompatibleProviderRow
             ForwardsUnknownFields = true,
             NativeResponses = NativeResponses,
             Notes = Notes,
-        };
+        });
     }
 }

@@ -53,6 +53,7 @@ public sealed class CostCalculator(PriceTable table) : ICostCalculator
         var promptCost = text * input + cached * (cacheRead ?? input) + created * (cacheWrite ?? input);
         var reasoning = Math.Min(usage.ReasoningTokens, usage.CompletionTokens);
         var completionCost = (usage.CompletionTokens - reasoning) * output + reasoning * (price.ReasoningPerToken ?? output);
-        return promptCost + completionCost;
+        var queryCost = usage.SearchUnits * (price.InputPerQuery ?? 0);
+        return promptCost + completionCost + queryCost;
     }
 }

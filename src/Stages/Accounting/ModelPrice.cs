@@ -8,6 +8,8 @@ public sealed record ModelPrice
     public decimal? CacheReadPerToken { get; init; }
     public decimal? CacheCreationPerToken { get; init; }
     public decimal? ReasoningPerToken { get; init; }
+    /// <summary><c>input_cost_per_query</c>: rerank, per search unit.</summary>
+    public decimal? InputPerQuery { get; init; }
     /// <summary>Prices that replace the base ones when the prompt is longer than <see cref="Tier.AboveTokens"/>.</summary>
     public IReadOnlyList<Tier> Tiers { get; init; } = [];
     public long? MaxInputTokens { get; init; }

@@ -89,6 +89,7 @@ public sealed class PriceTable
             CacheReadPerToken = Dec(e, "cache_read_input_token_cost"),
             CacheCreationPerToken = Dec(e, "cache_creation_input_token_cost"),
             ReasoningPerToken = Dec(e, "output_cost_per_reasoning_token"),
+            InputPerQuery = Dec(e, "input_cost_per_query"),
             Tiers = tiers,
             MaxInputTokens = Long(e, "max_input_tokens"),
             MaxOutputTokens = Long(e, "max_output_tokens"),

@@ -46,9 +46,9 @@ public sealed class CapabilityCellTests
     public async Task Cell_behaves_as_the_matrix_says(string provider, string modeName, string param)
     {
         var spec = Catalog.Find(provider)!.Spec;
-        var mode = modeName == "embeddings" ? LlmMode.Embeddings : LlmMode.Chat;
+        var mode = Enum.GetValues<LlmMode>().Single(m => m.Name() == modeName);
         var rule = spec.RuleFor(mode, param);
-        var forwardedAsIs = rule.Kind == ParamSupportKind.Dropped && spec.ForwardsUnknownFields && !IsOpenAIParam(param);
+        var forwardedAsIs = rule.Kind == ParamSupportKind.Dropped && spec.ForwardsUnknownFields && !IsOpenAIParam(param) && !ModeParamNames.Contains(mode, param);
         var droppedAnyway = rule.Kind == ParamSupportKind.Dropped && NeverFatal.Contains(param);
 
         // No drop_params anywhere.
@@ -144,8 +144,15 @@ public sealed class CapabilityCellTests
     {
         var llm = Catalog.Find(provider)!;
         var body = new StringBuilder("{\"model\":\"m\",");
-        body.Append(mode == LlmMode.Embeddings ? "\"input\":\"hi\"" : "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]");
-        body.Append(",\"").Append(param).Append("\":").Append(Sample(param));
+        body.Append(mode switch
+        {
+            LlmMode.Embeddings or LlmMode.Moderation => "\"input\":\"hi\"",
+            LlmMode.Chat => "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]",
+            LlmMode.Completion => "\"prompt\":\"hi\"",
+            LlmMode.Rerank => "\"query\":\"hi\",\"documents\":[\"a\",\"b\"]",
+            _ => "\"prompt\":\"hi\"",
+        });
+        body.Append(",\"").Append(param).Append("\":").Append(Sample(param, mode));
         if ((param == "tool_choice" || param == "parallel_tool_calls") && llm.Spec.RuleFor(mode, "tools").Kind is ParamSupportKind.Native or ParamSupportKind.Mapped) body.Append(",\"tools\":").Append(Sample("tools"));
         if (drop == DropLevel.Request) body.Append(",\"drop_params\":true");
         if (additionalDrop == ListLevel.Request) body.Append(",\"additional_drop_params\":[\"").Append(param).Append("\"]");
@@ -155,6 +162,19 @@ public sealed class CapabilityCellTests
 
         var context = new LlmContext { Mode = mode, Body = bytes };
         if (mode == LlmMode.Embeddings) context.Embedding = JsonSerializer.Deserialize(bytes, WireJson.Default.EmbeddingRequest);
+        else if (mode != LlmMode.Chat)
+        {
+            // The other modes are validated by their endpoints, which hand the stage the parameters the client set.
+            context.ModeRequest = new ModeRequest
+            {
+                Params = [param],
+                DropParams = drop == DropLevel.Request ? true : null,
+                AdditionalDropParams = additionalDrop == ListLevel.Request ? [param] : [],
+                AllowedOpenAIParams = allowed == ListLevel.Request ? [param] : [],
+                Parsed = mode == LlmMode.Rerank ? LLMux.Providers.Modes.RerankRequest.Parse(bytes) : null,
+            };
+            context.IsStream = param == "stream";
+        }
         else
         {
             context.Chat = JsonSerializer.Deserialize(bytes, WireJson.Default.ChatRequest);
@@ -195,6 +215,15 @@ public sealed class CapabilityCellTests
     }
 
     private static bool IsOpenAIParam(string p) => OpenAIParamNames.Chat.Contains(p) || OpenAIParamNames.Embeddings.Contains(p) || p is "thinking" or "reasoning_effort";
+
+    private static string Sample(string param, LlmMode mode) => (param, mode) switch
+    {
+        ("logprobs", LlmMode.Completion) => "2",
+        ("echo" or "return_documents", _) => "true",
+        ("best_of" or "top_n" or "max_chunks_per_doc" or "max_tokens_per_doc", _) => "2",
+        ("rank_fields", _) => "[\"text\"]",
+        _ => Sample(param),
+    };
 
     private static string Sample(string param) => param switch
     {

@@ -1,0 +1,108 @@
+using System.Collections.Frozen;
+using LLMux.Pipeline.Capabilities;
+using LLMux.Pipeline.Context;
+using LLMux.Providers.Common;
+
+namespace LLMux.Providers.Modes;
+
+/// <summary>
+/// Which of the OpenAI-shaped providers serve the modes beyond chat and embeddings themselves, with which
+/// parameters (LiteLLM's lists; docs/parity/modes.md has the differences). Applied to the provider's spec when it is built.
+/// </summary>
+public static class ModeSupport
+{
+    private static readonly string[] OllamaCompletion = ["frequency_penalty", "presence_penalty", "seed", "stop", "stream", "stream_options", "temperature", "top_p", "max_tokens", "suffix"];
+    private static readonly string[] VllmCompletion = ["best_of", "echo", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n", "presence_penalty", "seed", "stop", "stream", "stream_options", "temperature", "top_p", "user"];
+    private static readonly string[] FimCompletion = ["max_tokens", "temperature", "top_p", "stop", "stream", "suffix", "seed"];
+    private static readonly string[] CohereLikeRerank = ["top_n", "return_documents"];
+
+    /// <summary>LLMux attaches the request's documents to the results itself, whatever the upstream returns.</summary>
+    private static readonly Dictionary<string, string> DocumentsByLLMux = new() { ["return_documents"] = "(applied by LLMux)" };
+
+    /// <summary>The spec with the modes <paramref name="spec"/>'s provider serves beyond chat and embeddings.</summary>
+    public static ProviderSpec Apply(ProviderSpec spec) => ModeTables.With(spec, TablesFor(spec.Name));
+
+    private static Dictionary<LlmMode, FrozenDictionary<string, ParamRule>> TablesFor(string provider)
+    {
+        var t = new Dictionary<LlmMode, FrozenDictionary<string, ParamRule>>();
+        switch (provider)
+        {
+            case "openai":
+                t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
+                t[LlmMode.Moderation] = ModeTables.AllNative(LlmMode.Moderation);
+                break;
+            case "azure":
+                t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
+                break;
+            case "hosted_vllm":
+                t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion, provider, notes: new Dictionary<string, string> { ["suffix"] = "vLLM's /v1/completions has no suffix (FIM)" });
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereLikeRerank, provider);
+                break;
+            case "infinity":
+            case "jina_ai":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereLikeRerank, provider);
+                break;
+            case "voyage":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, CohereLikeRerank, provider, mapped: new Dictionary<string, string> { ["top_n"] = "top_k" });
+                break;
+            case "cohere":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, ["top_n", "rank_fields", "max_tokens_per_doc"], provider, mapped: DocumentsByLLMux,
+                    notes: new Dictionary<string, string> { ["max_chunks_per_doc"] = "Cohere v1 only; LLMux speaks v2 (use max_tokens_per_doc)" });
+                break;
+            case "together_ai":
+                t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, ["top_n", "return_documents", "rank_fields"], provider);
+                break;
+            case "bedrock":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, [], provider,
+                    mapped: new Dictionary<string, string> { ["top_n"] = "rerankingConfiguration.bedrockRerankingConfiguration.numberOfResults", ["return_documents"] = "(applied by LLMux)" });
+                break;
+            case "fireworks_ai":
+                t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);
+                break;
+            case "ollama":
+                t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, OllamaCompletion, provider);
+                break;
+            case "mistral":
+            case "text-completion-codestral":
+                t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, FimCompletion, provider,
+                    mapped: new Dictionary<string, string> { ["seed"] = "random_seed" },
+                    notes: new Dictionary<string, string> { ["suffix"] = "codestral models: /fim/completions" });
+                break;
+            case "text-completion-openai":
+                t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
+                break;
+        }
+        return t;
+    }
+
+    /// <summary>LiteLLM's rule for <c>/v1/completions</c>: which deployments have a text-completion API of their own.</summary>
+    public static CompletionRoute CompletionRouteFor(ProviderSpec spec, Deployment deployment)
+    {
+        switch (deployment.Setting("completion_api"))
+        {
+            case "native": return CompletionRoute.Native;
+            case "fim": return CompletionRoute.Fim;
+            case "bridge": return spec.Modes.Contains(LlmMode.Chat) ? CompletionRoute.Bridge : CompletionRoute.Native;
+        }
+        if (!spec.Modes.Contains(LlmMode.Completion)) return CompletionRoute.Bridge;
+        var model = deployment.UpstreamModel;
+        return spec.Name switch
+        {
+            "openai" or "azure" => IsOpenAITextModel(model) ? CompletionRoute.Native : CompletionRoute.Bridge,
+            "mistral" => model.Contains("codestral", StringComparison.OrdinalIgnoreCase) ? CompletionRoute.Fim : CompletionRoute.Bridge,
+            "text-completion-codestral" => CompletionRoute.Fim,
+            _ => CompletionRoute.Native,
+        };
+    }
+
+    /// <summary>OpenAI's text-completion models (LiteLLM's <c>open_ai_text_completion_models</c>, fine-tunes of them included).</summary>
+    public static bool IsOpenAITextModel(string model)
+    {
+        var m = model.StartsWith("ft:", StringComparison.Ordinal) ? model[3..] : model;
+        return m.Contains("instruct", StringComparison.OrdinalIgnoreCase)
+            || m.StartsWith("davinci", StringComparison.Ordinal) || m.StartsWith("babbage", StringComparison.Ordinal)
+            || m.StartsWith("text-davinci", StringComparison.Ordinal) || m.StartsWith("text-babbage", StringComparison.Ordinal)
+            || m.StartsWith("text-curie", StringComparison.Ordinal) || m.StartsWith("text-ada", StringComparison.Ordinal);
+    }
+}
