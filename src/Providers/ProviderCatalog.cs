@@ -26,6 +26,7 @@ public sealed class ProviderCatalog
         Add(new Ollama.OllamaChatProvider());
         Add(new Cohere.CohereProvider());
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
+        foreach (var row in OpenAICompatible.HostedCompatibleRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

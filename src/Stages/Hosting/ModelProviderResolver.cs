@@ -26,6 +26,11 @@ internal static class ModelProviderResolver
             return new Resolution(prefixed, model[(slash + 1)..], null, null);
         var index = prices is null ? DefaultIndex.Value : BuildIndex(prices);
         var listed = index.TryGetValue(model, out var names) ? names : [];
+        // An entry keyed by the bare id itself (`dall-e-3` of openai) wins over entries that only carry it after a
+        // provider prefix (`aiml/dall-e-3`), as in LiteLLM, whose known-model lists hold the table's keys.
+        if (Array.Exists(listed, static n => n.StartsWith(ExactMark, StringComparison.Ordinal)))
+            listed = Array.FindAll(listed, static n => n.StartsWith(ExactMark, StringComparison.Ordinal));
+        listed = Array.ConvertAll(listed, static n => n.StartsWith(ExactMark, StringComparison.Ordinal) ? n[ExactMark.Length..] : n);
         // A bare id of a well-known family (`gpt-`, `claude-`) goes to that family's provider, as LiteLLM's first checks
         // do, unless the price table lists it only elsewhere (`gpt-oss-120b` is served by Cerebras, SambaNova, ...).
         if (slash < 0 && ProviderModelName.TryParse(model, out var inferred, out var bare) && catalog.Find(inferred) is { } family
@@ -66,6 +71,9 @@ internal static class ModelProviderResolver
         return new Resolution(null, model, $"`{model}` names no provider; write it as provider/model (e.g. openai/{model})", null);
     }
 
+    /// <summary>Marks a provider whose entry is keyed by the bare id (no provider prefix).</summary>
+    private const string ExactMark = "=";
+
     /// <summary>Each litellm_provider value is also filed under this key, so that an unroutable prefix is recognised as LiteLLM's.</summary>
     private static string ProviderKey(string provider) => "\0provider:" + provider;
 
@@ -87,9 +95,11 @@ internal static class ModelProviderResolver
             if (price.Provider is not { Length: > 0 } provider) continue;
             // `openrouter/x` (openrouter), `vertex_ai/x` (vertex_ai-mistral_models): the first segment names the provider.
             var slash = key.IndexOf('/');
-            var id = slash > 0 && provider.StartsWith(key[..slash], StringComparison.OrdinalIgnoreCase) ? key[(slash + 1)..] : key;
+            var prefixed = slash > 0 && provider.StartsWith(key[..slash], StringComparison.OrdinalIgnoreCase);
+            var id = prefixed ? key[(slash + 1)..] : key;
+            var name = prefixed ? provider : ExactMark + provider;
             if (!map.TryGetValue(id, out var list)) map[id] = list = [];
-            if (!list.Contains(provider)) list.Add(provider);
+            if (!list.Contains(name)) list.Add(name);
             map.TryAdd(ProviderKey(provider), []);
         }
         return map.ToFrozenDictionary(static kv => kv.Key, static kv => kv.Value.ToArray(), StringComparer.OrdinalIgnoreCase);
