@@ -25,6 +25,7 @@ public sealed class ProviderCatalog
         Add(new BedrockProvider(time));
         Add(new Ollama.OllamaChatProvider());
         Add(new Cohere.CohereProvider());
+        Add(new SageMaker.SageMakerProvider(time));
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
         foreach (var row in OpenAICompatible.HostedCompatibleRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }

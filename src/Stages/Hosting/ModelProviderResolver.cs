@@ -65,11 +65,20 @@ internal static class ModelProviderResolver
         {
             var prefix = model[..slash];
             if (index.ContainsKey(ProviderKey(prefix)))
-                return new Resolution(null, model, $"`{prefix}` is a LiteLLM provider that LLMux cannot route yet (docs/parity/providers.md says why); choose a routable provider", null);
+                return new Resolution(null, model, $"`{prefix}` is a LiteLLM provider that LLMux cannot route yet (docs/parity/providers.md says why); " + (UnroutableHints.TryGetValue(prefix, out var hint) ? hint : "choose a routable provider"), null);
             return new Resolution(null, model, $"unknown provider `{prefix}` in `{model}`; known providers: {string.Join(", ", catalog.Names)}", null);
         }
         return new Resolution(null, model, $"`{model}` names no provider; write it as provider/model (e.g. openai/{model})", null);
     }
+
+    /// <summary>What to write instead, for LiteLLM providers whose API LLMux reaches another way.</summary>
+    private static readonly FrozenDictionary<string, string> UnroutableHints = new Dictionary<string, string>
+    {
+        ["sagemaker"] = "if the endpoint's container serves the Messages API (TGI, LMI, vLLM), write `sagemaker_chat/<endpoint>`",
+        ["text-completion-openai"] = "for chat models write `openai/<model>`",
+        ["bedrock_converse"] = "write `bedrock/converse/<model id>`",
+        ["cohere_chat"] = "write `cohere/<model>`",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Marks a provider whose entry is keyed by the bare id (no provider prefix).</summary>
     private const string ExactMark = "=";
