@@ -25,8 +25,10 @@ public sealed class ProviderCatalog
         Add(new BedrockProvider(time));
         Add(new Ollama.OllamaChatProvider());
         Add(new Cohere.CohereProvider());
+        Add(new SageMaker.SageMakerProvider(time));
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
         foreach (var provider in Modes.ModeProviders.Create()) Add(provider);
+        foreach (var row in OpenAICompatible.HostedCompatibleRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

@@ -8,7 +8,7 @@ namespace LLMux.Host.Config;
 /// <summary>
 /// config.yaml as configuration keys (<c>model_list:0:litellm_params:model</c>), so that the library's
 /// <see cref="LiteLLMConfigReader"/> reads the YAML exactly as it reads appsettings.json. Sequences become indexes;
-/// YAML nulls are left out; an empty mapping or list stays as an empty value, so that "present but empty" is not
+/// plain scalars are read as YAML 1.1 (PyYAML, LiteLLM's loader) reads them; YAML nulls are left out; an empty mapping or list stays as an empty value, so that "present but empty" is not
 /// "missing". A ':' inside a key (an Ollama tag in a fallback group) is escaped, since ':' separates sections.
 /// </summary>
 internal static class YamlConfigurationKeys
@@ -25,8 +25,11 @@ internal static class YamlConfigurationKeys
         switch (node)
         {
             case YamlScalarNode s:
-                if (s.Value is null || (s.Style == ScalarStyle.Plain && s.Value is "null" or "~" or "")) return;
-                data[path] = s.Value;
+                if (s.Value is null) return;
+                if (s.Style != ScalarStyle.Plain) { data[path] = s.Value; return; }
+                // Plain scalars mean what they mean to LiteLLM's YAML 1.1 loader: `20_000` is 20000, `yes` is true, `Null` is null.
+                if (Yaml11Scalars.IsNull(s.Value)) return;
+                data[path] = Yaml11Scalars.Normalize(s.Value);
                 break;
             case YamlMappingNode m:
                 if (m.Children.Count == 0) { data[path] = ""; return; }

@@ -1,6 +1,7 @@
 using System.Text;
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
 using LLMux.Pipeline.Json;
 using LLMux.Providers.Common;
 using LLMux.Providers.OpenAI;
@@ -57,14 +58,39 @@ public sealed class CompatibleProvider : OpenAIProvider
                 var version = QueryValue(baseUri, "api-version") ?? deployment.ApiVersion;
                 return version is null ? full : WithQuery(full, "api-version", version);
             }
-            case CompatibleUrlStyle.OllamaV1:
+            case CompatibleUrlStyle.OllamaV1 or CompatibleUrlStyle.HostRootV1:
             {
                 var root = apiBase.TrimEnd('/');
                 return ProviderUrls.Join(root.EndsWith("/v1", StringComparison.Ordinal) ? root : root + "/v1", path);
             }
+            case CompatibleUrlStyle.CloudflareAccount:
+            {
+                var root = apiBase.TrimEnd('/');
+                if (root.EndsWith("/ai/run", StringComparison.Ordinal)) root = root[..^"/run".Length] + "/v1";
+                return ProviderUrls.Join(root, path);
+            }
             default:
                 return ProviderUrls.Join(apiBase, path);
         }
+    }
+
+    /// <summary>Cloudflare's base names the account: built from <c>CLOUDFLARE_ACCOUNT_ID</c> when none is configured.</summary>
+    protected override string ResolveApiBase(Deployment deployment)
+    {
+        if (_row.UrlStyle == CompatibleUrlStyle.CloudflareAccount && deployment.ApiBase is null
+            && (Spec.ApiBaseEnv is not { } env || Environment.GetEnvironmentVariable(env) is not { Length: > 0 }))
+        {
+            var account = deployment.Setting("cloudflare_account_id") ?? Environment.GetEnvironmentVariable("CLOUDFLARE_ACCOUNT_ID");
+            if (string.IsNullOrEmpty(account))
+                throw new LlmError
+                {
+                    Kind = ErrorKind.InvalidRequest,
+                    Message = $"deployment `{deployment.ModelName}` ({deployment.Model}) has no Cloudflare account; set CLOUDFLARE_ACCOUNT_ID or litellm_params.api_base (https://api.cloudflare.com/client/v4/accounts/<account>/ai/v1)",
+                    Provider = Spec.Name,
+                }.ToException();
+            return "https://api.cloudflare.com/client/v4/accounts/" + Uri.EscapeDataString(account) + "/ai/v1";
+        }
+        return base.ResolveApiBase(deployment);
     }
 
     /// <summary>

@@ -16,6 +16,13 @@ public enum CompatibleUrlStyle
     AzureFoundry,
     /// <summary>Ollama's OpenAI-compatible API: api_base is the host root, LLMux adds <c>/v1</c>.</summary>
     OllamaV1,
+    /// <summary>api_base is a host root and LLMux adds <c>/v1</c> unless it is there (Heroku's INFERENCE_URL).</summary>
+    HostRootV1,
+    /// <summary>
+    /// Cloudflare Workers AI's OpenAI-compatible endpoint <c>.../accounts/{account}/ai/v1</c>; with no api_base it is built
+    /// from <c>CLOUDFLARE_ACCOUNT_ID</c>, and a LiteLLM base for the native endpoint (<c>.../ai/run/</c>) is moved to <c>/ai/v1</c>.
+    /// </summary>
+    CloudflareAccount,
 }
 
 /// <summary>

@@ -22,6 +22,9 @@ public sealed class PriceTable
 
     public int Count => _prices.Count;
 
+    /// <summary>Every entry by its key (<c>provider/model</c> or the bare id), for start-up look-ups such as a model's provider.</summary>
+    public IEnumerable<KeyValuePair<string, ModelPrice>> Entries => _prices;
+
     private static readonly Lazy<PriceTable> Embedded = new(LoadEmbedded);
 
     /// <summary>The table shipped with LLMux.</summary>

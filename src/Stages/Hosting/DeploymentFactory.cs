@@ -10,31 +10,34 @@ namespace LLMux.Stages.Hosting;
 /// <summary>Turns a <see cref="DeploymentDefinition"/> into a <see cref="Deployment"/>, naming the path of every problem.</summary>
 internal static class DeploymentFactory
 {
-    public static Deployment? Create(ProviderCatalog catalog, DeploymentDefinition d, string path, Func<string, string?> environment, List<string> errors, List<string>? warnings = null)
+    /// <param name="configEnvironment">
+    /// The config's own <c>environment_variables</c>: LiteLLM puts them in the process environment, so a provider's
+    /// ambient fallbacks (<c>OPENAI_API_KEY</c>, <c>AWS_REGION_NAME</c>, ...) see them; LLMux applies them to the
+    /// deployment instead (below its litellm_params, above the process environment) and leaves the process alone.
+    /// </param>
+    public static Deployment? Create(ProviderCatalog catalog, DeploymentDefinition d, string path, Func<string, string?> environment, List<string> errors, List<string>? warnings = null, IReadOnlyDictionary<string, string>? configEnvironment = null)
     {
         if (string.IsNullOrWhiteSpace(d.ModelName)) errors.Add($"{path}.model_name: is required (the name callers ask for)");
         if (string.IsNullOrWhiteSpace(d.Model)) { errors.Add($"{path}.litellm_params.model: is required, as provider/model (e.g. openai/gpt-4o-mini)"); return null; }
-        if (!ProviderModelName.TryParse(d.Model, out var providerName, out var upstream))
+        var resolved = ModelProviderResolver.Resolve(catalog, d.Model);
+        if (resolved.Provider is not { } provider)
         {
-            errors.Add($"{path}.litellm_params.model: `{d.Model}` names no provider; write it as provider/model (e.g. openai/{d.Model})");
+            errors.Add($"{path}.litellm_params.model: {resolved.Problem}");
             return null;
         }
-        var provider = catalog.Find(providerName);
-        if (provider is null)
-        {
-            errors.Add($"{path}.litellm_params.model: unknown provider `{providerName}` in `{d.Model}`; known providers: {string.Join(", ", catalog.Names)}");
-            return null;
-        }
+        if (resolved.Note is { } note) warnings?.Add($"{path}.litellm_params.model: {note}");
+        var upstream = resolved.Upstream;
         if (upstream.Length == 0) { errors.Add($"{path}.litellm_params.model: `{d.Model}` has no model id after the provider"); return null; }
         if (d.Timeout is { } t && t <= TimeSpan.Zero) errors.Add($"{path}.litellm_params.timeout: must be a positive number of seconds");
 
         var p = $"{path}.litellm_params";
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in d.Params) settings[k] = Resolve(v, environment, $"{p}.{k}", warnings) ?? "";
-        var apiBase = Resolve(d.ApiBase, environment, $"{p}.api_base", warnings);
+        var apiBase = Resolve(d.ApiBase, environment, $"{p}.api_base", warnings) ?? Ambient(configEnvironment, provider.Spec.ApiBaseEnv);
         if (apiBase is { Length: > 0 } b && !Uri.TryCreate(b, UriKind.Absolute, out _)) errors.Add($"{path}.litellm_params.api_base: `{b}` is not an absolute URL");
         if (apiBase is not null) settings["api_base"] = apiBase;
-        var apiKey = Resolve(d.ApiKey, environment, $"{p}.api_key", warnings);
+        var apiKey = Resolve(d.ApiKey, environment, $"{p}.api_key", warnings) ?? Ambient(configEnvironment, provider.Spec.ApiKeyEnv);
+        if (configEnvironment is not null) ApplyAmbientSettings(configEnvironment, settings);
         var id = d.Id ?? ShortHash(d.ModelName + "|" + d.Model + "|" + apiBase);
         return new Deployment
         {
@@ -46,7 +49,7 @@ internal static class DeploymentFactory
             Id = id,
             ApiBase = apiBase,
             ApiKey = Secret.From(apiKey),
-            ApiVersion = Resolve(d.ApiVersion, environment, $"{p}.api_version", warnings),
+            ApiVersion = Resolve(d.ApiVersion, environment, $"{p}.api_version", warnings) ?? (provider.Spec.Name is "azure" or "azure_ai" ? Ambient(configEnvironment, "AZURE_API_VERSION") : null),
             Timeout = d.Timeout,
             StreamTimeout = d.StreamTimeout,
             DropParams = d.DropParams,
@@ -61,6 +64,24 @@ internal static class DeploymentFactory
             Order = Number(settings, "order") is { } o ? (int)o : null,
             Settings = settings.ToFrozenDictionary(StringComparer.Ordinal),
         };
+    }
+
+    private static string? Ambient(IReadOnlyDictionary<string, string>? configEnvironment, string? name) =>
+        configEnvironment is not null && name is not null && configEnvironment.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
+
+    /// <summary>The environment names providers fall back to for settings, as litellm_params keys.</summary>
+    private static readonly (string Env, string Setting)[] AmbientSettings =
+    [
+        ("AWS_ACCESS_KEY_ID", "aws_access_key_id"), ("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key"), ("AWS_SESSION_TOKEN", "aws_session_token"),
+        ("AWS_REGION_NAME", "aws_region_name"), ("AWS_REGION", "aws_region_name"), ("AWS_DEFAULT_REGION", "aws_region_name"),
+        ("VERTEXAI_PROJECT", "vertex_project"), ("VERTEX_PROJECT", "vertex_project"), ("VERTEXAI_LOCATION", "vertex_location"), ("VERTEX_LOCATION", "vertex_location"),
+        ("VERTEXAI_CREDENTIALS", "vertex_credentials"), ("GOOGLE_APPLICATION_CREDENTIALS", "vertex_credentials"),
+    ];
+
+    private static void ApplyAmbientSettings(IReadOnlyDictionary<string, string> configEnvironment, Dictionary<string, string> settings)
+    {
+        foreach (var (env, setting) in AmbientSettings)
+            if (!settings.ContainsKey(setting) && configEnvironment.TryGetValue(env, out var v) && v.Length > 0) settings[setting] = v;
     }
 
     /// <summary>Resolves <c>os.environ/NAME</c> as LiteLLM does.</summary>

@@ -24,7 +24,7 @@ public sealed record LiteLLMConfig
     {
         var list = new List<Pipeline.Context.Deployment>(Deployments.Count);
         for (var i = 0; i < Deployments.Count; i++)
-            if (DeploymentFactory.Create(catalog, Deployments[i], DeploymentPaths[i], Environment, errors, warnings) is { } d) list.Add(d);
+            if (DeploymentFactory.Create(catalog, Deployments[i], DeploymentPaths[i], Environment, errors, warnings, EnvironmentVariables) is { } d) list.Add(d);
         return list;
     }
 }
@@ -42,10 +42,12 @@ public static class LiteLLMConfigReader
     public const string EscapedColon = "%3A";
 
     private static readonly HashSet<string> TopKeys = ["model_list", "litellm_settings", "router_settings", "general_settings", "environment_variables", "guardrails", "credential_list"];
-    private static readonly HashSet<string> EntryKeys = ["model_name", "litellm_params", "model_info"];
+    private static readonly HashSet<string> EntryKeys = ["model_name", "litellm_params", "model_info", "rpm", "tpm"];
     private static readonly HashSet<string> LitellmSettingsKeys = ["drop_params", "request_timeout", "num_retries", "set_verbose", "json_logs", "modify_params", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "callbacks", "success_callback", "failure_callback", "cache", "cache_params", "turn_off_message_logging", "allowed_fails", "cooldown_time"];
     private static readonly HashSet<string> RouterSettingsKeys = ["routing_strategy", "num_retries", "retry_after", "allowed_fails", "allowed_fails_policy", "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "timeout", "stream_timeout", "enable_pre_call_checks", "routing_strategy_args", "redis_host", "redis_port", "redis_password", "model_group_alias", "retry_policy", "model_group_retry_policy"];
     private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "database_path", "user_api_key_cache_ttl", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "responses_store_max_items", "responses_store_max_mb", "responses_store_ttl_seconds", "storage_path", "max_file_size_mb", "batch_parallelism", "batch_concurrency"];
+    /// <summary>OpenAI request parameters that LiteLLM takes from litellm_params as per-deployment defaults.</summary>
+    private static readonly HashSet<string> RequestDefaults = [.. Pipeline.Capabilities.OpenAIParamNames.Chat.Where(static n => n is not ("max_retries" or "stream" or "extra_headers")), "encoding_format", "dimensions"];
     private static readonly HashSet<string> TypedParams = ["model", "api_base", "api_key", "api_version", "timeout", "stream_timeout", "rpm", "tpm", "drop_params", "input_cost_per_token", "output_cost_per_token", "additional_drop_params", "allowed_openai_params"];
 
     /// <param name="root">The section that holds <c>model_list</c> and the settings.</param>
@@ -70,7 +72,10 @@ public static class LiteLLMConfigReader
         public LiteLLMConfig Read(IConfiguration root, bool requireModelList)
         {
             foreach (var top in root.GetChildren())
-                if (!TopKeys.Contains(top.Key)) _warnings.Add($"unknown top-level key `{Name(top.Key)}` is ignored");
+            {
+                if (LiteLLMKeyNotes.TopLevel.TryGetValue(top.Key, out var note)) _warnings.Add($"{Name(top.Key)}: {note}");
+                else if (!TopKeys.Contains(top.Key)) _warnings.Add($"unknown top-level key `{Name(top.Key)}`: {LiteLLMKeyNotes.NotKnown}");
+            }
             foreach (var e in root.GetSection("environment_variables").GetChildren()) _configEnv[Name(e.Key)] = e.Value ?? "";
 
             var settings = ReadSettings(root);
@@ -84,7 +89,7 @@ public static class LiteLLMConfigReader
             var router = baseSettings.Router;
             if (Mapping(root.GetSection("litellm_settings"), "litellm_settings") is { } ls)
             {
-                WarnUnknown(ls, "litellm_settings", LitellmSettingsKeys);
+                WarnUnknown(ls, "litellm_settings", LitellmSettingsKeys, LiteLLMKeyNotes.LitellmSettings);
                 if (Bool(ls, "drop_params", "litellm_settings") is { } drop) settings = settings with { DropParams = drop };
                 if (Number(ls, "request_timeout", "litellm_settings") is { } rt) settings = settings with { DefaultTimeout = Seconds(rt, "litellm_settings.request_timeout") };
                 router = ReadRouter(ls, "litellm_settings", router);
@@ -92,7 +97,7 @@ public static class LiteLLMConfigReader
             }
             if (Mapping(root.GetSection("router_settings"), "router_settings") is { } rs)
             {
-                WarnUnknown(rs, "router_settings", RouterSettingsKeys);
+                WarnUnknown(rs, "router_settings", RouterSettingsKeys, LiteLLMKeyNotes.RouterSettings);
                 if (Number(rs, "timeout", "router_settings") is { } t) settings = settings with { DefaultTimeout = Seconds(t, "router_settings.timeout") };
                 router = ReadRouter(rs, "router_settings", router);
                 if (Scalar(rs, "routing_strategy") is { } strategy)
@@ -123,7 +128,7 @@ public static class LiteLLMConfigReader
                     router = router with { ModelGroupAlias = map.ToFrozenDictionary(StringComparer.Ordinal) };
                 }
             }
-            if (Mapping(root.GetSection("general_settings"), "general_settings") is { } gs) WarnUnknown(gs, "general_settings", GeneralSettingsKeys);
+            if (Mapping(root.GetSection("general_settings"), "general_settings") is { } gs) WarnUnknown(gs, "general_settings", GeneralSettingsKeys, LiteLLMKeyNotes.GeneralSettings);
             return settings with { Router = router };
         }
 
@@ -253,13 +258,24 @@ public static class LiteLLMConfigReader
             {
                 var at = $"model_list[{i++}]";
                 if (entry.Value is { Length: > 0 }) { _errors.Add($"{at}: must be a mapping with model_name and litellm_params"); continue; }
-                WarnUnknown(entry, at, EntryKeys);
+                WarnUnknown(entry, at, EntryKeys, null);
                 var lp = entry.GetSection("litellm_params");
                 var p = $"{at}.litellm_params";
+                if (!lp.Exists())
+                {
+                    // LiteLLM's proxy stops here too (KeyError: 'litellm_params'); say what to write instead.
+                    var name = Scalar(entry, "model_name");
+                    var example = name is null ? "openai/gpt-4o-mini" : ProviderModelName.TryParse(name, out var inferred, out var id) && inferred.Length > 0 && name.IndexOf('/') < 0 ? inferred + "/" + id : name;
+                    _errors.Add($"{at}: has no litellm_params (LiteLLM stops on this too); add `litellm_params: {{model: {example}}}` naming the provider and model this entry calls");
+                    continue;
+                }
                 var extra = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var param in lp.GetChildren())
                 {
-                    if (!TypedParams.Contains(param.Key) && param.Value is { Length: > 0 } v) extra[Name(param.Key)] = v;
+                    if (TypedParams.Contains(param.Key)) continue;
+                    if (LiteLLMKeyNotes.LitellmParams.TryGetValue(param.Key, out var note)) _warnings.Add($"{p}.{Name(param.Key)}: {note}");
+                    else if (RequestDefaults.Contains(param.Key)) _warnings.Add($"{p}.{Name(param.Key)}: {LiteLLMKeyNotes.RequestDefault(Name(param.Key))}");
+                    if (param.Value is { Length: > 0 } v) extra[Name(param.Key)] = v;
                 }
                 foreach (var name in (string[])["max_retries", "weight", "order"])
                     if (extra.TryGetValue(name, out var raw) && !double.TryParse(Resolve(raw, $"{p}.{name}"), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
@@ -276,8 +292,9 @@ public static class LiteLLMConfigReader
                     ApiVersion = Scalar(lp, "api_version"),
                     Timeout = timeout is { } t ? Seconds(t, $"{p}.timeout") : null,
                     StreamTimeout = streamTimeout is { } st ? Seconds(st, $"{p}.stream_timeout") : null,
-                    Rpm = (int?)Number(lp, "rpm", p),
-                    Tpm = (int?)Number(lp, "tpm", p),
+                    // LiteLLM's router also reads rpm/tpm written beside litellm_params.
+                    Rpm = (int?)(Number(lp, "rpm", p) ?? Number(entry, "rpm", at)),
+                    Tpm = (int?)(Number(lp, "tpm", p) ?? Number(entry, "tpm", at)),
                     DropParams = Bool(lp, "drop_params", p),
                     InputCostPerToken = Decimal(lp, "input_cost_per_token", p),
                     OutputCostPerToken = Decimal(lp, "output_cost_per_token", p),
@@ -313,10 +330,14 @@ public static class LiteLLMConfigReader
             return true;
         }
 
-        private void WarnUnknown(IConfigurationSection node, string path, HashSet<string> known)
+        /// <summary>A LiteLLM key LLMux does not act on is a warning saying what LLMux does instead; a key nobody knows, a warning that it is ignored.</summary>
+        private void WarnUnknown(IConfigurationSection node, string path, HashSet<string> known, IReadOnlyDictionary<string, string>? notes)
         {
             foreach (var c in node.GetChildren())
-                if (!known.Contains(c.Key)) _warnings.Add($"{path}.{Name(c.Key)}: unknown key, ignored");
+            {
+                if (notes is not null && notes.TryGetValue(c.Key, out var note)) _warnings.Add($"{path}.{Name(c.Key)}: {note}");
+                else if (!known.Contains(c.Key)) _warnings.Add($"{path}.{Name(c.Key)}: {LiteLLMKeyNotes.NotKnown}");
+            }
         }
 
         /// <summary>Resolves <c>os.environ/NAME</c> from environment_variables, then the environment; an unset name is a warning.</summary>

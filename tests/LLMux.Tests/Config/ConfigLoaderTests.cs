@@ -102,24 +102,6 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
-    public void Unknown_keys_are_warnings_naming_their_path()
-    {
-        var config = Load("""
-            model_list:
-              - model_name: a
-                litellm_params:
-                  model: openai/a
-                surprise: 1
-            litellm_settings:
-              not_a_setting: true
-            mystery_section: {}
-            """);
-        Assert.Contains("unknown top-level key `mystery_section` is ignored", config.Warnings);
-        Assert.Contains("model_list[0].surprise: unknown key, ignored", config.Warnings);
-        Assert.Contains("litellm_settings.not_a_setting: unknown key, ignored", config.Warnings);
-    }
-
-    [Fact]
     public void A_missing_environment_secret_is_a_warning_not_a_leak()
     {
         var config = Load("""

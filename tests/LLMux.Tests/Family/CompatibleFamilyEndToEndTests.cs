@@ -91,6 +91,9 @@ public sealed class CompatibleFamilyEndToEndTests(CompatibleFamilyFixture fixtur
     [InlineData("xai")]
     [InlineData("perplexity")]
     [InlineData("cerebras")]
+    [InlineData("moonshot")]
+    [InlineData("zai")]
+    [InlineData("huggingface")]
     public async Task Embeddings_on_a_chat_only_provider_answer_400_without_an_upstream_call(string provider)
     {
         Upstream.Requests.Clear();
@@ -104,6 +107,9 @@ public sealed class CompatibleFamilyEndToEndTests(CompatibleFamilyFixture fixtur
     [InlineData("mistral")]
     [InlineData("cerebras")]
     [InlineData("fireworks_ai")]
+    [InlineData("sambanova")]
+    [InlineData("volcengine")]
+    [InlineData("nvidia_nim")]
     public async Task Max_completion_tokens_is_sent_as_max_tokens_where_the_provider_wants_it(string provider)
     {
         Upstream.Requests.Clear();
