@@ -69,6 +69,7 @@ public static class LlmuxApp
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         var authenticator = new Admin.RequestAuthenticator(config, governance);
+        if (governance is not null) Admin.GovernanceSetup.UseAuthentication(app, authenticator, app.Logger);
         if (governance is not null) new Admin.AdminEndpoints(governance, authenticator, app.Logger).Map(app);
         new GatewayEndpoints(config, runtime.Registry, runtime.Pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;
