@@ -218,6 +218,18 @@ public sealed class GovernanceService : IAsyncDisposable
     public async ValueTask<LlmError?> CheckBudgetsAsync(IReadOnlyList<Budget> budgets)
     {
         if (budgets.Count == 0) return null;
+        var spend = await SpendOfAsync(budgets).ConfigureAwait(false);
+        for (var i = 0; i < budgets.Count; i++)
+        {
+            var b = budgets[i];
+            if (b.MaxBudget is { } m && spend[i] >= m) return GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend[i], m);
+        }
+        return null;
+    }
+
+    /// <summary>Each entity's spend in its current window: Redis's shared counter when it answers, else this replica's ledger.</summary>
+    public async ValueTask<decimal[]> SpendOfAsync(IReadOnlyList<Budget> budgets)
+    {
         var local = new decimal[budgets.Count];
         var ends = new DateTimeOffset?[budgets.Count];
         for (var i = 0; i < budgets.Count; i++)
@@ -226,27 +238,24 @@ public sealed class GovernanceService : IAsyncDisposable
             local[i] = Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out ends[i]);
             if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
         }
-        var spend = local;
-        if (SharedSpend is not null && Shared!.Available)
+        if (SharedSpend is null || budgets.Count == 0) return local;
+        if (!Shared!.Available)
         {
-            try
-            {
-                var counters = new RedisSpendCounters.Counter[budgets.Count];
-                for (var i = 0; i < counters.Length; i++) counters[i] = new(budgets[i].Scope, budgets[i].Id, ends[i] is null || ends[i] == budgets[i].ResetAt ? budgets[i].StoredSpend : 0, ends[i]);
-                spend = await SharedSpend.ReadAsync(counters, Time.GetUtcNow()).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (RedisLink.IsOutage(ex))
-            {
-                Shared.FellBack(ex);
-            }
+            Shared.FellBack(null);
+            return local;
         }
-        else if (SharedSpend is not null) Shared!.FellBack(null);
-        for (var i = 0; i < budgets.Count; i++)
+        try
         {
-            var b = budgets[i];
-            if (b.MaxBudget is { } m && spend[i] >= m) return GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend[i], m);
+            var counters = new RedisSpendCounters.Counter[budgets.Count];
+            // A window that rolled since the row was read starts at 0; the stored one starts at the stored spend.
+            for (var i = 0; i < counters.Length; i++) counters[i] = new(budgets[i].Scope, budgets[i].Id, ends[i] is null || ends[i] == budgets[i].ResetAt ? budgets[i].StoredSpend : 0, ends[i]);
+            return await SharedSpend.ReadAsync(counters, Time.GetUtcNow()).ConfigureAwait(false);
         }
-        return null;
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared.FellBack(ex);
+            return local;
+        }
     }
 
     /// <summary>A priced answer: added to this replica's ledger, and to the shared counters at once (not awaited on the request path).</summary>

@@ -42,6 +42,7 @@ public sealed class SpendSpill
         }
         lock (_gate)
         {
+            Directory.CreateDirectory(_directory);
             _current ??= Path.Combine(_directory, $"spend-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
             using var file = new FileStream(_current, FileMode.Append, FileAccess.Write, FileShare.Read);
             file.Write(buffer.WrittenSpan);
@@ -58,6 +59,7 @@ public sealed class SpendSpill
             _current = null;
             Interlocked.Exchange(ref _pending, 0);
         }
+        if (!Directory.Exists(_directory)) yield break;
         foreach (var path in Directory.EnumerateFiles(_directory, "*.jsonl").ToArray())
         {
             var claimed = path + "." + Guid.NewGuid().ToString("N")[..8] + ".draining";
@@ -77,8 +79,21 @@ public sealed class SpendSpill
         }
     }
 
+    /// <summary>Removes the directory when nothing is left in it (a clean stop leaves no trace).</summary>
+    public void RemoveIfEmpty()
+    {
+        try
+        {
+            if (Directory.Exists(_directory) && !Directory.EnumerateFileSystemEntries(_directory).Any()) Directory.Delete(_directory);
+        }
+        catch (IOException)
+        {
+            // Another writer just spilled into it: it stays.
+        }
+    }
+
     /// <summary>Rows in every spill file of the directory (tests, diagnostics).</summary>
-    public int CountRows() => Directory.EnumerateFiles(_directory, "*.jsonl").Sum(f => File.ReadLines(f).Count(static l => l.Length > 0));
+    public int CountRows() => !Directory.Exists(_directory) ? 0 : Directory.EnumerateFiles(_directory, "*.jsonl").Sum(f => File.ReadLines(f).Count(static l => l.Length > 0));
 
     public sealed class Claimed(SpendSpill owner, string original, string path, IReadOnlyList<SpendRow> rows)
     {

@@ -195,5 +195,6 @@ public sealed class SpendWriter : IAsyncDisposable
             await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
+        _spill?.RemoveIfEmpty();
     }
 }

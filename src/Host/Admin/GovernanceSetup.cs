@@ -85,12 +85,20 @@ internal static class GovernanceSetup
         });
     }
 
-    /// <summary>Drains the spend writer when the host stops, so no acknowledged call loses its row.</summary>
-    private sealed class GovernanceShutdown(GovernanceService governance) : IHostedService
+    /// <summary>
+    /// Drains the spend writer when the host stops, so no acknowledged call loses its row: in <c>StoppedAsync</c>, after
+    /// every hosted service (Kestrel's too) has stopped, so calls still finishing during the server's graceful stop
+    /// queue their rows first.
+    /// </summary>
+    private sealed class GovernanceShutdown(GovernanceService governance) : IHostedLifecycleService
     {
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public async Task StopAsync(CancellationToken cancellationToken)
+        public async Task StoppedAsync(CancellationToken cancellationToken)
         {
             await governance.DisposeAsync().ConfigureAwait(false);
             if (governance.Shared is { } redis) await redis.DisposeAsync().ConfigureAwait(false);
