@@ -9,4 +9,6 @@ public sealed record GovernanceOptions
     public required Secret MasterKey { get; init; }
     /// <summary>How long a key lookup is reused without asking the store (<c>general_settings.user_api_key_cache_ttl</c>).</summary>
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Where spend rows go while the store is away and the writer's queue is full (null: the caller writes its own row).</summary>
+    public string? SpillDirectory { get; init; }
 }

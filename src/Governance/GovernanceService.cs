@@ -1,6 +1,8 @@
 using LLMux.Governance.Auth;
+using LLMux.Governance.Entities;
 using LLMux.Governance.Keys;
 using LLMux.Governance.Limits;
+using LLMux.Governance.Shared;
 using LLMux.Governance.Spend;
 using LLMux.Governance.Storage;
 using LLMux.Pipeline.Context;
@@ -10,13 +12,16 @@ namespace LLMux.Governance;
 
 /// <summary>
 /// Virtual keys, teams and users in one place for the host: authentication (master key or virtual key), the key
-/// cache and its eviction, live spend, rate limits and the spend writer. One per process.
+/// cache and its eviction, live spend, rate limits and the spend writer. One per process. With a
+/// <see cref="RedisLink"/> the replicas share rate-limit counters, parallel slots, live spend and cache
+/// invalidation; whenever Redis does not answer, each decision is made on this replica's own counters instead
+/// (a warning and a metric, never an error).
 /// </summary>
 public sealed class GovernanceService : IAsyncDisposable
 {
     private readonly string _masterHash;
 
-    public GovernanceService(IGovernanceStore store, GovernanceOptions options, TimeProvider time)
+    public GovernanceService(IGovernanceStore store, GovernanceOptions options, TimeProvider time, RedisLink? shared = null)
     {
         Store = store;
         Options = options;
@@ -25,7 +30,15 @@ public sealed class GovernanceService : IAsyncDisposable
         Cache = new KeyCache(time, options.KeyCacheTtl);
         Limiter = new RateLimiter(time);
         Ledger = new SpendLedger(time);
-        Writer = new SpendWriter(store, time);
+        Writer = new SpendWriter(store, time, spillDirectory: options.SpillDirectory);
+        Shared = shared;
+        if (shared is not null)
+        {
+            SharedLimiter = new RedisRateLimiter(shared, time);
+            SharedSpend = new RedisSpendCounters(shared);
+            Invalidation = new RedisInvalidation(shared);
+            Cache.Evicted = Invalidation.Publish;
+        }
     }
 
     public IGovernanceStore Store { get; }
@@ -35,60 +48,248 @@ public sealed class GovernanceService : IAsyncDisposable
     public RateLimiter Limiter { get; }
     public SpendLedger Ledger { get; }
     public SpendWriter Writer { get; }
+    public RedisLink? Shared { get; }
+    public RedisRateLimiter? SharedLimiter { get; }
+    public RedisSpendCounters? SharedSpend { get; }
+    public RedisInvalidation? Invalidation { get; }
 
     public string MasterKeyHash => _masterHash;
 
+    /// <summary>Subscribes to the other replicas' evictions (once, at start).</summary>
+    public async Task StartAsync()
+    {
+        if (Invalidation is null) return;
+        try
+        {
+            await Invalidation.SubscribeAsync((kind, id) =>
+            {
+                if (kind == "customer") _customers.TryRemove(id, out _);
+                else Cache.EvictLocal(kind, id);
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared!.FellBack(ex);
+        }
+    }
+
     /// <summary>
     /// Who presents <paramref name="presented"/>: the master key (admin), a valid virtual key, or the error to answer
-    /// (LiteLLM's statuses). Warm path: one SHA-256 and one dictionary read. On a cache miss the store is read; the
-    /// SQLite store answers synchronously, so this stays a plain call.
+    /// (LiteLLM's statuses). Synchronous wrapper of <see cref="AuthenticateAsync"/> for hosts without an async path.
     /// </summary>
     public Caller? Authenticate(string? presented, out LlmError? error)
     {
-        error = null;
-        if (string.IsNullOrEmpty(presented)) { error = GovernanceErrors.NoKey(); return null; }
+        var pending = AuthenticateAsync(presented);
+        var (caller, e) = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        error = e;
+        return caller;
+    }
+
+    /// <summary>
+    /// As <see cref="Authenticate"/>. Warm path: one SHA-256 and one dictionary read, completing synchronously; a cache
+    /// miss reads the store asynchronously (no thread waits on PostgreSQL).
+    /// </summary>
+    public ValueTask<(Caller? Caller, LlmError? Error)> AuthenticateAsync(string? presented, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(presented)) return new((null, GovernanceErrors.NoKey()));
         var hash = VirtualKeys.Hash(presented);
-        if (VirtualKeys.SameHash(hash, _masterHash)) return new Caller { KeyHash = hash, IsAdmin = true };
-        if (!presented.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) { error = GovernanceErrors.NotVirtualKey(VirtualKeys.Masked(presented)); return null; }
-        var grant = Grant(hash);
-        if (grant is null || !VirtualKeys.SameHash(grant.Key.Token, hash)) { error = GovernanceErrors.UnknownKey(VirtualKeys.NameOf(presented)); return null; }
+        if (VirtualKeys.SameHash(hash, _masterHash)) return new((new Caller { KeyHash = hash, IsAdmin = true }, null));
+        if (!presented.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) return new((null, GovernanceErrors.NotVirtualKey(VirtualKeys.Masked(presented))));
+        var pending = GrantAsync(hash, cancellationToken);
+        if (pending.IsCompletedSuccessfully) return new(Check(presented, hash, pending.Result));
+        return Awaited(presented, hash, pending);
+
+        async ValueTask<(Caller?, LlmError?)> Awaited(string presented, string hash, ValueTask<KeyGrant?> pending) => Check(presented, hash, await pending.ConfigureAwait(false));
+    }
+
+    private (Caller?, LlmError?) Check(string presented, string hash, KeyGrant? grant)
+    {
+        if (grant is null || !VirtualKeys.SameHash(grant.Key.Token, hash)) return (null, GovernanceErrors.UnknownKey(VirtualKeys.NameOf(presented)));
         var key = grant.Key;
-        if (key.Blocked) { error = GovernanceErrors.KeyBlocked(); return null; }
+        if (key.Blocked) return (null, GovernanceErrors.KeyBlocked());
         var now = Time.GetUtcNow();
-        if (key.Expires is { } exp && exp <= now) { error = GovernanceErrors.Expired(exp, now); return null; }
-        if (grant.Team is { Blocked: true } team) { error = GovernanceErrors.TeamBlocked(team.TeamId); return null; }
-        return new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId };
+        if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
+        if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
+        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId }, null);
     }
 
     /// <summary>The key with its team and user, from the cache or the store; null when the key does not exist.</summary>
     public KeyGrant? Grant(string token)
     {
-        if (Cache.TryGet(token, out var cached)) return cached;
-        var key = Sync(Store.FindKeyAsync(token));
-        if (key is null) return null;
-        var team = key.TeamId is { } t ? Sync(Store.FindTeamAsync(t)) : null;
-        var user = key.UserId is { } u ? Sync(Store.FindUserAsync(u)) : null;
+        var pending = GrantAsync(token);
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>As <see cref="Grant"/>, completing synchronously on a cache hit.</summary>
+    public ValueTask<KeyGrant?> GrantAsync(string token, CancellationToken cancellationToken = default) =>
+        Cache.TryGet(token, out var cached) ? new(cached) : LoadGrantAsync(token, cancellationToken);
+
+    private async ValueTask<KeyGrant?> LoadGrantAsync(string token, CancellationToken cancellationToken)
+    {
+        VirtualKey? key;
+        Team? team;
+        InternalUser? user;
+        try
+        {
+            key = await Store.FindKeyAsync(token, cancellationToken).ConfigureAwait(false);
+            if (key is null) return null;
+            team = key.TeamId is { } t ? await Store.FindTeamAsync(t, cancellationToken).ConfigureAwait(false) : null;
+            user = key.UserId is { } u ? await Store.FindUserAsync(u, cancellationToken).ConfigureAwait(false) : null;
+        }
+        catch (Exception ex) when (IsStoreOutage(ex) && Cache.TryGetStale(token, out var stale))
+        {
+            // The database is away: a key this replica knew keeps its last known grant until the store answers.
+            StoreOutages++;
+            return stale;
+        }
         var grant = new KeyGrant(key, team, user, Time.GetTimestamp());
         Cache.Put(token, grant);
         return grant;
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Entities.Customer? Customer, long LoadedAt)> _customers = new(StringComparer.Ordinal);
+    /// <summary>Lookups answered from a stale grant because the store did not answer (tests, diagnostics).</summary>
+    public long StoreOutages { get; private set; }
+
+    internal static bool IsStoreOutage(Exception ex) =>
+        ex is System.Data.Common.DbException or TimeoutException or IOException or System.Net.Sockets.SocketException
+        || (ex is InvalidOperationException && ex.InnerException is not null);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Customer? Customer, long LoadedAt)> _customers = new(StringComparer.Ordinal);
 
     /// <summary>The end user named by a request's <c>user</c> field, if the admin created one (cached, absent ones too).</summary>
-    public Entities.Customer? CustomerOf(string userId)
+    public ValueTask<Customer?> CustomerOfAsync(string userId, CancellationToken cancellationToken = default)
     {
-        if (_customers.TryGetValue(userId, out var c) && Time.GetElapsedTime(c.LoadedAt) < Options.KeyCacheTtl) return c.Customer;
-        var customer = Sync(Store.FindCustomerAsync(userId));
+        if (_customers.TryGetValue(userId, out var c) && Time.GetElapsedTime(c.LoadedAt) < Options.KeyCacheTtl) return new(c.Customer);
+        return LoadCustomerAsync(userId, cancellationToken);
+    }
+
+    private async ValueTask<Customer?> LoadCustomerAsync(string userId, CancellationToken cancellationToken)
+    {
+        Customer? customer;
+        try
+        {
+            customer = await Store.FindCustomerAsync(userId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreOutage(ex) && _customers.TryGetValue(userId, out var stale))
+        {
+            return stale.Customer;
+        }
         // Bounded: a flood of distinct end-user ids must not grow the cache without end.
         if (_customers.Count > 100_000) _customers.Clear();
         _customers[userId] = (customer, Time.GetTimestamp());
         return customer;
     }
 
-    public void EvictCustomer(string userId) => _customers.TryRemove(userId, out _);
+    public void EvictCustomer(string userId)
+    {
+        _customers.TryRemove(userId, out _);
+        Invalidation?.Publish("customer", userId);
+    }
 
-    private static T Sync<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    /// <summary>Admits a call under its key's and team's limits: in Redis when it answers, else on local counters.</summary>
+    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens)
+    {
+        if (SharedLimiter is not null && (keyLimits.Any || (teamId is not null && teamLimits.Any)))
+        {
+            if (Shared!.Available)
+            {
+                try
+                {
+                    return await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (RedisLink.IsOutage(ex))
+                {
+                    Shared.FellBack(ex);
+                }
+            }
+            else Shared.FellBack(null);
+        }
+        var lease = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, out var refusal);
+        return (lease, refusal);
+    }
 
-    public async ValueTask DisposeAsync() => await Writer.DisposeAsync().ConfigureAwait(false);
+    /// <summary>One budget that applies to a call: the entity, its stored spend and its limit.</summary>
+    public readonly record struct Budget(BudgetScope Scope, string Id, decimal StoredSpend, decimal? MaxBudget, string? Duration, DateTimeOffset? ResetAt, string Name, string? ShownId);
+
+    /// <summary>
+    /// The first budget already reached (spend ≥ max_budget, LiteLLM's rule), or null. The spend is Redis's shared
+    /// counter when it answers (every replica's answers so far), else this replica's ledger. Window ends roll here.
+    /// </summary>
+    public async ValueTask<LlmError?> CheckBudgetsAsync(IReadOnlyList<Budget> budgets)
+    {
+        if (budgets.Count == 0) return null;
+        var spend = await SpendOfAsync(budgets).ConfigureAwait(false);
+        for (var i = 0; i < budgets.Count; i++)
+        {
+            var b = budgets[i];
+            if (b.MaxBudget is { } m && spend[i] >= m) return GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend[i], m);
+        }
+        return null;
+    }
+
+    /// <summary>Each entity's spend in its current window: Redis's shared counter when it answers, else this replica's ledger.</summary>
+    public async ValueTask<decimal[]> SpendOfAsync(IReadOnlyList<Budget> budgets)
+    {
+        var local = new decimal[budgets.Count];
+        var ends = new DateTimeOffset?[budgets.Count];
+        for (var i = 0; i < budgets.Count; i++)
+        {
+            var b = budgets[i];
+            local[i] = Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out ends[i]);
+            if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
+        }
+        if (SharedSpend is null || budgets.Count == 0) return local;
+        if (!Shared!.Available)
+        {
+            Shared.FellBack(null);
+            return local;
+        }
+        try
+        {
+            var counters = new RedisSpendCounters.Counter[budgets.Count];
+            // A window that rolled since the row was read starts at 0; the stored one starts at the stored spend.
+            for (var i = 0; i < counters.Length; i++) counters[i] = new(budgets[i].Scope, budgets[i].Id, ends[i] is null || ends[i] == budgets[i].ResetAt ? budgets[i].StoredSpend : 0, ends[i]);
+            return await SharedSpend.ReadAsync(counters, Time.GetUtcNow()).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared.FellBack(ex);
+            return local;
+        }
+    }
+
+    /// <summary>A priced answer: added to this replica's ledger, and to the shared counters at once (not awaited on the request path).</summary>
+    public void AddSpend(IReadOnlyList<Budget> budgets, decimal cost)
+    {
+        if (cost == 0) return;
+        foreach (var b in budgets) Ledger.Add(b.Scope, b.Id, cost);
+        if (SharedSpend is null || budgets.Count == 0) return;
+        var counters = new RedisSpendCounters.Counter[budgets.Count];
+        for (var i = 0; i < counters.Length; i++)
+        {
+            var b = budgets[i];
+            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out _, out var end);
+            counters[i] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
+        }
+        _ = AddSharedAsync(counters, cost);
+    }
+
+    private async Task AddSharedAsync(RedisSpendCounters.Counter[] counters, decimal cost)
+    {
+        if (!Shared!.Available) { Shared.FellBack(null); return; }
+        try
+        {
+            await SharedSpend!.AddAsync(counters, cost, Time.GetUtcNow()).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared.FellBack(ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        SharedLimiter?.Dispose();
+        await Writer.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -27,23 +27,26 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             return;
         }
         var started = governance.Time.GetUtcNow();
-        var endUser = CheckCustomer(context);
+        var (endUser, customer) = await CheckCustomerAsync(context).ConfigureAwait(false);
         if (caller.IsAdmin)
         {
+            var endUserBudgets = Budgets(null, customer, endUser);
+            if (await governance.CheckBudgetsAsync(endUserBudgets).ConfigureAwait(false) is { } endUserOver) throw endUserOver.ToException();
             await next(context).ConfigureAwait(false);
-            Finish(context, new Settlement(governance, caller, null, endUser, RateLease.None, started));
+            Finish(context, new Settlement(governance, caller, endUser, endUserBudgets, RateLease.None, started));
             return;
         }
 
-        var grant = governance.Grant(caller.KeyHash) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
+        var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
         CheckModel(context, grant);
-        CheckBudgets(grant);
-        var lease = governance.Limiter.TryAdmit(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), out var refusal);
+        var budgets = Budgets(grant, customer, endUser);
+        if (await governance.CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) throw over.ToException();
+        var (lease, refusal) = await governance.AdmitAsync(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
         if (lease is null)
         {
             throw refusal!.ToException();
         }
-        var settlement = new Settlement(governance, caller, grant, endUser, lease, started);
+        var settlement = new Settlement(governance, caller, endUser, budgets, lease, started);
         try
         {
             await next(context).ConfigureAwait(false);
@@ -51,7 +54,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         catch
         {
             // A failed call used no tokens: its reservation goes back with its slot.
-            governance.Limiter.Settle(lease, 0);
+            lease.Settle(0);
             lease.Release();
             throw;
         }
@@ -100,42 +103,38 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         return false;
     }
 
-    /// <summary>The request's end user (<c>user</c>): blocked, or over its budget, refuses the call whatever key is used.</summary>
-    private string? CheckCustomer(LlmContext context)
+    /// <summary>The request's end user (<c>user</c>): blocked refuses the call whatever key is used (its budget is checked with the others).</summary>
+    private async ValueTask<(string? Id, Customer? Customer)> CheckCustomerAsync(LlmContext context)
     {
         var id = context.Chat?.User ?? context.Embedding?.User;
-        if (string.IsNullOrEmpty(id)) return null;
-        if (governance.CustomerOf(id) is not { } c) return id;
+        if (string.IsNullOrEmpty(id)) return (null, null);
+        if (await governance.CustomerOfAsync(id).ConfigureAwait(false) is not { } c) return (id, null);
         if (c.Blocked) throw GovernanceErrors.CustomerBlocked(id).ToException();
-        Check(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId);
-        return id;
+        return (id, c);
     }
 
-    private void CheckBudgets(KeyGrant grant)
+    /// <summary>Every budget that applies to the call, in LiteLLM's check order: key, team, user, end user.</summary>
+    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser)
     {
-        var k = grant.Key;
-        Check(BudgetScope.Key, k.Token, k.Spend, k.MaxBudget, k.BudgetDuration, k.BudgetResetAt, "key", null);
-        if (grant.Team is { } t) Check(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId);
-        if (grant.User is { } u) Check(BudgetScope.User, u.UserId, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, "user", u.UserId);
-    }
-
-    private void Check(BudgetScope scope, string id, decimal storedSpend, decimal? max, string? duration, DateTimeOffset? resetAt, string name, string? shownId)
-    {
-        var spend = governance.Ledger.Current(scope, id, storedSpend, duration, resetAt, out var reset);
-        if (reset is { } r) governance.Writer.EnqueueReset(scope, id, r.Due, r.Next);
-        if (max is { } m && spend >= m) throw GovernanceErrors.BudgetExceeded(name, shownId, spend, m).ToException();
+        var list = new List<GovernanceService.Budget>(4);
+        if (grant is not null)
+        {
+            var k = grant.Key;
+            list.Add(new(BudgetScope.Key, k.Token, k.Spend, k.MaxBudget, k.BudgetDuration, k.BudgetResetAt, "key", null));
+            if (grant.Team is { } t) list.Add(new(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId));
+            if (grant.User is { } u) list.Add(new(BudgetScope.User, u.UserId, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, "user", u.UserId));
+        }
+        if (customer is { } c) list.Add(new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId));
+        else if (endUser is not null) list.Add(new(BudgetScope.Customer, endUser, 0, null, null, null, "customer", endUser));
+        return [.. list];
     }
 
     /// <summary>What one admitted call owes once its usage is known.</summary>
-    private sealed class Settlement(GovernanceService governance, Caller caller, KeyGrant? grant, string? endUser, RateLease lease, DateTimeOffset started)
+    private sealed class Settlement(GovernanceService governance, Caller caller, string? endUser, GovernanceService.Budget[] budgets, RateLease lease, DateTimeOffset started)
     {
         private int _settled;
 
-        public void WriteHeaders(List<KeyValuePair<string, string>> headers)
-        {
-            RateLimiter.WriteHeaders(lease.Key, lease.KeyLimits, headers);
-            RateLimiter.WriteHeaders(lease.Team, lease.TeamLimits, headers);
-        }
+        public void WriteHeaders(List<KeyValuePair<string, string>> headers) => lease.WriteHeaders(headers);
 
         public void Settle(LlmContext context)
         {
@@ -143,15 +142,9 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             lease.Release();
             var usage = context.Usage;
             var tokens = usage is null ? 0 : usage.PromptTokens + usage.CompletionTokens;
-            governance.Limiter.Settle(lease, tokens);
+            lease.Settle(tokens);
             var cost = context.Cost ?? (usage is not null ? context.PriceOf(usage) : null) ?? 0m;
-            if (grant is not null)
-            {
-                governance.Ledger.Add(BudgetScope.Key, grant.Key.Token, cost);
-                governance.Ledger.Add(BudgetScope.Team, grant.Key.TeamId, cost);
-                governance.Ledger.Add(BudgetScope.User, grant.Key.UserId, cost);
-            }
-            governance.Ledger.Add(BudgetScope.Customer, endUser, cost);
+            governance.AddSpend(budgets, cost);
             var d = context.Deployment;
             governance.Writer.Enqueue(new SpendRow
             {

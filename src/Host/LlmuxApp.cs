@@ -75,6 +75,7 @@ public static class LlmuxApp
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).
         var console = governance is not null && !ConsoleDisabled() ? new Ui.ConsoleSessions(time) : null;
         var authenticator = new Admin.RequestAuthenticator(config, governance, console);
+        if (governance is not null) Admin.GovernanceSetup.UseAuthentication(app, authenticator, app.Logger);
         if (governance is not null) new Admin.AdminEndpoints(governance, authenticator, app.Logger).Map(app);
         if (console is not null)
         {

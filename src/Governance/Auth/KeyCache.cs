@@ -19,17 +19,50 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
         return false;
     }
 
+    /// <summary>The last grant read, however old (the store is away: a known key keeps working, LiteLLM's <c>allow_requests_on_db_unavailable</c>).</summary>
+    public bool TryGetStale(string token, out KeyGrant grant) => _byToken.TryGetValue(token, out grant!);
+
     public void Put(string token, KeyGrant grant) => _byToken[token] = grant;
 
-    public void EvictKey(string token) => _byToken.TryRemove(token, out _);
+    /// <summary>Told of every eviction made here (kind <c>key</c>, <c>team</c> or <c>user</c>, and the id), to pass it on to the other replicas.</summary>
+    public Action<string, string>? Evicted { get; set; }
+
+    public void EvictKey(string token)
+    {
+        _byToken.TryRemove(token, out _);
+        Evicted?.Invoke("key", token);
+    }
 
     /// <summary>Evicts every cached key of a team (its models, limits or blocked flag changed).</summary>
     public void EvictTeam(string teamId)
     {
-        foreach (var (token, g) in _byToken) if (g.Key.TeamId == teamId || g.Team?.TeamId == teamId) _byToken.TryRemove(token, out _);
+        RemoveTeam(teamId);
+        Evicted?.Invoke("team", teamId);
     }
 
     public void EvictUser(string userId)
+    {
+        RemoveUser(userId);
+        Evicted?.Invoke("user", userId);
+    }
+
+    /// <summary>An eviction another replica made: applied here only, not passed on.</summary>
+    public void EvictLocal(string kind, string id)
+    {
+        switch (kind)
+        {
+            case "key": _byToken.TryRemove(id, out _); break;
+            case "team": RemoveTeam(id); break;
+            case "user": RemoveUser(id); break;
+        }
+    }
+
+    private void RemoveTeam(string teamId)
+    {
+        foreach (var (token, g) in _byToken) if (g.Key.TeamId == teamId || g.Team?.TeamId == teamId) _byToken.TryRemove(token, out _);
+    }
+
+    private void RemoveUser(string userId)
     {
         foreach (var (token, g) in _byToken) if (g.Key.UserId == userId) _byToken.TryRemove(token, out _);
     }

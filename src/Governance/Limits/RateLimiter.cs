@@ -36,7 +36,7 @@ public sealed class RateLimiter(TimeProvider time)
             var reserve = Math.Max(0, estimatedTokens);
             key?.Admit(keyLimits.Tpm is null ? 0 : reserve);
             team?.Admit(teamLimits.Tpm is null ? 0 : reserve);
-            return new RateLease(key, keyLimits, key?.Generation ?? 0, keyLimits.Tpm is null ? 0 : reserve, team, teamLimits, team?.Generation ?? 0, teamLimits.Tpm is null ? 0 : reserve);
+            return new LocalRateLease(time, key, keyLimits, key?.Generation ?? 0, keyLimits.Tpm is null ? 0 : reserve, team, teamLimits, team?.Generation ?? 0, teamLimits.Tpm is null ? 0 : reserve);
         }
         finally
         {
@@ -58,21 +58,18 @@ public sealed class RateLimiter(TimeProvider time)
         return null;
     }
 
-    /// <summary>Counts a finished call's real tokens in its key's and team's windows, in place of its reservation.</summary>
-    internal void Settle(RateLease lease, long tokens)
-    {
-        var now = time.GetUtcNow();
-        if (lease.Key is { } k) lock (k) k.Settle(lease.KeyGeneration, lease.KeyReserved, tokens, now);
-        if (lease.Team is { } t) lock (t) t.Settle(lease.TeamGeneration, lease.TeamReserved, tokens, now);
-    }
-
     /// <summary>Headers for the answer: limits and what remains, per descriptor (LiteLLM v3's names).</summary>
     internal static void WriteHeaders(RateWindow? w, RateLimits limits, List<KeyValuePair<string, string>> headers)
     {
         if (w is null) return;
         long requests, tokens, inFlight;
         lock (w) { requests = w.Requests; tokens = w.Tokens; inFlight = w.InFlight; }
-        var d = w.Descriptor;
+        WriteHeaders(w.Descriptor, limits, requests, tokens, inFlight, headers);
+    }
+
+    /// <summary>The <c>x-ratelimit-*</c> headers of one descriptor from its counters (local or shared).</summary>
+    internal static void WriteHeaders(string d, RateLimits limits, long requests, long tokens, long inFlight, List<KeyValuePair<string, string>> headers)
+    {
         if (limits.Rpm is { } rpm)
         {
             headers.Add(new($"x-ratelimit-{d}-limit-requests", rpm.ToString(CultureInfo.InvariantCulture)));
@@ -94,15 +91,15 @@ public sealed class RateLimiter(TimeProvider time)
     public long InFlight(string keyToken) => _windows.TryGetValue("api_key:" + keyToken, out var w) ? w.InFlight : 0;
 }
 
-/// <summary>One admitted call's hold on its descriptors' parallel slots; <see cref="Release"/> is idempotent.</summary>
-public sealed class RateLease
+/// <summary>One admitted call's local hold on its descriptors' parallel slots; <see cref="Release"/> is idempotent.</summary>
+internal sealed class LocalRateLease : RateLease
 {
-    internal static readonly RateLease None = new(null, default, 0, 0, null, default, 0, 0);
-
+    private readonly TimeProvider _time;
     private int _released;
 
-    internal RateLease(RateWindow? key, RateLimits keyLimits, long keyGeneration, long keyReserved, RateWindow? team, RateLimits teamLimits, long teamGeneration, long teamReserved)
+    internal LocalRateLease(TimeProvider time, RateWindow? key, RateLimits keyLimits, long keyGeneration, long keyReserved, RateWindow? team, RateLimits teamLimits, long teamGeneration, long teamReserved)
     {
+        _time = time;
         Key = key;
         KeyLimits = keyLimits;
         KeyGeneration = keyGeneration;
@@ -123,10 +120,23 @@ public sealed class RateLease
     internal RateWindow? Team { get; }
     internal RateLimits TeamLimits { get; }
 
-    public void Release()
+    public override void Release()
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         if (Key is not null) lock (Key) Key.Release();
         if (Team is not null) lock (Team) Team.Release();
+    }
+
+    public override void Settle(long tokens)
+    {
+        var now = _time.GetUtcNow();
+        if (Key is { } k) lock (k) k.Settle(KeyGeneration, KeyReserved, tokens, now);
+        if (Team is { } t) lock (t) t.Settle(TeamGeneration, TeamReserved, tokens, now);
+    }
+
+    public override void WriteHeaders(List<KeyValuePair<string, string>> headers)
+    {
+        RateLimiter.WriteHeaders(Key, KeyLimits, headers);
+        RateLimiter.WriteHeaders(Team, TeamLimits, headers);
     }
 }

@@ -21,9 +21,14 @@ public sealed class SpendLedger(TimeProvider time)
     }
 
     /// <summary>The entity's spend now; when its window is over it restarts at 0 and <paramref name="reset"/> says which window ended.</summary>
-    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset)
+    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset) =>
+        Current(scope, id, storedSpend, duration, storedResetAt, out reset, out _);
+
+    /// <summary>As above, and the end of the window the spend belongs to (null: no window), which names its shared counter.</summary>
+    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset, out DateTimeOffset? windowEnd)
     {
         reset = null;
+        windowEnd = null;
         var e = _entries.GetOrAdd((scope, id), static (_, s) => new Entry(s.storedSpend, s.duration, s.storedResetAt), (storedSpend, duration, storedResetAt));
         lock (e)
         {
@@ -38,6 +43,7 @@ public sealed class SpendLedger(TimeProvider time)
                     reset = (due, next);
                 }
             }
+            windowEnd = e.Duration is null ? null : e.ResetAt;
             return e.Spend;
         }
     }

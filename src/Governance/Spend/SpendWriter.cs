@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using LLMux.Governance.Entities;
 using LLMux.Governance.Storage;
@@ -6,29 +8,36 @@ namespace LLMux.Governance.Spend;
 
 /// <summary>
 /// Spend rows and budget resets, off the request path: a bounded channel drained by one writer in transactions of up
-/// to <see cref="BatchSize"/> rows. Full-queue policy: the caller writes its own row to the store (backpressure,
-/// counted in <see cref="Overflowed"/>), so a row is never dropped. A failed batch is kept and retried with backoff
-/// (counted in <see cref="Failures"/>) until the store takes it; disposing drains everything queued.
+/// to <see cref="BatchSize"/> rows. A failed batch is kept and retried with backoff (counted in <see cref="Failures"/>)
+/// until the store takes it. Full-queue policy: with a spill directory (always with PostgreSQL) the row is appended to
+/// a local file (<see cref="Spill"/>; counted in <see cref="Spilled"/>) and written once the store answers again, so
+/// no request thread ever waits on the database; without one the caller writes its own row (backpressure, counted in
+/// <see cref="Overflowed"/>). Either way a row is never dropped. Disposing (SIGTERM) drains what is queued; if the
+/// store is still away after <see cref="StopGrace"/>, what is left goes to the spill file for the next start.
 /// </summary>
 public sealed class SpendWriter : IAsyncDisposable
 {
     public const int BatchSize = 500;
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     private readonly IGovernanceStore _store;
     private readonly TimeProvider _time;
     private readonly Channel<Work> _channel;
+    private readonly SpendSpill? _spill;
+    private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private long _written, _overflowed, _failures;
+    private long _written, _overflowed, _failures, _spilled;
 
     private abstract record Work;
     private sealed record RowWork(SpendRow Row) : Work;
     private sealed record ResetWork(BudgetScope Scope, string Id, DateTimeOffset Due, DateTimeOffset Next) : Work;
     private sealed record FlushWork(TaskCompletionSource Done) : Work;
 
-    public SpendWriter(IGovernanceStore store, TimeProvider time, int capacity = 10_000)
+    public SpendWriter(IGovernanceStore store, TimeProvider time, int capacity = 10_000, string? spillDirectory = null)
     {
         _store = store;
         _time = time;
+        _spill = spillDirectory is null ? null : new SpendSpill(spillDirectory);
         _channel = Channel.CreateBounded<Work>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _loop = Task.Run(LoopAsync);
     }
@@ -36,20 +45,28 @@ public sealed class SpendWriter : IAsyncDisposable
     public long Written => Interlocked.Read(ref _written);
     public long Overflowed => Interlocked.Read(ref _overflowed);
     public long Failures => Interlocked.Read(ref _failures);
+    public long Spilled => Interlocked.Read(ref _spilled);
+    public SpendSpill? Spill => _spill;
 
     public void Enqueue(SpendRow row)
     {
         if (_channel.Writer.TryWrite(new RowWork(row))) return;
         Interlocked.Increment(ref _overflowed);
-        // Queue full (or closing): write it here, so the row is not lost.
+        if (_spill is not null)
+        {
+            _spill.Append([row]);
+            Interlocked.Increment(ref _spilled);
+            return;
+        }
+        // Queue full (or closing), no spill file: write it here, so the row is not lost.
         _store.WriteSpendAsync([row]).AsTask().GetAwaiter().GetResult();
         Interlocked.Increment(ref _written);
     }
 
     public void EnqueueReset(BudgetScope scope, string id, DateTimeOffset due, DateTimeOffset next)
     {
-        if (!_channel.Writer.TryWrite(new ResetWork(scope, id, due, next)))
-            _store.ResetBudgetAsync(scope, id, due, next).AsTask().GetAwaiter().GetResult();
+        // A reset that cannot be queued is dropped: the next check that finds the window over queues it again.
+        _channel.Writer.TryWrite(new ResetWork(scope, id, due, next));
     }
 
     /// <summary>Completes once everything queued before the call is in the store.</summary>
@@ -64,38 +81,82 @@ public sealed class SpendWriter : IAsyncDisposable
     {
         var reader = _channel.Reader;
         var rows = new List<SpendRow>(BatchSize);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            while (reader.TryRead(out var work))
+            // Rows a previous run (or another replica on this machine) could not write.
+            await DrainSpillAsync().ConfigureAwait(false);
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                switch (work)
+                while (reader.TryRead(out var work))
                 {
-                    case RowWork r:
-                        rows.Add(r.Row);
-                        if (rows.Count >= BatchSize) await WriteAsync(rows).ConfigureAwait(false);
-                        break;
-                    case ResetWork z:
-                        await WriteAsync(rows).ConfigureAwait(false);
-                        await RetryAsync(() => _store.ResetBudgetAsync(z.Scope, z.Id, z.Due, z.Next).AsTask()).ConfigureAwait(false);
-                        break;
-                    case FlushWork f:
-                        await WriteAsync(rows).ConfigureAwait(false);
-                        f.Done.TrySetResult();
-                        break;
+                    switch (work)
+                    {
+                        case RowWork r:
+                            rows.Add(r.Row);
+                            if (rows.Count >= BatchSize) await WriteAsync(rows).ConfigureAwait(false);
+                            break;
+                        case ResetWork z:
+                            await WriteAsync(rows).ConfigureAwait(false);
+                            await RetryAsync(() => _store.ResetBudgetAsync(z.Scope, z.Id, z.Due, z.Next).AsTask()).ConfigureAwait(false);
+                            break;
+                        case FlushWork f:
+                            await WriteAsync(rows).ConfigureAwait(false);
+                            await DrainSpillAsync().ConfigureAwait(false);
+                            f.Done.TrySetResult();
+                            break;
+                    }
                 }
+                await WriteAsync(rows).ConfigureAwait(false);
+                if (_spill is { HasRows: true }) await DrainSpillAsync().ConfigureAwait(false);
             }
             await WriteAsync(rows).ConfigureAwait(false);
         }
-        await WriteAsync(rows).ConfigureAwait(false);
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopping with the store away: keep everything for the next start.
+            while (reader.TryRead(out var work))
+            {
+                if (work is RowWork r) rows.Add(r.Row);
+                else if (work is FlushWork f) f.Done.TrySetResult();
+            }
+            if (_spill is not null && rows.Count > 0)
+            {
+                _spill.Append(rows);
+                Interlocked.Add(ref _spilled, rows.Count);
+            }
+        }
     }
 
     private async Task WriteAsync(List<SpendRow> rows)
     {
         if (rows.Count == 0) return;
         var batch = rows.ToArray();
-        rows.Clear();
         await RetryAsync(() => _store.WriteSpendAsync(batch).AsTask()).ConfigureAwait(false);
+        rows.Clear();
         Interlocked.Add(ref _written, batch.Length);
+    }
+
+    private async Task DrainSpillAsync()
+    {
+        if (_spill is null) return;
+        foreach (var claimed in _spill.Claim())
+        {
+            for (var i = 0; i < claimed.Rows.Count; i += BatchSize)
+            {
+                var batch = claimed.Rows.Skip(i).Take(BatchSize).ToArray();
+                try
+                {
+                    await RetryAsync(() => _store.WriteSpendAsync(batch).AsTask()).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    claimed.Release();
+                    throw;
+                }
+                Interlocked.Add(ref _written, batch.Length);
+            }
+            claimed.Done();
+        }
     }
 
     private async Task RetryAsync(Func<Task> write)
@@ -108,12 +169,20 @@ public sealed class SpendWriter : IAsyncDisposable
                 await write().ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException or TimeoutException or SocketException)
             {
                 // The store is away: keep the batch and try again (requests are not held up; the queue is bounded).
                 Interlocked.Increment(ref _failures);
-                await Task.Delay(delay, _time).ConfigureAwait(false);
-                if (delay < TimeSpan.FromSeconds(5)) delay *= 2;
+                _stop.Token.ThrowIfCancellationRequested();
+                try
+                {
+                    await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping: one last try below, then give up to the spill file.
+                }
+                if (delay < TimeSpan.FromSeconds(2)) delay *= 2;
             }
         }
     }
@@ -121,6 +190,11 @@ public sealed class SpendWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _channel.Writer.TryComplete();
+        // Real time on purpose: a stopping process waits at most this long for an absent database.
+        if (await Task.WhenAny(_loop, Task.Delay(_spill is null ? Timeout.InfiniteTimeSpan : StopGrace)).ConfigureAwait(false) != _loop)
+            await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+        _spill?.RemoveIfEmpty();
     }
 }

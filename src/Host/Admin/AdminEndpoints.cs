@@ -155,12 +155,13 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = http.Request.Query["key"].ToString();
         if (id.Length == 0) { await BadRequestAsync(http, "give the key (or its hash) as ?key=", "key"); return; }
         if (await FindKeyOr404Async(http, id) is not { } key) return;
+        key = key with { Spend = await LiveSpendAsync(BudgetScope.Key, key.Token, key.Spend, key.BudgetDuration, key.BudgetResetAt) };
         await JsonAsync(http, w =>
         {
             w.WriteStartObject();
             w.WriteString("key", key.Token);
             w.WriteStartObject("info");
-            AdminJson.KeyFields(w, key with { Spend = LiveSpend(BudgetScope.Key, key.Token, key.Spend, key.BudgetDuration, key.BudgetResetAt) });
+            AdminJson.KeyFields(w, key);
             w.WriteEndObject();
             w.WriteEndObject();
         });
@@ -381,7 +382,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (id.Length == 0) { await BadRequestAsync(http, "give ?team_id=", "team_id"); return; }
         if (await FindTeamOr404Async(http, id) is not { } team) return;
         var (keys, _) = await Store.ListKeysAsync(new KeyQuery(1, 100, TeamId: id));
-        team = team with { Spend = LiveSpend(BudgetScope.Team, team.TeamId, team.Spend, team.BudgetDuration, team.BudgetResetAt) };
+        team = team with { Spend = await LiveSpendAsync(BudgetScope.Team, team.TeamId, team.Spend, team.BudgetDuration, team.BudgetResetAt) };
         await JsonAsync(http, w =>
         {
             w.WriteStartObject();
@@ -604,7 +605,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await FindUserOr404Async(http, id) is not { } user) return;
         var (keys, _) = await Store.ListKeysAsync(new KeyQuery(1, 100, UserId: id));
         var teams = await Store.ListTeamsAsync(id);
-        user = user with { Spend = LiveSpend(BudgetScope.User, user.UserId, user.Spend, user.BudgetDuration, user.BudgetResetAt) };
+        user = user with { Spend = await LiveSpendAsync(BudgetScope.User, user.UserId, user.Spend, user.BudgetDuration, user.BudgetResetAt) };
         await JsonAsync(http, w =>
         {
             w.WriteStartObject();
@@ -752,7 +753,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = http.Request.Query["end_user_id"].ToString();
         if (id.Length == 0) { await BadRequestAsync(http, "give ?end_user_id=", "end_user_id"); return; }
         if (await FindCustomerOr404Async(http, id) is not { } c) return;
-        c = c with { Spend = LiveSpend(BudgetScope.Customer, c.UserId, c.Spend, c.BudgetDuration, c.BudgetResetAt) };
+        c = c with { Spend = await LiveSpendAsync(BudgetScope.Customer, c.UserId, c.Spend, c.BudgetDuration, c.BudgetResetAt) };
         await JsonAsync(http, w => AdminJson.Customer(w, c));
     }
 
@@ -830,12 +831,9 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     // ---- helpers ----
 
-    private decimal LiveSpend(BudgetScope scope, string id, decimal stored, string? duration, DateTimeOffset? resetAt)
-    {
-        var spend = governance.Ledger.Current(scope, id, stored, duration, resetAt, out var reset);
-        if (reset is { } r) governance.Writer.EnqueueReset(scope, id, r.Due, r.Next);
-        return spend;
-    }
+    /// <summary>The entity's spend now (every replica's answers when Redis is shared), not the store's batched figure.</summary>
+    private async Task<decimal> LiveSpendAsync(BudgetScope scope, string id, decimal stored, string? duration, DateTimeOffset? resetAt) =>
+        (await governance.SpendOfAsync([new GovernanceService.Budget(scope, id, stored, null, duration, resetAt, "", null)]))[0];
 
     private static string? ChangedBy(HttpContext http) => http.Request.Headers["litellm-changed-by"].ToString() is { Length: > 0 } by ? by : null;
 

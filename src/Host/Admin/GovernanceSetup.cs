@@ -1,30 +1,70 @@
 using LLMux.Governance;
+using LLMux.Governance.Shared;
 using LLMux.Governance.Storage;
+using LLMux.Governance.Storage.Postgres;
 using LLMux.Governance.Storage.Sqlite;
 using LLMux.Host.Config;
 
 namespace LLMux.Host.Admin;
 
 /// <summary>
-/// Turns governance on when the config has a master key (as LiteLLM's virtual keys need one): the SQLite store at
-/// <c>general_settings.database_path</c>, migrated at start; the governance stage before routing (added by the host's <c>AddLLMux</c>); a hosted service
-/// that flushes queued spend when the host stops (SIGTERM).
+/// Turns governance on when the config has a master key (as LiteLLM's virtual keys need one): PostgreSQL when
+/// <c>general_settings.database_url</c> (or <c>DATABASE_URL</c>) names one, else the SQLite file at
+/// <c>general_settings.database_path</c>; migrated at start. With Redis (<c>router_settings.redis_*</c> or
+/// <c>REDIS_URL</c>) the replicas share limits, budgets and cache invalidation. Also: the middleware that
+/// authenticates every request asynchronously before its endpoint runs, and a hosted service that flushes queued
+/// spend when the host stops (SIGTERM).
 /// </summary>
 internal static class GovernanceSetup
 {
     public static GovernanceService? Create(GatewayConfig config, TimeProvider time)
     {
         if (config.MasterKey is not { } master) return null;
-        IGovernanceStore store = config.DatabasePath is { } path ? new SqliteGovernanceStore(path) : SqliteGovernanceStore.InMemory();
-        try
+        IGovernanceStore store;
+        string? spill = null;
+        if (config.DatabaseUrl is { } url)
         {
-            store.MigrateAsync().AsTask().GetAwaiter().GetResult();
+            try
+            {
+                store = new PostgresGovernanceStore(url);
+                store.MigrateAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or ArgumentException or UriFormatException or FormatException)
+            {
+                throw new ConfigException([$"general_settings.database_url: cannot connect to or migrate PostgreSQL: {ex.Message}"]);
+            }
+            // One spill directory per database on this machine: rows for another database are never written here.
+            var id = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(PostgresGovernanceStore.ToConnectionString(url))))[..16];
+            spill = Path.Combine(Path.GetTempPath(), "llmux-spend-spill-" + id.ToLowerInvariant());
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        else
         {
-            throw new ConfigException([$"general_settings.database_path: cannot open or migrate the SQLite database `{config.DatabasePath}`: {ex.Message}"]);
+            store = config.DatabasePath is { } path ? new SqliteGovernanceStore(path) : SqliteGovernanceStore.InMemory();
+            try
+            {
+                store.MigrateAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                throw new ConfigException([$"general_settings.database_path: cannot open or migrate the SQLite database `{config.DatabasePath}`: {ex.Message}"]);
+            }
         }
-        return new GovernanceService(store, new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl }, time);
+        RedisLink? redis = null;
+        if (config.Redis is { } redisConfig)
+        {
+            try
+            {
+                redis = RedisLink.ConnectAsync(redisConfig, config.RedisNamespace).GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or ArgumentException)
+            {
+                throw new ConfigException([$"router_settings.redis_host / REDIS_URL: {ex.Message}"]);
+            }
+        }
+        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill };
+        var governance = new GovernanceService(store, options, time, redis);
+        governance.StartAsync().GetAwaiter().GetResult();
+        return governance;
     }
 
     public static void Register(IServiceCollection services, GovernanceService governance)
@@ -33,15 +73,40 @@ internal static class GovernanceSetup
         services.AddHostedService(sp => new GovernanceShutdown(sp.GetRequiredService<GovernanceService>()));
     }
 
-    /// <summary>Drains the spend writer when the host stops, so no acknowledged call loses its row.</summary>
-    private sealed class GovernanceShutdown(GovernanceService governance) : IHostedService
+    /// <summary>Authenticates each request before its endpoint runs, awaiting the store on a key-cache miss.</summary>
+    public static void UseAuthentication(WebApplication app, RequestAuthenticator authenticator, ILogger logger)
+    {
+        if (authenticator.Governance?.Shared is { } redis) redis.Warn = message => logger.LogWarning("{Message}", message);
+        app.Use(async (http, next) =>
+        {
+            if (!http.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+                await authenticator.AuthorizeAsync(http.Request).ConfigureAwait(false);
+            await next(http).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>
+    /// Drains the spend writer when the host stops, so no acknowledged call loses its row: in <c>StoppedAsync</c>, after
+    /// every hosted service (Kestrel's too) has stopped, so calls still finishing during the server's graceful stop
+    /// queue their rows first.
+    /// </summary>
+    private sealed class GovernanceShutdown(GovernanceService governance) : IHostedLifecycleService
     {
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public async Task StopAsync(CancellationToken cancellationToken)
+        public async Task StoppedAsync(CancellationToken cancellationToken)
         {
             await governance.DisposeAsync().ConfigureAwait(false);
-            (governance.Store as IDisposable)?.Dispose();
+            if (governance.Shared is { } redis) await redis.DisposeAsync().ConfigureAwait(false);
+            switch (governance.Store)
+            {
+                case IAsyncDisposable d: await d.DisposeAsync().ConfigureAwait(false); break;
+                case IDisposable d: d.Dispose(); break;
+            }
         }
     }
 }

@@ -29,25 +29,50 @@ internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceServi
 
     public GovernanceService? Governance => governance;
 
+    /// <summary>
+    /// The request's outcome, computed once: by <see cref="AuthorizeAsync"/> in the host's middleware (so a key-cache miss
+    /// reads the store without blocking a thread), or here synchronously for a host that has no such middleware.
+    /// </summary>
     public bool Authorize(HttpRequest request)
+    {
+        if (request.HttpContext.Features.Get<Outcome>() is { } done) return done.Caller is not null;
+        var pending = AuthorizeAsync(request);
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    public ValueTask<bool> AuthorizeAsync(HttpRequest request)
     {
         var features = request.HttpContext.Features;
         if (_masterKey is null)
         {
             features.Set(new Outcome(Caller.Anonymous, null));
-            return true;
+            return new(true);
         }
         var presented = PresentedKey(request);
         if (presented is null && console is not null && request.Cookies.TryGetValue(Ui.ConsoleSessions.CookieName, out var cookie))
-            return AuthorizeConsole(request, cookie);
+            return new(AuthorizeConsole(request, cookie));
         if (governance is null)
         {
             var ok = presented is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _masterKey);
             features.Set(new Outcome(ok ? new Caller { KeyHash = "master", IsAdmin = true } : null, ok ? null : GovernanceErrors.NoKey()));
-            return ok;
+            return new(ok);
         }
-        var caller = governance.Authenticate(presented, out var error);
-        if (caller is { IsAdmin: false } && governance.Grant(caller.KeyHash) is { Key.AllowedRoutes: { Count: > 0 } routes } && !RouteAllowed(routes, request.Path.Value ?? ""))
+        var pending = governance.AuthenticateAsync(presented, request.HttpContext.RequestAborted);
+        if (pending.IsCompletedSuccessfully) return new(Decide(request, pending.Result.Caller, pending.Result.Error));
+        return Awaited(request, pending);
+
+        async ValueTask<bool> Awaited(HttpRequest request, ValueTask<(Caller? Caller, LlmError? Error)> pending)
+        {
+            var (caller, error) = await pending.ConfigureAwait(false);
+            // The grant is cached now: the route check below reads it without a store call.
+            if (caller is { IsAdmin: false }) await governance!.GrantAsync(caller.KeyHash).ConfigureAwait(false);
+            return Decide(request, caller, error);
+        }
+    }
+
+    private bool Decide(HttpRequest request, Caller? caller, LlmError? error)
+    {
+        if (caller is { IsAdmin: false } && governance!.Grant(caller.KeyHash) is { Key.AllowedRoutes: { Count: > 0 } routes } && !RouteAllowed(routes, request.Path.Value ?? ""))
         {
             error = new LlmError
             {
@@ -57,7 +82,7 @@ internal sealed class RequestAuthenticator(GatewayConfig config, GovernanceServi
             };
             caller = null;
         }
-        features.Set(new Outcome(caller, error));
+        request.HttpContext.Features.Set(new Outcome(caller, error));
         return caller is not null;
     }
 

@@ -63,13 +63,17 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var host = new HostSettingsReader(configuration.GetSection("general_settings"), read.Environment, source, errors, warnings);
         var masterKey = host.MasterKey();
         var maxBytes = host.MaxRequestBytes();
-        var (databasePath, cacheTtl) = host.Governance();
+        var (databasePath, databaseUrl, cacheTtl) = host.Governance();
+        var (redis, redisNamespace) = host.Redis(configuration.GetSection("router_settings"));
         var responseStore = host.ResponseStore();
         var fileSettings = host.Files();
         if (errors.Count > 0) throw new ConfigException(errors);
         return new GatewayConfig
         {
             DatabasePath = databasePath,
+            DatabaseUrl = databaseUrl,
+            Redis = redis,
+            RedisNamespace = redisNamespace,
             KeyCacheTtl = cacheTtl,
             Deployments = deployments,
             Settings = read.Settings,

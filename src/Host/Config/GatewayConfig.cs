@@ -17,6 +17,12 @@ public sealed record GatewayConfig
     /// beside the config file). Null with an inline config: an in-memory database.
     /// </summary>
     public string? DatabasePath { get; init; }
+    /// <summary><c>general_settings.database_url</c> (or <c>DATABASE_URL</c>): PostgreSQL instead of SQLite, for several replicas.</summary>
+    public string? DatabaseUrl { get; init; }
+    /// <summary>Redis the replicas share (a StackExchange.Redis configuration string), from <c>router_settings.redis_*</c> or <c>REDIS_URL</c>.</summary>
+    public string? Redis { get; init; }
+    /// <summary>Prefix of every Redis key LLMux writes (<c>general_settings.redis_namespace</c>, default <c>llmux</c>).</summary>
+    public string RedisNamespace { get; init; } = "llmux";
     /// <summary><c>general_settings.user_api_key_cache_ttl</c> (seconds): how long a key lookup is reused.</summary>
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Bounds of the in-memory store of <c>/v1/responses</c> (<c>general_settings.responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>

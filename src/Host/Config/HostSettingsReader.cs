@@ -15,8 +15,12 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
         return (long)(mb * 1024 * 1024);
     }
 
-    /// <summary>Where governance keeps its data: <c>database_path</c>, else <c>llmux.db</c> beside a config file (null: in memory).</summary>
-    public (string? Path, TimeSpan CacheTtl) Governance()
+    /// <summary>
+    /// Where governance keeps its data: PostgreSQL when <c>database_url</c> (or the <c>DATABASE_URL</c> environment
+    /// variable, as LiteLLM) names one; else the SQLite file <c>database_path</c>, else <c>llmux.db</c> beside a config
+    /// file (null: in memory).
+    /// </summary>
+    public (string? Path, string? Url, TimeSpan CacheTtl) Governance()
     {
         var ttl = TimeSpan.FromSeconds(10);
         if (Number("user_api_key_cache_ttl") is { } t)
@@ -24,11 +28,56 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
             if (t < 0) errors.Add("general_settings.user_api_key_cache_ttl: must be 0 or more seconds");
             else ttl = TimeSpan.FromSeconds(t);
         }
-        if (Resolve(general["database_url"], "general_settings.database_url") is { Length: > 0 })
-            warnings.Add("general_settings.database_url: PostgreSQL is not supported yet; keys, teams and spend go to the SQLite file (general_settings.database_path)");
-        if (Resolve(general["database_path"], "general_settings.database_path") is { Length: > 0 } path) return (path, ttl);
+        var url = Resolve(general["database_url"], "general_settings.database_url") is { Length: > 0 } u ? u : environment("DATABASE_URL");
+        if (url is { Length: > 0 })
+        {
+            if (!url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) && !url.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+                errors.Add("general_settings.database_url: expected postgresql://user:password@host:5432/database (or an Npgsql connection string)");
+            return (null, url, ttl);
+        }
+        if (Resolve(general["database_path"], "general_settings.database_path") is { Length: > 0 } path) return (path, null, ttl);
         var dir = File.Exists(source) ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;
-        return (dir is null ? null : Path.Combine(dir, "llmux.db"), ttl);
+        return (dir is null ? null : Path.Combine(dir, "llmux.db"), null, ttl);
+    }
+
+    /// <summary>
+    /// The Redis replicas share (StackExchange.Redis configuration string): <c>router_settings.redis_host</c>,
+    /// <c>redis_port</c>, <c>redis_password</c>, else the <c>REDIS_URL</c> (or <c>REDIS_HOST</c>/<c>REDIS_PORT</c>/
+    /// <c>REDIS_PASSWORD</c>) environment variables, as LiteLLM. Null: no Redis (one replica).
+    /// </summary>
+    public (string? Configuration, string Namespace) Redis(IConfigurationSection router)
+    {
+        var ns = Resolve(general["redis_namespace"], "general_settings.redis_namespace") is { Length: > 0 } n ? n : "llmux";
+        var host = ResolveIn(router, "redis_host") ?? environment("REDIS_HOST");
+        var port = ResolveIn(router, "redis_port") ?? environment("REDIS_PORT");
+        var password = ResolveIn(router, "redis_password") ?? environment("REDIS_PASSWORD");
+        if (host is { Length: > 0 })
+        {
+            if (port is { Length: > 0 } && !int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                errors.Add($"router_settings.redis_port: `{port}` is not a port number");
+                return (null, ns);
+            }
+            var config = $"{host}:{(port is { Length: > 0 } ? port : "6379")},abortConnect=false";
+            if (password is { Length: > 0 }) config += ",password=" + password;
+            return (config, ns);
+        }
+        if (environment("REDIS_URL") is { Length: > 0 } url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "redis" && uri.Scheme != "rediss"))
+            {
+                errors.Add("REDIS_URL: expected redis://[:password@]host:port");
+                return (null, ns);
+            }
+            var config = $"{uri.Host}:{(uri.Port > 0 ? uri.Port : 6379)},abortConnect=false";
+            var info = Uri.UnescapeDataString(uri.UserInfo);
+            if (info.Length > 0) config += ",password=" + (info.Contains(':') ? info[(info.IndexOf(':') + 1)..] : info);
+            if (uri.Scheme == "rediss") config += ",ssl=true";
+            return (config, ns);
+        }
+        return (null, ns);
+
+        string? ResolveIn(IConfigurationSection section, string key) => Resolve(section[key], $"router_settings.{key}") is { Length: > 0 } v ? v : null;
     }
 
     /// <summary>

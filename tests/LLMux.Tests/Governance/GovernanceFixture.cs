@@ -38,7 +38,11 @@ internal sealed class GovernanceGateway : IAsyncDisposable
         general_settings:
           master_key: {Master}
           database_path: {DatabasePath}
+          redis_namespace: {RedisNamespace}
         """;
+
+    /// <summary>Under CI (REDIS_URL set) these gateways use Redis too: each test in its own key namespace.</summary>
+    public string RedisNamespace { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
 
     public static async Task<GovernanceGateway> StartAsync()
     {

@@ -4,6 +4,27 @@ using LLMux.Governance.Storage.Sqlite;
 
 namespace LLMux.Tests.Governance;
 
+/// <summary>The store contract on an SQLite file.</summary>
+public sealed class SqliteStoreContractTests : GovernanceStoreContract
+{
+    private string _path = null!;
+
+    protected override async Task<LLMux.Governance.Storage.IGovernanceStore?> CreateAsync()
+    {
+        _path = Path.Combine(Path.GetTempPath(), "llmux-contract-" + Guid.NewGuid().ToString("N") + ".db");
+        var store = new SqliteGovernanceStore(_path);
+        await store.MigrateAsync();
+        return store;
+    }
+
+    protected override Task DestroyAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(_path) + "*")) File.Delete(f);
+        return Task.CompletedTask;
+    }
+}
+
 public sealed class SqliteStoreTests
 {
     [Fact]
@@ -26,31 +47,6 @@ public sealed class SqliteStoreTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + "*")) File.Delete(f);
         }
-    }
-
-    [Fact]
-    public async Task A_spend_row_written_twice_adds_its_spend_once()
-    {
-        using var store = SqliteGovernanceStore.InMemory();
-        await store.MigrateAsync();
-        var now = DateTimeOffset.UtcNow;
-        await store.InsertKeyAsync(new VirtualKey { Token = "t", KeyName = "sk-...abcd", CreatedAt = now, UpdatedAt = now });
-        var row = new SpendRow { RequestId = "r1", CallType = "acompletion", ApiKey = "t", Spend = 0.5m, StartTime = now, EndTime = now };
-        await store.WriteSpendAsync([row]);
-        await store.WriteSpendAsync([row]);
-        Assert.Equal(0.5m, (await store.FindKeyAsync("t"))!.Spend);
-        Assert.Single(await store.SpendLogsAsync(new()));
-    }
-
-    [Fact]
-    public async Task Deleting_several_keys_is_all_or_nothing()
-    {
-        using var store = SqliteGovernanceStore.InMemory();
-        await store.MigrateAsync();
-        var now = DateTimeOffset.UtcNow;
-        await store.InsertKeyAsync(new VirtualKey { Token = "a", KeyName = "n", CreatedAt = now, UpdatedAt = now });
-        Assert.Null(await store.DeleteKeysAsync(["a", "missing"]));
-        Assert.NotNull(await store.FindKeyAsync("a"));
     }
 
     [Theory]

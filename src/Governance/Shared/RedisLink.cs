@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LLMux.Stages.Telemetry;
+using StackExchange.Redis;
+
+namespace LLMux.Governance.Shared;
+
+/// <summary>
+/// The Redis the replicas share (<c>router_settings.redis_*</c> or <c>REDIS_URL</c>): one multiplexed connection, the
+/// key namespace, and the outage rule. Redis is an accelerator, never a dependency: a failed call marks it away for a
+/// short while (a warning, and <c>llmux.governance.redis_fallbacks</c> counted per call served locally), and every
+/// caller falls back to this replica's own counters until a later call succeeds.
+/// </summary>
+public sealed class RedisLink : IAsyncDisposable
+{
+    private static readonly Counter<long> Fallbacks = LLMuxTelemetry.Meter.CreateCounter<long>("llmux.governance.redis_fallbacks", "{call}",
+        "Governance decisions made on this replica's own counters because Redis did not answer.");
+
+    private static readonly TimeSpan Backoff = TimeSpan.FromSeconds(2);
+    private readonly ConnectionMultiplexer _redis;
+    private long _downUntil;
+    private long _lastWarning;
+    private long _fallbacks;
+
+    private RedisLink(ConnectionMultiplexer redis, string ns)
+    {
+        _redis = redis;
+        Namespace = ns;
+        Origin = Guid.NewGuid().ToString("N")[..12];
+    }
+
+    /// <summary>Connects (without failing when Redis is not up yet: StackExchange.Redis keeps reconnecting in the background).</summary>
+    public static async Task<RedisLink> ConnectAsync(string configuration, string ns, Action<string>? warn = null)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
+        options.SyncTimeout = Math.Min(options.SyncTimeout, 1000);
+        options.AsyncTimeout = Math.Min(options.AsyncTimeout, 1000);
+        var redis = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        return new RedisLink(redis, ns) { Warn = warn };
+    }
+
+    /// <summary>Where warnings go (the host's logger); null drops them.</summary>
+    public Action<string>? Warn { get; set; }
+
+    /// <summary>Prefix of every key (<c>general_settings.redis_namespace</c>).</summary>
+    public string Namespace { get; }
+
+    /// <summary>This process's id in invalidation messages.</summary>
+    internal string Origin { get; }
+
+    internal IDatabase Database => _redis.GetDatabase();
+    internal ISubscriber Subscriber => _redis.GetSubscriber();
+
+    /// <summary>False while Redis is marked away (after a failure, for a short backoff).</summary>
+    public bool Available => Stopwatch.GetTimestamp() >= Interlocked.Read(ref _downUntil) && _redis.IsConnected;
+
+    /// <summary>Calls decided locally because Redis was away (tests, diagnostics).</summary>
+    public long FallbackCount => Interlocked.Read(ref _fallbacks);
+
+    internal string Key(string part) => Namespace + ":" + part;
+
+    /// <summary>A decision is being made locally: counted, and warned about at most every 10 s.</summary>
+    internal void FellBack(Exception? error)
+    {
+        Interlocked.Increment(ref _fallbacks);
+        Fallbacks.Add(1);
+        if (error is not null) Interlocked.Exchange(ref _downUntil, Stopwatch.GetTimestamp() + (long)(Backoff.TotalSeconds * Stopwatch.Frequency));
+        var now = Stopwatch.GetTimestamp();
+        var last = Interlocked.Read(ref _lastWarning);
+        if (now - last < 10 * Stopwatch.Frequency || Interlocked.CompareExchange(ref _lastWarning, now, last) != last) return;
+        Warn?.Invoke($"governance: Redis is not answering ({error?.GetType().Name ?? "disconnected"}: {error?.Message}); rate limits, parallel slots and budgets are counted on this replica only until it returns");
+    }
+
+    /// <summary>Whether an exception means "Redis is away" (as opposed to a bug).</summary>
+    internal static bool IsOutage(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException;
+
+    public async ValueTask DisposeAsync() => await _redis.DisposeAsync().ConfigureAwait(false);
+}

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using LLMux.Governance.Auth;
+using LLMux.Governance.Limits;
+using LLMux.Pipeline.Errors;
+using StackExchange.Redis;
+
+namespace LLMux.Governance.Shared;
+
+/// <summary>
+/// rpm/tpm/max_parallel_requests shared by every replica: one Lua script checks and counts all of a call's
+/// descriptors (key, team) atomically, so no read-modify-write race can let an extra call through. Windows are
+/// LiteLLM v3's fixed 60 s window from the first request (kept in a hash: start, requests, tokens); retry-after is
+/// the real time left in it. A parallel slot is a lease in a sorted set scored by its expiry: this replica renews
+/// its live leases every <see cref="LeaseLength"/>/3, so a crashed replica's slots free themselves within
+/// <see cref="LeaseLength"/> and can never lock a key.
+/// </summary>
+public sealed class RedisRateLimiter : IDisposable
+{
+    public static readonly TimeSpan LeaseLength = TimeSpan.FromSeconds(30);
+
+    // KEYS: per descriptor its window hash and its slot set. ARGV: now, window, lease, lease id, then per descriptor
+    // rpm, tpm, max parallel (-1 = none) and the tokens to reserve.
+    private const string AdmitScript = """
+        local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local lease = tonumber(ARGV[3]); local id = ARGV[4]
+        local n = #KEYS / 2
+        for i = 1, n do
+          local w = KEYS[2*i-1]; local s = KEYS[2*i]; local b = 4 + (i-1)*4
+          local rpm = tonumber(ARGV[b+1]); local tpm = tonumber(ARGV[b+2]); local par = tonumber(ARGV[b+3])
+          local start = tonumber(redis.call('HGET', w, 'start') or '-1')
+          if start < 0 or now - start >= win then
+            redis.call('HSET', w, 'start', now, 'requests', 0, 'tokens', 0)
+            redis.call('PEXPIRE', w, win * 2)
+            start = now
+          end
+          if par >= 0 then
+            redis.call('ZREMRANGEBYSCORE', s, '-inf', now)
+            if redis.call('ZCARD', s) + 1 > par then return {i, 3, 1000} end
+          end
+          if rpm >= 0 and tonumber(redis.call('HGET', w, 'requests')) + 1 > rpm then return {i, 1, start + win - now} end
+          if tpm >= 0 and tonumber(redis.call('HGET', w, 'tokens')) >= tpm then return {i, 2, start + win - now} end
+        end
+        local out = {0}
+        for i = 1, n do
+          local w = KEYS[2*i-1]; local s = KEYS[2*i]; local b = 4 + (i-1)*4
+          local req = redis.call('HINCRBY', w, 'requests', 1)
+          local tok = redis.call('HINCRBY', w, 'tokens', tonumber(ARGV[b+4]))
+          local inflight = 0
+          if tonumber(ARGV[b+3]) >= 0 then
+            redis.call('ZADD', s, now + lease, id)
+            redis.call('PEXPIRE', s, lease * 4)
+            inflight = redis.call('ZCARD', s)
+          end
+          table.insert(out, tonumber(redis.call('HGET', w, 'start')))
+          table.insert(out, req); table.insert(out, tok); table.insert(out, inflight)
+        end
+        return out
+        """;
+
+    // KEYS: window hashes. ARGV: per descriptor the window start at admission and the tokens reserved, then the real tokens.
+    private const string SettleScript = """
+        local actual = tonumber(ARGV[#ARGV])
+        for i = 1, #KEYS do
+          local start = redis.call('HGET', KEYS[i], 'start')
+          if start then
+            local delta = actual
+            if tonumber(start) == tonumber(ARGV[2*i-1]) then delta = actual - tonumber(ARGV[2*i]) end
+            local t = redis.call('HINCRBY', KEYS[i], 'tokens', delta)
+            if t < 0 then redis.call('HSET', KEYS[i], 'tokens', 0) end
+          end
+        end
+        return 1
+        """;
+
+    private readonly RedisLink _link;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<RedisLease, byte> _live = new();
+    private readonly ITimer _renewal;
+
+    public RedisRateLimiter(RedisLink link, TimeProvider time)
+    {
+        _link = link;
+        _time = time;
+        _renewal = time.CreateTimer(static s => _ = ((RedisRateLimiter)s!).RenewAsync(), this, LeaseLength / 3, LeaseLength / 3);
+    }
+
+    private readonly record struct Descriptor(string Name, string Value, RateLimits Limits, long Reserve);
+
+    /// <summary>
+    /// Admits the call in Redis, or returns its 429. Throws only when Redis is away (the caller then falls back to
+    /// local counters).
+    /// </summary>
+    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens)
+    {
+        var list = new List<Descriptor>(2);
+        var reserve = Math.Max(0, estimatedTokens);
+        if (keyLimits.Any) list.Add(new("api_key", keyToken, keyLimits, keyLimits.Tpm is null ? 0 : reserve));
+        if (teamId is not null && teamLimits.Any) list.Add(new("team", teamId, teamLimits, teamLimits.Tpm is null ? 0 : reserve));
+        if (list.Count == 0) return (RateLease.None, null);
+        var now = _time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var leaseId = Guid.NewGuid().ToString("N");
+        var keys = new RedisKey[list.Count * 2];
+        var args = new RedisValue[4 + list.Count * 4];
+        args[0] = nowMs; args[1] = (long)RateWindow.Length.TotalMilliseconds; args[2] = (long)LeaseLength.TotalMilliseconds; args[3] = leaseId;
+        for (var i = 0; i < list.Count; i++)
+        {
+            var d = list[i];
+            keys[2 * i] = _link.Key($"rl:{d.Name}:{d.Value}");
+            keys[2 * i + 1] = _link.Key($"rl:{d.Name}:{d.Value}:slots");
+            args[4 + 4 * i] = d.Limits.Rpm ?? -1;
+            args[5 + 4 * i] = d.Limits.Tpm ?? -1;
+            args[6 + 4 * i] = d.Limits.MaxParallel ?? -1;
+            args[7 + 4 * i] = d.Reserve;
+        }
+        var result = (RedisResult[])(await _link.Database.ScriptEvaluateAsync(AdmitScript, keys, args).ConfigureAwait(false))!;
+        var refusedAt = (int)result[0];
+        if (refusedAt > 0)
+        {
+            var d = list[refusedAt - 1];
+            var kind = (int)result[1];
+            var left = TimeSpan.FromMilliseconds(Math.Max(0, (long)result[2]));
+            return kind switch
+            {
+                3 => (null, GovernanceErrors.RateLimited(d.Name, d.Value, "max_parallel_requests", d.Limits.MaxParallel!.Value, 0, now + left, left)),
+                1 => (null, GovernanceErrors.RateLimited(d.Name, d.Value, "requests", d.Limits.Rpm!.Value, 0, now + left, left)),
+                _ => (null, GovernanceErrors.RateLimited(d.Name, d.Value, "tokens", d.Limits.Tpm!.Value, 0, now + left, left)),
+            };
+        }
+        var held = new RedisLease.Held[list.Count];
+        for (var i = 0; i < list.Count; i++)
+        {
+            var d = list[i];
+            held[i] = new RedisLease.Held(d.Name, d.Limits, keys[2 * i], keys[2 * i + 1], (long)result[1 + 4 * i], (long)result[2 + 4 * i], (long)result[3 + 4 * i], (long)result[4 + 4 * i], d.Reserve);
+        }
+        var lease = new RedisLease(this, leaseId, held);
+        _live.TryAdd(lease, 0);
+        return (lease, null);
+    }
+
+    private async Task RenewAsync()
+    {
+        if (_live.IsEmpty || !_link.Available) return;
+        var until = (_time.GetUtcNow() + LeaseLength).ToUnixTimeMilliseconds();
+        try
+        {
+            var batch = _link.Database.CreateBatch();
+            var pending = new List<Task>();
+            foreach (var (lease, _) in _live)
+                foreach (var h in lease.Descriptors)
+                    if (h.Limits.MaxParallel is not null) pending.Add(batch.SortedSetAddAsync(h.Slots, lease.Id, until, SortedSetWhen.Exists));
+            batch.Execute();
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            _link.FellBack(ex);
+        }
+    }
+
+    internal void Released(RedisLease lease)
+    {
+        _live.TryRemove(lease, out _);
+        foreach (var h in lease.Descriptors)
+            if (h.Limits.MaxParallel is not null)
+                _ = Swallow(_link.Database.SortedSetRemoveAsync(h.Slots, lease.Id, CommandFlags.FireAndForget));
+    }
+
+    internal void Settled(RedisLease lease, long tokens)
+    {
+        var keys = new List<RedisKey>(lease.Descriptors.Length);
+        var args = new List<RedisValue>(lease.Descriptors.Length * 2 + 1);
+        foreach (var h in lease.Descriptors)
+        {
+            if (h.Limits.Tpm is null) continue;
+            keys.Add(h.Window);
+            args.Add(h.WindowStart);
+            args.Add(h.Reserved);
+        }
+        if (keys.Count == 0) return;
+        args.Add(tokens);
+        _ = Swallow(_link.Database.ScriptEvaluateAsync(SettleScript, [.. keys], [.. args], CommandFlags.FireAndForget));
+    }
+
+    private async Task Swallow(Task pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            // A lost release is healed by the lease's expiry; a lost token correction by the window's end.
+            _link.FellBack(ex);
+        }
+    }
+
+    /// <summary>Calls this replica holds slots for in Redis (tests, diagnostics).</summary>
+    public int LiveLeases => _live.Count;
+
+    public void Dispose() => _renewal.Dispose();
+}
+
+/// <summary>One call's slots and reservation in Redis.</summary>
+internal sealed class RedisLease(RedisRateLimiter owner, string id, RedisLease.Held[] descriptors) : RateLease
+{
+    internal readonly record struct Held(string Name, RateLimits Limits, RedisKey Window, RedisKey Slots, long WindowStart, long Requests, long Tokens, long InFlight, long Reserved);
+
+    private int _released;
+    private long _settledTokens = -1;
+
+    public string Id { get; } = id;
+    public Held[] Descriptors { get; } = descriptors;
+
+    public override void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        owner.Released(this);
+    }
+
+    public override void Settle(long tokens)
+    {
+        if (Interlocked.CompareExchange(ref _settledTokens, tokens, -1) != -1) return;
+        owner.Settled(this, tokens);
+    }
+
+    /// <summary>The counters as the admission left them, corrected for this call's own release and real tokens.</summary>
+    public override void WriteHeaders(List<KeyValuePair<string, string>> headers)
+    {
+        var released = Volatile.Read(ref _released) == 1;
+        var settled = Interlocked.Read(ref _settledTokens);
+        foreach (var h in Descriptors)
+        {
+            var tokens = settled >= 0 ? h.Tokens - h.Reserved + settled : h.Tokens;
+            RateLimiter.WriteHeaders(h.Name, h.Limits, h.Requests, Math.Max(0, tokens), released ? Math.Max(0, h.InFlight - 1) : h.InFlight, headers);
+        }
+    }
+
+    public override string ToString() => Id.ToString(CultureInfo.InvariantCulture);
+}

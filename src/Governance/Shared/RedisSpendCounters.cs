@@ -1,0 +1,88 @@
+using System.Globalization;
+using LLMux.Governance.Storage;
+using StackExchange.Redis;
+
+namespace LLMux.Governance.Shared;
+
+/// <summary>
+/// Live spend per key, team, user and end user shared by every replica: one counter per entity and budget window
+/// (<c>spend:&lt;scope&gt;:&lt;id&gt;:&lt;window end&gt;</c>), seeded once from the store's spend and then added to with
+/// <c>INCRBYFLOAT</c> the moment each answer is priced. So a budget check on any replica sees every answer already
+/// given, and a budget is overshot only by the calls in flight when it was reached. A new window is a new counter
+/// starting at 0, so a reset happens once whichever replica sees it first.
+/// </summary>
+public sealed class RedisSpendCounters(RedisLink link)
+{
+    private static readonly TimeSpan NoWindowTtl = TimeSpan.FromDays(7);
+
+    // KEYS: counters; ARGV: per counter its seed and its time to live (ms). Returns every counter's value.
+    private const string ReadScript = """
+        local out = {}
+        for i = 1, #KEYS do
+          local v = redis.call('GET', KEYS[i])
+          if not v then
+            redis.call('SET', KEYS[i], ARGV[2*i-1], 'PX', ARGV[2*i], 'NX')
+            v = redis.call('GET', KEYS[i])
+          end
+          out[i] = v
+        end
+        return out
+        """;
+
+    // KEYS: counters; ARGV: the amount, then per counter its seed and time to live.
+    private const string AddScript = """
+        for i = 1, #KEYS do
+          redis.call('SET', KEYS[i], ARGV[2*i], 'PX', ARGV[2*i+1], 'NX')
+          redis.call('INCRBYFLOAT', KEYS[i], ARGV[1])
+          redis.call('PEXPIRE', KEYS[i], ARGV[2*i+1])
+        end
+        return 1
+        """;
+
+    /// <summary>One entity's counter: where it lives, what to start it at, when its window ends.</summary>
+    public readonly record struct Counter(BudgetScope Scope, string Id, decimal Seed, DateTimeOffset? WindowEnd);
+
+    private RedisKey KeyOf(in Counter c) =>
+        link.Key($"spend:{c.Scope.ToString().ToLowerInvariant()}:{c.Id}:{(c.WindowEnd is { } w ? w.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : "all")}");
+
+    private static long TtlMs(in Counter c, DateTimeOffset now) =>
+        (long)Math.Max(60_000, ((c.WindowEnd is { } w ? w - now + TimeSpan.FromDays(1) : NoWindowTtl)).TotalMilliseconds);
+
+    /// <summary>The counters' values (seeded where missing); throws when Redis is away.</summary>
+    public async ValueTask<decimal[]> ReadAsync(IReadOnlyList<Counter> counters, DateTimeOffset now)
+    {
+        var keys = new RedisKey[counters.Count];
+        var args = new RedisValue[counters.Count * 2];
+        for (var i = 0; i < counters.Count; i++)
+        {
+            keys[i] = KeyOf(counters[i]);
+            args[2 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
+            args[2 * i + 1] = TtlMs(counters[i], now);
+        }
+        var result = (RedisResult[])(await link.Database.ScriptEvaluateAsync(ReadScript, keys, args).ConfigureAwait(false))!;
+        var values = new decimal[counters.Count];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = decimal.Parse((string)result[i]!, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return values;
+    }
+
+    /// <summary>Adds a priced answer to every counter; throws when Redis is away.</summary>
+    public Task AddAsync(IReadOnlyList<Counter> counters, decimal amount, DateTimeOffset now)
+    {
+        if (counters.Count == 0 || amount == 0) return Task.CompletedTask;
+        var keys = new RedisKey[counters.Count];
+        var args = new RedisValue[1 + counters.Count * 2];
+        args[0] = amount.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < counters.Count; i++)
+        {
+            keys[i] = KeyOf(counters[i]);
+            args[1 + 2 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
+            args[2 + 2 * i] = TtlMs(counters[i], now);
+        }
+        return link.Database.ScriptEvaluateAsync(AddScript, keys, args);
+    }
+
+    /// <summary>An admin deleted the entity or changed its window: the next read reseeds from the store.</summary>
+    public Task ForgetAsync(BudgetScope scope, string id, DateTimeOffset? windowEnd) =>
+        link.Database.KeyDeleteAsync(KeyOf(new Counter(scope, id, 0, windowEnd)));
+}

@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LLMux.Governance.Entities;
+
+namespace LLMux.Governance.Spend;
+
+/// <summary>
+/// Spend rows the store could not take yet, as JSON lines in files of one directory (one file per writer at a time,
+/// appended and flushed row by row). The writer claims whole files by renaming them (so two replicas on one machine
+/// never write the same file twice; a request id makes a row written twice count once anyway), writes them, and
+/// deletes them; a claim that fails is put back.
+/// </summary>
+public sealed class SpendSpill
+{
+    private readonly string _directory;
+    private readonly Lock _gate = new();
+    private string? _current;
+    private long _pending;
+
+    public SpendSpill(string directory)
+    {
+        _directory = directory;
+        Directory.CreateDirectory(directory);
+        // Files a previous run left behind count as pending.
+        if (Directory.EnumerateFiles(directory, "*.jsonl").Any()) _pending = 1;
+    }
+
+    public string DirectoryPath => _directory;
+
+    /// <summary>Whether any file may hold rows to write.</summary>
+    public bool HasRows => Interlocked.Read(ref _pending) > 0;
+
+    public void Append(IReadOnlyList<SpendRow> rows)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 * rows.Count);
+        foreach (var row in rows)
+        {
+            using (var w = new Utf8JsonWriter(buffer)) Write(w, row);
+            buffer.Write("\n"u8);
+        }
+        lock (_gate)
+        {
+            Directory.CreateDirectory(_directory);
+            _current ??= Path.Combine(_directory, $"spend-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
+            using var file = new FileStream(_current, FileMode.Append, FileAccess.Write, FileShare.Read);
+            file.Write(buffer.WrittenSpan);
+            file.Flush(flushToDisk: true);
+            Interlocked.Increment(ref _pending);
+        }
+    }
+
+    /// <summary>Takes every file written so far (this writer's current one is closed first: new rows start a new file).</summary>
+    public IEnumerable<Claimed> Claim()
+    {
+        lock (_gate)
+        {
+            _current = null;
+            Interlocked.Exchange(ref _pending, 0);
+        }
+        if (!Directory.Exists(_directory)) yield break;
+        foreach (var path in Directory.EnumerateFiles(_directory, "*.jsonl").ToArray())
+        {
+            var claimed = path + "." + Guid.NewGuid().ToString("N")[..8] + ".draining";
+            try
+            {
+                File.Move(path, claimed);
+            }
+            catch (IOException)
+            {
+                continue; // another writer took it
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            yield return new Claimed(this, path, claimed, Read(claimed));
+        }
+    }
+
+    /// <summary>Removes the directory when nothing is left in it (a clean stop leaves no trace).</summary>
+    public void RemoveIfEmpty()
+    {
+        try
+        {
+            if (Directory.Exists(_directory) && !Directory.EnumerateFileSystemEntries(_directory).Any()) Directory.Delete(_directory);
+        }
+        catch (IOException)
+        {
+            // Another writer just spilled into it: it stays.
+        }
+    }
+
+    /// <summary>Rows in every spill file of the directory (tests, diagnostics).</summary>
+    public int CountRows() => !Directory.Exists(_directory) ? 0 : Directory.EnumerateFiles(_directory, "*.jsonl").Sum(f => File.ReadLines(f).Count(static l => l.Length > 0));
+
+    public sealed class Claimed(SpendSpill owner, string original, string path, IReadOnlyList<SpendRow> rows)
+    {
+        public IReadOnlyList<SpendRow> Rows { get; } = rows;
+
+        public void Done() => File.Delete(path);
+
+        /// <summary>Writing failed: the file goes back for a later try.</summary>
+        public void Release()
+        {
+            File.Move(path, original, overwrite: false);
+            Interlocked.Increment(ref owner._pending);
+        }
+    }
+
+    private static List<SpendRow> Read(string path)
+    {
+        var rows = new List<SpendRow>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Length == 0) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                rows.Add(Read(doc.RootElement));
+            }
+            catch (JsonException)
+            {
+                // A line cut short by a crash mid-write: the rest of the file is still good.
+            }
+        }
+        return rows;
+    }
+
+    private static void Write(Utf8JsonWriter w, SpendRow r)
+    {
+        w.WriteStartObject();
+        w.WriteString("request_id", r.RequestId);
+        w.WriteString("call_type", r.CallType);
+        w.WriteString("api_key", r.ApiKey);
+        w.WriteString("spend", r.Spend.ToString(CultureInfo.InvariantCulture));
+        w.WriteNumber("prompt_tokens", r.PromptTokens);
+        w.WriteNumber("completion_tokens", r.CompletionTokens);
+        w.WriteString("startTime", r.StartTime);
+        w.WriteString("endTime", r.EndTime);
+        w.WriteString("model", r.Model);
+        w.WriteString("model_group", r.ModelGroup);
+        w.WriteString("custom_llm_provider", r.Provider);
+        w.WriteString("team_id", r.TeamId);
+        w.WriteString("user", r.UserId);
+        w.WriteString("end_user", r.EndUser);
+        w.WriteString("key_alias", r.KeyAlias);
+        w.WriteString("status", r.Status);
+        w.WriteEndObject();
+    }
+
+    private static SpendRow Read(JsonElement e) => new()
+    {
+        RequestId = e.GetProperty("request_id").GetString()!,
+        CallType = e.GetProperty("call_type").GetString()!,
+        ApiKey = e.GetProperty("api_key").GetString()!,
+        Spend = decimal.Parse(e.GetProperty("spend").GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+        PromptTokens = e.GetProperty("prompt_tokens").GetInt64(),
+        CompletionTokens = e.GetProperty("completion_tokens").GetInt64(),
+        StartTime = e.GetProperty("startTime").GetDateTimeOffset(),
+        EndTime = e.GetProperty("endTime").GetDateTimeOffset(),
+        Model = e.GetProperty("model").GetString(),
+        ModelGroup = e.GetProperty("model_group").GetString(),
+        Provider = e.GetProperty("custom_llm_provider").GetString(),
+        TeamId = e.GetProperty("team_id").GetString(),
+        UserId = e.GetProperty("user").GetString(),
+        EndUser = e.GetProperty("end_user").GetString(),
+        KeyAlias = e.GetProperty("key_alias").GetString(),
+        Status = e.GetProperty("status").GetString()!,
+    };
+}

@@ -1,0 +1,118 @@
+namespace LLMux.Governance.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL schema, as numbered steps (the same tables and columns as the SQLite store, with PostgreSQL's types:
+/// <c>numeric</c> money, <c>timestamptz</c> times, <c>boolean</c> flags). All pending steps run in one transaction that
+/// first takes a transaction-scoped advisory lock, so replicas starting at once apply each step exactly once: the
+/// others wait on the lock and then find the steps recorded. Steps are never edited after release; a change is a new step.
+/// </summary>
+internal static class PostgresMigrations
+{
+    /// <summary>The advisory lock key all LLMux replicas take while migrating ("LLMuxMig" as a 64-bit number).</summary>
+    public const long LockKey = 0x4C4C4D75784D6967;
+
+    public static readonly (int Version, string Name, string Sql)[] Steps =
+    [
+        (1, "keys, teams, users, spend logs", """
+            CREATE TABLE "LiteLLM_VerificationToken" (
+                token text PRIMARY KEY,
+                key_name text NOT NULL,
+                key_alias text UNIQUE,
+                spend numeric NOT NULL DEFAULT 0,
+                max_budget numeric,
+                soft_budget numeric,
+                budget_duration text,
+                budget_reset_at timestamptz,
+                rpm_limit bigint,
+                tpm_limit bigint,
+                max_parallel_requests bigint,
+                expires timestamptz,
+                models text NOT NULL DEFAULT '[]',
+                aliases text NOT NULL DEFAULT '{}',
+                metadata text NOT NULL DEFAULT '{}',
+                allowed_routes text NOT NULL DEFAULT '[]',
+                team_id text,
+                user_id text,
+                blocked boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                created_by text,
+                updated_by text
+            );
+            CREATE INDEX "ix_token_team" ON "LiteLLM_VerificationToken"(team_id);
+            CREATE INDEX "ix_token_user" ON "LiteLLM_VerificationToken"(user_id);
+            CREATE TABLE "LiteLLM_TeamTable" (
+                team_id text PRIMARY KEY,
+                team_alias text,
+                spend numeric NOT NULL DEFAULT 0,
+                max_budget numeric,
+                soft_budget numeric,
+                budget_duration text,
+                budget_reset_at timestamptz,
+                rpm_limit bigint,
+                tpm_limit bigint,
+                max_parallel_requests bigint,
+                models text NOT NULL DEFAULT '[]',
+                metadata text NOT NULL DEFAULT '{}',
+                members_with_roles text NOT NULL DEFAULT '[]',
+                blocked boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL
+            );
+            CREATE TABLE "LiteLLM_UserTable" (
+                user_id text PRIMARY KEY,
+                user_email text,
+                user_alias text,
+                user_role text NOT NULL DEFAULT 'internal_user',
+                teams text NOT NULL DEFAULT '[]',
+                models text NOT NULL DEFAULT '[]',
+                spend numeric NOT NULL DEFAULT 0,
+                max_budget numeric,
+                budget_duration text,
+                budget_reset_at timestamptz,
+                rpm_limit bigint,
+                tpm_limit bigint,
+                metadata text NOT NULL DEFAULT '{}',
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL
+            );
+            CREATE TABLE "LiteLLM_SpendLogs" (
+                request_id text PRIMARY KEY,
+                call_type text NOT NULL,
+                api_key text NOT NULL,
+                spend numeric NOT NULL,
+                total_tokens bigint NOT NULL,
+                prompt_tokens bigint NOT NULL,
+                completion_tokens bigint NOT NULL,
+                "startTime" timestamptz NOT NULL,
+                "endTime" timestamptz NOT NULL,
+                model text,
+                model_group text,
+                custom_llm_provider text,
+                "user" text,
+                team_id text,
+                end_user text,
+                key_alias text,
+                status text NOT NULL
+            );
+            CREATE INDEX "ix_spend_start" ON "LiteLLM_SpendLogs"("startTime");
+            CREATE INDEX "ix_spend_key" ON "LiteLLM_SpendLogs"(api_key);
+            CREATE INDEX "ix_spend_end_user" ON "LiteLLM_SpendLogs"(end_user);
+            """),
+        (2, "customers (end users)", """
+            CREATE TABLE "LiteLLM_EndUserTable" (
+                user_id text PRIMARY KEY,
+                alias text,
+                spend numeric NOT NULL DEFAULT 0,
+                max_budget numeric,
+                budget_duration text,
+                budget_reset_at timestamptz,
+                blocked boolean NOT NULL DEFAULT false,
+                allowed_model_region text,
+                default_model text,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL
+            );
+            """),
+    ];
+}

@@ -1,0 +1,184 @@
+using LLMux.Governance.Entities;
+using LLMux.Governance.Storage;
+
+namespace LLMux.Tests.Governance;
+
+/// <summary>
+/// What every <see cref="IGovernanceStore"/> must do, run against each implementation (SQLite file, PostgreSQL):
+/// the same facts, the same answers.
+/// </summary>
+public abstract class GovernanceStoreContract : IAsyncLifetime
+{
+    private IGovernanceStore? _store;
+
+    /// <summary>The store under test; a test skips (fails under CI) here when its server is not configured.</summary>
+    protected IGovernanceStore Store => _store ?? Unavailable();
+    protected static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A new, empty, migrated store of the kind under test; null when its server is not configured.</summary>
+    protected abstract Task<IGovernanceStore?> CreateAsync();
+    /// <summary>Skips (or fails under CI) with the reason the store is missing.</summary>
+    protected virtual IGovernanceStore Unavailable() => throw new InvalidOperationException("no store");
+    /// <summary>Drops what <see cref="CreateAsync"/> made.</summary>
+    protected abstract Task DestroyAsync();
+
+    public async Task InitializeAsync() => _store = await CreateAsync();
+    public Task DisposeAsync() => DestroyAsync();
+
+    private static VirtualKey Key(string token, string? alias = null, string? team = null, string? user = null) =>
+        new() { Token = token, KeyName = "sk-...abcd", KeyAlias = alias, TeamId = team, UserId = user, CreatedAt = Now, UpdatedAt = Now };
+
+    private static SpendRow Row(string id, string key, decimal spend, string? team = null, string? user = null, string? endUser = null, DateTimeOffset? at = null) =>
+        new() { RequestId = id, CallType = "acompletion", ApiKey = key, Spend = spend, PromptTokens = 11, CompletionTokens = 7, StartTime = at ?? Now, EndTime = at ?? Now, TeamId = team, UserId = user, EndUser = endUser, Model = "gpt-4o-mini", ModelGroup = "gpt-test", Provider = "openai" };
+
+    [SkippableFact]
+    public async Task Migrating_again_changes_nothing()
+    {
+        await Store.InsertKeyAsync(Key("t", "alias"));
+        await Store.MigrateAsync();
+        Assert.Equal("alias", (await Store.FindKeyAsync("t"))!.KeyAlias);
+    }
+
+    [SkippableFact]
+    public async Task A_key_round_trips_every_field()
+    {
+        var key = Key("t", "a", "team-1", "user-1") with
+        {
+            Models = ["gpt-4o", "openai/*"], Spend = 0.25m, MaxBudget = 10.5m, SoftBudget = 8m, BudgetDuration = "1d", BudgetResetAt = Now.AddDays(1),
+            RpmLimit = 60, TpmLimit = 1000, MaxParallelRequests = 4, Expires = Now.AddDays(30), Metadata = """{"env":"prod"}""",
+            Aliases = """{"fast":"gpt-4o-mini"}""", AllowedRoutes = ["/v1/chat/completions"], Blocked = true, CreatedBy = "admin", UpdatedBy = "admin",
+        };
+        Assert.True(await Store.InsertKeyAsync(key));
+        var read = await Store.FindKeyAsync("t");
+        Assert.Equal(key with { Models = read!.Models, AllowedRoutes = read.AllowedRoutes }, read);
+        Assert.Equal(key.Models, read.Models);
+        Assert.Equal(key.AllowedRoutes, read.AllowedRoutes);
+        Assert.Equal("t", (await Store.FindKeyByAliasAsync("a"))!.Token);
+    }
+
+    [SkippableFact]
+    public async Task A_taken_token_or_alias_is_refused()
+    {
+        Assert.True(await Store.InsertKeyAsync(Key("t", "x")));
+        Assert.False(await Store.InsertKeyAsync(Key("t", "y")));
+        Assert.False(await Store.InsertKeyAsync(Key("u", "x")));
+        Assert.Null(await Store.FindKeyAsync("u"));
+    }
+
+    [SkippableFact]
+    public async Task Replacing_a_key_with_a_new_token_moves_its_spend_rows()
+    {
+        await Store.InsertKeyAsync(Key("old"));
+        await Store.WriteSpendAsync([Row("r1", "old", 0.5m)]);
+        Assert.True(await Store.ReplaceKeyAsync("old", Key("new") with { Spend = 0.5m }));
+        Assert.Null(await Store.FindKeyAsync("old"));
+        Assert.Single(await Store.SpendLogsAsync(new(ApiKey: "new")));
+        Assert.False(await Store.ReplaceKeyAsync("gone", Key("other")));
+    }
+
+    [SkippableFact]
+    public async Task Key_lists_filter_count_and_page()
+    {
+        for (var i = 0; i < 5; i++) await Store.InsertKeyAsync(Key("k" + i, team: i < 3 ? "t" : null) with { CreatedAt = Now.AddMinutes(i) });
+        var (keys, total) = await Store.ListKeysAsync(new KeyQuery(Page: 1, Size: 2, TeamId: "t"));
+        Assert.Equal(3, total);
+        Assert.Equal(["k2", "k1"], keys.Select(k => k.Token));
+        var (page2, _) = await Store.ListKeysAsync(new KeyQuery(Page: 2, Size: 2, TeamId: "t"));
+        Assert.Equal(["k0"], page2.Select(k => k.Token));
+    }
+
+    [SkippableFact]
+    public async Task A_spend_row_written_twice_adds_its_spend_once()
+    {
+        await Store.InsertKeyAsync(Key("t"));
+        var row = Row("r1", "t", 0.5m);
+        await Store.WriteSpendAsync([row]);
+        await Store.WriteSpendAsync([row, Row("r2", "t", 0.25m)]);
+        Assert.Equal(0.75m, (await Store.FindKeyAsync("t"))!.Spend);
+        Assert.Equal(2, (await Store.SpendLogsAsync(new())).Count);
+    }
+
+    [SkippableFact]
+    public async Task Spend_is_added_to_key_team_user_and_end_user_which_is_created_at_its_first_spend()
+    {
+        await Store.InsertTeamAsync(new Team { TeamId = "team", CreatedAt = Now, UpdatedAt = Now });
+        await Store.InsertUserAsync(new InternalUser { UserId = "user", CreatedAt = Now, UpdatedAt = Now });
+        await Store.InsertKeyAsync(Key("t", team: "team", user: "user"));
+        await Store.WriteSpendAsync([Row("r1", "t", 0.5m, "team", "user", "alice"), Row("r2", "t", 0.125m, "team", "user", "alice")]);
+        Assert.Equal(0.625m, (await Store.FindKeyAsync("t"))!.Spend);
+        Assert.Equal(0.625m, (await Store.FindTeamAsync("team"))!.Spend);
+        Assert.Equal(0.625m, (await Store.FindUserAsync("user"))!.Spend);
+        Assert.Equal(0.625m, (await Store.FindCustomerAsync("alice"))!.Spend);
+    }
+
+    [SkippableFact]
+    public async Task Spend_logs_filter_by_key_team_request_and_time()
+    {
+        await Store.WriteSpendAsync([Row("a", "k1", 1m, team: "t1", at: Now), Row("b", "k2", 2m, team: "t2", at: Now.AddHours(1)), Row("c", "k1", 3m, team: "t1", at: Now.AddDays(2))]);
+        Assert.Equal(["c", "a"], (await Store.SpendLogsAsync(new(ApiKey: "k1"))).Select(r => r.RequestId));
+        Assert.Equal(["b"], (await Store.SpendLogsAsync(new(TeamId: "t2"))).Select(r => r.RequestId));
+        Assert.Equal(["b", "a"], (await Store.SpendLogsAsync(new(Start: Now, End: Now.AddDays(1)))).Select(r => r.RequestId));
+        var b = Assert.Single(await Store.SpendLogsAsync(new(RequestId: "b")));
+        Assert.Equal(2m, b.Spend);
+        Assert.Equal(18, b.TotalTokens);
+        Assert.Equal(Now.AddHours(1), b.StartTime);
+        Assert.Equal("gpt-test", b.ModelGroup);
+    }
+
+    [SkippableFact]
+    public async Task Deleting_several_keys_is_all_or_nothing()
+    {
+        await Store.InsertKeyAsync(Key("a"));
+        await Store.InsertKeyAsync(Key("b"));
+        Assert.Null(await Store.DeleteKeysAsync(["a", "missing"]));
+        Assert.NotNull(await Store.FindKeyAsync("a"));
+        Assert.Equal(["a", "b"], await Store.DeleteKeysAsync(["a", "b"]));
+        Assert.Null(await Store.FindKeyAsync("b"));
+    }
+
+    [SkippableFact]
+    public async Task A_deleted_team_leaves_its_keys_without_a_team()
+    {
+        await Store.InsertTeamAsync(new Team { TeamId = "team", CreatedAt = Now, UpdatedAt = Now });
+        await Store.InsertKeyAsync(Key("t", team: "team"));
+        Assert.Equal(["team"], await Store.DeleteTeamsAsync(["team"]));
+        Assert.Null((await Store.FindKeyAsync("t"))!.TeamId);
+    }
+
+    [SkippableFact]
+    public async Task Teams_are_listed_by_member()
+    {
+        await Store.InsertTeamAsync(new Team { TeamId = "a", Members = [new TeamMember("admin", "u1", null)], CreatedAt = Now, UpdatedAt = Now });
+        await Store.InsertTeamAsync(new Team { TeamId = "b", Members = [new TeamMember("user", "u2", "u2@example.com")], CreatedAt = Now.AddSeconds(1), UpdatedAt = Now });
+        Assert.Equal(["a", "b"], (await Store.ListTeamsAsync(null)).Select(t => t.TeamId));
+        Assert.Equal(["b"], (await Store.ListTeamsAsync("u2")).Select(t => t.TeamId));
+        Assert.Equal("u2@example.com", (await Store.FindTeamAsync("b"))!.Members[0].UserEmail);
+    }
+
+    [SkippableFact]
+    public async Task Users_and_customers_update_and_delete()
+    {
+        Assert.True(await Store.InsertUserAsync(new InternalUser { UserId = "u", Teams = ["t"], CreatedAt = Now, UpdatedAt = Now }));
+        Assert.True(await Store.ReplaceUserAsync(new InternalUser { UserId = "u", UserEmail = "u@example.com", MaxBudget = 3m, CreatedAt = Now, UpdatedAt = Now.AddMinutes(1) }));
+        Assert.Equal("u@example.com", (await Store.FindUserAsync("u"))!.UserEmail);
+        Assert.False(await Store.ReplaceUserAsync(new InternalUser { UserId = "missing", CreatedAt = Now, UpdatedAt = Now }));
+        Assert.True(await Store.InsertCustomerAsync(new Customer { UserId = "c", MaxBudget = 1m, Blocked = true, CreatedAt = Now, UpdatedAt = Now }));
+        Assert.True((await Store.FindCustomerAsync("c"))!.Blocked);
+        Assert.Single(await Store.ListCustomersAsync());
+        Assert.Null(await Store.DeleteUsersAsync(["u", "missing"]));
+        Assert.Equal(["c"], await Store.DeleteCustomersAsync(["c"]));
+        Assert.Empty(await Store.ListCustomersAsync());
+    }
+
+    [SkippableFact]
+    public async Task A_budget_window_is_reset_once_even_when_two_replicas_try()
+    {
+        var due = Now.AddHours(1);
+        await Store.InsertKeyAsync(Key("t") with { Spend = 5m, BudgetDuration = "1h", BudgetResetAt = due });
+        var results = await Task.WhenAll(Store.ResetBudgetAsync(BudgetScope.Key, "t", due, due.AddHours(1)).AsTask(), Store.ResetBudgetAsync(BudgetScope.Key, "t", due, due.AddHours(1)).AsTask());
+        Assert.Single(results, r => r);
+        var key = await Store.FindKeyAsync("t");
+        Assert.Equal(0m, key!.Spend);
+        Assert.Equal(due.AddHours(1), key.BudgetResetAt);
+    }
+}

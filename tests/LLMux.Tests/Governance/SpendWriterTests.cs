@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using LLMux.Governance.Entities;
+using LLMux.Governance.Spend;
+using LLMux.Governance.Storage;
+using LLMux.Governance.Storage.Sqlite;
+
+namespace LLMux.Tests.Governance;
+
+/// <summary>The spend writer while its store is away: bounded queue, then the spill file, then everything written once it returns.</summary>
+public sealed class SpendWriterTests : IDisposable
+{
+    private readonly string _spill = Path.Combine(Path.GetTempPath(), "llmux-spill-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_spill)) Directory.Delete(_spill, recursive: true);
+    }
+
+    private static SpendRow Row(int i) => new()
+    {
+        RequestId = "r" + i, CallType = "acompletion", ApiKey = "k", Spend = 0.001m, StartTime = DateTimeOffset.UnixEpoch.AddSeconds(i), EndTime = DateTimeOffset.UnixEpoch.AddSeconds(i),
+    };
+
+    [Fact]
+    public async Task A_full_queue_spills_to_a_file_and_every_row_is_written_when_the_store_returns()
+    {
+        using var inner = SqliteGovernanceStore.InMemory();
+        await inner.MigrateAsync();
+        var store = new FlakyStore(inner) { Down = true };
+        var writer = new SpendWriter(store, TimeProvider.System, capacity: 10, spillDirectory: _spill);
+        writer.Enqueue(Row(0));
+        var wait = Stopwatch.StartNew();
+        while (writer.Failures == 0 && wait.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(10);
+        // The writer is stuck on its one-row batch: the queue takes ten more, the other 89 go to the file, and no caller waits on the store.
+        for (var i = 1; i < 100; i++) writer.Enqueue(Row(i));
+        Assert.Equal(89, writer.Spilled);
+        Assert.Equal(writer.Spilled, writer.Spill!.CountRows());
+        store.Down = false;
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await writer.DisposeAsync();
+        Assert.Equal(100, (await inner.SpendLogsAsync(new(Limit: 1000))).Count);
+        Assert.Equal(0, writer.Spill.CountRows());
+        Assert.True(writer.Failures > 0);
+    }
+
+    [Fact]
+    public async Task Stopping_while_the_store_is_away_keeps_the_rows_for_the_next_start()
+    {
+        using var inner = SqliteGovernanceStore.InMemory();
+        await inner.MigrateAsync();
+        var store = new FlakyStore(inner) { Down = true };
+        var writer = new SpendWriter(store, TimeProvider.System, spillDirectory: _spill);
+        for (var i = 0; i < 20; i++) writer.Enqueue(Row(i));
+        var clock = Stopwatch.StartNew();
+        await writer.DisposeAsync();
+        Assert.True(clock.Elapsed < SpendWriter.StopGrace + TimeSpan.FromSeconds(10));
+        Assert.Equal(20, new SpendSpill(_spill).CountRows());
+        Assert.Empty(await inner.SpendLogsAsync(new()));
+        // The next start (the store is back) writes them first.
+        store.Down = false;
+        var next = new SpendWriter(store, TimeProvider.System, spillDirectory: _spill);
+        await next.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await next.DisposeAsync();
+        Assert.Equal(20, (await inner.SpendLogsAsync(new())).Count);
+        Assert.Equal(0.02m, (await inner.SpendLogsAsync(new())).Sum(r => r.Spend));
+    }
+
+    [Fact]
+    public void A_line_cut_short_by_a_crash_is_skipped_and_the_rest_is_read()
+    {
+        var spill = new SpendSpill(_spill);
+        spill.Append([Row(1), Row(2)]);
+        var file = Directory.GetFiles(_spill, "*.jsonl").Single();
+        File.AppendAllText(file, "{\"request_id\":\"r3\",\"call_ty");
+        var claimed = spill.Claim().Single();
+        Assert.Equal(["r1", "r2"], claimed.Rows.Select(r => r.RequestId));
+        claimed.Done();
+        Assert.Empty(Directory.GetFiles(_spill));
+    }
+
+    /// <summary>A store whose spend writes fail while <see cref="Down"/> (as PostgreSQL's do while it is away).</summary>
+    private sealed class FlakyStore(IGovernanceStore inner) : IGovernanceStore
+    {
+        public volatile bool Down;
+
+        public ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken c = default) =>
+            Down ? ValueTask.FromException(new TimeoutException("the store is away")) : inner.WriteSpendAsync(rows, c);
+
+        public ValueTask MigrateAsync(CancellationToken c = default) => inner.MigrateAsync(c);
+        public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken c = default) => inner.FindKeyAsync(token, c);
+        public ValueTask<VirtualKey?> FindKeyByAliasAsync(string alias, CancellationToken c = default) => inner.FindKeyByAliasAsync(alias, c);
+        public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken c = default) => inner.InsertKeyAsync(key, c);
+        public ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken c = default) => inner.ReplaceKeyAsync(token, key, c);
+        public ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken c = default) => inner.DeleteKeysAsync(tokens, c);
+        public ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery query, CancellationToken c = default) => inner.ListKeysAsync(query, c);
+        public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken c = default) => inner.FindTeamAsync(teamId, c);
+        public ValueTask<bool> InsertTeamAsync(Team team, CancellationToken c = default) => inner.InsertTeamAsync(team, c);
+        public ValueTask<bool> ReplaceTeamAsync(Team team, CancellationToken c = default) => inner.ReplaceTeamAsync(team, c);
+        public ValueTask<IReadOnlyList<string>?> DeleteTeamsAsync(IReadOnlyList<string> teamIds, CancellationToken c = default) => inner.DeleteTeamsAsync(teamIds, c);
+        public ValueTask<IReadOnlyList<Team>> ListTeamsAsync(string? userId, CancellationToken c = default) => inner.ListTeamsAsync(userId, c);
+        public ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken c = default) => inner.FindUserAsync(userId, c);
+        public ValueTask<bool> InsertUserAsync(InternalUser user, CancellationToken c = default) => inner.InsertUserAsync(user, c);
+        public ValueTask<bool> ReplaceUserAsync(InternalUser user, CancellationToken c = default) => inner.ReplaceUserAsync(user, c);
+        public ValueTask<IReadOnlyList<string>?> DeleteUsersAsync(IReadOnlyList<string> userIds, CancellationToken c = default) => inner.DeleteUsersAsync(userIds, c);
+        public ValueTask<IReadOnlyList<InternalUser>> ListUsersAsync(CancellationToken c = default) => inner.ListUsersAsync(c);
+        public ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken c = default) => inner.FindCustomerAsync(userId, c);
+        public ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken c = default) => inner.InsertCustomerAsync(customer, c);
+        public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken c = default) => inner.ReplaceCustomerAsync(customer, c);
+        public ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken c = default) => inner.DeleteCustomersAsync(userIds, c);
+        public ValueTask<IReadOnlyList<Customer>> ListCustomersAsync(CancellationToken c = default) => inner.ListCustomersAsync(c);
+        public ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken c = default) => inner.ResetBudgetAsync(scope, id, dueAt, nextReset, c);
+        public ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery query, CancellationToken c = default) => inner.SpendLogsAsync(query, c);
+    }
+}
