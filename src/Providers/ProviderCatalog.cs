@@ -26,6 +26,7 @@ public sealed class ProviderCatalog
         Add(new Ollama.OllamaChatProvider());
         Add(new Cohere.CohereProvider());
         Add(new SageMaker.SageMakerProvider(time));
+        Add(new Voyage.VoyageProvider());
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
         foreach (var provider in Modes.ModeProviders.Create()) Add(provider);
         foreach (var row in OpenAICompatible.HostedCompatibleRows.All) Add(new OpenAICompatible.CompatibleProvider(row));

@@ -387,11 +387,54 @@ public static class HostedCompatibleRows
         ChatParams = ["stream"],
     };
 
+    public static CompatibleProviderRow Databricks { get; } = new()
+    {
+        Name = "databricks",
+        DisplayName = "Databricks Model Serving",
+        ApiBaseEnv = "DATABRICKS_API_BASE",
+        ApiKeyEnv = "DATABRICKS_API_KEY",
+        ChatParams = ["stream", "stop", "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "response_format", "tools", "tool_choice", "reasoning_effort", "thinking"],
+        ParamNotes = new Dictionary<string, string>
+        {
+            ["thinking"] = "Claude serving endpoints only",
+            ["reasoning_effort"] = "reasoning serving endpoints only",
+        },
+        Embeddings = true,
+        Notes =
+        [
+            "`databricks/<serving endpoint name>`; api_base is the workspace's `https://<workspace>/serving-endpoints` (no default); LLMux calls `{api_base}/chat/completions` and `/embeddings`",
+            "auth: a personal access token (`api_key` or DATABRICKS_API_KEY) as `Bearer`; LiteLLM's OAuth M2M (DATABRICKS_CLIENT_ID / _SECRET) is not done yet",
+        ],
+    };
+
+    public static CompatibleProviderRow AI21 { get; } = new()
+    {
+        Name = "ai21",
+        DisplayName = "AI21 Studio (Jamba)",
+        Aliases = ["ai21_chat"],
+        DefaultApiBase = "https://api.ai21.com/studio/v1",
+        ApiBaseEnv = "AI21_API_BASE",
+        ApiKeyEnv = "AI21_API_KEY",
+        ChatParams = ["tools", "response_format", "max_tokens", "max_completion_tokens", "temperature", "stop", "n", "stream", "seed", "tool_choice"],
+        Renames = MaxCompletionTokensAsMaxTokens(),
+        Notes = ["Jamba chat at `https://api.ai21.com/studio/v1/chat/completions` (LiteLLM's ai21_chat); the retired J2 completion models are not routed"],
+    };
+
+    public static CompatibleProviderRow AmazonNova { get; } = new()
+    {
+        Name = "amazon_nova",
+        DisplayName = "Amazon Nova API",
+        DefaultApiBase = "https://api.nova.amazon.com/v1",
+        ApiBaseEnv = "AMAZON_NOVA_API_BASE",
+        ApiKeyEnv = "AMAZON_NOVA_API_KEY",
+        Notes = ["the Nova API's own endpoint with an API key; Nova through an AWS account is `bedrock/`"],
+    };
+
     /// <summary>Every hosted row, in the order they register.</summary>
     public static IReadOnlyList<CompatibleProviderRow> All { get; } =
     [
         Novita, VercelAIGateway, LambdaAI, Nscale, SambaNova, Hyperbolic, Moonshot, DashScope, ZAI, VolcEngine, MiniMax, OVHcloud,
         Nebius, Wandb, GradientAI, AIML, GMI, GitHubModels, Cloudflare, HuggingFace, NvidiaNim, LiteLLMProxy, MetaLlama, FriendliAI,
-        FeatherlessAI, Codestral, Heroku, Lemonade, PublicAI, LlamaGate, V0, Morph,
+        FeatherlessAI, Codestral, Heroku, Lemonade, PublicAI, LlamaGate, V0, Morph, Databricks, AI21, AmazonNova,
     ];
 }

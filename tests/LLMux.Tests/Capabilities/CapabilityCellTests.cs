@@ -190,6 +190,8 @@ public sealed class CapabilityCellTests
             Id = "d1",
             ApiBase = "http://127.0.0.1:9/v1",
             ApiKey = Secret.From("sk-test"),
+            // Signed upstreams (sagemaker_chat) need a key pair to write their request.
+            Settings = System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(new Dictionary<string, string> { ["aws_access_key_id"] = "AKIDCELLTEST", ["aws_secret_access_key"] = "cell-test-secret" }),
             DropParams = drop == DropLevel.Deployment ? true : null,
             AdditionalDropParams = additionalDrop == ListLevel.Deployment ? [param] : [],
             AllowedOpenAIParams = allowed == ListLevel.Deployment ? [param] : [],

@@ -76,6 +76,9 @@ public sealed class CompatibleFamilyFixture : IAsyncLifetime
         new("llamagate", "llamagate/llama-3.1-8b", "llama-3.1-8b", false, "/v1/chat/completions", null, "authorization", "Bearer sk-upstream-secret", "/v1/embeddings"),
         new("v0", "v0/v0-1.5-md", "v0-1.5-md", false, "/v1/chat/completions", null, "authorization", "Bearer sk-upstream-secret", null),
         new("morph", "morph/morph-v3-fast", "morph-v3-fast", false, "/v1/chat/completions", null, "authorization", "Bearer sk-upstream-secret", null),
+        new("databricks", "databricks/databricks-claude-3-7-sonnet", "databricks-claude-3-7-sonnet", false, "/serving-endpoints/chat/completions", null, "authorization", "Bearer sk-upstream-secret", "/serving-endpoints/embeddings", ApiBasePath: "/serving-endpoints"),
+        new("ai21", "ai21/jamba-large-1.7", "jamba-large-1.7", false, "/studio/v1/chat/completions", null, "authorization", "Bearer sk-upstream-secret", null, ApiBasePath: "/studio/v1"),
+        new("amazon_nova", "amazon_nova/nova-pro-v1", "nova-pro-v1", false, "/v1/chat/completions", null, "authorization", "Bearer sk-upstream-secret", null),
     ];
 
     public static IEnumerable<object[]> All() => Cases.Select(static c => new object[] { c });

@@ -76,6 +76,8 @@ public sealed class HostedCompatibleRowsTests
     [InlineData("llamagate", "https://api.llamagate.dev/v1/chat/completions")]
     [InlineData("v0", "https://api.v0.dev/v1/chat/completions")]
     [InlineData("morph", "https://api.morphllm.com/v1/chat/completions")]
+    [InlineData("ai21", "https://api.ai21.com/studio/v1/chat/completions")]
+    [InlineData("amazon_nova", "https://api.nova.amazon.com/v1/chat/completions")]
     public void Without_an_api_base_the_row_calls_its_providers_documented_endpoint_with_a_bearer_key(string provider, string url)
     {
         using var request = Catalog.Find(provider)!.CreateRequest(Context(provider, "some-model"));
@@ -93,6 +95,7 @@ public sealed class HostedCompatibleRowsTests
     [Theory]
     [InlineData("litellm_proxy")]
     [InlineData("heroku")]
+    [InlineData("databricks")]
     public void A_row_with_no_default_base_asks_for_one(string provider)
     {
         var ex = Assert.Throws<LlmException>(() => Catalog.Find(provider)!.CreateRequest(Context(provider, "x")));
