@@ -70,8 +70,16 @@ public sealed class OpenAIEmulator : EmulatorHost
 
     public void Enqueue(OpenAIScript script) => Scripts.Enqueue(script);
 
+    /// <summary>The Files and Batches endpoints (<c>/v1/files</c>, <c>/v1/batches</c>).</summary>
+    public OpenAIBatchesEmulator FilesAndBatches { get; } = new();
+
     protected override async Task AnswerAsync(HttpContext http, RecordedRequest request)
     {
+        if (OpenAIBatchesEmulator.Handles(request.Path))
+        {
+            await FilesAndBatches.AnswerAsync(http, request, model => Completion(model, Default)).ConfigureAwait(false);
+            return;
+        }
         var script = Scripts.TryDequeue(out var s) ? s : Default;
         var ct = http.RequestAborted;
         if (script.HeaderDelay > TimeSpan.Zero) await Task.Delay(script.HeaderDelay, ct).ConfigureAwait(false);

@@ -35,6 +35,10 @@ internal sealed class BatchJob
     public long Completed { get; set; }
     public long Failed { get; set; }
     public List<BatchJobError> Errors { get; } = [];
+    /// <summary>The deployment that runs this batch with its provider's own Batch API (null: the gateway runs it).</summary>
+    public string? NativeDeployment { get; set; }
+    /// <summary>The provider's batch, once created.</summary>
+    public NativeBatchRunner.Remote? Native { get; set; }
 
     public long ExpiresAt => CreatedAt + 24 * 3600;
 
@@ -110,6 +114,15 @@ internal sealed class BatchJob
             if (Caller.UserId is not null) w.WriteString("user_id", Caller.UserId);
             w.WriteBoolean("is_admin", Caller.IsAdmin);
             w.WriteEndObject();
+            if (NativeDeployment is not null) w.WriteString("native_deployment", NativeDeployment);
+            if (Native is { } n)
+            {
+                w.WriteStartObject("native");
+                w.WriteString("deployment", n.DeploymentId);
+                w.WriteString("batch_id", n.BatchId);
+                w.WriteString("input_file_id", n.InputFileId);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         File.Move(tmp, path, overwrite: true);
@@ -149,6 +162,9 @@ internal sealed class BatchJob
                 CancellingAt = Num(b, "cancelling_at"),
                 CancelledAt = Num(b, "cancelled_at"),
             };
+            job.NativeDeployment = Str(doc.RootElement, "native_deployment");
+            if (doc.RootElement.TryGetProperty("native", out var n) && n.ValueKind == JsonValueKind.Object)
+                job.Native = new NativeBatchRunner.Remote(n.GetProperty("deployment").GetString()!, n.GetProperty("batch_id").GetString()!, n.GetProperty("input_file_id").GetString()!);
             var counts = b.GetProperty("request_counts");
             job.Total = counts.GetProperty("total").GetInt64();
             job.Completed = counts.GetProperty("completed").GetInt64();

@@ -37,8 +37,14 @@ internal sealed partial class BatchService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "batch {BatchId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string batchId, string reason);
 
-    public BatchService(string directory, FileStore files, ILlmClient client, TimeProvider time, ILogger logger, int parallelism = 8, int concurrentBatches = 2, Func<string, int?>? modelLimit = null)
+    private readonly ModelRegistry? _registry;
+    private readonly NativeBatchRunner? _native;
+
+    public BatchService(string directory, FileStore files, ILlmClient client, TimeProvider time, ILogger logger, int parallelism = 8, int concurrentBatches = 2,
+        Func<string, int?>? modelLimit = null, ModelRegistry? registry = null, NativeBatchRunner? native = null)
     {
+        _registry = registry;
+        _native = native;
         _dir = Path.Combine(directory, "batches");
         Directory.CreateDirectory(_dir);
         _files = files;
@@ -144,7 +150,8 @@ internal sealed partial class BatchService : IAsyncDisposable
             if (job.Status == "cancelling") { Finish(job, cancelled: true); return; }
             if (Now >= job.ExpiresAt) { Set(job, "expired", j => j.ExpiredAt = Now); return; }
             if (job.Status == "validating" && !Validate(job)) return;
-            if (job.Status == "in_progress") await ExecuteAsync(job).ConfigureAwait(false);
+            if (job.Status is "in_progress" or "cancelling" && job.NativeDeployment is not null) await ExecuteNativeAsync(job).ConfigureAwait(false);
+            else if (job.Status == "in_progress") await ExecuteAsync(job).ConfigureAwait(false);
             if (_shutdown.IsCancellationRequested && job.Status is "in_progress") return;
             if (job.Status is "in_progress" or "finalizing" or "cancelling") Finish(job, cancelled: job.Status == "cancelling");
         }
@@ -182,10 +189,12 @@ internal sealed partial class BatchService : IAsyncDisposable
                 return Fail(job, "duplicate_custom_id", $"The custom_id for each request must be unique: `{id}` appears again on line {number}", "custom_id", number);
         }
         if (total == 0) return Fail(job, "empty_file", "the input file has no requests", "input_file_id");
+        var native = NativeDeploymentFor(input);
         Set(job, "in_progress", j =>
         {
             j.Total = total;
             j.InProgressAt = Now;
+            j.NativeDeployment = native?.Id;
         });
         return true;
     }
@@ -248,6 +257,111 @@ internal sealed partial class BatchService : IAsyncDisposable
             Save(job);
         }
         if (job.Status == "in_progress" && !cts.IsCancellationRequested) Set(job, "finalizing", j => j.FinalizingAt = Now);
+    }
+
+    /// <summary>
+    /// The deployment that can run the whole file with its provider's Batch API: every line names the same model
+    /// group, and that group's first deployment is OpenAI or Azure OpenAI (see <see cref="NativeBatchRunner.Supports"/>).
+    /// </summary>
+    private Deployment? NativeDeploymentFor(StoredFile input)
+    {
+        if (_native is null || _registry is null) return null;
+        string? model = null;
+        foreach (var text in File.ReadLines(_files.ContentPath(input.Id)))
+        {
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(text);
+                if (!doc.RootElement.TryGetProperty("body", out var body) || !body.TryGetProperty("model", out var m) || m.GetString() is not { } name) return null;
+                if (model is null) model = name;
+                else if (model != name) return null;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
+        }
+        return model is not null && _registry.Group(model) is { Count: > 0 } group && NativeBatchRunner.Supports(group[0]) ? group[0] : null;
+    }
+
+    /// <summary>Runs the batch at the provider: create it once (kept in the job, so a restart polls the same batch), poll, copy its files back.</summary>
+    private async Task ExecuteNativeAsync(BatchJob job)
+    {
+        var deployment = _registry!.All.FirstOrDefault(d => d.Id == job.NativeDeployment);
+        if (deployment is null)
+        {
+            Fail(job, "deployment_gone", $"the deployment {job.NativeDeployment} that ran this batch is no longer in the config", null);
+            return;
+        }
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        _running[job.Id] = cts;
+        try
+        {
+            if (job.Native is null)
+            {
+                if (job.Status == "cancelling") return;
+                var remote = await _native!.StartAsync(deployment, _files.ContentPath(job.InputFileId), job.Endpoint, job.Metadata, cts.Token).ConfigureAwait(false);
+                lock (job.Sync) job.Native = remote;
+                Save(job);
+            }
+            var cancelSent = false;
+            while (true)
+            {
+                try
+                {
+                    if (job.Status == "cancelling" && !cancelSent)
+                    {
+                        await _native!.CancelAsync(deployment, job.Native!, _shutdown.Token).ConfigureAwait(false);
+                        cancelSent = true;
+                    }
+                    using var final = await _native!.WaitAsync(deployment, job.Native!, (status, total, completed, failed) =>
+                    {
+                        lock (job.Sync)
+                        {
+                            if (total > 0) job.Total = total;
+                            job.Completed = completed;
+                            job.Failed = failed;
+                        }
+                    }, job.Status == "cancelling" ? _shutdown.Token : cts.Token).ConfigureAwait(false);
+                    var root = final.RootElement;
+                    var folder = Folder(job);
+                    if (root.TryGetProperty("output_file_id", out var o) && o.GetString() is { } outId)
+                        await _native.DownloadAsync(deployment, outId, Path.Combine(folder, "output.jsonl"), _shutdown.Token).ConfigureAwait(false);
+                    if (root.TryGetProperty("error_file_id", out var e) && e.GetString() is { } errId)
+                        await _native.DownloadAsync(deployment, errId, Path.Combine(folder, "errors.jsonl"), _shutdown.Token).ConfigureAwait(false);
+                    var status = root.GetProperty("status").GetString();
+                    if (status == "failed")
+                    {
+                        var message = root.TryGetProperty("errors", out var errs) && errs.ValueKind == System.Text.Json.JsonValueKind.Object && errs.GetProperty("data") is { ValueKind: System.Text.Json.JsonValueKind.Array } data && data.GetArrayLength() > 0
+                            ? data[0].GetProperty("message").GetString() ?? "failed" : "the provider failed the batch";
+                        Fail(job, "provider_failed", message, null);
+                        return;
+                    }
+                    if (status == "expired") { Set(job, "expired", j => j.ExpiredAt = Now); return; }
+                    if (status == "cancelled" && job.Status != "cancelling") Set(job, "cancelling", j => j.CancellingAt = Now);
+                    else if (job.Status == "in_progress") Set(job, "finalizing", j => j.FinalizingAt = Now);
+                    return;
+                }
+                catch (OperationCanceledException) when (!_shutdown.IsCancellationRequested && job.Status == "cancelling")
+                {
+                    // Cancelled by the client while polling: send the provider's cancel, then poll to its end.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Stopping: the provider's batch goes on; the next start polls it again.
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or System.Text.Json.JsonException or KeyNotFoundException)
+        {
+            Fail(job, "provider_error", ex.Message, null);
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+            Save(job);
+        }
     }
 
     /// <summary>Publishes the output and error files (what exists, also for a cancelled batch) and ends the batch.</summary>

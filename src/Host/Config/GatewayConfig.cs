@@ -40,6 +40,8 @@ public sealed record FileSettings(string StoragePath, long MaxFileBytes, int Bat
 {
     /// <summary>A directory of this host alone (no storage_path and no config file): removed when the host stops.</summary>
     public bool Ephemeral { get; init; }
+    /// <summary>How often a batch run by the provider's own Batch API is polled (<c>batch_poll_interval_seconds</c>, default 30).</summary>
+    public TimeSpan BatchPollInterval { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>A config that cannot run: every problem, each with the path of the key at fault.</summary>

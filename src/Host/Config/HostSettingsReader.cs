@@ -103,7 +103,14 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
             if (mb <= 0) errors.Add("general_settings.max_file_size_mb: must be a positive number of MiB");
             else max = (long)(mb * 1024 * 1024);
         }
-        return new FileSettings(path, max, Whole("batch_parallelism", 8, 1, 256), Whole("batch_concurrency", 2, 1, 64)) { Ephemeral = ephemeral };
+        return new FileSettings(path, max, Whole("batch_parallelism", 8, 1, 256), Whole("batch_concurrency", 2, 1, 64)) { Ephemeral = ephemeral, BatchPollInterval = PollInterval() };
+    }
+
+    private TimeSpan PollInterval()
+    {
+        if (Number("batch_poll_interval_seconds") is not { } s) return TimeSpan.FromSeconds(30);
+        if (s <= 0 || s > 3600) { errors.Add("general_settings.batch_poll_interval_seconds: must be more than 0 and at most 3600 seconds"); return TimeSpan.FromSeconds(30); }
+        return TimeSpan.FromSeconds(s);
     }
 
     private int Whole(string key, int fallback, int min, int max)

@@ -4,7 +4,7 @@ using LLMux.Providers.OpenAI;
 
 namespace LLMux.Providers.Modes;
 
-/// <summary>A provider LLMux reaches only for rerank (Jina, Voyage, Infinity): Bearer auth, Cohere-like JSON.</summary>
+/// <summary>A provider LLMux reaches only for rerank (Jina, Infinity): Bearer auth, Cohere-like JSON.</summary>
 public sealed class RerankOnlyProvider(ProviderSpec spec, RerankDialect dialect) : OpenAIProvider(spec)
 {
     protected override RerankDialect RerankDialect => dialect;
@@ -13,8 +13,7 @@ public sealed class RerankOnlyProvider(ProviderSpec spec, RerankDialect dialect)
     public static IEnumerable<RerankOnlyProvider> All()
     {
         yield return new(RerankSpec("jina_ai", "Jina AI (rerank)", "https://api.jina.ai/v1", "JINA_AI_API_KEY", "JINA_AI_API_BASE"), RerankDialect.Jina);
-        yield return new(RerankSpec("voyage", "Voyage AI (rerank)", "https://api.voyageai.com/v1", "VOYAGE_API_KEY", "VOYAGE_API_BASE",
-            "`top_n` is sent as `top_k`; results are read from `data`; object documents are sent as their `text`"), RerankDialect.Voyage);
+        // Voyage is one provider for embeddings and rerank (Voyage.VoyageProvider), not a rerank-only row.
         yield return new(RerankSpec("infinity", "Infinity (self-hosted rerank)", null, "INFINITY_API_KEY", "INFINITY_API_BASE",
             "api_base is the server root with its version path; LLMux calls `{api_base}/rerank`"), RerankDialect.CohereLike);
     }

@@ -10,7 +10,7 @@ using LLMux.Providers.OpenAI;
 namespace LLMux.Providers.Voyage;
 
 /// <summary>
-/// Voyage AI embeddings: the client's OpenAI body with <c>dimensions</c> renamed to <c>output_dimension</c>, posted to
+/// Voyage AI embeddings (and rerank, in the modes' Voyage dialect): the client's OpenAI body with <c>dimensions</c> renamed to <c>output_dimension</c>, posted to
 /// <c>{api_base}/embeddings</c> with a Bearer key; the answer is rewritten into OpenAI's shape by <see cref="VoyageResponseReader"/>.
 /// </summary>
 internal sealed class VoyageProvider() : OpenAIProvider(VoyageSpec.Spec)
@@ -24,8 +24,15 @@ internal sealed class VoyageProvider() : OpenAIProvider(VoyageSpec.Spec)
 
     public override bool AcceptsResponsesPassthrough(Deployment deployment) => false;
 
+    protected override Modes.RerankDialect RerankDialect => Modes.RerankDialect.Voyage;
+
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        if (context.Mode == LlmMode.Rerank)
+        {
+            await base.ReadResponseAsync(context, response, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         ChatCompletionResponse.Write(context, VoyageResponseReader.Read(body.Span, context.Deployment!.UpstreamModel));
     }

@@ -9,10 +9,11 @@ internal static class VoyageSpec
     public const string Name = "voyage";
     public const string DefaultApiBase = "https://api.voyageai.com/v1";
 
-    public static ProviderSpec Spec { get; } = new()
+    /// <summary>Embeddings (this folder) and rerank (the modes' Voyage dialect) on one spec.</summary>
+    public static ProviderSpec Spec { get; } = Modes.ModeSupport.Apply(new()
     {
         Name = Name,
-        DisplayName = "Voyage AI (embeddings)",
+        DisplayName = "Voyage AI",
         DefaultApiBase = DefaultApiBase,
         ApiBaseEnv = "VOYAGE_API_BASE",
         ApiKeyEnv = "VOYAGE_API_KEY",
@@ -31,7 +32,7 @@ internal static class VoyageSpec
         [
             "`voyage/<model>`: `POST {api_base}/embeddings` with `Authorization: Bearer` (api_key, else VOYAGE_API_KEY)",
             "Voyage reports usage as `total_tokens` only; LLMux answers OpenAI's usage with prompt_tokens = total_tokens (LiteLLM's reading) and prices it by input tokens",
-            "rerank (`/v1/rerank`) belongs to the rerank mode and is not routed here",
+            "rerank: `top_n` is sent as `top_k`; results are read from `data`; object documents are sent as their `text`",
         ],
-    };
+    });
 }

@@ -45,7 +45,7 @@ public static class LiteLLMConfigReader
     private static readonly HashSet<string> EntryKeys = ["model_name", "litellm_params", "model_info", "rpm", "tpm"];
     private static readonly HashSet<string> LitellmSettingsKeys = ["drop_params", "request_timeout", "num_retries", "set_verbose", "json_logs", "modify_params", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "callbacks", "success_callback", "failure_callback", "cache", "cache_params", "turn_off_message_logging", "allowed_fails", "cooldown_time"];
     private static readonly HashSet<string> RouterSettingsKeys = ["routing_strategy", "num_retries", "retry_after", "allowed_fails", "allowed_fails_policy", "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "timeout", "stream_timeout", "enable_pre_call_checks", "routing_strategy_args", "redis_host", "redis_port", "redis_password", "model_group_alias", "retry_policy", "model_group_retry_policy"];
-    private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "database_path", "user_api_key_cache_ttl", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "responses_store_max_items", "responses_store_max_mb", "responses_store_ttl_seconds", "storage_path", "max_file_size_mb", "batch_parallelism", "batch_concurrency", "redis_namespace"];
+    private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "database_path", "user_api_key_cache_ttl", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "responses_store_max_items", "responses_store_max_mb", "responses_store_ttl_seconds", "storage_path", "max_file_size_mb", "batch_parallelism", "batch_concurrency", "batch_poll_interval_seconds", "redis_namespace"];
     /// <summary>OpenAI request parameters that LiteLLM takes from litellm_params as per-deployment defaults.</summary>
     private static readonly HashSet<string> RequestDefaults = [.. Pipeline.Capabilities.OpenAIParamNames.Chat.Where(static n => n is not ("max_retries" or "stream" or "extra_headers")), "encoding_format", "dimensions"];
     private static readonly HashSet<string> TypedParams = ["model", "api_base", "api_key", "api_version", "timeout", "stream_timeout", "rpm", "tpm", "drop_params", "input_cost_per_token", "output_cost_per_token", "additional_drop_params", "allowed_openai_params"];
@@ -194,7 +194,11 @@ public static class LiteLLMConfigReader
             if (Number(p, "port", at) is { } port) cache = cache with { RedisPort = (int)port };
             if (Resolve(Scalar(p, "password"), $"{at}.password") is { Length: > 0 } password) cache = cache with { RedisPassword = password };
             if (cache.Type == "redis" && cache.RedisUrl is null && cache.RedisHost is null)
-                _errors.Add($"{at}.type: redis needs host (and port, password) in cache_params, or REDIS_URL / REDIS_HOST in the environment");
+            {
+                // LiteLLM's Redis client falls back to localhost:6379 when nothing names a server; so does LLMux, and says so.
+                _warnings.Add($"{at}.type: redis with no host in cache_params and no REDIS_URL / REDIS_HOST in the environment: using localhost:6379 (an unreachable Redis means no cache, not errors)");
+                cache = cache with { RedisHost = "localhost", RedisPort = cache.RedisPort ?? 6379 };
+            }
             return cache;
         }
 

@@ -338,4 +338,85 @@ public sealed class BatchesApiTests : IAsyncLifetime
         Assert.Equal(3, logs.GetArrayLength());
         Assert.All(logs.EnumerateArray(), static r => Assert.Equal("alice", r.GetProperty("metadata").GetProperty("user_api_key_alias").GetString()));
     }
+
+    [Fact]
+    public async Task A_batch_for_an_OpenAI_group_runs_at_OpenAI_with_its_ids_mapped_and_1000_lines_back()
+    {
+        await using var upstream = await OpenAIEmulator.StartNewAsync();
+        await using var host = await GatewayHost.StartAsync(Yaml($"""
+              - model_name: gpt-batch
+                litellm_params:
+                  model: openai/gpt-4o-mini
+                  api_base: {upstream.ApiBase}
+                  api_key: sk-upstream
+                  batch_api: native
+              - model_name: gpt-gateway
+                litellm_params:
+                  model: openai/gpt-4o-mini
+                  api_base: {upstream.ApiBase}
+                  api_key: sk-upstream
+            """, "  batch_poll_interval_seconds: 0.05"));
+        var client = new OpenAIClient(new ApiKeyCredential("sk-any"), Options(host));
+        var files = client.GetOpenAIFileClient();
+        var uploaded = await files.UploadFileAsync(BinaryData.FromString(Lines("gpt-batch", 1000)), "thousand.jsonl", FileUploadPurpose.Batch);
+        var created = await CreateAsync(client.GetBatchClient(), uploaded.Value.Id);
+        var id = created.GetProperty("id").GetString()!;
+        var done = await WaitAsync(host.Http, id, "completed", "failed");
+        Assert.True(done.GetProperty("status").GetString() == "completed", done.ToString());
+        Assert.Equal(1000, done.GetProperty("request_counts").GetProperty("completed").GetInt64());
+
+        // OpenAI ran it: one upload (each line's model now the deployment's), one batch, no chat call from the gateway.
+        var remoteFile = Assert.Single(upstream.FilesAndBatches.Files.Values, static f => f.Purpose == "batch");
+        var remoteLines = Encoding.UTF8.GetString(remoteFile.Content).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1000, remoteLines.Length);
+        Assert.All(remoteLines, static l => Assert.Equal("gpt-4o-mini", JsonDocument.Parse(l).RootElement.GetProperty("body").GetProperty("model").GetString()));
+        var remote = Assert.Single(upstream.FilesAndBatches.Batches.Values);
+        Assert.Equal("/v1/chat/completions", remote.Endpoint);
+        Assert.DoesNotContain(upstream.Requests, static r => r.Path.EndsWith("/chat/completions", StringComparison.Ordinal));
+        Assert.Contains(upstream.Requests, static r => r.Path == "/v1/files" && r.Headers.Any(static h => h.Key.Equals("authorization", StringComparison.OrdinalIgnoreCase) && h.Value == "Bearer sk-upstream"));
+
+        // The client sees LLMux's ids only, and OpenAI's output lines, one per request.
+        Assert.DoesNotContain("emu", id, StringComparison.Ordinal);
+        var outputId = done.GetProperty("output_file_id").GetString()!;
+        Assert.DoesNotContain("emu", outputId, StringComparison.Ordinal);
+        var output = (await files.DownloadFileAsync(outputId)).Value.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1000, output.Length);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(static i => "req-" + i).ToHashSet(), output.Select(static l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()!).ToHashSet());
+
+        // openai/ pointed at another server (no `batch_api: native`) stays on the gateway's own runner.
+        var second = await files.UploadFileAsync(BinaryData.FromString(Lines("gpt-gateway", 3)), "three.jsonl", FileUploadPurpose.Batch);
+        var viaGateway = await WaitAsync(host.Http, (await CreateAsync(client.GetBatchClient(), second.Value.Id)).GetProperty("id").GetString()!, "completed", "failed");
+        Assert.Equal(3, viaGateway.GetProperty("request_counts").GetProperty("completed").GetInt64());
+        Assert.Equal(3, upstream.Requests.Count(static r => r.Path.EndsWith("/chat/completions", StringComparison.Ordinal)));
+        Assert.Single(upstream.FilesAndBatches.Batches);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_native_batch_cancels_it_at_OpenAI()
+    {
+        await using var upstream = await OpenAIEmulator.StartNewAsync();
+        upstream.FilesAndBatches.PollsToComplete = 100_000;
+        await using var host = await GatewayHost.StartAsync(Yaml($"""
+              - model_name: gpt-batch
+                litellm_params:
+                  model: openai/gpt-4o-mini
+                  api_base: {upstream.ApiBase}
+                  api_key: sk-upstream
+                  batch_api: native
+            """, "  batch_poll_interval_seconds: 0.05"));
+        var client = new OpenAIClient(new ApiKeyCredential("sk-any"), Options(host));
+        var uploaded = await client.GetOpenAIFileClient().UploadFileAsync(BinaryData.FromString(Lines("gpt-batch", 5)), "five.jsonl", FileUploadPurpose.Batch);
+        var id = (await CreateAsync(client.GetBatchClient(), uploaded.Value.Id)).GetProperty("id").GetString()!;
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (upstream.FilesAndBatches.Batches.Values.FirstOrDefault() is not { Status: "in_progress" })
+        {
+            Assert.True(DateTime.UtcNow < until, "the batch never started at the provider");
+            await Task.Delay(20);
+        }
+        using (var cancel = await host.Http.PostAsync($"/v1/batches/{id}/cancel", null)) Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var done = await WaitAsync(host.Http, id, "cancelled");
+        Assert.Equal(JsonValueKind.Number, done.GetProperty("cancelled_at").ValueKind);
+        Assert.Equal("cancelled", upstream.FilesAndBatches.Batches.Values.Single().Status);
+        Assert.Contains(upstream.Requests, static r => r.Path.EndsWith("/cancel", StringComparison.Ordinal));
+    }
 }

@@ -39,7 +39,6 @@ public sealed class LiteLLMExampleConfigTests
             "proxy_server_config.yaml",
             [
                 "model_list[3].litellm_params.model: `sagemaker` is a LiteLLM provider that LLMux cannot route yet (docs/parity/providers.md says why); if the endpoint's container serves the Messages API (TGI, LMI, vLLM), write `sagemaker_chat/<endpoint>`",
-                "model_list[15].litellm_params.model: `text-completion-openai` is a LiteLLM provider that LLMux cannot route yet (docs/parity/providers.md says why); for chat models write `openai/<model>`",
             ]
         },
     };
