@@ -182,27 +182,8 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
         return request;
     }
 
-    /// <summary>Signs with <c>host</c>, <c>content-type</c>, <c>x-amz-date</c>, <c>x-amz-content-sha256</c> and, for temporary credentials, <c>x-amz-security-token</c>.</summary>
-    private void Sign(HttpRequestMessage request, Uri uri, ReadOnlySpan<byte> body, AwsCredentials keys, string region)
-    {
-        var now = _time.GetUtcNow();
-        var amzDate = SigV4Signer.AmzDate(now);
-        var payloadHash = SigV4Signer.PayloadHash(body);
-        var headers = new List<KeyValuePair<string, string>>(5)
-        {
-            new("host", uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("content-type", "application/json"),
-            new("x-amz-date", amzDate),
-            new("x-amz-content-sha256", payloadHash),
-        };
-        if (keys.SessionToken is { } session) headers.Add(new("x-amz-security-token", session));
-        var authorization = SigV4Signer.Authorization("POST", uri.AbsolutePath, null, headers, payloadHash, keys, region, Service, now);
-
-        request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
-        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
-        if (keys.SessionToken is { } token) request.Headers.TryAddWithoutValidation("x-amz-security-token", token);
-        request.Headers.TryAddWithoutValidation("Authorization", authorization);
-    }
+    private void Sign(HttpRequestMessage request, Uri uri, ReadOnlySpan<byte> body, AwsCredentials keys, string region) =>
+        AwsJsonRequestSigner.Sign(request, uri, body, keys, region, Service, _time.GetUtcNow());
 
     /// <summary><c>{api_base or https://bedrock-runtime.{region}.amazonaws.com}/model/{id with every reserved char escaped}/{operation}</c>.</summary>
     internal Uri Endpoint(Deployment deployment, string region, string modelId, string operation)

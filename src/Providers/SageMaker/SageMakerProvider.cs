@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
@@ -48,7 +47,7 @@ internal sealed class SageMakerProvider : OpenAIProvider
             request.Headers.Accept.Clear();
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(context.IsStream ? "application/vnd.amazon.eventstream" : "application/json"));
             request.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            Sign(request, uri, ((PooledContent)request.Content).Memory.Span, keys, region);
+            AwsJsonRequestSigner.Sign(request, uri, ((PooledContent)request.Content).Memory.Span, keys, region, Service, _time.GetUtcNow());
             return request;
         }
         catch
@@ -71,26 +70,6 @@ internal sealed class SageMakerProvider : OpenAIProvider
             ?? $"https://runtime.sagemaker.{region}.amazonaws.com";
         var path = string.Concat("endpoints/", Uri.EscapeDataString(deployment.UpstreamModel), stream ? "/invocations-response-stream" : "/invocations");
         return ProviderUrls.Join(root, path);
-    }
-
-    private void Sign(HttpRequestMessage request, Uri uri, ReadOnlySpan<byte> body, AwsCredentials keys, string region)
-    {
-        var now = _time.GetUtcNow();
-        var amzDate = SigV4Signer.AmzDate(now);
-        var payloadHash = SigV4Signer.PayloadHash(body);
-        var headers = new List<KeyValuePair<string, string>>(5)
-        {
-            new("host", uri.IsDefaultPort ? uri.IdnHost : uri.IdnHost + ":" + uri.Port.ToString(CultureInfo.InvariantCulture)),
-            new("content-type", "application/json"),
-            new("x-amz-date", amzDate),
-            new("x-amz-content-sha256", payloadHash),
-        };
-        if (keys.SessionToken is { } session) headers.Add(new("x-amz-security-token", session));
-        var authorization = SigV4Signer.Authorization("POST", uri.AbsolutePath, null, headers, payloadHash, keys, region, Service, now);
-        request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
-        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
-        if (keys.SessionToken is { } token) request.Headers.TryAddWithoutValidation("x-amz-security-token", token);
-        request.Headers.TryAddWithoutValidation("Authorization", authorization);
     }
 
     public override StreamTranslator CreateStreamTranslator(LlmContext context) => new SageMakerStreamTranslator(context);

@@ -25,7 +25,8 @@ public sealed class LLMuxRuntime
         var env = o.EffectiveEnvironment();
         for (var i = 0; i < o.Deployments.Count; i++)
         {
-            if (DeploymentFactory.Create(catalog, o.Deployments[i], $"model_list[{i}]", env, errors) is { } d) deployments.Add(d);
+            // A section's environment_variables are its deployments' ambient environment, as for the host's config.yaml.
+            if (DeploymentFactory.Create(catalog, o.Deployments[i], $"model_list[{i}]", env, errors, null, o.ConfigurationEnvironment) is { } d) deployments.Add(d);
         }
         if (errors.Count > 0) throw new OptionsValidationException(nameof(LLMuxOptions), typeof(LLMuxOptions), errors);
 

@@ -53,6 +53,26 @@ public sealed class OneConfigReaderTests
     private static string? Env(string name) => name == "OPENAI_KEY" ? "sk-from-env" : null;
 
     [Fact]
+    public async Task Environment_variables_of_a_section_are_its_deployments_ambient_environment_in_the_library_too()
+    {
+        var keys = new Dictionary<string, string?>
+        {
+            ["LLMux:model_list:0:model_name"] = "gpt",
+            ["LLMux:model_list:0:litellm_params:model"] = "openai/gpt-4o",
+            ["LLMux:model_list:1:model_name"] = "claude",
+            ["LLMux:model_list:1:litellm_params:model"] = "bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+            ["LLMux:environment_variables:OPENAI_API_KEY"] = "sk-section",
+            ["LLMux:environment_variables:AWS_REGION_NAME"] = "ap-south-1",
+        };
+        var services = new ServiceCollection();
+        services.AddLLMux(new ConfigurationBuilder().AddInMemoryCollection(keys).Build().GetSection("LLMux"), b => b.Configure(o => o.Environment = static _ => null));
+        await using var sp = services.BuildServiceProvider();
+        var registry = sp.GetRequiredService<LLMuxRuntime>().Registry;
+        Assert.Equal("sk-section", Assert.Single(registry.Group("gpt")!).ApiKey?.Reveal());
+        Assert.Equal("ap-south-1", Assert.Single(registry.Group("claude")!).Setting("aws_region_name"));
+    }
+
+    [Fact]
     public async Task Yaml_and_configuration_keys_give_the_same_deployments_and_settings()
     {
         var host = new ConfigLoader(new ProviderCatalog(), Env).Load(new StringReader(Yaml), "inline");

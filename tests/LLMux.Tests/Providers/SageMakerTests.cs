@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.ClientModel;
 using System.Net;
 using System.Text;
@@ -8,7 +7,6 @@ using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using ChatRequest = LLMux.Pipeline.Wire.ChatRequest;
 using LLMux.Providers.SageMaker;
-using LLMux.Tests.Decoders;
 using LLMux.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 using OpenAI.Chat;
@@ -146,7 +144,7 @@ public sealed class SageMakerTests : IAsyncLifetime
     {
         _upstream.Enqueue(new SageMakerScript { Content = "abcdefghijkl", Chunks = 4, PartSize = 300, StreamErrorAfter = 1 });
         using var response = await _gateway.Http.PostAsync("/v1/chat/completions", Json("""{"model":"sm","stream":true,"messages":[{"role":"user","content":"hi"}]}"""));
-        var sse = await ReadToEndOrAbortAsync(response);
+        var sse = await TranslatorFeed.ReadToEndOrAbortAsync(response);
         Assert.Contains("\"content\":\"abc\"", sse);
         Assert.Contains("\"error\"", sse);
         Assert.Contains("the container stopped answering", sse);
@@ -183,20 +181,7 @@ public sealed class SageMakerTests : IAsyncLifetime
     private static string Translate(byte[] data, IReadOnlyList<int> cuts)
     {
         using var translator = new SageMakerStreamTranslator(StreamContext());
-        var output = new ArrayBufferWriter<byte>();
-        var start = 0;
-        var buffer = ReadOnlySequence<byte>.Empty;
-        foreach (var cut in cuts.Append(data.Length))
-        {
-            var pieces = new List<ReadOnlyMemory<byte>>();
-            foreach (var m in buffer) pieces.Add(m);
-            pieces.Add(data.AsMemory(start, cut - start));
-            buffer = PipeLoop.Sequence(pieces);
-            translator.Decode(ref buffer, output);
-            start = cut;
-        }
-        translator.Complete(buffer, output);
-        return Encoding.UTF8.GetString(output.WrittenSpan);
+        return TranslatorFeed.Run(translator, data, cuts);
     }
 
     private static readonly SageMakerScript Rich = new() { Content = "Grüße aus Köln — 東京 too.", Chunks = 6, PartSize = 11 };
@@ -244,19 +229,4 @@ public sealed class SageMakerTests : IAsyncLifetime
     }
 
     private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");
-
-    private static async Task<string> ReadToEndOrAbortAsync(HttpResponseMessage response)
-    {
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var stream = await response.Content.ReadAsStreamAsync();
-        var buffer = new MemoryStream();
-        try
-        {
-            await stream.CopyToAsync(buffer);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
 }
