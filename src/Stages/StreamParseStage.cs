@@ -6,8 +6,8 @@ using LLMux.Pipeline.Streaming;
 namespace LLMux.Stages;
 
 /// <summary>
-/// Reads the upstream answer: for a stream, starts the pump (PipeReader → decoder → provider translator →
-/// bounded channel) that the client writer drains; otherwise the provider reads the body.
+/// Reads the upstream answer: for a stream, sets up the pump (PipeReader → decoder → provider translator → one
+/// pooled segment) that the client writer drives; otherwise the provider reads the body.
 /// </summary>
 public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
 {
