@@ -29,7 +29,11 @@ public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
             context.UpstreamCancellation?.CancelAfter(Timeout.InfiniteTimeSpan);
             var translator = provider.CreateStreamTranslator(context);
             if (context.StreamTranslatorDecorator is { } decorate) translator = decorate(translator, context);
-            context.Stream = StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted);
+            // The pump stops its reads through the attempt's source (it follows the client's token): no second source per
+            // stream. Only on the system clock, where the send timeout above was disarmed; a test clock's timer may still fire.
+            context.Stream = context.UpstreamCancellation is { } cancellation && context.TimeProvider == TimeProvider.System
+                ? StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted, cancellation)
+                : StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted);
         }
         else
         {

@@ -23,8 +23,8 @@ public sealed class StreamPump : IAsyncDisposable
 {
     private readonly PullReader _reader;
 
-    private StreamPump(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted)
-        => _reader = new PullReader(this, upstream, translator, options, provider, clientAborted);
+    private StreamPump(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted, CancellationTokenSource? cancellation)
+        => _reader = new PullReader(this, upstream, translator, options, provider, clientAborted, cancellation);
 
     /// <summary>
     /// Segments ready for the client, in order; an error segment, if any, is the last. One reader at a time. Waiting
@@ -50,7 +50,16 @@ public sealed class StreamPump : IAsyncDisposable
 
     /// <summary>Wraps <paramref name="upstream"/>; nothing is read until the consumer asks for the first segment.</summary>
     public static StreamPump Start(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted)
-        => new(upstream, translator, options, provider, clientAborted);
+        => new(upstream, translator, options, provider, clientAborted, null);
+
+    /// <summary>
+    /// As <see cref="Start(Stream, StreamTranslator, StreamPumpOptions, string?, CancellationToken)"/>, cancelling the
+    /// caller's <paramref name="cancellation"/> to stop the upstream read instead of a source of its own: it must already
+    /// follow <paramref name="clientAborted"/> and outlive the pump (the pooled context's upstream source does). The pump
+    /// cancels it only when the stream did not end by itself, so a finished stream leaves it reusable.
+    /// </summary>
+    public static StreamPump Start(Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted, CancellationTokenSource cancellation)
+        => new(upstream, translator, options, provider, clientAborted, cancellation);
 
     /// <summary>Stops the upstream read (client gone): the upstream connection is closed.</summary>
     public void Abort() => _reader.Abort();
@@ -69,6 +78,7 @@ public sealed class StreamPump : IAsyncDisposable
         private readonly StreamTranslator _translator;
         private readonly StreamPumpOptions _options;
         private readonly CancellationTokenSource _cts;
+        private readonly bool _ownsCts;
         private readonly CancellationToken _clientAborted;
         private readonly string? _provider;
         private readonly SegmentWriter _writer;
@@ -85,7 +95,7 @@ public sealed class StreamPump : IAsyncDisposable
         private volatile bool _idleExpired;
         private TaskCompletionSource? _endedSource;
 
-        public PullReader(StreamPump pump, Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted)
+        public PullReader(StreamPump pump, Stream upstream, StreamTranslator translator, StreamPumpOptions options, string? provider, CancellationToken clientAborted, CancellationTokenSource? cancellation)
         {
             _pump = pump;
             _options = options;
@@ -96,7 +106,8 @@ public sealed class StreamPump : IAsyncDisposable
             // Zero-byte reads: while the upstream is quiet (most of a stream's life) no buffer is held, and the real read
             // then completes at once, so a thousand idle streams hold no read buffers and renting stays on one thread.
             _upstream = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: options.ReadBufferSize, minimumReadSize: 1024, leaveOpen: false, useZeroByteReads: true));
-            _cts = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+            _ownsCts = cancellation is null;
+            _cts = cancellation ?? CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
             _onReadCompleted = OnReadCompleted;
             _wait.RunContinuationsAsynchronously = false; // the consumer continues on the thread the bytes arrived on
             if (options.IdleTimeout is not null)
@@ -325,8 +336,13 @@ public sealed class StreamPump : IAsyncDisposable
 
         private void OnIdle()
         {
-            _idleExpired = true;
-            Abort();
+            // Under the gate: a late tick after the stream ended must not cancel a borrowed source already handed on.
+            lock (_gate)
+            {
+                if (_ended) return;
+                _idleExpired = true;
+                Abort();
+            }
         }
 
         public void Abort()
@@ -336,19 +352,21 @@ public sealed class StreamPump : IAsyncDisposable
 
         public async ValueTask DisposeAsync()
         {
-            bool reading;
+            bool reading, ended;
             lock (_gate)
             {
                 _disposing = true;
                 reading = _reading;
+                ended = _ended;
             }
-            Abort();
+            // A stream that ended by itself has nothing left to stop (and a borrowed source stays reusable).
+            if (reading || !ended) Abort();
             // A read still in flight ends the stream itself once the cancellation reaches it.
             if (reading) await Ended.ConfigureAwait(false);
             else End();
             while (TryRead(out var segment)) segment.Release();
             _writer.Reset();
-            _cts.Dispose();
+            if (_ownsCts) _cts.Dispose();
         }
 
         bool IValueTaskSource<bool>.GetResult(short token) => _wait.GetResult(token);

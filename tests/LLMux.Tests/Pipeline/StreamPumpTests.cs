@@ -211,4 +211,33 @@ public sealed class StreamPumpTests
         Assert.False(await pump.Segments.WaitToReadAsync().AsTask().WaitAsync(Bound));
         await pump.Completion.WaitAsync(Bound);
     }
+
+    [Fact]
+    public async Task A_borrowed_source_stays_uncancelled_when_the_stream_ends_by_itself()
+    {
+        var upstream = new UpstreamBody();
+        using var borrowed = new CancellationTokenSource();
+        var pump = StreamPump.Start(upstream, new Passthrough(), StreamPumpOptions.Default, "test", CancellationToken.None, borrowed);
+        await upstream.SendAsync("data: {\"n\":1}\n\n");
+        await upstream.EndAsync();
+        var text = new StringBuilder();
+        await foreach (var segment in pump.Segments.ReadAllAsync()) text.Append(Text(segment));
+        await pump.DisposeAsync();
+        Assert.Equal("data: {\"n\":1}\n\n", text.ToString());
+        Assert.False(borrowed.IsCancellationRequested); // the pooled context may reuse it
+        Assert.True(borrowed.TryReset());
+    }
+
+    [Fact]
+    public async Task Abort_stops_a_waiting_read_through_the_borrowed_source()
+    {
+        var upstream = new UpstreamBody();
+        using var borrowed = new CancellationTokenSource();
+        await using var pump = StreamPump.Start(upstream, new Passthrough(), StreamPumpOptions.Default, "test", CancellationToken.None, borrowed);
+        var wait = pump.Segments.WaitToReadAsync().AsTask();
+        pump.Abort();
+        Assert.False(await wait.WaitAsync(Bound));
+        Assert.True(borrowed.IsCancellationRequested);
+        Assert.True(upstream.Disposed);
+    }
 }
