@@ -11,6 +11,7 @@ using Yarp.ReverseProxy.Forwarder;
 //       [--rate R] [--requests N] [--key K] [--json FILE] [--watch-pid PID] [--pause-after FRAMES --pause-ms MS]
 //       [--abort-after FRAMES] [--upstream-stats URL] [--conns-port P] [--settle-ms MS] [--recv-buffer BYTES]
 //   allocs --trace FILE.nettrace [--top N] [--frames F] [--requests R]   (allocation sampling by type and stack)
+//   cpu --trace FILE.nettrace [--top N] [--match TEXT]                      (sampled stacks of running threads by method)
 var command = args.Length > 0 ? args[0] : "help";
 var opts = Options.Parse(args.Skip(1).ToArray());
 var maxSeconds = opts.Int("max-seconds", 900);
@@ -83,8 +84,11 @@ switch (command)
     case "allocs":
         AllocationReport.Print(opts.String("trace", "trace.nettrace"), opts.Int("top", 25), opts.Int("frames", 6), opts.Int("requests", 0));
         return 0;
+    case "cpu":
+        CpuSampleReport.Print(opts.String("trace", "trace.nettrace"), opts.Int("top", 30), opts.Has("match") ? opts.String("match", "") : null);
+        return 0;
     default:
-        Console.WriteLine("llmux-load upstream|yarp|run|allocs [--options]; see bench/run.sh");
+        Console.WriteLine("llmux-load upstream|yarp|run|allocs|cpu [--options]; see bench/run.sh");
         return command == "help" ? 0 : 2;
 }
 

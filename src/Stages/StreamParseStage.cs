@@ -6,8 +6,8 @@ using LLMux.Pipeline.Streaming;
 namespace LLMux.Stages;
 
 /// <summary>
-/// Reads the upstream answer: for a stream, starts the pump (PipeReader → decoder → provider translator →
-/// bounded channel) that the client writer drains; otherwise the provider reads the body.
+/// Reads the upstream answer: for a stream, sets up the pump (PipeReader → decoder → provider translator → one
+/// pooled segment) that the client writer drives; otherwise the provider reads the body.
 /// </summary>
 public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
 {
@@ -29,7 +29,11 @@ public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
             context.UpstreamCancellation?.CancelAfter(Timeout.InfiniteTimeSpan);
             var translator = provider.CreateStreamTranslator(context);
             if (context.StreamTranslatorDecorator is { } decorate) translator = decorate(translator, context);
-            context.Stream = StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted);
+            // The pump stops its reads through the attempt's source (it follows the client's token): no second source per
+            // stream. Only on the system clock, where the send timeout above was disarmed; a test clock's timer may still fire.
+            context.Stream = context.UpstreamCancellation is { } cancellation && context.TimeProvider == TimeProvider.System
+                ? StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted, cancellation)
+                : StreamPump.Start(body, translator, options, provider.Spec.Name, context.RequestAborted);
         }
         else
         {

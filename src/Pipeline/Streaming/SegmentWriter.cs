@@ -25,6 +25,13 @@ internal sealed class SegmentWriter(int segmentSize) : IBufferWriter<byte>
         return segment;
     }
 
+    /// <summary>Starts the next segment with room for about <paramref name="expected"/> bytes (at least the segment size, at most 1 MiB).</summary>
+    public void Reserve(long expected)
+    {
+        if (_buffer is not null) return;
+        _buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expected + expected / 8, segmentSize, 1 << 20));
+    }
+
     public void Reset()
     {
         if (_buffer is not null) ArrayPool<byte>.Shared.Return(_buffer);
