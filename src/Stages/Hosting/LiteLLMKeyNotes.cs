@@ -11,7 +11,6 @@ internal static class LiteLLMKeyNotes
 {
     private const string Callbacks = "LiteLLM callbacks are not run; LLMux exports OpenTelemetry traces and metrics (set OTEL_EXPORTER_OTLP_ENDPOINT) and keeps spend in its own store";
     private const string Logging = "ignored; LLMux logs through Microsoft.Extensions.Logging (set Logging__LogLevel__Default)";
-    private const string Redis = "ignored; LLMux replicas do not share state through these settings";
     private const string NoGuardrails = "ignored; LLMux runs no guardrails, requests go to the model unchecked";
 
     public static FrozenDictionary<string, string> TopLevel { get; } = new Dictionary<string, string>
@@ -49,9 +48,6 @@ internal static class LiteLLMKeyNotes
 
     public static FrozenDictionary<string, string> RouterSettings { get; } = new Dictionary<string, string>
     {
-        ["redis_host"] = Redis,
-        ["redis_port"] = Redis,
-        ["redis_password"] = Redis,
         ["enable_pre_call_checks"] = "ignored; LLMux checks modes and parameters before every call anyway",
         ["enable_tag_filtering"] = "ignored; LLMux does not route by tags, every deployment of a group is a candidate",
         ["routing_strategy_args"] = "ignored; the routing strategies use their defaults",
