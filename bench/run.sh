@@ -248,13 +248,17 @@ phase "governance: virtual key with rpm/tpm/max_parallel limits, a budget and sp
 # checked against its budgets and three rate limits, and writes a spend row through the background writer.
 GOV=$((B + 9))
 { cat "$work/config.yaml"; printf 'general_settings:\n  master_key: sk-bench-master\n  database_path: %s\n' "$work/gov.db"; } >"$work/config-gov.yaml"
-dotnet "$host" --config "$work/config-gov.yaml" --port $GOV >"$work/llmux-gov.log" 2>&1 & pid_gov=$!; pids+=($pid_gov)
+# SQLite only: the PostgreSQL/Redis of the CI tests (DATABASE_URL, REDIS_URL) are not for this host.
+env -u REDIS_URL -u DATABASE_URL -u REDIS_HOST dotnet "$host" --config "$work/config-gov.yaml" --port $GOV >"$work/llmux-gov.log" 2>&1 & pid_gov=$!; pids+=($pid_gov)
 for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$GOV/" && break; sleep 0.05; done
 gov_key=$(curl -s "http://127.0.0.1:$GOV/key/generate" -H 'Authorization: Bearer sk-bench-master' -H 'content-type: application/json' \
   -d '{"key_alias":"bench","rpm_limit":100000000,"tpm_limit":100000000000,"max_parallel_requests":100000,"max_budget":1000000}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 [ -n "$gov_key" ] || { echo "governance host: /key/generate failed" >&2; tail -20 "$work/llmux-gov.log" >&2; exit 1; }
 printf '{"kind":"governance","host":"llmux-gov"}\n' >>"$meta"
+# The governance host starts cold while the other one has served every scenario so far: warm it up (not recorded).
+dotnet "$load" run --name warm --url "http://127.0.0.1:$GOV$chat" --model bench --seconds $((secs * 2)) --warmup 0 --concurrency 32 --key "$gov_key" >/dev/null || true
+dotnet "$load" run --name warm --url "http://127.0.0.1:$GOV$chat" --model bench --seconds $secs --warmup 0 --concurrency 64 --stream --key "$gov_key" >/dev/null || true
 for r in $(seq 1 $reps); do
   run governance llmux "http://127.0.0.1:$LLMUX$chat" --model bench --seconds $secs --warmup $warm --concurrency 32 --watch-pid "$(for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; [ "$hn" = llmux ] && echo "$hpid"; done)"
   run governance llmux-gov "http://127.0.0.1:$GOV$chat" --model bench --seconds $secs --warmup $warm --concurrency 32 --watch-pid "$pid_gov" --key "$gov_key"

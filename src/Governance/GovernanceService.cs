@@ -291,7 +291,8 @@ public sealed class GovernanceService : IAsyncDisposable
         for (var i = 0; i < counters.Length; i++)
         {
             var b = budgets[i];
-            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out _, out var end);
+            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
+            if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
             counters[i] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
         }
         _ = AddSharedAsync(budgets, counters, cost);
