@@ -288,6 +288,41 @@ class Report:
                     "B allocated / chunk (all)"], rows)
         self.add(*notes, "")
 
+    def governance(self):
+        """Governance on (virtual key: auth, three rate limits, a budget, a spend row per call; SQLite) vs off, same host build."""
+        scenarios = [k for k in ("governance", "governance-stream") if k in self.groups]
+        if not scenarios:
+            return
+        self.add("## Governance on vs off (SQLite)", "",
+                 "`llmux-gov`: the same JIT host and config plus a master key and an SQLite file; every call carries a virtual key "
+                 "with rpm, tpm and max_parallel_requests limits and a budget, and writes a spend row through the background writer. "
+                 "`llmux`: governance off. Both warm (the last repetition; the governance host gets an unrecorded warm-up first). "
+                 "Target: no more than 10 % more CPU per request with governance on.", "")
+        rows, notes = [], []
+        for sc in scenarios:
+            g = self.groups[sc]
+            for t in ("llmux", "llmux-gov"):
+                if t not in g:
+                    continue
+                r = g[t][-1]
+                p = r.get("Process") or {}
+                done = r["Requests"] + r.get("Aborted", 0)
+                cpu = p.get("CpuSeconds", 0) / done * 1000 if done else None
+                rows.append((sc, t, num(r["Rps"]), ms(r["P50Us"]), ms(r["P99Us"]), r["Errors"], num(cpu, "{:.2f}"), num(per_request_bytes(r))))
+            # The last repetition: both hosts warm.
+            off, on = g.get("llmux", [None])[-1], g.get("llmux-gov", [None])[-1]
+            if off and on and off.get("Process") and on.get("Process"):
+                c_off = off["Process"]["CpuSeconds"] / max(1, off["Requests"] + off.get("Aborted", 0))
+                c_on = on["Process"]["CpuSeconds"] / max(1, on["Requests"] + on.get("Aborted", 0))
+                if c_off:
+                    notes.append(f"- {sc}: CPU per request {c_on / c_off:.2f}× with governance on (target ≤ 1.10×): {verdict(c_on / c_off <= 1.10)}; "
+                                 f"p50 {ms(on['P50Us'])} vs {ms(off['P50Us'])} ms; RPS {on['Rps'] / off['Rps']:.2f}× off.")
+        self.table(["scenario", "target", "RPS", "p50 ms", "p99 ms", "errors", "CPU s / 1k", "B allocated / request"], rows)
+        spend = [m for m in self.meta if m["kind"] == "governance-rows"]
+        if spend:
+            notes.append(f"- spend rows written by the governance host over the run: {num(spend[-1]['spend_rows'])} (RSS at the end {spend[-1]['rss_mb']} MB).")
+        self.add(*notes, "")
+
     def slow(self):
         g = self.groups.get("slow")
         if not g:
@@ -449,6 +484,7 @@ class Report:
         self.streams()
         self.translating()
         self.responses()
+        self.governance()
         self.slow()
         self.disconnect()
         self.process()

@@ -243,6 +243,34 @@ PY
   done < <(node_targets)
 fi
 
+phase "governance: virtual key with rpm/tpm/max_parallel limits, a budget and spend rows (SQLite) vs the same host without"
+# A second JIT host on the same config plus a master key and an SQLite file: every call is authenticated (key-cache hit),
+# checked against its budgets and three rate limits, and writes a spend row through the background writer.
+GOV=$((B + 9))
+{ cat "$work/config.yaml"; printf 'general_settings:\n  master_key: sk-bench-master\n  database_path: %s\n' "$work/gov.db"; } >"$work/config-gov.yaml"
+# SQLite only: the PostgreSQL/Redis of the CI tests (DATABASE_URL, REDIS_URL) are not for this host.
+env -u REDIS_URL -u DATABASE_URL -u REDIS_HOST dotnet "$host" --config "$work/config-gov.yaml" --port $GOV >"$work/llmux-gov.log" 2>&1 & pid_gov=$!; pids+=($pid_gov)
+for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$GOV/" && break; sleep 0.05; done
+gov_key=$(curl -s "http://127.0.0.1:$GOV/key/generate" -H 'Authorization: Bearer sk-bench-master' -H 'content-type: application/json' \
+  -d '{"key_alias":"bench","rpm_limit":100000000,"tpm_limit":100000000000,"max_parallel_requests":100000,"max_budget":1000000}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+[ -n "$gov_key" ] || { echo "governance host: /key/generate failed" >&2; tail -20 "$work/llmux-gov.log" >&2; exit 1; }
+printf '{"kind":"governance","host":"llmux-gov"}\n' >>"$meta"
+# The governance host starts cold while the other one has served every scenario so far: warm it up (not recorded).
+dotnet "$load" run --name warm --url "http://127.0.0.1:$GOV$chat" --model bench --seconds $((secs * 2)) --warmup 0 --concurrency 32 --key "$gov_key" >/dev/null || true
+dotnet "$load" run --name warm --url "http://127.0.0.1:$GOV$chat" --model bench --seconds $secs --warmup 0 --concurrency 64 --stream --key "$gov_key" >/dev/null || true
+for r in $(seq 1 $reps); do
+  run governance llmux "http://127.0.0.1:$LLMUX$chat" --model bench --seconds $secs --warmup $warm --concurrency 32 --watch-pid "$(for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; [ "$hn" = llmux ] && echo "$hpid"; done)"
+  run governance llmux-gov "http://127.0.0.1:$GOV$chat" --model bench --seconds $secs --warmup $warm --concurrency 32 --watch-pid "$pid_gov" --key "$gov_key"
+  run governance-stream llmux "http://127.0.0.1:$LLMUX$chat" --model bench --seconds $secs --warmup $warm --concurrency 64 --stream --watch-pid "$(for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; [ "$hn" = llmux ] && echo "$hpid"; done)"
+  run governance-stream llmux-gov "http://127.0.0.1:$GOV$chat" --model bench --seconds $secs --warmup $warm --concurrency 64 --stream --watch-pid "$pid_gov" --key "$gov_key"
+done
+gov_rss=$(rss_mb $pid_gov)
+# SIGTERM flushes the spend writer; then every answered call has its row in the file.
+kill -TERM $pid_gov 2>/dev/null || true; wait $pid_gov 2>/dev/null || true
+gov_rows=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from \"LiteLLM_SpendLogs\"").fetchone()[0])' "$work/gov.db" 2>/dev/null || echo 0)
+printf '{"kind":"governance-rows","spend_rows":%d,"rss_mb":%d}\n' "${gov_rows:-0}" "$gov_rss" >>"$meta"
+
 phase "translating: OpenAI clients, Anthropic / Gemini / Bedrock upstreams"
 translate() { # format port direct-path direct-stream-path
   local format=$1 port=$2 path=$3 spath=$4

@@ -1,4 +1,5 @@
 using LLMux.Governance.Auth;
+using LLMux.Governance.Budgets;
 using LLMux.Governance.Entities;
 using LLMux.Governance.Keys;
 using LLMux.Governance.Limits;
@@ -209,7 +210,24 @@ public sealed class GovernanceService : IAsyncDisposable
     }
 
     /// <summary>One budget that applies to a call: the entity, its stored spend and its limit.</summary>
-    public readonly record struct Budget(BudgetScope Scope, string Id, decimal StoredSpend, decimal? MaxBudget, string? Duration, DateTimeOffset? ResetAt, string Name, string? ShownId);
+    public readonly record struct Budget(BudgetScope Scope, string Id, decimal StoredSpend, decimal? MaxBudget, string? Duration, DateTimeOffset? ResetAt, string Name, string? ShownId, decimal? SoftBudget = null);
+
+    /// <summary>
+    /// Raised once when an entity's spend crosses its <c>soft_budget</c> (which never refuses a call): on the replica
+    /// whose answer crossed it (atomic in Redis, so once across replicas). Also counted in
+    /// <c>llmux.governance.soft_budget_alerts</c>.
+    /// </summary>
+    public event Action<SoftBudgetAlert>? SoftBudgetCrossed;
+
+    private void Crossed(in Budget b, decimal before, decimal after)
+    {
+        if (b.SoftBudget is not { } soft || before >= soft || after < soft) return;
+        SoftBudgetAlerts.Add(1, new KeyValuePair<string, object?>("scope", b.Name));
+        SoftBudgetCrossed?.Invoke(new SoftBudgetAlert(b.Scope, b.ShownId ?? b.Id, after, soft, b.MaxBudget));
+    }
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> SoftBudgetAlerts = LLMux.Stages.Telemetry.LLMuxTelemetry.Meter.CreateCounter<long>(
+        "llmux.governance.soft_budget_alerts", "{alert}", "Soft budgets crossed (a key, team, user or end user whose spend reached its soft_budget).");
 
     /// <summary>
     /// The first budget already reached (spend ≥ max_budget, LiteLLM's rule), or null. The spend is Redis's shared
@@ -262,24 +280,31 @@ public sealed class GovernanceService : IAsyncDisposable
     public void AddSpend(IReadOnlyList<Budget> budgets, decimal cost)
     {
         if (cost == 0) return;
-        foreach (var b in budgets) Ledger.Add(b.Scope, b.Id, cost);
+        foreach (var b in budgets)
+        {
+            var after = Ledger.Add(b.Scope, b.Id, cost);
+            // Alerts come from the shared counters when there are some (one crossing across replicas).
+            if (SharedSpend is null && after is { } a) Crossed(b, a - cost, a);
+        }
         if (SharedSpend is null || budgets.Count == 0) return;
         var counters = new RedisSpendCounters.Counter[budgets.Count];
         for (var i = 0; i < counters.Length; i++)
         {
             var b = budgets[i];
-            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out _, out var end);
+            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
+            if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
             counters[i] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
         }
-        _ = AddSharedAsync(counters, cost);
+        _ = AddSharedAsync(budgets, counters, cost);
     }
 
-    private async Task AddSharedAsync(RedisSpendCounters.Counter[] counters, decimal cost)
+    private async Task AddSharedAsync(IReadOnlyList<Budget> budgets, RedisSpendCounters.Counter[] counters, decimal cost)
     {
         if (!Shared!.Available) { Shared.FellBack(null); return; }
         try
         {
-            await SharedSpend!.AddAsync(counters, cost, Time.GetUtcNow()).ConfigureAwait(false);
+            var after = await SharedSpend!.AddAsync(counters, cost, Time.GetUtcNow()).ConfigureAwait(false);
+            for (var i = 0; i < after.Length; i++) Crossed(budgets[i], after[i] - cost, after[i]);
         }
         catch (Exception ex) when (RedisLink.IsOutage(ex))
         {

@@ -120,8 +120,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (grant is not null)
         {
             var k = grant.Key;
-            list.Add(new(BudgetScope.Key, k.Token, k.Spend, k.MaxBudget, k.BudgetDuration, k.BudgetResetAt, "key", null));
-            if (grant.Team is { } t) list.Add(new(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId));
+            list.Add(new(BudgetScope.Key, k.Token, k.Spend, k.MaxBudget, k.BudgetDuration, k.BudgetResetAt, "key", k.KeyAlias ?? k.KeyName, k.SoftBudget));
+            if (grant.Team is { } t) list.Add(new(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId, t.SoftBudget));
             if (grant.User is { } u) list.Add(new(BudgetScope.User, u.UserId, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, "user", u.UserId));
         }
         if (customer is { } c) list.Add(new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId));

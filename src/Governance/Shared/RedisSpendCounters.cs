@@ -29,14 +29,15 @@ public sealed class RedisSpendCounters(RedisLink link)
         return out
         """;
 
-    // KEYS: counters; ARGV: the amount, then per counter its seed and time to live.
+    // KEYS: counters; ARGV: the amount, then per counter its seed and time to live. Returns every counter's new value.
     private const string AddScript = """
+        local out = {}
         for i = 1, #KEYS do
           redis.call('SET', KEYS[i], ARGV[2*i], 'PX', ARGV[2*i+1], 'NX')
-          redis.call('INCRBYFLOAT', KEYS[i], ARGV[1])
+          out[i] = redis.call('INCRBYFLOAT', KEYS[i], ARGV[1])
           redis.call('PEXPIRE', KEYS[i], ARGV[2*i+1])
         end
-        return 1
+        return out
         """;
 
     /// <summary>One entity's counter: where it lives, what to start it at, when its window ends.</summary>
@@ -66,10 +67,10 @@ public sealed class RedisSpendCounters(RedisLink link)
         return values;
     }
 
-    /// <summary>Adds a priced answer to every counter; throws when Redis is away.</summary>
-    public Task AddAsync(IReadOnlyList<Counter> counters, decimal amount, DateTimeOffset now)
+    /// <summary>Adds a priced answer to every counter and returns their new values (atomic: exactly one add crosses a threshold); throws when Redis is away.</summary>
+    public async Task<decimal[]> AddAsync(IReadOnlyList<Counter> counters, decimal amount, DateTimeOffset now)
     {
-        if (counters.Count == 0 || amount == 0) return Task.CompletedTask;
+        if (counters.Count == 0 || amount == 0) return [];
         var keys = new RedisKey[counters.Count];
         var args = new RedisValue[1 + counters.Count * 2];
         args[0] = amount.ToString(CultureInfo.InvariantCulture);
@@ -79,7 +80,10 @@ public sealed class RedisSpendCounters(RedisLink link)
             args[1 + 2 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
             args[2 + 2 * i] = TtlMs(counters[i], now);
         }
-        return link.Database.ScriptEvaluateAsync(AddScript, keys, args);
+        var result = (RedisResult[])(await link.Database.ScriptEvaluateAsync(AddScript, keys, args).ConfigureAwait(false))!;
+        var values = new decimal[result.Length];
+        for (var i = 0; i < values.Length; i++) values[i] = decimal.Parse((string)result[i]!, NumberStyles.Float, CultureInfo.InvariantCulture);
+        return values;
     }
 
     /// <summary>An admin deleted the entity or changed its window: the next read reseeds from the store.</summary>

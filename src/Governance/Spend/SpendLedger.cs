@@ -48,10 +48,12 @@ public sealed class SpendLedger(TimeProvider time)
         }
     }
 
-    public void Add(BudgetScope scope, string? id, decimal amount)
+    /// <summary>Adds a priced answer; returns the entity's spend after it (null when the entity was never checked here).</summary>
+    public decimal? Add(BudgetScope scope, string? id, decimal amount)
     {
-        if (string.IsNullOrEmpty(id) || amount == 0) return;
-        if (_entries.TryGetValue((scope, id), out var e)) lock (e) e.Spend += amount;
+        if (string.IsNullOrEmpty(id) || amount == 0) return null;
+        if (!_entries.TryGetValue((scope, id), out var e)) return null;
+        lock (e) return e.Spend += amount;
     }
 
     /// <summary>The admin changed the entity's budget window, or deleted it: the next check reseeds from the store.</summary>

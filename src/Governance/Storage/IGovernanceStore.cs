@@ -45,7 +45,18 @@ public interface IGovernanceStore
     /// <summary>Sets an entity's spend to 0 and its next reset time, if its reset time is still <paramref name="dueAt"/> (so a reset happens once).</summary>
     ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken cancellationToken = default);
     ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery query, CancellationToken cancellationToken = default);
+    /// <summary>Spend summed per UTC day, group (team, end user or key), model and key, for <c>/global/spend/report</c>.</summary>
+    ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery query, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What <c>/global/spend/report</c> groups by (<c>group_by</c>).</summary>
+public enum SpendGroup { Team, Customer, ApiKey }
+
+/// <summary>Filters of <c>/global/spend/report</c>: <paramref name="Start"/> inclusive, <paramref name="End"/> exclusive.</summary>
+public sealed record SpendReportQuery(DateTimeOffset Start, DateTimeOffset End, SpendGroup GroupBy, string? ApiKey = null, string? UserId = null, string? TeamId = null, string? CustomerId = null);
+
+/// <summary>One (day, group, model, key) sum. <see cref="Day"/> is <c>YYYY-MM-DD</c> (UTC); <see cref="Group"/> is the team's alias (else its id), the end user or the key hash.</summary>
+public sealed record SpendReportRow(string Day, string? Group, string? Model, string ApiKey, decimal Spend, long PromptTokens, long CompletionTokens);
 
 /// <summary>Which table a budget belongs to.</summary>
 public enum BudgetScope { Key, Team, User, Customer }

@@ -59,6 +59,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             Get(app, prefix + "/list", ListCustomersAsync);
         }
         Get(app, "/spend/logs", SpendLogsAsync);
+        Get(app, "/global/spend/report", SpendReportAsync);
     }
 
     private void Post(WebApplication app, string path, Func<HttpContext, AdminBody, Task> handler) =>
@@ -827,6 +828,44 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             foreach (var r in rows) AdminJson.SpendRow(w, r);
             w.WriteEndArray();
         });
+    }
+
+    /// <summary>
+    /// LiteLLM's <c>/global/spend/report</c>: per day, per team (or end user) with each model and key's spend; or, given
+    /// <c>api_key</c> / <c>internal_user_id</c> (or <c>group_by=api_key</c>), per key with each model's cost and tokens.
+    /// </summary>
+    private async Task SpendReportAsync(HttpContext http, AdminBody b)
+    {
+        var q = http.Request.Query;
+        var start = QueryDate(q, "start_date", b);
+        var end = QueryDate(q, "end_date", b);
+        var groupBy = q["group_by"].ToString() switch
+        {
+            "" or "team" => SpendGroup.Team,
+            "customer" => SpendGroup.Customer,
+            "api_key" => SpendGroup.ApiKey,
+            var other => Invalid(b, $"`group_by` must be team, customer or api_key, not `{other}`"),
+        };
+        if (b.Problems.Count == 0 && (start is null || end is null)) b.Problems.Add("Please provide start_date and end_date");
+        if (await InvalidAsync(http, b)) return;
+        await governance.Writer.FlushAsync();
+        var key = q["api_key"].ToString() is { Length: > 0 } k ? VirtualKeys.TokenOf(k) : null;
+        var user = Opt(q, "internal_user_id");
+        var perKey = key is not null || user is not null || groupBy == SpendGroup.ApiKey;
+        var rows = await Store.SpendReportAsync(new SpendReportQuery(start!.Value, end!.Value.AddDays(1), perKey ? SpendGroup.ApiKey : groupBy, key, user, Opt(q, "team_id"), Opt(q, "customer_id")));
+        await JsonAsync(http, w =>
+        {
+            w.WriteStartArray();
+            if (perKey) AdminJson.SpendReportPerKey(w, rows);
+            else AdminJson.SpendReportPerDay(w, rows, groupBy == SpendGroup.Team ? "teams" : "customers", groupBy == SpendGroup.Team ? "team_name" : "customer");
+            w.WriteEndArray();
+        });
+
+        static SpendGroup Invalid(AdminBody b, string problem)
+        {
+            b.Problems.Add(problem);
+            return SpendGroup.Team;
+        }
     }
 
     // ---- helpers ----

@@ -148,4 +148,74 @@ internal static class AdminJson
         w.WritePropertyName(name);
         w.WriteRawValue(json, skipInputValidation: false);
     }
+
+    /// <summary><c>[{group_by_day, teams|customers: [{team_name|customer, total_spend, metadata: [{model, api_key, spend, total_tokens}]}]}]</c>, rows ordered by day and group.</summary>
+    public static void SpendReportPerDay(Utf8JsonWriter w, IReadOnlyList<SpendReportRow> rows, string listName, string groupName)
+    {
+        var i = 0;
+        while (i < rows.Count)
+        {
+            var day = rows[i].Day;
+            w.WriteStartObject();
+            w.WriteString("group_by_day", day + "T00:00:00+00:00");
+            w.WriteStartArray(listName);
+            while (i < rows.Count && rows[i].Day == day)
+            {
+                var group = rows[i].Group;
+                var from = i;
+                var total = 0m;
+                while (i < rows.Count && rows[i].Day == day && rows[i].Group == group) total += rows[i++].Spend;
+                w.WriteStartObject();
+                w.WriteString(groupName, group);
+                w.WriteNumber("total_spend", total);
+                w.WriteStartArray("metadata");
+                for (var j = from; j < i; j++)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("model", rows[j].Model);
+                    w.WriteString("api_key", rows[j].ApiKey);
+                    w.WriteNumber("spend", rows[j].Spend);
+                    w.WriteNumber("total_tokens", rows[j].PromptTokens + rows[j].CompletionTokens);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+    }
+
+    /// <summary><c>[{api_key, total_cost, total_input_tokens, total_output_tokens, model_details: [{model, total_cost, total_input_tokens, total_output_tokens}]}]</c>, most spent first.</summary>
+    public static void SpendReportPerKey(Utf8JsonWriter w, IReadOnlyList<SpendReportRow> rows)
+    {
+        var perKey = new Dictionary<string, Dictionary<string, (decimal Cost, long In, long Out)>>(StringComparer.Ordinal);
+        foreach (var r in rows)
+        {
+            if (!perKey.TryGetValue(r.ApiKey, out var models)) perKey[r.ApiKey] = models = new(StringComparer.Ordinal);
+            var m = r.Model ?? "";
+            var (c, i, o) = models.GetValueOrDefault(m);
+            models[m] = (c + r.Spend, i + r.PromptTokens, o + r.CompletionTokens);
+        }
+        foreach (var (key, models) in perKey.OrderByDescending(static p => p.Value.Values.Sum(static v => v.Cost)))
+        {
+            w.WriteStartObject();
+            w.WriteString("api_key", key);
+            w.WriteNumber("total_cost", models.Values.Sum(static v => v.Cost));
+            w.WriteNumber("total_input_tokens", models.Values.Sum(static v => v.In));
+            w.WriteNumber("total_output_tokens", models.Values.Sum(static v => v.Out));
+            w.WriteStartArray("model_details");
+            foreach (var (model, v) in models)
+            {
+                w.WriteStartObject();
+                w.WriteString("model", model.Length == 0 ? null : model);
+                w.WriteNumber("total_cost", v.Cost);
+                w.WriteNumber("total_input_tokens", v.In);
+                w.WriteNumber("total_output_tokens", v.Out);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+    }
 }

@@ -73,10 +73,16 @@ internal static class GovernanceSetup
         services.AddHostedService(sp => new GovernanceShutdown(sp.GetRequiredService<GovernanceService>()));
     }
 
-    /// <summary>Authenticates each request before its endpoint runs, awaiting the store on a key-cache miss.</summary>
+    /// <summary>
+    /// Authenticates each request before its endpoint runs, awaiting the store on a key-cache miss; and sends
+    /// governance's warnings (Redis away, soft budgets reached) to the host's log.
+    /// </summary>
     public static void UseAuthentication(WebApplication app, RequestAuthenticator authenticator, ILogger logger)
     {
         if (authenticator.Governance?.Shared is { } redis) redis.Warn = message => logger.LogWarning("{Message}", message);
+        if (authenticator.Governance is { } governance)
+            governance.SoftBudgetCrossed += a => logger.LogWarning("governance: soft budget reached: {Scope} {Name} has spent {Spend} of its soft_budget {SoftBudget} (max_budget {MaxBudget})",
+                a.Scope.ToString().ToLowerInvariant(), a.Name, a.Spend, a.SoftBudget, a.MaxBudget?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
         app.Use(async (http, next) =>
         {
             if (!http.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))

@@ -181,4 +181,22 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
         Assert.Equal(0m, key!.Spend);
         Assert.Equal(due.AddHours(1), key.BudgetResetAt);
     }
+
+    [SkippableFact]
+    public async Task The_spend_report_sums_per_day_team_model_and_key()
+    {
+        await Store.InsertTeamAsync(new Team { TeamId = "t1", TeamAlias = "search", CreatedAt = Now, UpdatedAt = Now });
+        await Store.WriteSpendAsync([
+            Row("a", "k1", 1m, team: "t1", endUser: "alice", at: Now), Row("b", "k1", 2m, team: "t1", endUser: "alice", at: Now.AddHours(1)),
+            Row("c", "k2", 4m, endUser: "bob", at: Now.AddHours(2)), Row("d", "k1", 8m, team: "t1", at: Now.AddDays(1)), Row("e", "k1", 16m, team: "t1", at: Now.AddDays(5)),
+        ]);
+        var day = new DateTimeOffset(Now.Date, TimeSpan.Zero);
+        var byTeam = await Store.SpendReportAsync(new SpendReportQuery(day, day.AddDays(2), SpendGroup.Team));
+        Assert.Equal([("2026-12-01", "Unassigned Team", 4m), ("2026-12-01", "search", 3m), ("2026-12-02", "search", 8m)], byTeam.Select(r => (r.Day, r.Group, r.Spend)));
+        Assert.Equal(22, byTeam[1].PromptTokens);
+        var byCustomer = await Store.SpendReportAsync(new SpendReportQuery(day, day.AddDays(1), SpendGroup.Customer, CustomerId: "alice"));
+        Assert.Equal([("alice", 3m)], byCustomer.Select(r => (r.Group, r.Spend)));
+        var byKey = await Store.SpendReportAsync(new SpendReportQuery(day, day.AddDays(10), SpendGroup.ApiKey, ApiKey: "k1"));
+        Assert.Equal(27m, byKey.Sum(r => r.Spend));
+    }
 }

@@ -444,6 +444,29 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery q, CancellationToken cancellationToken = default)
+    {
+        var args = new List<object?> { q.Start, q.End };
+        var where = new List<string> { "sl.\"startTime\" >= $1", "sl.\"startTime\" < $2" };
+        if (q.ApiKey is not null) { args.Add(q.ApiKey); where.Add($"sl.api_key = ${args.Count}"); }
+        if (q.UserId is not null) { args.Add(q.UserId); where.Add($"sl.\"user\" = ${args.Count}"); }
+        if (q.TeamId is not null) { args.Add(q.TeamId); where.Add($"sl.team_id = ${args.Count}"); }
+        if (q.CustomerId is not null) { args.Add(q.CustomerId); where.Add($"sl.end_user = ${args.Count}"); }
+        var group = q.GroupBy switch
+        {
+            SpendGroup.Team => "COALESCE(tt.team_alias, sl.team_id, 'Unassigned Team')",
+            SpendGroup.Customer => "sl.end_user",
+            _ => "sl.api_key",
+        };
+        await using var cmd = Command(_source, $"""
+            SELECT to_char(sl."startTime" AT TIME ZONE 'UTC', 'YYYY-MM-DD'), {group}, sl.model, sl.api_key, SUM(sl.spend), SUM(sl.prompt_tokens)::bigint, SUM(sl.completion_tokens)::bigint
+            FROM "LiteLLM_SpendLogs" sl LEFT JOIN "LiteLLM_TeamTable" tt ON sl.team_id = tt.team_id
+            WHERE {string.Join(" AND ", where)}
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            """, [.. args]);
+        return await ReadAllAsync(cmd, static r => new SpendReportRow(r.GetString(0), Str(r, 1), Str(r, 2), r.GetString(3), r.GetDecimal(4), r.GetInt64(5), r.GetInt64(6)), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Number of spend rows (tests: nothing lost).</summary>
     public async Task<long> CountSpendRowsAsync()
     {

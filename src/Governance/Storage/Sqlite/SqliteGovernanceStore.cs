@@ -429,6 +429,30 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         }));
     }
 
+    public ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery q, CancellationToken cancellationToken = default)
+    {
+        var where = new List<string> { "sl.\"startTime\" >= $start", "sl.\"startTime\" < $end" };
+        var args = new List<(string, object?)> { ("$start", Time(q.Start)), ("$end", Time(q.End)) };
+        if (q.ApiKey is not null) { where.Add("sl.api_key = $key"); args.Add(("$key", q.ApiKey)); }
+        if (q.UserId is not null) { where.Add("sl.\"user\" = $user"); args.Add(("$user", q.UserId)); }
+        if (q.TeamId is not null) { where.Add("sl.team_id = $team"); args.Add(("$team", q.TeamId)); }
+        if (q.CustomerId is not null) { where.Add("sl.end_user = $customer"); args.Add(("$customer", q.CustomerId)); }
+        var group = q.GroupBy switch
+        {
+            SpendGroup.Team => "COALESCE(tt.team_alias, sl.team_id, 'Unassigned Team')",
+            SpendGroup.Customer => "sl.end_user",
+            _ => "sl.api_key",
+        };
+        using var c = Open();
+        using var cmd = Command(c, null, $"""
+            SELECT substr(sl."startTime", 1, 10), {group}, sl.model, sl.api_key, SUM(sl.spend), SUM(sl.prompt_tokens), SUM(sl.completion_tokens)
+            FROM "LiteLLM_SpendLogs" sl LEFT JOIN "LiteLLM_TeamTable" tt ON sl.team_id = tt.team_id
+            WHERE {string.Join(" AND ", where)}
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            """, [.. args]);
+        return new(ReadAll(cmd, static r => new SpendReportRow(r.GetString(0), Str(r, 1), Str(r, 2), r.GetString(3), (decimal)r.GetDouble(4), r.GetInt64(5), r.GetInt64(6))));
+    }
+
     // ---- helpers ----
 
     private IReadOnlyList<string>? DeleteAll(string table, string idColumn, IReadOnlyList<string> ids, string? alsoPerId)

@@ -59,11 +59,23 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         var db = new NpgsqlConnectionStringBuilder(c.Database.ConnectionString);
         c.Gate = new TcpGate(db.Host!, db.Port);
         c.Upstream = await OpenAIEmulator.StartNewAsync();
-        var yaml = c.Yaml(redisHost, redisPort);
+        var yaml = c._yaml = c.Yaml(redisHost, redisPort);
         // Started at once, as replicas of one deployment are: migrations must cope.
         c.Apps = Enumerable.Range(0, count).Select(_ => LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 })).ToArray();
         c.Replicas = await Task.WhenAll(c.Apps.Select(GatewayHost.StartAsync));
         return c;
+    }
+
+    private string _yaml = "";
+
+    /// <summary>Starts one more replica on the same database and Redis (a restart, or scaling out); returns its index.</summary>
+    public async Task<int> AddReplicaAsync()
+    {
+        var app = LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = _yaml, Port = 0 });
+        var host = await GatewayHost.StartAsync(app);
+        Apps = [.. Apps, app];
+        Replicas = [.. Replicas, host];
+        return Replicas.Length - 1;
     }
 
     public GovernanceService Governance(int replica) => Apps[replica].Services.GetRequiredService<GovernanceService>();
@@ -82,6 +94,16 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     }
 
     public async Task<string> NewKeyAsync(string json) => (await AdminAsync(0, "/key/generate", json)).GetProperty("key").GetString()!;
+
+    public async Task<JsonElement> GetAsync(int replica, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Master);
+        using var response = await Replicas[replica].Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
 
     public static async Task<HttpResponseMessage> ChatAsync(GatewayHost replica, string key)
     {

@@ -223,6 +223,29 @@ public sealed class ReplicaTests
     }
 
     [SkippableFact]
+    public async Task Keys_and_spend_survive_restarting_every_replica_and_Redis_forgetting_its_counters()
+    {
+        await using var cluster = await ReplicaCluster.StartAsync(count: 1);
+        var key = await cluster.NewKeyAsync("""{"max_budget":0.00005}""");
+        for (var i = 0; i < 2; i++) using (var r = await ReplicaCluster.ChatAsync(cluster.Replicas[0], key)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        await cluster.StopAsync(0);
+        // The shared counters are gone too (Redis flushed or replaced): the budget is reseeded from PostgreSQL.
+        var redis = new Uri(TestServices.RedisUrl);
+        using (var direct = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redis.Host}:{redis.Port}"))
+        {
+            foreach (var k in direct.GetServer(redis.Host, redis.Port).Keys(pattern: cluster.Namespace + ":*")) await direct.GetDatabase().KeyDeleteAsync(k);
+        }
+        var next = await cluster.AddReplicaAsync();
+        var info = await cluster.GetAsync(next, "/key/info?key=" + key);
+        Assert.Equal(0.000036m, info.GetProperty("info").GetProperty("spend").GetDecimal());
+        using (var third = await ReplicaCluster.ChatAsync(cluster.Replicas[next], key)) Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        // 3 × 0.000018 ≥ 0.00005: the fourth call is over budget.
+        using var fourth = await ReplicaCluster.ChatAsync(cluster.Replicas[next], key);
+        Assert.Equal(HttpStatusCode.BadRequest, fourth.StatusCode);
+        Assert.Equal(3, await cluster.SpendRowsAsync(key));
+    }
+
+    [SkippableFact]
     public async Task A_database_outage_of_ten_seconds_under_load_answers_every_request_and_writes_every_row_after()
     {
         await using var cluster = await ReplicaCluster.StartAsync();
