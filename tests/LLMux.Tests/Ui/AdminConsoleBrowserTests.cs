@@ -267,4 +267,35 @@ public sealed class AdminConsoleBrowserTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Found, right.StatusCode);
         Assert.Equal("/ui/keys", right.Headers.Location?.OriginalString);
     }
+
+    [Fact]
+    public async Task A_proxy_admin_users_key_signs_in_and_an_ordinary_key_does_not()
+    {
+        await _g.PostAsync("/user/new", """{"user_id":"root-ada","user_role":"proxy_admin"}""");
+        await _g.PostAsync("/user/new", """{"user_id":"bob","user_role":"internal_user"}""");
+        var admin = await _g.NewKeyAsync("""{"user_id":"root-ada"}""");
+        var ordinary = await _g.NewKeyAsync("""{"user_id":"bob"}""");
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = _g.Host.Root };
+
+        async Task<HttpResponseMessage> SignIn(string key)
+        {
+            using var form = await http.GetAsync("/ui/login");
+            var loginCookie = form.Headers.GetValues("Set-Cookie").Single(static c => c.StartsWith("llmux_console_login=", StringComparison.Ordinal)).Split(';')[0];
+            var request = new HttpRequestMessage(HttpMethod.Post, "/ui/login") { Content = new FormUrlEncodedContent([new("key", key), new("login_token", loginCookie.Split('=')[1])]) };
+            request.Headers.Add("Cookie", loginCookie);
+            return await http.SendAsync(request);
+        }
+
+        using (var refused = await SignIn(ordinary)) Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var signedIn = await SignIn(admin);
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+        var session = signedIn.Headers.GetValues("Set-Cookie").Single(static c => c.StartsWith("llmux_console=", StringComparison.Ordinal)).Split(';')[0];
+        using var page = new HttpRequestMessage(HttpMethod.Get, "/ui/users");
+        page.Headers.Add("Cookie", session);
+        using var users = await http.SendAsync(page);
+        var html = await users.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, users.StatusCode);
+        Assert.Contains("root-ada (sk-...", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(admin, html, StringComparison.Ordinal);
+    }
 }
