@@ -19,6 +19,10 @@ public static class ModeSupport
     /// <summary>LLMux attaches the request's documents to the results itself, whatever the upstream returns.</summary>
     private static readonly Dictionary<string, string> DocumentsByLLMux = new() { ["return_documents"] = "(applied by LLMux)" };
 
+    /// <summary>OpenAI's images fields, forwarded as they are (per-model rules are checked at the endpoint); streamed image generation is not served yet.</summary>
+    private static readonly FrozenDictionary<string, ParamRule> OpenAIImages =
+        ModeTables.Rejecting(ModeTables.AllNative(LlmMode.Images), "LLMux does not stream image generation yet; send the request without it", "stream", "partial_images");
+
     /// <summary>The spec with the modes <paramref name="spec"/>'s provider serves beyond chat and embeddings.</summary>
     public static ProviderSpec Apply(ProviderSpec spec) => ModeTables.With(spec, TablesFor(spec.Name));
 
@@ -30,9 +34,15 @@ public static class ModeSupport
             case "openai":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 t[LlmMode.Moderation] = ModeTables.AllNative(LlmMode.Moderation);
+                t[LlmMode.Images] = OpenAIImages;
                 break;
             case "azure":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
+                t[LlmMode.Images] = OpenAIImages;
+                break;
+            case "xai":
+                t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,
+                    notes: new Dictionary<string, string> { ["size"] = "xAI's image API takes no size", ["quality"] = "xAI's image API takes no quality", ["style"] = "xAI's image API takes no style" });
                 break;
             case "hosted_vllm":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion, provider, notes: new Dictionary<string, string> { ["suffix"] = "vLLM's /v1/completions has no suffix (FIM)" });

@@ -82,6 +82,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         LlmMode.Completion => CompletionRouteFor(context.Deployment!) == CompletionRoute.Fim ? "fim/completions" : "completions",
         LlmMode.Moderation => "moderations",
         LlmMode.Rerank => "rerank",
+        LlmMode.Images => "images/generations",
         _ => "chat/completions",
     };
 
@@ -160,6 +161,8 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             context.Usage = context.Mode == LlmMode.Responses ? ResponsesUsageReader.Scan(body.Span, Spec.Name) : ScanUsage(body.Span, Spec.Name);
             // A moderation answer has no usage; an empty one still prices the call (moderation models cost 0 in the table).
             if (context.Mode == LlmMode.Moderation) context.Usage ??= new Pipeline.Wire.Usage();
+            // Images are priced per image (dall-e, xAI) or by gpt-image's token usage.
+            if (context.Mode == LlmMode.Images) context.Usage = Modes.ImageAnswer.Read(body.Span, context.ModeRequest?.Parsed as Modes.ImageRequest, Spec.Name);
         }
         catch
         {

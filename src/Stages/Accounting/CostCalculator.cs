@@ -12,6 +12,7 @@ public sealed class CostCalculator(PriceTable table) : ICostCalculator
 {
     public decimal? Cost(Deployment deployment, Usage usage)
     {
+        if (usage.Images > 0 || usage.ImageTokens) return ImageCost.Of(table, deployment, usage, PriceFor(deployment));
         var price = PriceFor(deployment);
         return price is null ? null : Compute(price, usage);
     }
