@@ -47,6 +47,8 @@ public sealed class Usage
     /// <summary>gpt-image: the image part of the input tokens (<c>input_tokens_details.image_tokens</c>); the output tokens are image tokens.</summary>
     [JsonIgnore] public long InputImageTokens { get; set; }
     [JsonIgnore] public bool ImageTokens { get; set; }
+    /// <summary>Characters of text to speech, priced per character (tts-1, tts-1-hd).</summary>
+    [JsonIgnore] public long Characters { get; set; }
 }
 
 public sealed class PromptTokensDetails

@@ -35,10 +35,15 @@ public static class ModeSupport
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 t[LlmMode.Moderation] = ModeTables.AllNative(LlmMode.Moderation);
                 t[LlmMode.Images] = OpenAIImages;
+                t[LlmMode.AudioSpeech] = ModeTables.AllNative(LlmMode.AudioSpeech);
                 break;
             case "azure":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 t[LlmMode.Images] = OpenAIImages;
+                t[LlmMode.AudioSpeech] = ModeTables.AllNative(LlmMode.AudioSpeech);
+                break;
+            case "groq":
+                t[LlmMode.AudioSpeech] = ModeTables.Of(LlmMode.AudioSpeech, ["voice", "response_format", "speed"], provider);
                 break;
             case "xai":
                 t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,

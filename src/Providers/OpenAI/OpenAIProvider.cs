@@ -54,7 +54,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             Version = System.Net.HttpVersion.Version11,
         };
         ApplyAuth(request, deployment);
-        if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (context.IsStream && context.Mode != LlmMode.AudioSpeech) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
 
@@ -83,6 +83,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         LlmMode.Moderation => "moderations",
         LlmMode.Rerank => "rerank",
         LlmMode.Images => "images/generations",
+        LlmMode.AudioSpeech => "audio/speech",
         _ => "chat/completions",
     };
 
@@ -202,8 +203,16 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         }
     }
 
-    public override StreamTranslator CreateStreamTranslator(LlmContext context) =>
-        context.Mode == LlmMode.Responses ? new OpenAIResponsesPassthrough(context, Spec.Name) : new OpenAIStreamPassthrough(context, Spec.Name);
+    public override StreamTranslator CreateStreamTranslator(LlmContext context)
+    {
+        if (context.Mode == LlmMode.AudioSpeech)
+        {
+            // Speech is priced by the characters asked for: known before the first byte.
+            if (context.ModeRequest?.Parsed is Modes.SpeechRequest speech) context.Usage = new Pipeline.Wire.Usage { Characters = speech.Input.Length };
+            return new RawBytesTranslator();
+        }
+        return context.Mode == LlmMode.Responses ? new OpenAIResponsesPassthrough(context, Spec.Name) : new OpenAIStreamPassthrough(context, Spec.Name);
+    }
 
     public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
         OpenAIErrorMapper.Map(Spec.Name, status, body, headers);

@@ -14,6 +14,7 @@ public sealed class CostCalculator(PriceTable table) : ICostCalculator
     {
         if (usage.Images > 0 || usage.ImageTokens) return ImageCost.Of(table, deployment, usage, PriceFor(deployment));
         var price = PriceFor(deployment);
+        if (usage.Characters > 0) return price?.InputPerCharacter is { } perCharacter ? usage.Characters * perCharacter : null;
         return price is null ? null : Compute(price, usage);
     }
 

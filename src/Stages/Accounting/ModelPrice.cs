@@ -16,6 +16,8 @@ public sealed record ModelPrice
     public decimal? InputPerPixel { get; init; }
     public decimal? InputPerImageToken { get; init; }
     public decimal? OutputPerImageToken { get; init; }
+    /// <summary><c>input_cost_per_character</c>: text to speech.</summary>
+    public decimal? InputPerCharacter { get; init; }
     /// <summary>Prices that replace the base ones when the prompt is longer than <see cref="Tier.AboveTokens"/>.</summary>
     public IReadOnlyList<Tier> Tiers { get; init; } = [];
     public long? MaxInputTokens { get; init; }

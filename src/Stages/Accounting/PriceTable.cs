@@ -95,6 +95,7 @@ public sealed class PriceTable
             InputPerPixel = Dec(e, "input_cost_per_pixel"),
             InputPerImageToken = Dec(e, "input_cost_per_image_token"),
             OutputPerImageToken = Dec(e, "output_cost_per_image_token"),
+            InputPerCharacter = Dec(e, "input_cost_per_character"),
             Tiers = tiers,
             MaxInputTokens = Long(e, "max_input_tokens"),
             MaxOutputTokens = Long(e, "max_output_tokens"),
