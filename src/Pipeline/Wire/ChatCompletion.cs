@@ -49,6 +49,8 @@ public sealed class Usage
     [JsonIgnore] public bool ImageTokens { get; set; }
     /// <summary>Characters of text to speech, priced per character (tts-1, tts-1-hd).</summary>
     [JsonIgnore] public long Characters { get; set; }
+    /// <summary>Seconds of audio transcribed or translated (whisper's duration pricing).</summary>
+    [JsonIgnore] public decimal AudioSeconds { get; set; }
 }
 
 public sealed class PromptTokensDetails

@@ -36,14 +36,17 @@ public static class ModeSupport
                 t[LlmMode.Moderation] = ModeTables.AllNative(LlmMode.Moderation);
                 t[LlmMode.Images] = OpenAIImages;
                 t[LlmMode.AudioSpeech] = ModeTables.AllNative(LlmMode.AudioSpeech);
+                t[LlmMode.AudioTranscription] = ModeTables.AllNative(LlmMode.AudioTranscription);
                 break;
             case "azure":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 t[LlmMode.Images] = OpenAIImages;
                 t[LlmMode.AudioSpeech] = ModeTables.AllNative(LlmMode.AudioSpeech);
+                t[LlmMode.AudioTranscription] = ModeTables.AllNative(LlmMode.AudioTranscription);
                 break;
             case "groq":
                 t[LlmMode.AudioSpeech] = ModeTables.Of(LlmMode.AudioSpeech, ["voice", "response_format", "speed"], provider);
+                t[LlmMode.AudioTranscription] = ModeTables.Of(LlmMode.AudioTranscription, ["language", "prompt", "response_format", "temperature", "timestamp_granularities"], provider);
                 break;
             case "xai":
                 t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,

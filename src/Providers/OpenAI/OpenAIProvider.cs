@@ -31,6 +31,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         var deployment = context.Deployment!;
         var apiBase = ResolveApiBase(deployment);
         if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, deployment, apiBase);
+        if (context.Mode == LlmMode.AudioTranscription) return CreateTranscriptionRequest(context, deployment, apiBase);
         var responses = context.Mode == LlmMode.Responses;
         var path = ModePath(context);
 
@@ -71,6 +72,20 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             Version = System.Net.HttpVersion.Version11,
         };
         ApplyAuth(request, deployment);
+        return request;
+    }
+
+    /// <summary>The client's upload forwarded byte for byte (only <c>model</c> rewritten, dropped fields removed), streamed from the spool.</summary>
+    private HttpRequestMessage CreateTranscriptionRequest(LlmContext context, Deployment deployment, string apiBase)
+    {
+        var upload = (Modes.TranscriptionRequest)context.ModeRequest!.Parsed!;
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, upload.Translation ? "audio/translations" : "audio/transcriptions"))
+        {
+            Content = new Modes.MultipartUpstreamContent(upload.Body, deployment.UpstreamModel, context.DroppedParams),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
+        if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
 
@@ -152,6 +167,13 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        if (context.Mode == LlmMode.AudioTranscription)
+        {
+            // json / verbose_json answers carry the usage (or the duration); text, srt and vtt are plain text, passed on as they are.
+            context.Usage = response.Content.Headers.ContentType?.MediaType == "application/json" ? Modes.TranscriptionAnswer.Usage(body.Span) : null;
+            context.ResponseBody = body;
+            return;
+        }
         if (context.Mode == LlmMode.Rerank)
         {
             using (body) Modes.RerankWire.ReadAnswer(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, RerankDialect, Spec.Name);
@@ -205,6 +227,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
 
     public override StreamTranslator CreateStreamTranslator(LlmContext context)
     {
+        if (context.Mode == LlmMode.AudioTranscription) return new RawBytesTranslator(); // transcript.text.delta / .done frames pass as they are
         if (context.Mode == LlmMode.AudioSpeech)
         {
             // Speech is priced by the characters asked for: known before the first byte.

@@ -18,6 +18,9 @@ public sealed record ModelPrice
     public decimal? OutputPerImageToken { get; init; }
     /// <summary><c>input_cost_per_character</c>: text to speech.</summary>
     public decimal? InputPerCharacter { get; init; }
+    /// <summary><c>input_cost_per_second</c> / <c>output_cost_per_second</c>: audio transcription by duration.</summary>
+    public decimal? InputPerSecond { get; init; }
+    public decimal? OutputPerSecond { get; init; }
     /// <summary>Prices that replace the base ones when the prompt is longer than <see cref="Tier.AboveTokens"/>.</summary>
     public IReadOnlyList<Tier> Tiers { get; init; } = [];
     public long? MaxInputTokens { get; init; }

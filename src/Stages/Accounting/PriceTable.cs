@@ -96,6 +96,8 @@ public sealed class PriceTable
             InputPerImageToken = Dec(e, "input_cost_per_image_token"),
             OutputPerImageToken = Dec(e, "output_cost_per_image_token"),
             InputPerCharacter = Dec(e, "input_cost_per_character"),
+            InputPerSecond = Dec(e, "input_cost_per_second"),
+            OutputPerSecond = Dec(e, "output_cost_per_second"),
             Tiers = tiers,
             MaxInputTokens = Long(e, "max_input_tokens"),
             MaxOutputTokens = Long(e, "max_output_tokens"),
