@@ -28,6 +28,28 @@ public sealed class ImagesEmulator : EmulatorHost
         return e;
     }
 
+    /// <summary>The files of the last multipart upload: (field name, file name, bytes), in order.</summary>
+    public List<(string Name, string FileName, byte[] Bytes)> LastFiles { get; } = [];
+
+    /// <summary>A multipart upload's text fields as a JSON object of strings (the last value of a repeated field), its files into <see cref="LastFiles"/>.</summary>
+    private async Task<JsonDocument> FormAsJsonAsync(HttpContext http, RecordedRequest request)
+    {
+        var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(http.Request.ContentType).Boundary).Value!;
+        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, new MemoryStream(request.Body));
+        var fields = new Dictionary<string, string>();
+        LastFiles.Clear();
+        while (await reader.ReadNextSectionAsync(http.RequestAborted).ConfigureAwait(false) is { } section)
+        {
+            var disposition = Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.Parse(section.ContentDisposition);
+            using var ms = new MemoryStream();
+            await section.Body.CopyToAsync(ms, http.RequestAborted).ConfigureAwait(false);
+            var name = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(disposition.Name).Value!;
+            if (disposition.FileName.HasValue) LastFiles.Add((name, Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(disposition.FileName).Value!, ms.ToArray()));
+            else fields[name] = Encoding.UTF8.GetString(ms.ToArray());
+        }
+        return JsonDocument.Parse(JsonSerializer.Serialize(fields));
+    }
+
     protected override async Task AnswerAsync(HttpContext http, RecordedRequest request)
     {
         http.Response.ContentType = "application/json";
@@ -38,17 +60,18 @@ public sealed class ImagesEmulator : EmulatorHost
             await http.Response.WriteAsync(error.Body, http.RequestAborted).ConfigureAwait(false);
             return;
         }
-        if (!request.Path.EndsWith("/images/generations", StringComparison.Ordinal))
+        var upload = request.Path.EndsWith("/images/edits", StringComparison.Ordinal) || request.Path.EndsWith("/images/variations", StringComparison.Ordinal);
+        if (!upload && !request.Path.EndsWith("/images/generations", StringComparison.Ordinal))
         {
             http.Response.StatusCode = 404;
             await http.Response.WriteAsync("{\"error\":{\"message\":\"Invalid URL\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}", http.RequestAborted).ConfigureAwait(false);
             return;
         }
-        using var doc = JsonDocument.Parse(request.Body);
+        using var doc = upload ? await FormAsJsonAsync(http, request).ConfigureAwait(false) : JsonDocument.Parse(request.Body);
         var root = doc.RootElement;
         // Azure's body has no model: the deployment is in the path.
         var model = root.TryGetProperty("model", out var m) ? m.GetString()! : request.Path.Split('/')[^3];
-        var n = root.TryGetProperty("n", out var nv) ? nv.GetInt32() : 1;
+        var n = root.TryGetProperty("n", out var nv) ? (nv.ValueKind == JsonValueKind.String ? int.Parse(nv.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : nv.GetInt32()) : 1;
         var gptImage = model.Contains("gpt-image", StringComparison.Ordinal);
         var b64 = gptImage || (root.TryGetProperty("response_format", out var rf) && rf.GetString() == "b64_json");
         var sb = new StringBuilder("{\"created\":1713833628,");

@@ -7,13 +7,13 @@ namespace LLMux.Providers.Modes;
 /// <summary>Reads what an OpenAI-shaped images answer costs: the images in <c>data</c>, and gpt-image's token usage.</summary>
 public static class ImageAnswer
 {
-    public static Usage Read(ReadOnlySpan<byte> body, ImageRequest? request, string provider)
+    public static Usage Read(ReadOnlySpan<byte> body, string? size, string? quality, string provider)
     {
         try
         {
             var reader = new Utf8JsonReader(body);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("not a JSON object");
-            var usage = new Usage { ImageSize = request?.Size, ImageQuality = request?.Quality };
+            var usage = new Usage { ImageSize = size, ImageQuality = quality };
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("data"u8))

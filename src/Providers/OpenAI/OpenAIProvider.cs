@@ -32,6 +32,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         var apiBase = ResolveApiBase(deployment);
         if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, deployment, apiBase);
         if (context.Mode == LlmMode.AudioTranscription) return CreateTranscriptionRequest(context, deployment, apiBase);
+        if (context.Mode == LlmMode.Images && context.ModeRequest?.Parsed is Modes.ImageUpload upload) return CreateImageUploadRequest(context, deployment, apiBase, upload);
         var responses = context.Mode == LlmMode.Responses;
         var path = ModePath(context);
 
@@ -86,6 +87,18 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         };
         ApplyAuth(request, deployment);
         if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        return request;
+    }
+
+    /// <summary>An image edit or variation: the client's upload forwarded byte for byte (only <c>model</c> rewritten).</summary>
+    private HttpRequestMessage CreateImageUploadRequest(LlmContext context, Deployment deployment, string apiBase, Modes.ImageUpload upload)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, upload.Variation ? "images/variations" : "images/edits"))
+        {
+            Content = new Modes.MultipartUpstreamContent(upload.Body, deployment.UpstreamModel, context.DroppedParams),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
         return request;
     }
 
@@ -185,7 +198,16 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             // A moderation answer has no usage; an empty one still prices the call (moderation models cost 0 in the table).
             if (context.Mode == LlmMode.Moderation) context.Usage ??= new Pipeline.Wire.Usage();
             // Images are priced per image (dall-e, xAI) or by gpt-image's token usage.
-            if (context.Mode == LlmMode.Images) context.Usage = Modes.ImageAnswer.Read(body.Span, context.ModeRequest?.Parsed as Modes.ImageRequest, Spec.Name);
+            if (context.Mode == LlmMode.Images)
+            {
+                var (size, quality) = context.ModeRequest?.Parsed switch
+                {
+                    Modes.ImageRequest g => (g.Size, g.Quality),
+                    Modes.ImageUpload u => (u.Size, u.Quality),
+                    _ => (null, null),
+                };
+                context.Usage = Modes.ImageAnswer.Read(body.Span, size, quality, Spec.Name);
+            }
         }
         catch
         {

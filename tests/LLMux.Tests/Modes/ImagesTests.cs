@@ -177,3 +177,106 @@ public sealed class ImagesTests : IAsyncLifetime
         Assert.Contains("safety system", ex.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Image edits and variations (multipart) through the SDK's <see cref="ImageClient"/>, and checked byte for byte at the upstream.</summary>
+public sealed class ImageUploadTests : IAsyncLifetime
+{
+    private ImagesEmulator _upstream = null!;
+    private GatewayHost _gateway = null!;
+    private static readonly byte[] Png = Convert.FromBase64String(ImagesEmulator.Png);
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await ImagesEmulator.StartNewAsync();
+        _gateway = await GatewayHost.StartAsync($"""
+            router_settings:
+              num_retries: 0
+            model_list:
+              - model_name: gpt-image
+                litellm_params:
+                  model: openai/gpt-image-1
+                  api_base: {_upstream.ApiBase}
+                  api_key: sk-img
+              - model_name: dalle2
+                litellm_params:
+                  model: openai/dall-e-2
+                  api_base: {_upstream.ApiBase}
+                  api_key: sk-img
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Sdk_edit_with_a_mask_reaches_the_upstream_with_both_files_and_is_priced_by_tokens()
+    {
+        _upstream.InputImageTokens = 194;
+        ClientResult<GeneratedImage> result = await _gateway.OpenAI().GetImageClient("gpt-image").GenerateImageEditAsync(
+            new MemoryStream(Png), "cat.png", "add a hat", new MemoryStream(Png), "mask.png");
+        Assert.Equal(Png, result.Value.ImageBytes.ToArray());
+        var price = PriceTable.Default.Find("openai", "gpt-image-1")!;
+        var cost = decimal.Parse(result.GetRawResponse().Headers.TryGetValue("x-llmux-response-cost", out var c) ? c! : "-1", CultureInfo.InvariantCulture);
+        Assert.Equal(20 * price.InputPerToken + 194 * price.InputPerImageToken!.Value + 272 * price.OutputPerImageToken!.Value, cost);
+        var sent = Assert.Single(_upstream.Requests);
+        Assert.Equal("/v1/images/edits", sent.Path);
+        Assert.Equal(["image", "mask"], _upstream.LastFiles.Select(static f => f.Name).ToArray());
+        Assert.All(_upstream.LastFiles, f => Assert.Equal(Png, f.Bytes));
+    }
+
+    [Fact]
+    public async Task Several_images_as_image_array_are_forwarded_byte_for_byte()
+    {
+        var content = new MultipartFormDataContent("img-boundary-42");
+        content.Add(new StringContent("gpt-image"), "model");
+        content.Add(new StringContent("merge them"), "prompt");
+        for (var i = 0; i < 3; i++)
+        {
+            var part = new ByteArrayContent([.. Png, (byte)i]);
+            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+            content.Add(part, "image[]", $"in{i}.png");
+        }
+        content.Add(new StringContent("transparent"), "background");
+        var bytes = await content.ReadAsByteArrayAsync();
+        using var body = new ByteArrayContent(bytes);
+        body.Headers.ContentType = content.Headers.ContentType;
+        using var response = await _gateway.Http.PostAsync("/v1/images/edits", body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var sent = Assert.Single(_upstream.Requests).Body;
+        var from = "\r\n\r\ngpt-image\r\n"u8.ToArray();
+        var i0 = bytes.AsSpan().IndexOf(from);
+        byte[] expected = [.. bytes.AsSpan(0, i0), .. "\r\n\r\ngpt-image-1\r\n"u8, .. bytes.AsSpan(i0 + from.Length)];
+        Assert.True(expected.AsSpan().SequenceEqual(sent), "the upstream body differs from the client's beyond the model value");
+        Assert.Equal(3, _upstream.LastFiles.Count);
+    }
+
+    [Fact]
+    public async Task Sdk_variation_on_dall_e_2_is_priced_per_image()
+    {
+        ClientResult<GeneratedImageCollection> result = await _gateway.OpenAI().GetImageClient("dalle2").GenerateImageVariationsAsync(new MemoryStream(Png), "cat.png", 2,
+            new ImageVariationOptions { Size = GeneratedImageSize.W256xH256 });
+        Assert.Equal(2, result.Value.Count);
+        var cost = decimal.Parse(result.GetRawResponse().Headers.TryGetValue("x-llmux-response-cost", out var c) ? c! : "-1", CultureInfo.InvariantCulture);
+        Assert.Equal(2 * PriceTable.Default.Find("openai", "dall-e-2")!.InputPerImage!.Value, cost);
+        Assert.Equal("/v1/images/variations", Assert.Single(_upstream.Requests).Path);
+    }
+
+    [Fact]
+    public async Task Variations_on_gpt_image_and_edits_without_prompt_are_400_before_any_call()
+    {
+        var variation = new MultipartFormDataContent { { new StringContent("gpt-image"), "model" }, { new ByteArrayContent(Png), "image", "a.png" } };
+        using (var r = await _gateway.Http.PostAsync("/v1/images/variations", variation)) Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        var edit = new MultipartFormDataContent { { new StringContent("gpt-image"), "model" }, { new ByteArrayContent(Png), "image", "a.png" } };
+        using (var r = await _gateway.Http.PostAsync("/v1/images/edits", edit))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Contains("\"param\":\"prompt\"", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        var noImage = new MultipartFormDataContent { { new StringContent("gpt-image"), "model" }, { new StringContent("x"), "prompt" } };
+        using (var r = await _gateway.Http.PostAsync("/v1/images/edits", noImage)) Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Empty(_upstream.Requests);
+    }
+}
