@@ -221,6 +221,20 @@ public sealed class TranscriptionsTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 
+    [Fact]
+    public async Task A_retry_sends_the_same_upload_again_from_the_spool()
+    {
+        await using var retrying = await GatewayHost.StartAsync(Config(_upstream, 64).Replace("num_retries: 0", "num_retries: 1", StringComparison.Ordinal));
+        _upstream.NextError = (500, """{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}""");
+        using var response = await retrying.Http.PostAsync("/v1/audio/transcriptions", Multipart("whisper", Wav, "speech.wav"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("2", response.Headers.GetValues("x-llmux-attempts").Single());
+        var sent = _upstream.Requests.ToArray();
+        Assert.Equal(2, sent.Length);
+        Assert.Equal(sent[0].Body, sent[1].Body);
+        Assert.Equal(Wav, _upstream.LastFile);
+    }
+
     /// <summary>Sends another content's bytes without a Content-Length (chunked).</summary>
     private sealed class PushedContent : HttpContent
     {
