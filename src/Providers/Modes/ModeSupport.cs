@@ -48,6 +48,12 @@ public static class ModeSupport
                 t[LlmMode.AudioSpeech] = ModeTables.Of(LlmMode.AudioSpeech, ["voice", "response_format", "speed"], provider);
                 t[LlmMode.AudioTranscription] = ModeTables.Of(LlmMode.AudioTranscription, ["language", "prompt", "response_format", "temperature", "timestamp_granularities"], provider);
                 break;
+            case "gemini":
+            case "vertex_ai":
+                t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["response_format"], provider,
+                    mapped: new Dictionary<string, string> { ["n"] = "parameters.sampleCount (Imagen) / candidateCount (Vertex Gemini)", ["size"] = "aspectRatio" },
+                    notes: new Dictionary<string, string> { ["response_format"] = "b64_json only: Google returns image bytes; url is a 400" });
+                break;
             case "xai":
                 t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,
                     notes: new Dictionary<string, string> { ["size"] = "xAI's image API takes no size", ["quality"] = "xAI's image API takes no quality", ["style"] = "xAI's image API takes no style" });

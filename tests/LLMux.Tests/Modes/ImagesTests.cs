@@ -280,3 +280,72 @@ public sealed class ImageUploadTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 }
+
+/// <summary>The SDK's <see cref="ImageClient"/> → LLMux → Google: Imagen <c>:predict</c> and a Gemini image model's <c>:generateContent</c>.</summary>
+public sealed class GoogleImagesTests : IAsyncLifetime
+{
+    private ImagenEmulator _upstream = null!;
+    private GatewayHost _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await ImagenEmulator.StartNewAsync();
+        _gateway = await GatewayHost.StartAsync($"""
+            router_settings:
+              num_retries: 0
+            model_list:
+              - model_name: imagen
+                litellm_params:
+                  model: gemini/imagen-4.0-generate-001
+                  api_base: {_upstream.ApiBase}
+                  api_key: g-key
+              - model_name: flash-image
+                litellm_params:
+                  model: gemini/gemini-2.5-flash-image
+                  api_base: {_upstream.ApiBase}
+                  api_key: g-key
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Imagen_predict_gets_sample_count_and_aspect_ratio_and_is_priced_per_image()
+    {
+        ClientResult<GeneratedImageCollection> result = await _gateway.OpenAI().GetImageClient("imagen").GenerateImagesAsync("a lighthouse", 2,
+            new ImageGenerationOptions { Size = GeneratedImageSize.W1792xH1024, ResponseFormat = GeneratedImageFormat.Bytes });
+        Assert.Equal(2, result.Value.Count);
+        Assert.Equal(Convert.FromBase64String(ImagesEmulator.Png), result.Value[0].ImageBytes.ToArray());
+        var cost = decimal.Parse(result.GetRawResponse().Headers.TryGetValue("x-llmux-response-cost", out var c) ? c! : "-1", CultureInfo.InvariantCulture);
+        Assert.Equal(2 * PriceTable.Default.Find("gemini", "imagen-4.0-generate-001")!.OutputPerImage!.Value, cost);
+        var sent = Assert.Single(_upstream.Requests);
+        Assert.Equal("/v1beta/models/imagen-4.0-generate-001:predict", sent.Path);
+        Assert.Equal("g-key", sent.Headers["x-goog-api-key"]);
+        Assert.Equal("""{"instances":[{"prompt":"a lighthouse"}],"parameters":{"sampleCount":2,"aspectRatio":"16:9"}}""", sent.BodyText);
+    }
+
+    [Fact]
+    public async Task Gemini_image_model_inline_data_becomes_b64_json()
+    {
+        using var response = await _gateway.Http.PostAsync("/v1/images/generations", new StringContent("""{"model":"flash-image","prompt":"a fox"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(ImagesEmulator.Png, Assert.Single(root.GetProperty("data").EnumerateArray()).GetProperty("b64_json").GetString());
+        var sent = Assert.Single(_upstream.Requests);
+        Assert.Equal("/v1beta/models/gemini-2.5-flash-image:generateContent", sent.Path);
+        Assert.Equal("IMAGE", sent.Json().RootElement.GetProperty("generationConfig").GetProperty("responseModalities")[0].GetString());
+    }
+
+    [Fact]
+    public async Task A_url_response_format_is_a_400_because_google_returns_bytes()
+    {
+        using var response = await _gateway.Http.PostAsync("/v1/images/generations", new StringContent("""{"model":"imagen","prompt":"a fox","response_format":"url"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("b64_json", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+    }
+}
