@@ -23,6 +23,9 @@ public static class ModeSupport
     private static readonly FrozenDictionary<string, ParamRule> OpenAIImages =
         ModeTables.Rejecting(ModeTables.AllNative(LlmMode.Images), "LLMux does not stream image generation yet; send the request without it", "stream", "partial_images");
 
+    /// <summary>Fireworks' audio host (transcriptions and translations), used when the deployment sets no api_base.</summary>
+    public const string FireworksAudioBase = "https://audio-prod.api.fireworks.ai/v1";
+
     /// <summary>The spec with the modes <paramref name="spec"/>'s provider serves beyond chat and embeddings.</summary>
     public static ProviderSpec Apply(ProviderSpec spec) => ModeTables.With(spec, TablesFor(spec.Name));
 
@@ -83,6 +86,8 @@ public static class ModeSupport
                 break;
             case "fireworks_ai":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);
+                t[LlmMode.AudioTranscription] = ModeTables.Of(LlmMode.AudioTranscription, ["language", "prompt", "response_format", "temperature", "timestamp_granularities"], provider,
+                    notes: new Dictionary<string, string> { ["language"] = "sent to " + FireworksAudioBase + " unless api_base is set" });
                 break;
             case "ollama":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, OllamaCompletion, provider);

@@ -80,6 +80,8 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     private HttpRequestMessage CreateTranscriptionRequest(LlmContext context, Deployment deployment, string apiBase)
     {
         var upload = (Modes.TranscriptionRequest)context.ModeRequest!.Parsed!;
+        // Fireworks serves audio on its own host (LiteLLM's default for fireworks_ai transcriptions).
+        if (deployment.ApiBase is null && Spec.Name == "fireworks_ai") apiBase = Modes.ModeSupport.FireworksAudioBase;
         var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, upload.Translation ? "audio/translations" : "audio/transcriptions"))
         {
             Content = new Modes.MultipartUpstreamContent(upload.Body, deployment.UpstreamModel, context.DroppedParams),

@@ -222,6 +222,27 @@ public sealed class TranscriptionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fireworks_transcriptions_go_to_its_audio_host_unless_api_base_is_set()
+    {
+        var text = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nRIFF0000WAVE\r\n--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nm\r\n--b--\r\n";
+        using var body = await LLMux.Providers.Modes.MultipartBody.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), "b", 1 << 20, default);
+        var provider = new LLMux.Providers.ProviderCatalog().Find("fireworks_ai")!;
+        var context = new LLMux.Pipeline.Context.LlmContext
+        {
+            Mode = LLMux.Pipeline.Capabilities.LlmMode.AudioTranscription,
+            ModeRequest = new LLMux.Pipeline.Context.ModeRequest { Parsed = LLMux.Providers.Modes.TranscriptionRequest.From(body, translation: false) },
+            Deployment = new LLMux.Pipeline.Context.Deployment
+            {
+                ModelName = "fw", Model = "fireworks_ai/whisper-v3", ProviderName = "fireworks_ai", UpstreamModel = "whisper-v3", Provider = provider, Id = "d1",
+                ApiKey = LLMux.Pipeline.Context.Secret.From("fw-key"),
+            },
+        };
+        using var request = provider.CreateRequest(context);
+        Assert.Equal("https://audio-prod.api.fireworks.ai/v1/audio/transcriptions", request.RequestUri!.ToString());
+        Assert.Equal("Bearer fw-key", request.Headers.Authorization!.ToString());
+    }
+
+    [Fact]
     public async Task A_retry_sends_the_same_upload_again_from_the_spool()
     {
         await using var retrying = await GatewayHost.StartAsync(Config(_upstream, 64).Replace("num_retries: 0", "num_retries: 1", StringComparison.Ordinal));
