@@ -25,6 +25,10 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         new CompletionsEndpoint(config, registry, pipeline, pool, Authorized).Map(app);
         RerankEndpoint.Map(app, config, pipeline, pool, Authorized);
         ModerationsEndpoint.Map(app, config, registry, pipeline, pool, Authorized);
+        ImagesEndpoint.Map(app, config, registry, pipeline, pool, Authorized);
+        new ImageUploadEndpoint(config, registry, pipeline, pool, Authorized).Map(app);
+        new SpeechEndpoint(config, registry, pipeline, pool, Authorized).Map(app);
+        new TranscriptionsEndpoint(config, pipeline, pool, Authorized).Map(app);
         new ResponsesEndpoint(config, registry, pipeline, pool, Authorized, Admin.RequestAuthenticator.PresentedKey, app.Services.GetService<LLMux.Stages.Responses.IResponseStore>() ?? new LLMux.Stages.Responses.InMemoryResponseStore(config.ResponseStore, pool.TimeProvider), pool.TimeProvider).Map(app);
         foreach (var path in new[] { "/v1/models", "/models" })
             app.Map(path, ModelsAsync);
@@ -36,7 +40,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         app.MapFallback(http => ResponseWriter.WriteErrorAsync(http, null, new LlmError
         {
             Kind = ErrorKind.NotFound,
-            Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/completions, /v1/rerank, /v1/moderations, /v1/responses, /v1/messages, /v1/embeddings, /v1/models and /health/*",
+            Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/completions, /v1/rerank, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/messages, /v1/embeddings, /v1/models and /health/*",
             Code = "route_not_found",
         }));
     }

@@ -39,6 +39,18 @@ public sealed class Usage
     [JsonIgnore] public long ReasoningTokens => CompletionTokensDetails?.ReasoningTokens ?? 0;
     /// <summary>Rerank search units (Cohere's <c>meta.billed_units.search_units</c>, one per Bedrock query), priced per query.</summary>
     [JsonIgnore] public long SearchUnits { get; set; }
+    /// <summary>Images produced (image generation, edits, variations), priced per image or per pixel.</summary>
+    [JsonIgnore] public long Images { get; set; }
+    /// <summary>The images' size (<c>1024x1024</c>) and quality, for the price keys <c>{quality}/{W-x-H}/{model}</c>.</summary>
+    [JsonIgnore] public string? ImageSize { get; set; }
+    [JsonIgnore] public string? ImageQuality { get; set; }
+    /// <summary>gpt-image: the image part of the input tokens (<c>input_tokens_details.image_tokens</c>); the output tokens are image tokens.</summary>
+    [JsonIgnore] public long InputImageTokens { get; set; }
+    [JsonIgnore] public bool ImageTokens { get; set; }
+    /// <summary>Characters of text to speech, priced per character (tts-1, tts-1-hd).</summary>
+    [JsonIgnore] public long Characters { get; set; }
+    /// <summary>Seconds of audio transcribed or translated (whisper's duration pricing).</summary>
+    [JsonIgnore] public decimal AudioSeconds { get; set; }
 }
 
 public sealed class PromptTokensDetails

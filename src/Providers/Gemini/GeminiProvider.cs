@@ -32,6 +32,10 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
             method = IsVertex ? "predict" : "batchEmbedContents";
             body = GeminiEmbeddings.Write(context, model, IsVertex);
         }
+        else if (context.Mode == LlmMode.Images)
+        {
+            (method, body) = ImagenWriter.Write(context, model, IsVertex);
+        }
         else
         {
             method = context.IsStream ? "streamGenerateContent" : "generateContent";
@@ -141,6 +145,11 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
     {
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         var model = context.Deployment!.UpstreamModel;
+        if (context.Mode == LlmMode.Images)
+        {
+            ImagenWriter.Read(context, body.Span, Spec.Name, context.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
+            return;
+        }
         if (context.Mode == LlmMode.Embeddings)
         {
             ChatCompletionResponse.Write(context, GeminiEmbeddings.Read(body.Span, context.Embedding!, Spec.Name, model, IsVertex));

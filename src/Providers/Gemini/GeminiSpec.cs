@@ -14,7 +14,7 @@ public static class GeminiSpec
     public const string VertexName = "vertex_ai";
     public const string DefaultGeminiBase = "https://generativelanguage.googleapis.com";
 
-    public static ProviderSpec Gemini { get; } = new()
+    public static ProviderSpec Gemini { get; } = Modes.ModeSupport.Apply(new()
     {
         Name = GeminiName,
         DisplayName = "Google AI Studio (Gemini)",
@@ -25,9 +25,9 @@ public static class GeminiSpec
         Modes = new[] { LlmMode.Chat, LlmMode.Embeddings }.ToFrozenSet(),
         ChatParams = ProviderSpec.Table(ChatRules(vertex: false)),
         EmbeddingParams = EmbeddingTable(),
-    };
+    });
 
-    public static ProviderSpec Vertex { get; } = new()
+    public static ProviderSpec Vertex { get; } = Modes.ModeSupport.Apply(new()
     {
         Name = VertexName,
         Aliases = ["vertex_ai_beta"],
@@ -37,7 +37,7 @@ public static class GeminiSpec
         Modes = new[] { LlmMode.Chat, LlmMode.Embeddings }.ToFrozenSet(),
         ChatParams = ProviderSpec.Table(ChatRules(vertex: true)),
         EmbeddingParams = EmbeddingTable(),
-    };
+    });
 
     private static FrozenDictionary<string, ParamRule> EmbeddingTable() => ProviderSpec.Table(
         ParamRule.Mapped("dimensions", "outputDimensionality"),

@@ -19,6 +19,13 @@ public static class ModeSupport
     /// <summary>LLMux attaches the request's documents to the results itself, whatever the upstream returns.</summary>
     private static readonly Dictionary<string, string> DocumentsByLLMux = new() { ["return_documents"] = "(applied by LLMux)" };
 
+    /// <summary>OpenAI's images fields, forwarded as they are (per-model rules are checked at the endpoint); streamed image generation is not served yet.</summary>
+    private static readonly FrozenDictionary<string, ParamRule> OpenAIImages =
+        ModeTables.Rejecting(ModeTables.AllNative(LlmMode.Images), "LLMux does not stream image generation yet; send the request without it", "stream", "partial_images");
+
+    /// <summary>Fireworks' audio host (transcriptions and translations), used when the deployment sets no api_base.</summary>
+    public const string FireworksAudioBase = "https://audio-prod.api.fireworks.ai/v1";
+
     /// <summary>The spec with the modes <paramref name="spec"/>'s provider serves beyond chat and embeddings.</summary>
     public static ProviderSpec Apply(ProviderSpec spec) => ModeTables.With(spec, TablesFor(spec.Name));
 
@@ -30,9 +37,29 @@ public static class ModeSupport
             case "openai":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
                 t[LlmMode.Moderation] = ModeTables.AllNative(LlmMode.Moderation);
+                t[LlmMode.Images] = OpenAIImages;
+                t[LlmMode.AudioSpeech] = ModeTables.AllNative(LlmMode.AudioSpeech);
+                t[LlmMode.AudioTranscription] = ModeTables.AllNative(LlmMode.AudioTranscription);
                 break;
             case "azure":
                 t[LlmMode.Completion] = ModeTables.AllNative(LlmMode.Completion);
+                t[LlmMode.Images] = OpenAIImages;
+                t[LlmMode.AudioSpeech] = ModeTables.AllNative(LlmMode.AudioSpeech);
+                t[LlmMode.AudioTranscription] = ModeTables.AllNative(LlmMode.AudioTranscription);
+                break;
+            case "groq":
+                t[LlmMode.AudioSpeech] = ModeTables.Of(LlmMode.AudioSpeech, ["voice", "response_format", "speed"], provider);
+                t[LlmMode.AudioTranscription] = ModeTables.Of(LlmMode.AudioTranscription, ["language", "prompt", "response_format", "temperature", "timestamp_granularities"], provider);
+                break;
+            case "gemini":
+            case "vertex_ai":
+                t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["response_format"], provider,
+                    mapped: new Dictionary<string, string> { ["n"] = "parameters.sampleCount (Imagen) / candidateCount (Vertex Gemini)", ["size"] = "aspectRatio" },
+                    notes: new Dictionary<string, string> { ["response_format"] = "b64_json only: Google returns image bytes; url is a 400" });
+                break;
+            case "xai":
+                t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,
+                    notes: new Dictionary<string, string> { ["size"] = "xAI's image API takes no size", ["quality"] = "xAI's image API takes no quality", ["style"] = "xAI's image API takes no style" });
                 break;
             case "hosted_vllm":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion, provider, notes: new Dictionary<string, string> { ["suffix"] = "vLLM's /v1/completions has no suffix (FIM)" });
@@ -59,6 +86,8 @@ public static class ModeSupport
                 break;
             case "fireworks_ai":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);
+                t[LlmMode.AudioTranscription] = ModeTables.Of(LlmMode.AudioTranscription, ["language", "prompt", "response_format", "temperature", "timestamp_granularities"], provider,
+                    notes: new Dictionary<string, string> { ["language"] = "sent to " + FireworksAudioBase + " unless api_base is set" });
                 break;
             case "ollama":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, OllamaCompletion, provider);

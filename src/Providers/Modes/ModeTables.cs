@@ -23,6 +23,14 @@ public static class ModeTables
         return ProviderSpec.Table(rules.ToArray());
     }
 
+    /// <summary><paramref name="table"/> with <paramref name="rejected"/> refused (a 400 whatever drop_params says) for <paramref name="note"/>.</summary>
+    public static FrozenDictionary<string, ParamRule> Rejecting(FrozenDictionary<string, ParamRule> table, string note, params string[] rejected)
+    {
+        var all = new Dictionary<string, ParamRule>(table);
+        foreach (var p in rejected) all[p] = ParamRule.Rejected(p, note);
+        return all.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
     /// <summary>Every OpenAI name of the mode native.</summary>
     public static FrozenDictionary<string, ParamRule> AllNative(LlmMode mode) => ProviderSpec.Table(ModeParamNames.For(mode).Select(ParamRule.Native).ToArray());
 

@@ -31,6 +31,8 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         var deployment = context.Deployment!;
         var apiBase = ResolveApiBase(deployment);
         if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, deployment, apiBase);
+        if (context.Mode == LlmMode.AudioTranscription) return CreateTranscriptionRequest(context, deployment, apiBase);
+        if (context.Mode == LlmMode.Images && context.ModeRequest?.Parsed is Modes.ImageUpload upload) return CreateImageUploadRequest(context, deployment, apiBase, upload);
         var responses = context.Mode == LlmMode.Responses;
         var path = ModePath(context);
 
@@ -54,7 +56,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             Version = System.Net.HttpVersion.Version11,
         };
         ApplyAuth(request, deployment);
-        if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (context.IsStream && context.Mode != LlmMode.AudioSpeech) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
 
@@ -74,6 +76,34 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         return request;
     }
 
+    /// <summary>The client's upload forwarded byte for byte (only <c>model</c> rewritten, dropped fields removed), streamed from the spool.</summary>
+    private HttpRequestMessage CreateTranscriptionRequest(LlmContext context, Deployment deployment, string apiBase)
+    {
+        var upload = (Modes.TranscriptionRequest)context.ModeRequest!.Parsed!;
+        // Fireworks serves audio on its own host (LiteLLM's default for fireworks_ai transcriptions).
+        if (deployment.ApiBase is null && Spec.Name == "fireworks_ai") apiBase = Modes.ModeSupport.FireworksAudioBase;
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, upload.Translation ? "audio/translations" : "audio/transcriptions"))
+        {
+            Content = new Modes.MultipartUpstreamContent(upload.Body, deployment.UpstreamModel, context.DroppedParams),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
+        if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        return request;
+    }
+
+    /// <summary>An image edit or variation: the client's upload forwarded byte for byte (only <c>model</c> rewritten).</summary>
+    private HttpRequestMessage CreateImageUploadRequest(LlmContext context, Deployment deployment, string apiBase, Modes.ImageUpload upload)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, upload.Variation ? "images/variations" : "images/edits"))
+        {
+            Content = new Modes.MultipartUpstreamContent(upload.Body, deployment.UpstreamModel, context.DroppedParams),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        ApplyAuth(request, deployment);
+        return request;
+    }
+
     /// <summary>The path under api_base for the context's mode.</summary>
     protected virtual string ModePath(LlmContext context) => context.Mode switch
     {
@@ -82,6 +112,8 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         LlmMode.Completion => CompletionRouteFor(context.Deployment!) == CompletionRoute.Fim ? "fim/completions" : "completions",
         LlmMode.Moderation => "moderations",
         LlmMode.Rerank => "rerank",
+        LlmMode.Images => "images/generations",
+        LlmMode.AudioSpeech => "audio/speech",
         _ => "chat/completions",
     };
 
@@ -163,6 +195,13 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        if (context.Mode == LlmMode.AudioTranscription)
+        {
+            // json / verbose_json answers carry the usage (or the duration); text, srt and vtt are plain text, passed on as they are.
+            context.Usage = response.Content.Headers.ContentType?.MediaType == "application/json" ? Modes.TranscriptionAnswer.Usage(body.Span) : null;
+            context.ResponseBody = body;
+            return;
+        }
         if (context.Mode == LlmMode.Rerank)
         {
             using (body) Modes.RerankWire.ReadAnswer(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, RerankDialect, Spec.Name);
@@ -173,6 +212,17 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             context.Usage = context.Mode == LlmMode.Responses ? ResponsesUsageReader.Scan(body.Span, Spec.Name) : ScanUsage(body.Span, Spec.Name);
             // A moderation answer has no usage; an empty one still prices the call (moderation models cost 0 in the table).
             if (context.Mode == LlmMode.Moderation) context.Usage ??= new Pipeline.Wire.Usage();
+            // Images are priced per image (dall-e, xAI) or by gpt-image's token usage.
+            if (context.Mode == LlmMode.Images)
+            {
+                var (size, quality) = context.ModeRequest?.Parsed switch
+                {
+                    Modes.ImageRequest g => (g.Size, g.Quality),
+                    Modes.ImageUpload u => (u.Size, u.Quality),
+                    _ => (null, null),
+                };
+                context.Usage = Modes.ImageAnswer.Read(body.Span, size, quality, Spec.Name);
+            }
         }
         catch
         {
@@ -212,8 +262,17 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         }
     }
 
-    public override StreamTranslator CreateStreamTranslator(LlmContext context) =>
-        context.Mode == LlmMode.Responses ? new OpenAIResponsesPassthrough(context, Spec.Name) : new OpenAIStreamPassthrough(context, Spec.Name);
+    public override StreamTranslator CreateStreamTranslator(LlmContext context)
+    {
+        if (context.Mode == LlmMode.AudioTranscription) return new RawBytesTranslator(); // transcript.text.delta / .done frames pass as they are
+        if (context.Mode == LlmMode.AudioSpeech)
+        {
+            // Speech is priced by the characters asked for: known before the first byte.
+            if (context.ModeRequest?.Parsed is Modes.SpeechRequest speech) context.Usage = new Pipeline.Wire.Usage { Characters = speech.Input.Length };
+            return new RawBytesTranslator();
+        }
+        return context.Mode == LlmMode.Responses ? new OpenAIResponsesPassthrough(context, Spec.Name) : new OpenAIStreamPassthrough(context, Spec.Name);
+    }
 
     public override LlmError MapError(LlmContext context, int status, ReadOnlySpan<byte> body, HttpResponseHeaders headers) =>
         OpenAIErrorMapper.Map(Spec.Name, status, body, headers);

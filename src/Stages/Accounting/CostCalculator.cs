@@ -12,7 +12,12 @@ public sealed class CostCalculator(PriceTable table) : ICostCalculator
 {
     public decimal? Cost(Deployment deployment, Usage usage)
     {
+        if (usage.Images > 0 || usage.ImageTokens) return ImageCost.Of(table, deployment, usage, PriceFor(deployment));
         var price = PriceFor(deployment);
+        // LiteLLM: token usage wins; else output_cost_per_second, else input_cost_per_second, times the duration.
+        if (usage.AudioSeconds > 0 && usage.PromptTokens == 0 && usage.CompletionTokens == 0)
+            return price?.OutputPerSecond is { } outSecond ? outSecond * usage.AudioSeconds : price?.InputPerSecond is { } inSecond ? inSecond * usage.AudioSeconds : null;
+        if (usage.Characters > 0) return price?.InputPerCharacter is { } perCharacter ? usage.Characters * perCharacter : null;
         return price is null ? null : Compute(price, usage);
     }
 

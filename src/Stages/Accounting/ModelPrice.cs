@@ -10,6 +10,17 @@ public sealed record ModelPrice
     public decimal? ReasoningPerToken { get; init; }
     /// <summary><c>input_cost_per_query</c>: rerank, per search unit.</summary>
     public decimal? InputPerQuery { get; init; }
+    /// <summary>Image prices: per image in or out, per pixel, per image token (gpt-image).</summary>
+    public decimal? InputPerImage { get; init; }
+    public decimal? OutputPerImage { get; init; }
+    public decimal? InputPerPixel { get; init; }
+    public decimal? InputPerImageToken { get; init; }
+    public decimal? OutputPerImageToken { get; init; }
+    /// <summary><c>input_cost_per_character</c>: text to speech.</summary>
+    public decimal? InputPerCharacter { get; init; }
+    /// <summary><c>input_cost_per_second</c> / <c>output_cost_per_second</c>: audio transcription by duration.</summary>
+    public decimal? InputPerSecond { get; init; }
+    public decimal? OutputPerSecond { get; init; }
     /// <summary>Prices that replace the base ones when the prompt is longer than <see cref="Tier.AboveTokens"/>.</summary>
     public IReadOnlyList<Tier> Tiers { get; init; } = [];
     public long? MaxInputTokens { get; init; }

@@ -171,7 +171,12 @@ public sealed class CapabilityCellTests
                 DropParams = drop == DropLevel.Request ? true : null,
                 AdditionalDropParams = additionalDrop == ListLevel.Request ? [param] : [],
                 AllowedOpenAIParams = allowed == ListLevel.Request ? [param] : [],
-                Parsed = mode == LlmMode.Rerank ? LLMux.Providers.Modes.RerankRequest.Parse(bytes) : null,
+                Parsed = mode switch
+                {
+                    LlmMode.Rerank => LLMux.Providers.Modes.RerankRequest.Parse(bytes),
+                    LlmMode.AudioTranscription => await Upload(param),
+                    _ => null,
+                },
             };
             context.IsStream = param == "stream";
         }
@@ -211,9 +216,42 @@ public sealed class CapabilityCellTests
         if (llm is OpenAIProvider && provider != "mock")
         {
             using var request = llm.CreateRequest(context);
-            upstream = JsonDocument.Parse(await request.Content!.ReadAsByteArrayAsync());
+            upstream = mode == LlmMode.AudioTranscription
+                ? FieldsOf(await request.Content!.ReadAsByteArrayAsync())
+                : JsonDocument.Parse(await request.Content!.ReadAsByteArrayAsync());
         }
         return new Outcome(null, context.DroppedParams.ToArray(), upstream, nextCalled);
+    }
+
+    /// <summary>A transcription upload with one audio file, the model and <paramref name="param"/> as a form field.</summary>
+    private static async Task<LLMux.Providers.Modes.TranscriptionRequest> Upload(string param)
+    {
+        var field = param is "timestamp_granularities" or "include" ? param + "[]" : param;
+        var value = param switch
+        {
+            "timestamp_granularities" => "word",
+            "include" => "logprobs",
+            "temperature" => "0.5",
+            "stream" => "true",
+            "response_format" => "verbose_json",
+            "chunking_strategy" => "auto",
+            _ => "x",
+        };
+        var text = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\nRIFF0000WAVE\r\n"
+            + "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nm\r\n"
+            + (param == "timestamp_granularities" ? "--b\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\nverbose_json\r\n" : "")
+            + "--b\r\nContent-Disposition: form-data; name=\"" + field + "\"\r\n\r\n" + value + "\r\n--b--\r\n";
+        var body = await LLMux.Providers.Modes.MultipartBody.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), "b", 1 << 20, default);
+        return LLMux.Providers.Modes.TranscriptionRequest.From(body, translation: false);
+    }
+
+    /// <summary>The form fields of a multipart body as a JSON object (names without <c>[]</c>), for the same assertions as JSON bodies.</summary>
+    private static JsonDocument FieldsOf(byte[] multipart)
+    {
+        var names = new List<string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(Encoding.UTF8.GetString(multipart), "name=\"([^\"]+)\""))
+            names.Add(m.Groups[1].Value.TrimEnd('[', ']'));
+        return JsonDocument.Parse("{" + string.Join(",", names.Distinct().Select(static n => "\"" + n + "\":1")) + "}");
     }
 
     private static bool IsOpenAIParam(string p) => OpenAIParamNames.Chat.Contains(p) || OpenAIParamNames.Embeddings.Contains(p) || p is "thinking" or "reasoning_effort";
