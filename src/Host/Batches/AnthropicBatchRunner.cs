@@ -273,10 +273,11 @@ internal sealed partial class AnthropicBatchRunner(HttpClient http, TimeSpan pol
     /// completion; errored → the provider's error with the status of its type; canceled / expired → OpenAI's
     /// <c>batch_cancelled</c> / <c>batch_expired</c> lines. The files are rewritten whole, so a restart may read the results again.
     /// </summary>
-    public async Task CollectAsync(Deployment d, NativeBatchRunner.Remote remote, string? resultsUrl, string inputPath, string outputPath, string errorsPath, string localErrorsPath, CancellationToken cancellationToken)
+    public async Task CollectAsync(Deployment d, NativeBatchRunner.Remote remote, string inputPath, string outputPath, string errorsPath, string localErrorsPath, CancellationToken cancellationToken)
     {
         var (batches, headers) = await ConnectionAsync(d).ConfigureAwait(false);
-        var results = resultsUrl is not null ? new Uri(resultsUrl) : new Uri(batches + "/" + Uri.EscapeDataString(remote.BatchId) + "/results");
+        // The results are read from the deployment's own api_base, never from a results_url on another host (the key goes with the request).
+        var results = new Uri(batches + "/" + Uri.EscapeDataString(remote.BatchId) + "/results");
         var ids = SentIds(inputPath);
         File.Delete(outputPath);
         if (File.Exists(localErrorsPath)) File.Copy(localErrorsPath, errorsPath, overwrite: true); else File.Delete(errorsPath);

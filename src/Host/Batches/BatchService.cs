@@ -422,8 +422,16 @@ internal sealed partial class BatchService : IAsyncDisposable
                 {
                     if (job.Status == "cancelling" && !cancelSent)
                     {
-                        await anthropic.CancelAsync(deployment, job.Native!, _shutdown.Token).ConfigureAwait(false);
                         cancelSent = true;
+                        try
+                        {
+                            await anthropic.CancelAsync(deployment, job.Native!, _shutdown.Token).ConfigureAwait(false);
+                        }
+                        catch (InvalidOperationException ex)
+                        {
+                            // Already canceling or ended (a restart sends the cancel again): the poll below tells.
+                            LogFailed(_logger, job.Id, "Anthropic refused the cancel: " + ex.Message);
+                        }
                     }
                     var final = await anthropic.WaitAsync(deployment, job.Native!, p =>
                     {
@@ -434,7 +442,7 @@ internal sealed partial class BatchService : IAsyncDisposable
                             job.Failed = p.Errored + p.Canceled + p.Expired + local;
                         }
                     }, job.Status == "cancelling" ? _shutdown.Token : cts.Token).ConfigureAwait(false);
-                    await anthropic.CollectAsync(deployment, job.Native!, final.ResultsUrl, input, output, errors, localErrors, _shutdown.Token).ConfigureAwait(false);
+                    await anthropic.CollectAsync(deployment, job.Native!, input, output, errors, localErrors, _shutdown.Token).ConfigureAwait(false);
                     if (final.CancelInitiated || job.Status == "cancelling")
                     {
                         if (job.Status != "cancelling") Set(job, "cancelling", j => j.CancellingAt = Now);
