@@ -302,7 +302,7 @@ internal sealed partial class AnthropicBatchRunner(HttpClient http, TimeSpan pol
             {
                 case "succeeded":
                 {
-                    var context = await ContextAsync(d, line.Body, null, transform: false).ConfigureAwait(false);
+                    var context = await ContextOrEmptyAsync(d, line).ConfigureAwait(false);
                     using var message = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(result.GetProperty("message").GetRawText())) };
                     try
                     {
@@ -345,6 +345,7 @@ internal sealed partial class AnthropicBatchRunner(HttpClient http, TimeSpan pol
         files.Flush();
     }
 
+    /// <summary>The line's context for reading its result; a bare one when the line no longer passes the check (the config changed since it was sent).</summary>
     private async Task<LlmContext> ContextOrEmptyAsync(Deployment d, BatchRequestLine line)
     {
         try

@@ -37,6 +37,9 @@ internal sealed partial class BatchService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "batch {BatchId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string batchId, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "batch {BatchId}: the provider refused the cancel ({Reason}); polling it to its end")]
+    private static partial void LogCancelRefused(ILogger logger, string batchId, string reason);
+
     private readonly ModelRegistry? _registry;
     private readonly NativeBatchRunner? _native;
     private readonly AnthropicBatchRunner? _anthropic;
@@ -430,7 +433,7 @@ internal sealed partial class BatchService : IAsyncDisposable
                         catch (InvalidOperationException ex)
                         {
                             // Already canceling or ended (a restart sends the cancel again): the poll below tells.
-                            LogFailed(_logger, job.Id, "Anthropic refused the cancel: " + ex.Message);
+                            LogCancelRefused(_logger, job.Id, ex.Message);
                         }
                     }
                     var final = await anthropic.WaitAsync(deployment, job.Native!, p =>
