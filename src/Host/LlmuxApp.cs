@@ -97,7 +97,8 @@ public static class LlmuxApp
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
         var batches = new Batches.BatchService(settings.StoragePath, files, app.Services.GetRequiredService<LLMux.Stages.Hosting.ILlmClient>(), time, app.Logger,
             settings.BatchParallelism, settings.BatchConcurrency, model => Batch.BatchCommand.GroupLimit(runtime, model), runtime.Registry,
-            new Batches.NativeBatchRunner(new HttpClient { Timeout = TimeSpan.FromMinutes(10) }, settings.BatchPollInterval, time));
+            new Batches.NativeBatchRunner(new HttpClient { Timeout = TimeSpan.FromMinutes(10) }, settings.BatchPollInterval, time),
+            new Batches.AnthropicBatchRunner(new HttpClient { Timeout = TimeSpan.FromMinutes(10) }, settings.BatchPollInterval, time, config.Settings));
         app.Lifetime.ApplicationStarted.Register(batches.Start);
         app.Lifetime.ApplicationStopping.Register(() => batches.DisposeAsync().AsTask().GetAwaiter().GetResult());
         if (settings.Ephemeral)

@@ -37,14 +37,19 @@ internal sealed partial class BatchService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "batch {BatchId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string batchId, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "batch {BatchId}: the provider refused the cancel ({Reason}); polling it to its end")]
+    private static partial void LogCancelRefused(ILogger logger, string batchId, string reason);
+
     private readonly ModelRegistry? _registry;
     private readonly NativeBatchRunner? _native;
+    private readonly AnthropicBatchRunner? _anthropic;
 
     public BatchService(string directory, FileStore files, ILlmClient client, TimeProvider time, ILogger logger, int parallelism = 8, int concurrentBatches = 2,
-        Func<string, int?>? modelLimit = null, ModelRegistry? registry = null, NativeBatchRunner? native = null)
+        Func<string, int?>? modelLimit = null, ModelRegistry? registry = null, NativeBatchRunner? native = null, AnthropicBatchRunner? anthropic = null)
     {
         _registry = registry;
         _native = native;
+        _anthropic = anthropic;
         _dir = Path.Combine(directory, "batches");
         Directory.CreateDirectory(_dir);
         _files = files;
@@ -147,7 +152,7 @@ internal sealed partial class BatchService : IAsyncDisposable
         }
         try
         {
-            if (job.Status == "cancelling") { Finish(job, cancelled: true); return; }
+            if (job.Status == "cancelling" && (job.NativeDeployment is null || job.Native is null)) { Finish(job, cancelled: true); return; }
             if (Now >= job.ExpiresAt) { Set(job, "expired", j => j.ExpiredAt = Now); return; }
             if (job.Status == "validating" && !Validate(job)) return;
             if (job.Status is "in_progress" or "cancelling" && job.NativeDeployment is not null) await ExecuteNativeAsync(job).ConfigureAwait(false);
@@ -189,7 +194,7 @@ internal sealed partial class BatchService : IAsyncDisposable
                 return Fail(job, "duplicate_custom_id", $"The custom_id for each request must be unique: `{id}` appears again on line {number}", "custom_id", number);
         }
         if (total == 0) return Fail(job, "empty_file", "the input file has no requests", "input_file_id");
-        var native = NativeDeploymentFor(input);
+        var native = NativeDeploymentFor(input, job.Endpoint);
         Set(job, "in_progress", j =>
         {
             j.Total = total;
@@ -263,26 +268,39 @@ internal sealed partial class BatchService : IAsyncDisposable
     /// The deployment that can run the whole file with its provider's Batch API: every line names the same model
     /// group, and that group's first deployment is OpenAI or Azure OpenAI (see <see cref="NativeBatchRunner.Supports"/>).
     /// </summary>
-    private Deployment? NativeDeploymentFor(StoredFile input)
+    private Deployment? NativeDeploymentFor(StoredFile input, string endpoint)
     {
-        if (_native is null || _registry is null) return null;
+        if ((_native is null && _anthropic is null) || _registry is null) return null;
         string? model = null;
+        // A line that is not a request (no JSON, no body.model string) is an error line on every runner; the OpenAI
+        // runner uploads the file as it is, so such a line keeps the batch on the gateway there.
+        var malformed = false;
         foreach (var text in File.ReadLines(_files.ContentPath(input.Id)))
         {
             if (string.IsNullOrWhiteSpace(text)) continue;
             try
             {
                 using var doc = System.Text.Json.JsonDocument.Parse(text);
-                if (!doc.RootElement.TryGetProperty("body", out var body) || !body.TryGetProperty("model", out var m) || m.GetString() is not { } name) return null;
+                if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object || !doc.RootElement.TryGetProperty("body", out var body)
+                    || body.ValueKind != System.Text.Json.JsonValueKind.Object || !body.TryGetProperty("model", out var m) || m.ValueKind != System.Text.Json.JsonValueKind.String)
+                {
+                    malformed = true;
+                    continue;
+                }
+                var name = m.GetString()!;
                 if (model is null) model = name;
                 else if (model != name) return null;
             }
             catch (System.Text.Json.JsonException)
             {
-                return null;
+                malformed = true;
             }
         }
-        return model is not null && _registry.Group(model) is { Count: > 0 } group && NativeBatchRunner.Supports(group[0]) ? group[0] : null;
+        if (model is null || _registry.Group(model) is not { Count: > 0 } group) return null;
+        if (_native is not null && NativeBatchRunner.Supports(group[0])) return malformed ? null : group[0];
+        // Anthropic's Message Batches take Messages requests: chat lines only.
+        if (_anthropic is not null && endpoint == "/v1/chat/completions" && AnthropicBatchRunner.Supports(group[0])) return group[0];
+        return null;
     }
 
     /// <summary>Runs the batch at the provider: create it once (kept in the job, so a restart polls the same batch), poll, copy its files back.</summary>
@@ -292,6 +310,11 @@ internal sealed partial class BatchService : IAsyncDisposable
         if (deployment is null)
         {
             Fail(job, "deployment_gone", $"the deployment {job.NativeDeployment} that ran this batch is no longer in the config", null);
+            return;
+        }
+        if (deployment.ProviderName == "anthropic" && _anthropic is not null)
+        {
+            await ExecuteAnthropicAsync(job, deployment, _anthropic).ConfigureAwait(false);
             return;
         }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
@@ -364,19 +387,117 @@ internal sealed partial class BatchService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the batch with Anthropic's Message Batches: translate and create it once (its id kept in the job, so a
+    /// restart polls the same batch), poll, translate its results back. Lines that could not be sent are in
+    /// <c>local-errors.jsonl</c> and join the error file.
+    /// </summary>
+    private async Task ExecuteAnthropicAsync(BatchJob job, Deployment deployment, AnthropicBatchRunner anthropic)
+    {
+        var folder = Folder(job);
+        var localErrors = Path.Combine(folder, "local-errors.jsonl");
+        var output = Path.Combine(folder, "output.jsonl");
+        var errors = Path.Combine(folder, "errors.jsonl");
+        var input = _files.ContentPath(job.InputFileId);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        _running[job.Id] = cts;
+        try
+        {
+            if (job.Native is null)
+            {
+                if (job.Status == "cancelling") return;
+                var remote = await anthropic.StartAsync(deployment, input, folder, localErrors, job.Caller, cts.Token).ConfigureAwait(false);
+                if (remote is null)
+                {
+                    // No line could be sent: the error file is the whole answer.
+                    if (File.Exists(localErrors)) File.Copy(localErrors, errors, overwrite: true);
+                    if (job.Status == "in_progress") Set(job, "finalizing", j => j.FinalizingAt = Now);
+                    return;
+                }
+                lock (job.Sync) job.Native = remote;
+                Save(job);
+            }
+            var local = CountLines(localErrors);
+            var cancelSent = false;
+            while (true)
+            {
+                try
+                {
+                    if (job.Status == "cancelling" && !cancelSent)
+                    {
+                        cancelSent = true;
+                        try
+                        {
+                            await anthropic.CancelAsync(deployment, job.Native!, _shutdown.Token).ConfigureAwait(false);
+                        }
+                        catch (InvalidOperationException ex)
+                        {
+                            // Already canceling or ended (a restart sends the cancel again): the poll below tells.
+                            LogCancelRefused(_logger, job.Id, ex.Message);
+                        }
+                    }
+                    var final = await anthropic.WaitAsync(deployment, job.Native!, p =>
+                    {
+                        lock (job.Sync)
+                        {
+                            job.Total = p.Total + local;
+                            job.Completed = p.Succeeded;
+                            job.Failed = p.Errored + p.Canceled + p.Expired + local;
+                        }
+                    }, job.Status == "cancelling" ? _shutdown.Token : cts.Token).ConfigureAwait(false);
+                    await anthropic.CollectAsync(deployment, job.Native!, input, output, errors, localErrors, _shutdown.Token).ConfigureAwait(false);
+                    if (final.CancelInitiated || job.Status == "cancelling")
+                    {
+                        if (job.Status != "cancelling") Set(job, "cancelling", j => j.CancellingAt = Now);
+                        return;
+                    }
+                    if (final.Expired > 0) { Finish(job, "expired"); return; }
+                    Set(job, "finalizing", j => j.FinalizingAt = Now);
+                    return;
+                }
+                catch (OperationCanceledException) when (!_shutdown.IsCancellationRequested && job.Status == "cancelling")
+                {
+                    // Cancelled by the client while polling: send Anthropic's cancel, then poll to the end.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Stopping: Anthropic's batch goes on; the next start polls it again.
+        }
+        catch (OperationCanceledException) when (job.Status == "cancelling")
+        {
+            // Cancelled while the lines were being translated: nothing was sent.
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or System.Text.Json.JsonException or KeyNotFoundException or LLMux.Pipeline.Errors.LlmException)
+        {
+            Fail(job, "provider_error", ex.Message, null);
+        }
+        finally
+        {
+            _running.TryRemove(job.Id, out _);
+            Save(job);
+        }
+    }
+
     /// <summary>Publishes the output and error files (what exists, also for a cancelled batch) and ends the batch.</summary>
-    private void Finish(BatchJob job, bool cancelled)
+    private void Finish(BatchJob job, bool cancelled) => Finish(job, cancelled ? "cancelled" : "completed");
+
+    /// <summary>Publishes the output and error files and ends the batch as <paramref name="status"/> (completed, cancelled or expired).</summary>
+    private void Finish(BatchJob job, string status)
     {
         var folder = Folder(job);
         var outputId = Publish(job, Path.Combine(folder, "output.jsonl"), "batch_output.jsonl");
         var errorId = Publish(job, Path.Combine(folder, "errors.jsonl"), "batch_errors.jsonl");
-        Set(job, cancelled ? "cancelled" : "completed", j =>
+        Set(job, status, j =>
         {
             j.OutputFileId = outputId;
             j.ErrorFileId = errorId;
             j.Completed = CountLines(Path.Combine(folder, "output.jsonl"));
             j.Failed = CountLines(Path.Combine(folder, "errors.jsonl"));
-            if (cancelled) j.CancelledAt = Now; else j.CompletedAt = Now;
+            if (status == "cancelled") j.CancelledAt = Now;
+            else if (status == "expired") j.ExpiredAt = Now;
+            else j.CompletedAt = Now;
         });
     }
 
