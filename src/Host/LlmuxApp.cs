@@ -84,6 +84,13 @@ public static class LlmuxApp
             app.Lifetime.ApplicationStopping.Register(live.Dispose);
             new Ui.ConsoleEndpoints(console, governance!, runtime.Registry, router, catalog, live).Map(app);
         }
+        else
+        {
+            // Say why there is no console rather than answering an unknown route.
+            var why = governance is null ? "the admin console needs general_settings.master_key (it signs in with it)" : "the admin console is turned off (DISABLE_ADMIN_UI)";
+            foreach (var uiPath in new[] { "/ui", "/ui/{**rest}" })
+                app.Map(uiPath, http => ResponseWriter.WriteErrorAsync(http, null, new LLMux.Pipeline.Errors.LlmError { Kind = LLMux.Pipeline.Errors.ErrorKind.NotFound, Message = why, Code = "console_disabled" }));
+        }
         MapFilesAndBatches(app, config, authenticator, time);
         new GatewayEndpoints(config, runtime.Registry, runtime.Pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;

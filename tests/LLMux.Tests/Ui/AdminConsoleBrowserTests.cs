@@ -298,4 +298,20 @@ public sealed class AdminConsoleBrowserTests : IAsyncLifetime
         Assert.Contains("root-ada (sk-...", html, StringComparison.Ordinal);
         Assert.DoesNotContain(admin, html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Without_a_master_key_ui_says_what_turns_the_console_on()
+    {
+        await using var host = await LLMux.Tests.Infrastructure.GatewayHost.StartAsync("""
+            model_list:
+              - model_name: m
+                litellm_params:
+                  model: mock/echo
+            """);
+        using var response = await host.Http.GetAsync("/ui/keys");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("console_disabled", body, StringComparison.Ordinal);
+        Assert.Contains("master_key", body, StringComparison.Ordinal);
+    }
 }
