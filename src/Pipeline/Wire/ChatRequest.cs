@@ -10,7 +10,7 @@ namespace LLMux.Pipeline.Wire;
 public sealed class ChatRequest
 {
     [JsonPropertyName("model")] public string? Model { get; set; }
-    [JsonPropertyName("messages")] public List<ChatMessage>? Messages { get; set; }
+    [JsonPropertyName("messages"), JsonConverter(typeof(ChatMessagesConverter))] public List<ChatMessage>? Messages { get; set; }
     [JsonPropertyName("stream")] public bool? Stream { get; set; }
     [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get; set; }
     [JsonPropertyName("temperature")] public double? Temperature { get; set; }
