@@ -106,42 +106,44 @@ public sealed class ValidateStage : ILlmStage
         if (string.IsNullOrWhiteSpace(model)) throw LlmError.Invalid("`model` is required: the name of a configured model (GET /v1/models lists them)", "model").ToException();
     }
 
+    // The JSON paths below (messages[i], messages[i].content[k], tools[i]) are built only when a check fails: a valid
+    // request allocates no string per message, content part or tool.
+    private static string MessageAt(int i) => $"messages[{i}]";
+
     private static void ValidateMessage(ChatMessage? m, int i)
     {
-        var at = $"messages[{i}]";
-        if (m is null) throw LlmError.Invalid($"`{at}` must be an object with a `role`", at).ToException();
-        if (m.Role is null) throw LlmError.Invalid($"`{at}.role` is required (system, developer, user, assistant, tool or function)", $"{at}.role").ToException();
-        if (!Roles.Contains(m.Role)) throw LlmError.Invalid($"`{at}.role` is `{m.Role}`; it must be one of system, developer, user, assistant, tool, function", $"{at}.role").ToException();
+        if (m is null) throw LlmError.Invalid($"`{MessageAt(i)}` must be an object with a `role`", MessageAt(i)).ToException();
+        if (m.Role is null) throw LlmError.Invalid($"`{MessageAt(i)}.role` is required (system, developer, user, assistant, tool or function)", $"{MessageAt(i)}.role").ToException();
+        if (!Roles.Contains(m.Role)) throw LlmError.Invalid($"`{MessageAt(i)}.role` is `{m.Role}`; it must be one of system, developer, user, assistant, tool, function", $"{MessageAt(i)}.role").ToException();
 
         var hasToolCalls = m.ToolCalls is { Count: > 0 } || m.FunctionCall is { ValueKind: JsonValueKind.Object };
         if (m.Content is not { } c || c.ValueKind == JsonValueKind.Null)
         {
             if (m.Role == "assistant" && (hasToolCalls || m.ThinkingBlocks is not null || m.ReasoningContent is not null)) return;
             if (m.Role == "assistant") return; // An empty assistant turn is allowed by OpenAI.
-            throw LlmError.Invalid($"`{at}.content` is required for role `{m.Role}`", $"{at}.content").ToException();
+            throw LlmError.Invalid($"`{MessageAt(i)}.content` is required for role `{m.Role}`", $"{MessageAt(i)}.content").ToException();
         }
-        if (c.ValueKind == JsonValueKind.String) { ValidateToolMessage(m, at); return; }
-        if (c.ValueKind != JsonValueKind.Array) throw LlmError.Invalid($"`{at}.content` must be a string or an array of content parts", $"{at}.content").ToException();
+        if (c.ValueKind == JsonValueKind.String) { ValidateToolMessage(m, i); return; }
+        if (c.ValueKind != JsonValueKind.Array) throw LlmError.Invalid($"`{MessageAt(i)}.content` must be a string or an array of content parts", $"{MessageAt(i)}.content").ToException();
         var k = 0;
         foreach (var part in c.EnumerateArray())
         {
-            var pat = $"{at}.content[{k}]";
             if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-                throw LlmError.Invalid($"`{pat}` must be an object with a string `type` (text, image_url, input_audio, file)", pat).ToException();
+                throw LlmError.Invalid($"`{MessageAt(i)}.content[{k}]` must be an object with a string `type` (text, image_url, input_audio, file)", $"{MessageAt(i)}.content[{k}]").ToException();
             if (type.ValueEquals("text") && (!part.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String))
-                throw LlmError.Invalid($"`{pat}.text` must be a string", $"{pat}.text").ToException();
+                throw LlmError.Invalid($"`{MessageAt(i)}.content[{k}].text` must be a string", $"{MessageAt(i)}.content[{k}].text").ToException();
             if (type.ValueEquals("image_url") && (!part.TryGetProperty("image_url", out var img)
                 || !(img.ValueKind == JsonValueKind.String || (img.ValueKind == JsonValueKind.Object && img.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String))))
-                throw LlmError.Invalid($"`{pat}.image_url.url` must be a string (an http(s) URL or a data URI)", $"{pat}.image_url").ToException();
+                throw LlmError.Invalid($"`{MessageAt(i)}.content[{k}].image_url.url` must be a string (an http(s) URL or a data URI)", $"{MessageAt(i)}.content[{k}].image_url").ToException();
             k++;
         }
-        ValidateToolMessage(m, at);
+        ValidateToolMessage(m, i);
     }
 
-    private static void ValidateToolMessage(ChatMessage m, string at)
+    private static void ValidateToolMessage(ChatMessage m, int i)
     {
         if (m.Role == "tool" && string.IsNullOrEmpty(m.ToolCallId))
-            throw LlmError.Invalid($"`{at}.tool_call_id` is required for role `tool`", $"{at}.tool_call_id").ToException();
+            throw LlmError.Invalid($"`{MessageAt(i)}.tool_call_id` is required for role `tool`", $"{MessageAt(i)}.tool_call_id").ToException();
     }
 
     private static void ValidateStop(JsonElement stop)
@@ -163,12 +165,11 @@ public sealed class ValidateStage : ILlmStage
             for (var i = 0; i < tools.Count; i++)
             {
                 var t = tools[i];
-                var at = $"tools[{i}]";
-                if (t is null || t.Type is null) throw LlmError.Invalid($"`{at}.type` is required (\"function\")", $"{at}.type").ToException();
+                if (t is null || t.Type is null) throw LlmError.Invalid($"`tools[{i}].type` is required (\"function\")", $"tools[{i}].type").ToException();
                 if (t.Type == "function" && string.IsNullOrEmpty(t.Function?.Name))
-                    throw LlmError.Invalid($"`{at}.function.name` is required", $"{at}.function.name").ToException();
+                    throw LlmError.Invalid($"`tools[{i}].function.name` is required", $"tools[{i}].function.name").ToException();
                 if (t.Function?.Parameters is { } p && p.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
-                    throw LlmError.Invalid($"`{at}.function.parameters` must be a JSON Schema object", $"{at}.function.parameters").ToException();
+                    throw LlmError.Invalid($"`tools[{i}].function.parameters` must be a JSON Schema object", $"tools[{i}].function.parameters").ToException();
             }
         }
         if (r.ToolChoice is not { } choice || choice.ValueKind == JsonValueKind.Null) return;

@@ -10,30 +10,30 @@ namespace LLMux.Pipeline.Wire;
 public sealed class ChatRequest
 {
     [JsonPropertyName("model")] public string? Model { get; set; }
-    [JsonPropertyName("messages")] public List<ChatMessage>? Messages { get; set; }
+    [JsonPropertyName("messages"), JsonConverter(typeof(ChatMessagesConverter))] public List<ChatMessage>? Messages { get; set; }
     [JsonPropertyName("stream")] public bool? Stream { get; set; }
-    [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get; set; }
+    [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get => _rare?.StreamOptions; set { if (value is not null || _rare is not null) (_rare ??= new()).StreamOptions = value; } }
     [JsonPropertyName("temperature")] public double? Temperature { get; set; }
     [JsonPropertyName("top_p")] public double? TopP { get; set; }
-    [JsonPropertyName("n")] public int? N { get; set; }
+    [JsonPropertyName("n")] public int? N { get => _rare?.N; set { if (value is not null || _rare is not null) (_rare ??= new()).N = value; } }
     [JsonPropertyName("max_tokens")] public int? MaxTokens { get; set; }
     [JsonPropertyName("max_completion_tokens")] public int? MaxCompletionTokens { get; set; }
-    [JsonPropertyName("stop")] public JsonElement? Stop { get; set; }
-    [JsonPropertyName("presence_penalty")] public double? PresencePenalty { get; set; }
-    [JsonPropertyName("frequency_penalty")] public double? FrequencyPenalty { get; set; }
-    [JsonPropertyName("logit_bias")] public JsonElement? LogitBias { get; set; }
-    [JsonPropertyName("logprobs")] public bool? Logprobs { get; set; }
-    [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; set; }
-    [JsonPropertyName("seed")] public long? Seed { get; set; }
+    [JsonPropertyName("stop")] public JsonElement? Stop { get => _rare?.Stop; set { if (value is not null || _rare is not null) (_rare ??= new()).Stop = value; } }
+    [JsonPropertyName("presence_penalty")] public double? PresencePenalty { get => _rare?.PresencePenalty; set { if (value is not null || _rare is not null) (_rare ??= new()).PresencePenalty = value; } }
+    [JsonPropertyName("frequency_penalty")] public double? FrequencyPenalty { get => _rare?.FrequencyPenalty; set { if (value is not null || _rare is not null) (_rare ??= new()).FrequencyPenalty = value; } }
+    [JsonPropertyName("logit_bias")] public JsonElement? LogitBias { get => _rare?.LogitBias; set { if (value is not null || _rare is not null) (_rare ??= new()).LogitBias = value; } }
+    [JsonPropertyName("logprobs")] public bool? Logprobs { get => _rare?.Logprobs; set { if (value is not null || _rare is not null) (_rare ??= new()).Logprobs = value; } }
+    [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get => _rare?.TopLogprobs; set { if (value is not null || _rare is not null) (_rare ??= new()).TopLogprobs = value; } }
+    [JsonPropertyName("seed")] public long? Seed { get => _rare?.Seed; set { if (value is not null || _rare is not null) (_rare ??= new()).Seed = value; } }
     [JsonPropertyName("user")] public string? User { get; set; }
     [JsonPropertyName("tools")] public List<ToolDefinition>? Tools { get; set; }
-    [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; set; }
-    [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get; set; }
-    [JsonPropertyName("response_format")] public JsonElement? ResponseFormat { get; set; }
-    [JsonPropertyName("reasoning_effort")] public string? ReasoningEffort { get; set; }
-    [JsonPropertyName("functions")] public JsonElement? Functions { get; set; }
-    [JsonPropertyName("function_call")] public JsonElement? FunctionCall { get; set; }
-    [JsonPropertyName("drop_params")] public bool? DropParams { get; set; }
+    [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get => _rare?.ToolChoice; set { if (value is not null || _rare is not null) (_rare ??= new()).ToolChoice = value; } }
+    [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get => _rare?.ParallelToolCalls; set { if (value is not null || _rare is not null) (_rare ??= new()).ParallelToolCalls = value; } }
+    [JsonPropertyName("response_format")] public JsonElement? ResponseFormat { get => _rare?.ResponseFormat; set { if (value is not null || _rare is not null) (_rare ??= new()).ResponseFormat = value; } }
+    [JsonPropertyName("reasoning_effort")] public string? ReasoningEffort { get => _rare?.ReasoningEffort; set { if (value is not null || _rare is not null) (_rare ??= new()).ReasoningEffort = value; } }
+    [JsonPropertyName("functions")] public JsonElement? Functions { get => _rare?.Functions; set { if (value is not null || _rare is not null) (_rare ??= new()).Functions = value; } }
+    [JsonPropertyName("function_call")] public JsonElement? FunctionCall { get => _rare?.FunctionCall; set { if (value is not null || _rare is not null) (_rare ??= new()).FunctionCall = value; } }
+    [JsonPropertyName("drop_params")] public bool? DropParams { get => _rare?.DropParams; set { if (value is not null || _rare is not null) (_rare ??= new()).DropParams = value; } }
 
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 
@@ -49,6 +49,30 @@ public sealed class ChatRequest
         foreach (var e in s.EnumerateArray()) if (e.ValueKind == JsonValueKind.String) list.Add(e.GetString()!);
         return list;
     }
+
+    // Fields most requests leave out live in one object allocated only when one of them is set: the request object
+    // a plain call allocates stays small (the public properties are unchanged).
+    private RareFields? _rare;
+
+    private sealed class RareFields
+    {
+        public int? N;
+        public JsonElement? Stop;
+        public double? PresencePenalty;
+        public double? FrequencyPenalty;
+        public JsonElement? LogitBias;
+        public bool? Logprobs;
+        public int? TopLogprobs;
+        public long? Seed;
+        public JsonElement? ToolChoice;
+        public bool? ParallelToolCalls;
+        public JsonElement? ResponseFormat;
+        public string? ReasoningEffort;
+        public JsonElement? Functions;
+        public JsonElement? FunctionCall;
+        public bool? DropParams;
+        public StreamOptions? StreamOptions;
+    }
 }
 
 public sealed class StreamOptions
@@ -62,12 +86,12 @@ public sealed class ChatMessage
     [JsonPropertyName("role")] public string? Role { get; set; }
     /// <summary>A string, an array of content parts, or null (assistant turns with tool calls).</summary>
     [JsonPropertyName("content")] public JsonElement? Content { get; set; }
-    [JsonPropertyName("name")] public string? Name { get; set; }
+    [JsonPropertyName("name")] public string? Name { get => _rare?.Name; set { if (value is not null || _rare is not null) (_rare ??= new()).Name = value; } }
     [JsonPropertyName("tool_calls")] public List<ToolCall>? ToolCalls { get; set; }
     [JsonPropertyName("tool_call_id")] public string? ToolCallId { get; set; }
-    [JsonPropertyName("function_call")] public JsonElement? FunctionCall { get; set; }
-    [JsonPropertyName("reasoning_content")] public string? ReasoningContent { get; set; }
-    [JsonPropertyName("thinking_blocks")] public JsonElement? ThinkingBlocks { get; set; }
+    [JsonPropertyName("function_call")] public JsonElement? FunctionCall { get => _rare?.FunctionCall; set { if (value is not null || _rare is not null) (_rare ??= new()).FunctionCall = value; } }
+    [JsonPropertyName("reasoning_content")] public string? ReasoningContent { get => _rare?.ReasoningContent; set { if (value is not null || _rare is not null) (_rare ??= new()).ReasoningContent = value; } }
+    [JsonPropertyName("thinking_blocks")] public JsonElement? ThinkingBlocks { get => _rare?.ThinkingBlocks; set { if (value is not null || _rare is not null) (_rare ??= new()).ThinkingBlocks = value; } }
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 
     /// <summary>Content as plain text when it is a string, or the concatenated text parts.</summary>
@@ -84,6 +108,18 @@ public sealed class ChatMessage
                 text = text is null ? tx.GetString() : text + tx.GetString();
         }
         return text;
+    }
+
+    // Fields most requests leave out live in one object allocated only when one of them is set: the request object
+    // a plain call allocates stays small (the public properties are unchanged).
+    private RareFields? _rare;
+
+    private sealed class RareFields
+    {
+        public string? Name;
+        public JsonElement? FunctionCall;
+        public string? ReasoningContent;
+        public JsonElement? ThinkingBlocks;
     }
 }
 

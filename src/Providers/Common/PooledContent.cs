@@ -7,13 +7,14 @@ namespace LLMux.Providers.Common;
 /// <summary>An HTTP request body over a <see cref="PooledBuffer"/>, returned to the pool when the request is disposed.</summary>
 public sealed class PooledContent : HttpContent
 {
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly PooledBuffer _buffer;
 
     public PooledContent(PooledBuffer buffer, MediaTypeHeaderValue? contentType = null)
     {
         _buffer = buffer;
-        Headers.ContentType = contentType ?? Json;
+        // The common case is stored as the raw header value: no parsed header object (and no shared, mutable one) per request.
+        if (contentType is null) Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        else Headers.ContentType = contentType;
     }
 
     public ReadOnlyMemory<byte> Memory => _buffer.Memory;

@@ -1,0 +1,63 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LLMux.Pipeline.Wire;
+
+namespace LLMux.Tests.Pipeline;
+
+/// <summary>
+/// <c>messages</c> is read one message at a time (no serializer read stack per request): every field a message can
+/// carry survives the parse, and a bad message fails with the path it had when the serializer read the whole list.
+/// </summary>
+public sealed class ChatMessagesConverterTests
+{
+    private static ChatRequest Parse(string json) => JsonSerializer.Deserialize(Encoding.UTF8.GetBytes(json), WireJson.Default.ChatRequest)!;
+
+    [Fact]
+    public void Every_message_field_and_unknown_field_round_trips()
+    {
+        const string messages = """
+            [{"role":"system","content":"be terse","name":"sys"},
+             {"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:x"}}],"x_custom":{"a":[1,2]}},
+             {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}],"reasoning_content":"r","thinking_blocks":[{"type":"thinking"}]},
+             {"role":"tool","tool_call_id":"c1","content":"42"},
+             null]
+            """;
+        var r = Parse($$"""{"model":"m","messages":{{messages}},"temperature":0.5}""");
+
+        Assert.Equal(5, r.Messages!.Count);
+        Assert.Equal("sys", r.Messages[0].Name);
+        Assert.Equal("hi", r.Messages[1].TextContent());
+        Assert.True(r.Messages[1].Extra!.ContainsKey("x_custom"));
+        Assert.Equal("f", r.Messages[2].ToolCalls![0].Function!.Name);
+        Assert.Equal("c1", r.Messages[3].ToolCallId);
+        Assert.Null(r.Messages[4]);
+        Assert.Equal(0.5, r.Temperature);
+
+        var written = JsonNode.Parse(JsonSerializer.Serialize(r, WireJson.Default.ChatRequest))!["messages"];
+        // Written as the serializer writes the list: null content is left out (WhenWritingNull), everything else is kept.
+        var expected = JsonNode.Parse(messages)!;
+        expected[2]!.AsObject().Remove("content");
+        Assert.True(JsonNode.DeepEquals(expected, written), written!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("""[{"role":"user","content":"a"},{"role":5}]""", "$.messages[1].role")]
+    [InlineData("""[{"role":"user","content":"a","tool_calls":[{"id":7}]}]""", "$.messages[0].tool_calls[0].id")]
+    [InlineData("""["just text"]""", "$.messages[0]")]
+    [InlineData("\"hello\"", "$.messages")]
+    public void A_value_of_the_wrong_type_names_its_path(string messages, string path)
+    {
+        var ex = Assert.ThrowsAny<JsonException>(() => Parse($$"""{"model":"m","messages":{{messages}}}"""));
+        Assert.Equal(path, ex.Path);
+        Assert.Contains("could not be converted", ex.Message);
+        Assert.Contains($"Path: {path} |", ex.Message);
+    }
+
+    [Fact]
+    public void Broken_json_inside_a_message_is_a_json_error_at_that_message()
+    {
+        var ex = Assert.ThrowsAny<JsonException>(() => Parse("""{"model":"m","messages":[{"role":"user","content":tru}]}"""));
+        Assert.StartsWith("$.messages[0]", ex.Path);
+    }
+}
