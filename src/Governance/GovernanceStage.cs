@@ -163,6 +163,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
                 UserId = caller.UserId,
                 EndUser = endUser,
                 KeyAlias = caller.KeyAlias,
+                CacheHit = context.CacheHit,
             });
         }
     }

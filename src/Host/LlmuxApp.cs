@@ -55,6 +55,7 @@ public static class LlmuxApp
         // One composition root: the library's registration, fed the deployments and settings the config reader resolved.
         var time = options.TimeProvider ?? TimeProvider.System;
         var governance = Admin.GovernanceSetup.Create(config, time);
+        var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time) : null;
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(config);
@@ -63,7 +64,7 @@ public static class LlmuxApp
             b.AddDeployments(config.Deployments).ConfigureSettings(_ => config.Settings);
             if (governance is not null) b.AddStageBeforeRouting(new LLMux.Governance.GovernanceStage(governance));
             // After governance: a hit is answered only to a caller that passed authentication, limits and budgets.
-            if (config.Settings.Cache.Enabled) b.AddResponseCache(config.Settings.Cache, CacheStores.Create(config.Settings.Cache, time), time);
+            if (cacheStore is not null) b.AddResponseCache(config.Settings.Cache, cacheStore, time);
         });
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
         if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);
@@ -91,6 +92,7 @@ public static class LlmuxApp
             foreach (var uiPath in new[] { "/ui", "/ui/{**rest}" })
                 app.Map(uiPath, http => ResponseWriter.WriteErrorAsync(http, null, new LLMux.Pipeline.Errors.LlmError { Kind = LLMux.Pipeline.Errors.ErrorKind.NotFound, Message = why, Code = "console_disabled" }));
         }
+        new CacheAdminEndpoints(cacheStore as LLMux.Stages.Caching.ICacheAdmin, authenticator, app.Logger).Map(app);
         MapFilesAndBatches(app, config, authenticator, time);
         new GatewayEndpoints(config, runtime.Registry, runtime.Pipeline, new LlmContextPool { TimeProvider = time }, app.Logger, authenticator).Map(app);
         return app;

@@ -26,6 +26,8 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
         LlmException? last = null;
         List<string>? tried = null;
         var time = state.Time;
+        // Hashed once: the same prefix in a fallback group is just as repeatable.
+        var prefix = settings.PromptCacheAffinity ? PromptPrefix.Hash(context.Body.Span) : null;
 
         while (true)
         {
@@ -45,7 +47,7 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
                     groupLast ??= NoDeployments(group).ToException();
                     break;
                 }
-                var chosen = RoutingStrategy.Pick(settings.Strategy, healthy, time.GetUtcNow(), costs);
+                var chosen = (prefix is { } p ? Owner(p, group, candidates, healthy) : null) ?? RoutingStrategy.Pick(settings.Strategy, healthy, time.GetUtcNow(), costs);
                 if (!chosen.TryEnter())
                 {
                     // Another deployment with a free slot first; else wait in the chosen one's bounded queue.
@@ -121,7 +123,19 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
     private static void Release(LlmContext context, DeploymentState chosen)
     {
         chosen.Exit();
-        if (context.Usage is { } u) chosen.RecordTokens(u.TotalTokens);
+        if (context.Usage is not { } u) return;
+        chosen.RecordTokens(u.TotalTokens);
+        PromptCacheMetrics.Record(u, context.ModelGroup, chosen.Deployment.Id);
+    }
+
+    /// <summary>The deployment that owns this prompt prefix in the group, if it is healthy and has not failed this request; else null (the strategy picks).</summary>
+    private DeploymentState? Owner(ulong prefix, string group, IReadOnlyList<Deployment> candidates, List<DeploymentState> healthy)
+    {
+        if (candidates.Count < 2) return null;
+        var owner = state.For(PromptPrefix.Owner(prefix, candidates));
+        var ok = healthy.Contains(owner);
+        PromptCacheMetrics.Routed(group, ok);
+        return ok ? owner : null;
     }
 
     private List<DeploymentState> Healthy(IReadOnlyList<Deployment> candidates, DateTimeOffset now)

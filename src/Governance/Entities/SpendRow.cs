@@ -22,4 +22,6 @@ public sealed record SpendRow
     public string? KeyAlias { get; init; }
     /// <summary><c>success</c> or <c>failure</c>.</summary>
     public string Status { get; init; } = "success";
+    /// <summary>Answered from the response cache (spend 0); stored as LiteLLM's <c>'True'</c>/<c>'False'</c> text.</summary>
+    public bool CacheHit { get; init; }
 }

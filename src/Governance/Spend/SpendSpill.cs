@@ -147,6 +147,7 @@ public sealed class SpendSpill
         w.WriteString("end_user", r.EndUser);
         w.WriteString("key_alias", r.KeyAlias);
         w.WriteString("status", r.Status);
+        w.WriteBoolean("cache_hit", r.CacheHit);
         w.WriteEndObject();
     }
 
@@ -168,5 +169,7 @@ public sealed class SpendSpill
         EndUser = e.GetProperty("end_user").GetString(),
         KeyAlias = e.GetProperty("key_alias").GetString(),
         Status = e.GetProperty("status").GetString()!,
+        // Spill files written before the field existed have none.
+        CacheHit = e.TryGetProperty("cache_hit", out var hit) && hit.ValueKind == JsonValueKind.True,
     };
 }

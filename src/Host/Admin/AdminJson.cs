@@ -126,6 +126,8 @@ internal static class AdminJson
         Str(w, "user_api_key_user_id", r.UserId);
         w.WriteEndObject();
         w.WriteString("status", r.Status);
+        // LiteLLM's text form, so dashboards filtering on cache_hit = "True" keep working.
+        w.WriteString("cache_hit", r.CacheHit ? "True" : "False");
         w.WriteEndObject();
     }
 

@@ -9,12 +9,12 @@ namespace LLMux.Host.Caching;
 /// request: while it is unreachable a lookup is a miss and a write is dropped at once (no wait for a timeout), counted
 /// under <c>llmux.cache.requests{result=error}</c> by the stage; the multiplexer reconnects on its own.
 /// </summary>
-internal sealed class RedisCacheStore(IConnectionMultiplexer redis) : ICacheStore, IDisposable
+internal sealed class RedisCacheStore(IConnectionMultiplexer redis, string? ns = null) : ICacheStore, ICacheAdmin, IDisposable
 {
     private readonly IDatabase _db = redis.GetDatabase();
 
     /// <summary>Connects (without failing when Redis is not up yet) to <c>redis_url</c>/<c>REDIS_URL</c> or host, port and password.</summary>
-    public static RedisCacheStore Connect(CacheSettings settings) => new(ConnectionMultiplexer.Connect(Options(settings)));
+    public static RedisCacheStore Connect(CacheSettings settings) => new(ConnectionMultiplexer.Connect(Options(settings)), settings.Namespace);
 
     internal static ConfigurationOptions Options(CacheSettings settings)
     {
@@ -65,6 +65,58 @@ internal sealed class RedisCacheStore(IConnectionMultiplexer redis) : ICacheStor
         if (ttl <= TimeSpan.Zero) return;
         if (!redis.IsConnected) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
         await _db.StringSetAsync(key, entry.Serialize(), ttl).ConfigureAwait(false);
+    }
+
+    public string CacheType => "redis";
+
+    public async ValueTask PingAsync(CancellationToken cancellationToken)
+    {
+        if (!redis.IsConnected) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
+        await _db.PingAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask<long> DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0) return 0;
+        var redisKeys = new RedisKey[keys.Count];
+        for (var i = 0; i < keys.Count; i++) redisKeys[i] = keys[i];
+        return await _db.KeyDeleteAsync(redisKeys).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes this cache's keys only (the same Redis may hold router state and other caches): those under the
+    /// configured namespace, or, without one, keys shaped as LLMux writes them (64 hex digits). Not FLUSHALL, as LiteLLM does.
+    /// </summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!redis.IsConnected) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
+        var pattern = ns is { Length: > 0 } n ? Glob(n) + ":*" : string.Concat(Enumerable.Repeat("[0-9a-f]", 64));
+        var batch = new List<RedisKey>(256);
+        foreach (var endpoint in redis.GetEndPoints())
+        {
+            var server = redis.GetServer(endpoint);
+            if (server.IsReplica) continue;
+            await foreach (var key in server.KeysAsync(_db.Database, pattern, pageSize: 500).WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                batch.Add(key);
+                if (batch.Count < 256) continue;
+                await _db.KeyDeleteAsync([.. batch]).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+        if (batch.Count > 0) await _db.KeyDeleteAsync([.. batch]).ConfigureAwait(false);
+    }
+
+    /// <summary>A namespace as a literal in a Redis glob.</summary>
+    private static string Glob(string literal)
+    {
+        var sb = new System.Text.StringBuilder(literal.Length + 8);
+        foreach (var c in literal)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\') sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     public void Dispose() => redis.Dispose();

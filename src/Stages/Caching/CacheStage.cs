@@ -92,11 +92,22 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             CacheMetrics.Count("error"); // the cache degrades to no cache, never to an error
+            Unavailable(context);
             return null;
         }
         if (entry is null) return null;
         if (controls.MaxAge is { } maxAge && context.TimeProvider.GetUtcNow() - entry.StoredAt > maxAge) return null;
         return entry;
+    }
+
+    internal const string UnavailableWarning = "response cache unavailable: answered without it";
+
+    /// <summary>Tells the caller once (an embeddings batch looks up each input) that the cache was skipped.</summary>
+    private static void Unavailable(LlmContext context)
+    {
+        var warnings = context.Warnings;
+        for (var i = 0; i < warnings.Count; i++) if (ReferenceEquals(warnings[i], UnavailableWarning)) return;
+        context.AddWarning(UnavailableWarning);
     }
 
     internal static async ValueTask Save(ICacheStore store, string key, CacheEntry entry, TimeSpan ttl)

@@ -5,7 +5,7 @@ namespace LLMux.Stages.Caching;
 /// <see cref="CacheSettings.MaxBytes"/>) is passed; each entry expires after its TTL on the <see cref="TimeProvider"/>.
 /// One lock, taken once per lookup or write (never per streamed chunk).
 /// </summary>
-public sealed class MemoryCacheStore(int maxEntries, long maxBytes, TimeProvider? time = null) : ICacheStore
+public sealed class MemoryCacheStore(int maxEntries, long maxBytes, TimeProvider? time = null) : ICacheStore, ICacheAdmin
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
@@ -45,6 +45,36 @@ public sealed class MemoryCacheStore(int maxEntries, long maxBytes, TimeProvider
             _byKey[key] = _lru.AddLast(new Slot(key, entry, _time.GetUtcNow() + ttl));
             _bytes += entry.Size;
             while (_lru.First is { } oldest && (_byKey.Count > maxEntries || _bytes > maxBytes)) RemoveLocked(oldest);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public string CacheType => "local";
+
+    public ValueTask PingAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask<long> DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        long removed = 0;
+        lock (_lock)
+        {
+            foreach (var key in keys)
+            {
+                if (!_byKey.TryGetValue(key, out var node)) continue;
+                RemoveLocked(node);
+                removed++;
+            }
+        }
+        return ValueTask.FromResult(removed);
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _byKey.Clear();
+            _lru.Clear();
+            _bytes = 0;
         }
         return ValueTask.CompletedTask;
     }

@@ -44,7 +44,7 @@ public static class LiteLLMConfigReader
     private static readonly HashSet<string> TopKeys = ["model_list", "litellm_settings", "router_settings", "general_settings", "environment_variables", "guardrails", "credential_list"];
     private static readonly HashSet<string> EntryKeys = ["model_name", "litellm_params", "model_info", "rpm", "tpm"];
     private static readonly HashSet<string> LitellmSettingsKeys = ["drop_params", "request_timeout", "num_retries", "set_verbose", "json_logs", "modify_params", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "callbacks", "success_callback", "failure_callback", "cache", "cache_params", "turn_off_message_logging", "allowed_fails", "cooldown_time"];
-    private static readonly HashSet<string> RouterSettingsKeys = ["routing_strategy", "num_retries", "retry_after", "allowed_fails", "allowed_fails_policy", "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "timeout", "stream_timeout", "enable_pre_call_checks", "routing_strategy_args", "redis_host", "redis_port", "redis_password", "model_group_alias", "retry_policy", "model_group_retry_policy"];
+    private static readonly HashSet<string> RouterSettingsKeys = ["routing_strategy", "num_retries", "retry_after", "allowed_fails", "allowed_fails_policy", "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "timeout", "stream_timeout", "enable_pre_call_checks", "routing_strategy_args", "redis_host", "redis_port", "redis_password", "model_group_alias", "retry_policy", "model_group_retry_policy", "prompt_cache_affinity", "optional_pre_call_checks"];
     private static readonly HashSet<string> GeneralSettingsKeys = ["master_key", "database_url", "database_path", "user_api_key_cache_ttl", "store_model_in_db", "alerting", "disable_spend_logs", "proxy_batch_write_at", "forward_client_headers_to_llm_api", "max_request_size_mb", "max_response_size_mb", "responses_store_max_items", "responses_store_max_mb", "responses_store_ttl_seconds", "storage_path", "max_file_size_mb", "batch_parallelism", "batch_concurrency", "batch_poll_interval_seconds", "redis_namespace"];
     /// <summary>OpenAI request parameters that LiteLLM takes from litellm_params as per-deployment defaults.</summary>
     private static readonly HashSet<string> RequestDefaults = [.. Pipeline.Capabilities.OpenAIParamNames.Chat.Where(static n => n is not ("max_retries" or "stream" or "extra_headers")), "encoding_format", "dimensions"];
@@ -100,6 +100,14 @@ public static class LiteLLMConfigReader
                 WarnUnknown(rs, "router_settings", RouterSettingsKeys, LiteLLMKeyNotes.RouterSettings);
                 if (Number(rs, "timeout", "router_settings") is { } t) settings = settings with { DefaultTimeout = Seconds(t, "router_settings.timeout") };
                 router = ReadRouter(rs, "router_settings", router);
+                // LLMux's own key (router_settings only): sticky routing by prompt prefix.
+                if (Bool(rs, "prompt_cache_affinity", "router_settings") is { } pca) router = router with { PromptCacheAffinity = pca };
+                // LiteLLM's switch for its prompt-caching deployment check; the other checks are not built.
+                foreach (var check in Strings(rs, "optional_pre_call_checks", "router_settings"))
+                {
+                    if (check == "prompt_caching") router = router with { PromptCacheAffinity = true };
+                    else _warnings.Add($"router_settings.optional_pre_call_checks: `{check}` is ignored (only `prompt_caching` is supported)");
+                }
                 if (Scalar(rs, "routing_strategy") is { } strategy)
                 {
                     RoutingStrategyKind? kind = strategy switch

@@ -20,6 +20,8 @@ public sealed record RouterSettings
     public int MaxFallbacks { get; init; } = 5;
     /// <summary><c>model_group_alias</c>: a public name served by another group.</summary>
     public FrozenDictionary<string, string> ModelGroupAlias { get; init; } = FrozenDictionary<string, string>.Empty;
+    /// <summary><c>prompt_cache_affinity</c>: a repeated prompt prefix goes to the same deployment of its group (provider prompt caches are per deployment).</summary>
+    public bool PromptCacheAffinity { get; init; }
 }
 
 /// <summary>LiteLLM's routing strategies.</summary>

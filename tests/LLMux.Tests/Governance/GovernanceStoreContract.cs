@@ -126,6 +126,14 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_cache_hit_is_stored_and_read_back()
+    {
+        await Store.WriteSpendAsync([Row("miss", "k", 0.5m) with { CacheHit = false }, Row("hit", "k", 0m) with { CacheHit = true }]);
+        Assert.False(Assert.Single(await Store.SpendLogsAsync(new(RequestId: "miss"))).CacheHit);
+        Assert.True(Assert.Single(await Store.SpendLogsAsync(new(RequestId: "hit"))).CacheHit);
+    }
+
+    [SkippableFact]
     public async Task Deleting_several_keys_is_all_or_nothing()
     {
         await Store.InsertKeyAsync(Key("a"));

@@ -320,7 +320,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- spend ----
 
-    private const string SpendColumns = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_group, custom_llm_provider, \"user\", team_id, end_user, key_alias, status";
+    private const string SpendColumns = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_group, custom_llm_provider, \"user\", team_id, end_user, key_alias, status, cache_hit";
 
     public async ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default)
     {
@@ -329,7 +329,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         var ids = new string[n]; var callTypes = new string[n]; var apiKeys = new string[n]; var spends = new decimal[n];
         var totals = new long[n]; var prompts = new long[n]; var completions = new long[n]; var starts = new DateTime[n]; var ends = new DateTime[n];
         var models = new string?[n]; var groups = new string?[n]; var providers = new string?[n]; var users = new string?[n]; var teams = new string?[n];
-        var endUsers = new string?[n]; var aliases = new string?[n]; var statuses = new string[n];
+        var endUsers = new string?[n]; var aliases = new string?[n]; var statuses = new string[n]; var cacheHits = new string[n];
         var byId = new Dictionary<string, SpendRow>(n, StringComparer.Ordinal);
         for (var i = 0; i < n; i++)
         {
@@ -337,7 +337,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
             ids[i] = row.RequestId; callTypes[i] = row.CallType; apiKeys[i] = row.ApiKey; spends[i] = row.Spend; totals[i] = row.TotalTokens;
             prompts[i] = row.PromptTokens; completions[i] = row.CompletionTokens; starts[i] = row.StartTime.UtcDateTime; ends[i] = row.EndTime.UtcDateTime;
             models[i] = row.Model; groups[i] = row.ModelGroup; providers[i] = row.Provider; users[i] = row.UserId; teams[i] = row.TeamId;
-            endUsers[i] = row.EndUser; aliases[i] = row.KeyAlias; statuses[i] = row.Status;
+            endUsers[i] = row.EndUser; aliases[i] = row.KeyAlias; statuses[i] = row.Status; cacheHits[i] = row.CacheHit ? "True" : "False";
             byId[row.RequestId] = row;
         }
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -346,10 +346,10 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         await using (var insert = Command(c, tx, $"""
             INSERT INTO "LiteLLM_SpendLogs" ({SpendColumns})
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::timestamptz[],
-                                 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+                                 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
             ON CONFLICT (request_id) DO NOTHING
             RETURNING request_id
-            """, ids, callTypes, apiKeys, spends, totals, prompts, completions, starts, ends, models, groups, providers, users, teams, endUsers, aliases, statuses))
+            """, ids, callTypes, apiKeys, spends, totals, prompts, completions, starts, ends, models, groups, providers, users, teams, endUsers, aliases, statuses, cacheHits))
         await using (var r = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             // Only rows not written before (a retried batch, a spill file read twice) add their spend.
@@ -441,6 +441,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
             EndUser = Str(r, 14),
             KeyAlias = Str(r, 15),
             Status = r.GetString(16),
+            CacheHit = r.GetString(17) == "True",
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -114,5 +114,9 @@ internal static class PostgresMigrations
                 updated_at timestamptz NOT NULL
             );
             """),
+        // LiteLLM's column is text ('True'/'False'); rows written before this step read '' (not known).
+        (3, "spend logs: cache_hit", """
+            ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN IF NOT EXISTS cache_hit text NOT NULL DEFAULT '';
+            """),
     ];
 }

@@ -318,16 +318,16 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     // ---- spend ----
 
-    private const string SpendColumns = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_group, custom_llm_provider, \"user\", team_id, end_user, key_alias, status";
+    private const string SpendColumns = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_group, custom_llm_provider, \"user\", team_id, end_user, key_alias, status, cache_hit";
 
     public ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) return ValueTask.CompletedTask;
         using var c = Open();
         using var tx = c.BeginTransaction(deferred: false);
-        using var insert = Command(c, tx, $"""INSERT OR IGNORE INTO "LiteLLM_SpendLogs" ({SpendColumns}) VALUES ($request_id, $call_type, $api_key, $spend, $total_tokens, $prompt_tokens, $completion_tokens, $start, $end, $model, $model_group, $provider, $user, $team_id, $end_user, $key_alias, $status)""",
+        using var insert = Command(c, tx, $"""INSERT OR IGNORE INTO "LiteLLM_SpendLogs" ({SpendColumns}) VALUES ($request_id, $call_type, $api_key, $spend, $total_tokens, $prompt_tokens, $completion_tokens, $start, $end, $model, $model_group, $provider, $user, $team_id, $end_user, $key_alias, $status, $cache_hit)""",
             ("$request_id", ""), ("$call_type", ""), ("$api_key", ""), ("$spend", 0.0), ("$total_tokens", 0L), ("$prompt_tokens", 0L), ("$completion_tokens", 0L),
-            ("$start", ""), ("$end", ""), ("$model", null), ("$model_group", null), ("$provider", null), ("$user", null), ("$team_id", null), ("$end_user", null), ("$key_alias", null), ("$status", ""));
+            ("$start", ""), ("$end", ""), ("$model", null), ("$model_group", null), ("$provider", null), ("$user", null), ("$team_id", null), ("$end_user", null), ("$key_alias", null), ("$status", ""), ("$cache_hit", ""));
         using var key = Command(c, tx, """UPDATE "LiteLLM_VerificationToken" SET spend = spend + $s WHERE token = $id""", ("$s", 0.0), ("$id", ""));
         using var team = Command(c, tx, """UPDATE "LiteLLM_TeamTable" SET spend = spend + $s WHERE team_id = $id""", ("$s", 0.0), ("$id", ""));
         using var user = Command(c, tx, """UPDATE "LiteLLM_UserTable" SET spend = spend + $s WHERE user_id = $id""", ("$s", 0.0), ("$id", ""));
@@ -345,6 +345,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             Set(insert, "$completion_tokens", row.CompletionTokens); Set(insert, "$start", Time(row.StartTime)); Set(insert, "$end", Time(row.EndTime));
             Set(insert, "$model", row.Model); Set(insert, "$model_group", row.ModelGroup); Set(insert, "$provider", row.Provider); Set(insert, "$user", row.UserId);
             Set(insert, "$team_id", row.TeamId); Set(insert, "$end_user", row.EndUser); Set(insert, "$key_alias", row.KeyAlias); Set(insert, "$status", row.Status);
+            Set(insert, "$cache_hit", row.CacheHit ? "True" : "False");
             // A request id already written (a retried batch) adds no spend twice.
             if (insert.ExecuteNonQuery() == 0 || row.Spend == 0) continue;
             Sum(keys, row.ApiKey, row.Spend);
@@ -426,6 +427,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             EndUser = Str(r, 14),
             KeyAlias = Str(r, 15),
             Status = r.GetString(16),
+            CacheHit = r.GetString(17) == "True",
         }));
     }
 

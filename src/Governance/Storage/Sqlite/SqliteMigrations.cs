@@ -111,5 +111,9 @@ internal static class SqliteMigrations
                 updated_at TEXT NOT NULL
             );
             """),
+        // LiteLLM's column is text ('True'/'False'); rows written before this step read '' (not known).
+        (3, "spend logs: cache_hit", """
+            ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN cache_hit TEXT NOT NULL DEFAULT '';
+            """),
     ];
 }
