@@ -3,13 +3,15 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Runtime.InteropServices;
 using LLMux.Pipeline.Context;
 
 namespace LLMux.Stages.Caching;
 
 /// <summary>
 /// Cache keys: SHA-256 over the tenant's scope, the inbound API and mode, the model group and the canonical request —
-/// object members in ordinal order, every value typed and length-prefixed — leaving out the fields that cannot change
+/// object members in ordinal order of their names, every value typed and length-prefixed as sent (string escapes
+/// included) — leaving out the fields that cannot change
 /// the answer (<see cref="Ignored"/>). Two tenants therefore never share an entry unless an admin listed the model group
 /// in <see cref="CacheSettings.SharedModelGroups"/>. The key is prefixed by the configured and the request's namespace.
 /// </summary>
@@ -40,96 +42,113 @@ public static class CacheKeys
     /// <summary>The digest of everything that identifies the request, <paramref name="skip"/> (a top-level field hashed apart, such as embeddings' <c>input</c>) left out.</summary>
     public static byte[] Digest(LlmContext context, string scope, JsonElement body, string? skip = null)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Text(hash, scope);
-        Text(hash, context.Mode.ToString());
-        Text(hash, context.ClientProtocol.ToString());
-        Text(hash, context.MessagesPassthrough ? "passthrough" : "translated");
-        Text(hash, context.RequestedModel ?? "");
+        // The canonical form is written into a pooled buffer and hashed once: no per-value allocation.
+        using var canonical = new PooledBuffer(Math.Max(1024, context.Body.Length + 256));
+        Text(canonical, scope);
+        Text(canonical, context.Mode.ToString());
+        Text(canonical, context.ClientProtocol.ToString());
+        Text(canonical, context.MessagesPassthrough ? "passthrough" : "translated");
+        Text(canonical, context.RequestedModel ?? "");
         // Headers that change what the provider does (anthropic-beta, anthropic-version) are part of the request.
-        foreach (var (name, value) in context.ForwardHeaders) { Text(hash, name); Text(hash, value); }
-        Tag(hash, (byte)'{');
-        var names = new List<string>();
-        foreach (var p in body.EnumerateObject())
-            if (!Ignored.Contains(p.Name) && p.Name != skip && p.Value.ValueKind != JsonValueKind.Null) names.Add(p.Name);
-        names.Sort(StringComparer.Ordinal);
-        foreach (var name in names)
-        {
-            Text(hash, name);
-            Value(hash, body.GetProperty(name));
-        }
-        return hash.GetHashAndReset();
+        foreach (var (name, value) in context.ForwardHeaders) { Text(canonical, name); Text(canonical, value); }
+        Object(canonical, body, top: true, skip);
+        return SHA256.HashData(canonical.Span);
     }
 
     /// <summary>The key of one item hashed on top of a request digest (an embedding input).</summary>
     public static string ItemKey(string prefix, byte[] digest, JsonElement item)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(digest);
-        Value(hash, item);
-        return prefix + Convert.ToHexStringLower(hash.GetHashAndReset());
+        using var canonical = new PooledBuffer(512);
+        canonical.Write(digest);
+        Value(canonical, item);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(canonical.Span, hash);
+        return prefix + Convert.ToHexStringLower(hash);
     }
 
     public static string Key(string prefix, byte[] digest) => prefix + Convert.ToHexStringLower(digest);
 
-    private static void Value(IncrementalHash hash, JsonElement e)
+    private static readonly Comparer<JsonProperty> ByName = Comparer<JsonProperty>.Create(static (a, b) =>
+        JsonMarshal.GetRawUtf8PropertyName(a).SequenceCompareTo(JsonMarshal.GetRawUtf8PropertyName(b)));
+
+    /// <summary>An object's members in ordinal order of their (raw UTF-8) names; at the top level without the ignored fields.</summary>
+    private static void Object(PooledBuffer w, JsonElement e, bool top, string? skip)
+    {
+        Tag(w, (byte)'{');
+        var count = 0;
+        foreach (var p in e.EnumerateObject()) count++;
+        var members = ArrayPool<JsonProperty>.Shared.Rent(Math.Max(count, 1));
+        try
+        {
+            var n = 0;
+            foreach (var p in e.EnumerateObject())
+            {
+                if (top && (p.Value.ValueKind == JsonValueKind.Null || Ignored.Contains(p.Name) || p.Name == skip)) continue;
+                members[n++] = p;
+            }
+            if (n > 1) Array.Sort(members, 0, n, ByName);
+            Length(w, n);
+            for (var i = 0; i < n; i++)
+            {
+                Raw(w, JsonMarshal.GetRawUtf8PropertyName(members[i]));
+                Value(w, members[i].Value);
+            }
+        }
+        finally
+        {
+            ArrayPool<JsonProperty>.Shared.Return(members, clearArray: true);
+        }
+    }
+
+    private static void Value(PooledBuffer w, JsonElement e)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                Tag(hash, (byte)'{');
-                var names = new List<string>();
-                foreach (var p in e.EnumerateObject()) names.Add(p.Name);
-                names.Sort(StringComparer.Ordinal);
-                Length(hash, names.Count);
-                foreach (var name in names)
-                {
-                    Text(hash, name);
-                    Value(hash, e.GetProperty(name));
-                }
+                Object(w, e, top: false, skip: null);
                 break;
             case JsonValueKind.Array:
-                Tag(hash, (byte)'[');
-                Length(hash, e.GetArrayLength());
-                foreach (var item in e.EnumerateArray()) Value(hash, item);
+                Tag(w, (byte)'[');
+                Length(w, e.GetArrayLength());
+                foreach (var item in e.EnumerateArray()) Value(w, item);
                 break;
             case JsonValueKind.String:
-                Tag(hash, (byte)'"');
-                Text(hash, e.GetString()!);
+                Tag(w, (byte)'"');
+                Raw(w, JsonMarshal.GetRawUtf8Value(e)); // as sent, escapes included
                 break;
             case JsonValueKind.Number:
-                Tag(hash, (byte)'#');
-                Text(hash, e.GetRawText());
+                Tag(w, (byte)'#');
+                Raw(w, JsonMarshal.GetRawUtf8Value(e));
                 break;
-            case JsonValueKind.True: Tag(hash, (byte)'t'); break;
-            case JsonValueKind.False: Tag(hash, (byte)'f'); break;
-            default: Tag(hash, (byte)'n'); break;
+            case JsonValueKind.True: Tag(w, (byte)'t'); break;
+            case JsonValueKind.False: Tag(w, (byte)'f'); break;
+            default: Tag(w, (byte)'n'); break;
         }
     }
 
-    private static void Tag(IncrementalHash hash, byte tag) => hash.AppendData([tag]);
-
-    private static void Length(IncrementalHash hash, int n)
+    private static void Tag(PooledBuffer w, byte tag)
     {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(b, n);
-        hash.AppendData(b);
+        w.GetSpan(1)[0] = tag;
+        w.Advance(1);
     }
 
-    private static void Text(IncrementalHash hash, string s)
+    private static void Length(PooledBuffer w, int n)
     {
-        var max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        var rented = max <= 512 ? null : ArrayPool<byte>.Shared.Rent(max);
-        Span<byte> buffer = rented ?? stackalloc byte[512];
-        try
-        {
-            var n = Encoding.UTF8.GetBytes(s, buffer);
-            Length(hash, n);
-            hash.AppendData(buffer[..n]);
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        BinaryPrimitives.WriteInt32LittleEndian(w.GetSpan(4), n);
+        w.Advance(4);
+    }
+
+    private static void Raw(PooledBuffer w, ReadOnlySpan<byte> bytes)
+    {
+        Length(w, bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static void Text(PooledBuffer w, string s)
+    {
+        var span = w.GetSpan(4 + Encoding.UTF8.GetMaxByteCount(s.Length));
+        var n = Encoding.UTF8.GetBytes(s, span[4..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span, n);
+        w.Advance(4 + n);
     }
 }

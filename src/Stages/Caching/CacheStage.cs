@@ -28,7 +28,18 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         }
         string key;
         CacheControls controls;
-        using (var doc = JsonDocument.Parse(context.Body)) // validated already: a request that is not JSON never gets here
+        JsonDocument parsed;
+        try
+        {
+            parsed = JsonDocument.Parse(context.Body);
+        }
+        catch (JsonException)
+        {
+            // A body no stage has validated yet (a native passthrough): the provider's own validation answers it.
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+        using (var doc = parsed)
         {
             var root = doc.RootElement;
             // A native background response answers "queued"; that is no answer to keep.
