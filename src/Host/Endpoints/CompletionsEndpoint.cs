@@ -41,8 +41,7 @@ internal sealed class CompletionsEndpoint(GatewayConfig config, ModelRegistry re
             Prepare(http, first);
             if (!HttpMethods.IsPost(http.Request.Method))
             {
-                http.Response.Headers.Allow = "POST";
-                await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use POST", Code = "method_not_allowed" });
+                await ResponseWriter.WriteMethodNotAllowedAsync(http, "POST");
                 return;
             }
             if (!authorized(http.Request)) { await ResponseWriter.WriteErrorAsync(http, null, Admin.RequestAuthenticator.FailureOf(http)); return; }

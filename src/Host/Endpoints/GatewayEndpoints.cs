@@ -111,16 +111,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
 
     private static Task Unauthorized(HttpContext http) => ResponseWriter.WriteErrorAsync(http, null, Admin.RequestAuthenticator.FailureOf(http));
 
-    private static Task MethodNotAllowed(HttpContext http, string allowed)
-    {
-        http.Response.Headers.Allow = allowed;
-        return ResponseWriter.WriteErrorAsync(http, null, new LlmError
-        {
-            Kind = ErrorKind.MethodNotAllowed,
-            Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {allowed}",
-            Code = "method_not_allowed",
-        });
-    }
+    private static Task MethodNotAllowed(HttpContext http, string allowed) => ResponseWriter.WriteMethodNotAllowedAsync(http, allowed);
 
     private async Task ModelsAsync(HttpContext http)
     {

@@ -231,13 +231,7 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
     {
         if (!HttpMethods.IsPost(http.Request.Method))
         {
-            http.Response.Headers.Allow = "POST";
-            await ResponseWriter.WriteErrorAsync(http, context, new LlmError
-            {
-                Kind = ErrorKind.MethodNotAllowed,
-                Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use POST",
-                Code = "method_not_allowed",
-            });
+            await ResponseWriter.WriteMethodNotAllowedAsync(http, "POST", context);
             return false;
         }
         if (!authorized(http.Request))

@@ -44,6 +44,18 @@ internal static class ResponseWriter
         await response.BodyWriter.WriteAsync(body, http.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>405 with the <c>Allow</c> header and OpenAI's error JSON: "GET is not allowed on /v1/x; use POST".</summary>
+    public static Task WriteMethodNotAllowedAsync(HttpContext http, string allowed, LlmContext? context = null)
+    {
+        http.Response.Headers.Allow = allowed;
+        return WriteErrorAsync(http, context, new LlmError
+        {
+            Kind = ErrorKind.MethodNotAllowed,
+            Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {allowed}",
+            Code = "method_not_allowed",
+        });
+    }
+
     public static async Task WriteErrorAsync(HttpContext http, LlmContext? context, LlmError error)
     {
         var response = http.Response;

@@ -367,8 +367,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
     {
         if (!HttpMethods.IsGet(http.Request.Method))
         {
-            http.Response.Headers.Allow = "GET";
-            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use GET", Code = "method_not_allowed" });
+            await ResponseWriter.WriteMethodNotAllowedAsync(http, "GET");
             return;
         }
         if (!await AuthorizedAsync(http)) return;
@@ -421,8 +420,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
     {
         if (!HttpMethods.IsPost(http.Request.Method))
         {
-            http.Response.Headers.Allow = "POST";
-            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use POST", Code = "method_not_allowed" });
+            await ResponseWriter.WriteMethodNotAllowedAsync(http, "POST");
             return;
         }
         if (!await AuthorizedAsync(http)) return;
@@ -563,8 +561,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
     {
         if (!string.Equals(http.Request.Method, method, StringComparison.OrdinalIgnoreCase))
         {
-            http.Response.Headers.Allow = method;
-            await ResponseWriter.WriteErrorAsync(http, context, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {method}", Code = "method_not_allowed" });
+            await ResponseWriter.WriteMethodNotAllowedAsync(http, method, context);
             return false;
         }
         if (!await AuthorizedAsync(http)) return false;

@@ -27,8 +27,7 @@ internal sealed class SpeechEndpoint(GatewayConfig config, ModelRegistry registr
     {
         if (!HttpMethods.IsPost(http.Request.Method))
         {
-            http.Response.Headers.Allow = "POST";
-            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use POST", Code = "method_not_allowed" });
+            await ResponseWriter.WriteMethodNotAllowedAsync(http, "POST");
             return;
         }
         if (!authorized(http.Request)) { await ResponseWriter.WriteErrorAsync(http, null, Admin.RequestAuthenticator.FailureOf(http)); return; }

@@ -30,8 +30,7 @@ internal sealed class FilesEndpoints(FileStore store, Admin.RequestAuthenticator
     {
         if (handler is null)
         {
-            http.Response.Headers.Allow = allowed;
-            await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.MethodNotAllowed, Message = $"{http.Request.Method} is not allowed on {http.Request.Path}; use {allowed}", Code = "method_not_allowed" });
+            await ResponseWriter.WriteMethodNotAllowedAsync(http, allowed);
             return;
         }
         if (!auth.Authorize(http.Request)) { await ResponseWriter.WriteErrorAsync(http, null, Admin.RequestAuthenticator.FailureOf(http)); return; }
