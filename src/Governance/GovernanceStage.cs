@@ -149,7 +149,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             governance.Writer.Enqueue(new SpendRow
             {
                 RequestId = "llmux-" + Guid.CreateVersion7().ToString("N"),
-                CallType = context.Mode == LlmMode.Embeddings ? "aembedding" : "acompletion",
+                CallType = SpendCallTypes.Of(context),
                 ApiKey = caller.KeyHash,
                 Spend = cost,
                 PromptTokens = usage?.PromptTokens ?? 0,

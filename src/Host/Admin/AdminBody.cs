@@ -14,6 +14,9 @@ internal sealed class AdminBody : IDisposable
     private readonly JsonDocument? _doc;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
+    private const int MaxBytes = 1024 * 1024;
+    private const string TooLarge = "the request body is larger than 1 MiB";
+
     public List<string> Problems { get; } = [];
 
     private AdminBody(JsonDocument? doc, string? problem)
@@ -25,13 +28,26 @@ internal sealed class AdminBody : IDisposable
     public static async Task<AdminBody> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength is 0) return new AdminBody(null, null);
+        if (request.ContentLength > MaxBytes) return new AdminBody(null, TooLarge);
         try
         {
-            using var ms = new MemoryStream();
-            await request.Body.CopyToAsync(ms, cancellationToken).ConfigureAwait(false);
-            if (ms.Length > 1024 * 1024) return new AdminBody(null, "the request body is larger than 1 MiB");
-            if (ms.Length == 0) return new AdminBody(null, null);
-            var doc = JsonDocument.Parse(ms.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+            // Keep at most one byte past the limit: a chunked body of any length costs 1 MiB of memory, not the sender's choice.
+            var buffer = new byte[(int)Math.Min(request.ContentLength ?? 16 * 1024, MaxBytes) + 1];
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length > MaxBytes) return new AdminBody(null, TooLarge);
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxBytes + 1));
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
+                length += read;
+            }
+            if (length > MaxBytes) return new AdminBody(null, TooLarge);
+            if (length == 0) return new AdminBody(null, null);
+            var doc = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 32 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object) { doc.Dispose(); return new AdminBody(null, "the request body must be a JSON object"); }
             return new AdminBody(doc, null);
         }
