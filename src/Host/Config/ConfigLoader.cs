@@ -26,6 +26,21 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
           - model_name: mock-embed
             litellm_params:
               model: mock/mock-embed
+          - model_name: mock-image
+            litellm_params:
+              model: mock/mock-image
+          - model_name: mock-tts
+            litellm_params:
+              model: mock/mock-tts
+          - model_name: mock-whisper
+            litellm_params:
+              model: mock/mock-whisper
+          - model_name: mock-moderation
+            litellm_params:
+              model: mock/mock-moderation
+          - model_name: mock-rerank
+            litellm_params:
+              model: mock/mock-rerank
           - model_name: mock/*
             litellm_params:
               model: mock/*

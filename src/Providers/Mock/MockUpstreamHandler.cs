@@ -19,15 +19,25 @@ internal sealed class MockUpstreamHandler(TimeProvider time) : HttpMessageHandle
     {
         request.Options.TryGetValue(MockBehavior.OptionKey, out var behavior);
         behavior ??= new MockBehavior();
+        if (behavior.ErrorStatus is { } status) return Task.FromResult(ErrorResponse(status));
+
+        var path = request.RequestUri?.AbsolutePath ?? "";
+        // Uploads (multipart): audio files and images to edit.
+        if (path.EndsWith("/audio/transcriptions", StringComparison.Ordinal)) return MockModes.TranscriptionAsync(request, translation: false, cancellationToken);
+        if (path.EndsWith("/audio/translations", StringComparison.Ordinal)) return MockModes.TranscriptionAsync(request, translation: true, cancellationToken);
+        if (path.EndsWith("/images/edits", StringComparison.Ordinal) || path.EndsWith("/images/variations", StringComparison.Ordinal))
+            return MockModes.ImageUploadAsync(request, cancellationToken);
+
         var body = request.Content is PooledContent pc ? pc.Memory : ReadOnlyMemory<byte>.Empty;
         using var doc = JsonDocument.Parse(body);
         var root = doc.RootElement;
         var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "mock";
 
-        if (behavior.ErrorStatus is { } status) return Task.FromResult(ErrorResponse(status));
-
-        var path = request.RequestUri?.AbsolutePath ?? "";
         if (path.EndsWith("/embeddings", StringComparison.Ordinal)) return Task.FromResult(Embeddings(root, model));
+        if (path.EndsWith("/images/generations", StringComparison.Ordinal)) return Task.FromResult(MockModes.Images(root));
+        if (path.EndsWith("/audio/speech", StringComparison.Ordinal)) return Task.FromResult(MockModes.Speech(root));
+        if (path.EndsWith("/moderations", StringComparison.Ordinal)) return Task.FromResult(MockModes.Moderation(root, model));
+        if (path.EndsWith("/rerank", StringComparison.Ordinal)) return Task.FromResult(MockModes.Rerank(root));
 
         var answer = MockAnswer.For(root, behavior, model);
         var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
