@@ -313,13 +313,30 @@ internal sealed partial class BatchService : IAsyncDisposable
         }
     }
 
-    private void LoseLease(BatchJob job)
+    /// <summary>
+    /// This replica no longer runs the batch: it sends no new line and writes nothing more to the store. With
+    /// <paramref name="abort"/> (another replica holds the lease now) the calls in flight are cancelled too.
+    /// </summary>
+    private void LoseLease(BatchJob job, bool abort = true)
     {
         if (job.LeaseLost) return;
         job.LeaseLost = true;
         LogLeaseLost(_logger, job.Id);
-        if (_aborts.TryGetValue(job.Id, out var abort)) abort.Cancel();
+        if (abort && _aborts.TryGetValue(job.Id, out var a)) a.Cancel();
         if (_running.TryGetValue(job.Id, out var cts)) cts.Cancel();
+    }
+
+    private int _savingInBackground;
+
+    /// <summary>A progress save off the writer's thread (one at a time): a slow store never holds results back from the output file.</summary>
+    private void SaveSoon(BatchJob job)
+    {
+        if (Interlocked.Exchange(ref _savingInBackground, 1) == 1) return;
+        _ = Task.Run(() =>
+        {
+            try { Save(job); }
+            finally { Volatile.Write(ref _savingInBackground, 0); }
+        });
     }
 
     private void Set(BatchJob job, string status, Action<BatchJob>? also = null)
@@ -370,9 +387,15 @@ internal sealed partial class BatchService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Renews the lease every third of its length. A replica that could not renew for half of it (cut off from the
+    /// store) stops sending lines — its calls in flight still finish and are written — well before the lease lapses and
+    /// another replica may take the batch over, so that the two never run the same line.
+    /// </summary>
     private async Task RenewAsync(BatchJob job, CancellationToken stop)
     {
         var every = Lease / 3;
+        var lastRenewed = _time.GetTimestamp();
         while (true)
         {
             try
@@ -385,16 +408,23 @@ internal sealed partial class BatchService : IAsyncDisposable
             }
             try
             {
-                if (!await _store.TryLeaseAsync(job.Id, _holder, NowMs, NowMs + (long)Lease.TotalMilliseconds, CancellationToken.None).ConfigureAwait(false))
+                if (await _store.TryLeaseAsync(job.Id, _holder, NowMs, NowMs + (long)Lease.TotalMilliseconds, CancellationToken.None).ConfigureAwait(false))
                 {
-                    // Ended (terminal: nothing to renew) or taken over by another replica.
-                    if (!job.IsTerminal) LoseLease(job);
-                    return;
+                    lastRenewed = _time.GetTimestamp();
+                    continue;
                 }
+                // Ended (terminal: nothing to renew) or taken over by another replica.
+                if (!job.IsTerminal) LoseLease(job, abort: true);
+                return;
             }
             catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
             {
                 LogStoreError(_logger, ex.Message);
+            }
+            if (_time.GetElapsedTime(lastRenewed) >= Lease / 2)
+            {
+                LoseLease(job, abort: false);
+                return;
             }
         }
     }
@@ -490,7 +520,7 @@ internal sealed partial class BatchService : IAsyncDisposable
             if (_time.GetElapsedTime(lastSave) >= TimeSpan.FromSeconds(1))
             {
                 lastSave = _time.GetTimestamp();
-                Save(job);
+                SaveSoon(job);
             }
         };
         try
