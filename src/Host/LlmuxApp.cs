@@ -105,9 +105,16 @@ public static class LlmuxApp
         var files = new Files.FileStore(settings.StoragePath, time);
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
         var batches = new Batches.BatchService(settings.StoragePath, files, app.Services.GetRequiredService<LLMux.Stages.Hosting.ILlmClient>(), time, app.Logger,
-            settings.BatchParallelism, settings.BatchConcurrency, model => Batch.BatchCommand.GroupLimit(runtime, model), runtime.Registry,
+            Batches.BatchService.OpenStore(config), settings.BatchParallelism, settings.BatchConcurrency, model => Batch.BatchCommand.GroupLimit(runtime, model), runtime.Registry,
             new Batches.NativeBatchRunner(new HttpClient { Timeout = TimeSpan.FromMinutes(10) }, settings.BatchPollInterval, time),
-            new Batches.AnthropicBatchRunner(new HttpClient { Timeout = TimeSpan.FromMinutes(10) }, settings.BatchPollInterval, time, config.Settings));
+            new Batches.AnthropicBatchRunner(new HttpClient { Timeout = TimeSpan.FromMinutes(10) }, settings.BatchPollInterval, time, config.Settings))
+        {
+            Governance = authenticator.Governance,
+            Costs = app.Services.GetRequiredService<LLMux.Stages.Accounting.CostCalculator>(),
+            Endpoints = new Batches.EndpointLineSender(app.Services),
+            Lease = settings.BatchLease,
+            ScanInterval = settings.BatchLease < TimeSpan.FromSeconds(15) ? settings.BatchLease / 3 : TimeSpan.FromSeconds(5),
+        };
         app.Lifetime.ApplicationStarted.Register(batches.Start);
         app.Lifetime.ApplicationStopping.Register(() => batches.DisposeAsync().AsTask().GetAwaiter().GetResult());
         if (settings.Ephemeral)

@@ -1,3 +1,5 @@
+using LLMux.Stages.Hosting;
+
 namespace LLMux.Host.Batch;
 
 /// <summary>One <c>llmux batch</c> run: where the OpenAI Batch file comes from and where results and failures go.</summary>
@@ -16,6 +18,15 @@ public sealed record BatchOptions
     public LLMux.Pipeline.Context.Caller? Caller { get; init; }
     /// <summary>The one endpoint every line must name (a server batch's <c>endpoint</c>); null accepts any LLMux serves.</summary>
     public LLMux.Pipeline.Capabilities.LlmMode? RequiredMode { get; init; }
+
+    /// <summary>
+    /// Set: no new line is sent once it is cancelled, while the calls in flight run to their end and are written (a
+    /// server batch stopping or cancelled: what was sent is never sent again). The run's own token still aborts them.
+    /// </summary>
+    public CancellationToken StopReading { get; init; }
+
+    /// <summary>Sends one line (the server's runner answers each line as its endpoint would); null: <see cref="ILlmClient.SendRawAsync(ReadOnlyMemory{byte}, LLMux.Pipeline.Capabilities.LlmMode, LLMux.Pipeline.Context.Caller?, CancellationToken)"/>.</summary>
+    internal Func<BatchRequestLine, CancellationToken, Task<BatchResult>>? Send { get; init; }
 
     public string EffectiveErrorsPath => ErrorsPath ?? DefaultErrorsPath(OutputPath);
 

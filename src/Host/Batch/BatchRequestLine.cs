@@ -41,9 +41,11 @@ internal sealed record BatchRequestLine(long LineNumber, string? CustomId, LlmMo
         {
             "/v1/chat/completions" or "/chat/completions" => LlmMode.Chat,
             "/v1/embeddings" or "/embeddings" => LlmMode.Embeddings,
+            "/v1/responses" or "/responses" => LlmMode.Responses,
+            "/v1/completions" or "/completions" => LlmMode.Completion,
             _ => null,
         };
-        if (mode is null) return Invalid(lineNumber, customId, $"url `{url}` is not /v1/chat/completions or /v1/embeddings");
+        if (mode is null) return Invalid(lineNumber, customId, $"url `{url}` is not /v1/chat/completions, /v1/embeddings, /v1/responses or /v1/completions");
         if (body.IsEmpty) return Invalid(lineNumber, customId, "has no `body` object");
         return new BatchRequestLine(lineNumber, customId, mode.Value, body, null);
     }

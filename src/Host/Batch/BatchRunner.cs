@@ -44,24 +44,25 @@ public static class BatchRunner
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long duplicates = 0;
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, options.StopReading);
         try
         {
-            await foreach (var line in ReadLinesAsync(options.InputPath, cancellationToken).ConfigureAwait(false))
+            await foreach (var line in ReadLinesAsync(options.InputPath, reading.Token).ConfigureAwait(false))
             {
                 if (done.IsDone(line)) continue;
                 if (line.CustomId is { } id && !seen.Add(id)) { duplicates++; continue; }
-                if (!await call.SendAsync(line, cancellationToken).ConfigureAwait(false)) break;
+                if (!await call.SendAsync(line, reading.Token).ConfigureAwait(false)) break;
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (reading.IsCancellationRequested)
         {
-            // Ctrl-C: stop reading; what is in flight ends below.
+            // Ctrl-C, or the server's batch stopping: stop reading; what is in flight ends below.
         }
         call.Complete();
         await write.Completion.ConfigureAwait(false);
         files.Flush();
         progress.Duplicates = duplicates;
-        return new BatchSummary(progress.Succeeded, progress.Failed, skipped, duplicates, cancellationToken.IsCancellationRequested, progress.Tokens, progress.Cost);
+        return new BatchSummary(progress.Succeeded, progress.Failed, skipped, duplicates, reading.IsCancellationRequested, progress.Tokens, progress.Cost);
     }
 
     private static async Task<BatchResult> SendAsync(ILlmClient client, BatchRequestLine line, ModelLimits limits, BatchOptions options, CancellationToken cancellationToken)
@@ -69,7 +70,8 @@ public static class BatchRunner
         if (line.Problem is not null) return new BatchResult(line, null, null, 0, null);
         if (options.RequiredMode is { } required && line.Mode != required)
             return new BatchResult(line, null, LlmError.Invalid($"line {line.LineNumber}: its url names another endpoint than the batch's ({EndpointOf(required)}); a batch runs one endpoint", "url"), 0, null);
-        if (cancellationToken.IsCancellationRequested) return new BatchResult(line, null, null, 0, null, Cancelled: true);
+        // Queued but not started when the run stopped: not sent, so a resume sends it.
+        if (cancellationToken.IsCancellationRequested || options.StopReading.IsCancellationRequested) return new BatchResult(line, null, null, 0, null, Cancelled: true);
         SemaphoreSlim? held = null;
         try
         {
@@ -78,6 +80,9 @@ public static class BatchRunner
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 held = gate;
             }
+            if (options.Send is { } send) return await send(line, cancellationToken).ConfigureAwait(false);
+            if (line.Mode is not (LLMux.Pipeline.Capabilities.LlmMode.Chat or LLMux.Pipeline.Capabilities.LlmMode.Embeddings))
+                return new BatchResult(line, null, LlmError.Invalid($"line {line.LineNumber}: `llmux batch` runs /v1/chat/completions and /v1/embeddings lines; send {EndpointOf(line.Mode)} batches to the server's /v1/batches", "url"), 0, null);
             await using var response = await client.SendRawAsync(line.Body, line.Mode, options.Caller, cancellationToken).ConfigureAwait(false);
             if (response.IsStream)
                 return new BatchResult(line, null, LlmError.Invalid("`stream: true` is not supported in a batch; remove it", "stream"), 0, null);
@@ -105,6 +110,8 @@ public static class BatchRunner
     internal static string EndpointOf(LLMux.Pipeline.Capabilities.LlmMode mode) => mode switch
     {
         LLMux.Pipeline.Capabilities.LlmMode.Embeddings => "/v1/embeddings",
+        LLMux.Pipeline.Capabilities.LlmMode.Responses => "/v1/responses",
+        LLMux.Pipeline.Capabilities.LlmMode.Completion => "/v1/completions",
         _ => "/v1/chat/completions",
     };
 

@@ -7,7 +7,7 @@ namespace LLMux.Host.Batches;
 /// <summary>
 /// One batch of the Batches API: OpenAI's batch object (status, timestamps, request counts, files) plus what the
 /// gateway needs to run and resume it (who created it, so that its calls are charged to that key). Mutated only
-/// under its own lock; saved as JSON after every change of status and once a second while it runs.
+/// under its own lock; saved to the gateway's store (as JSON) after every change of status and once a second while it runs.
 /// </summary>
 internal sealed class BatchJob
 {
@@ -44,7 +44,13 @@ internal sealed class BatchJob
 
     public bool IsTerminal => Status is "completed" or "failed" or "expired" or "cancelled";
 
-    public LlmMode Mode => Endpoint switch { "/v1/embeddings" => LlmMode.Embeddings, _ => LlmMode.Chat };
+    public LlmMode Mode => Endpoint switch
+    {
+        "/v1/embeddings" => LlmMode.Embeddings,
+        "/v1/responses" => LlmMode.Responses,
+        "/v1/completions" => LlmMode.Completion,
+        _ => LlmMode.Chat,
+    };
 
     /// <summary>OpenAI's batch object.</summary>
     public void Write(Utf8JsonWriter w)
@@ -97,12 +103,18 @@ internal sealed class BatchJob
         }
     }
 
-    /// <summary>The saved state: the batch object plus the owner (never a raw key: its hash only).</summary>
-    public void Save(string path)
+    /// <summary>Usage and cost of a native batch's results have been charged to its key (never twice).</summary>
+    public bool SpendCharged { get; set; }
+    /// <summary>Another replica took this batch over (this one's lease lapsed): this replica writes nothing more for it.</summary>
+    public volatile bool LeaseLost;
+    /// <summary>When the store last heard of a cancel request for this batch (from any replica).</summary>
+    public long? CancelRequestedAt { get; set; }
+
+    /// <summary>The saved state (kept in the gateway's store): the batch object plus the owner (never a raw key: its hash only).</summary>
+    public string ToState()
     {
-        var tmp = path + ".tmp";
-        using (var stream = File.Create(tmp))
-        using (var w = new Utf8JsonWriter(stream))
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
             w.WritePropertyName("batch");
@@ -123,16 +135,44 @@ internal sealed class BatchJob
                 w.WriteString("input_file_id", n.InputFileId);
                 w.WriteEndObject();
             }
+            if (SpendCharged) w.WriteBoolean("spend_charged", true);
             w.WriteEndObject();
         }
-        File.Move(tmp, path, overwrite: true);
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
+    /// <summary>A batch from its stored state; a cancel request another replica recorded shows as <c>cancelling</c> until the runner ends it.</summary>
+    public static BatchJob? FromState(string state, long? cancelRequestedAt)
+    {
+        var job = Parse(System.Text.Encoding.UTF8.GetBytes(state));
+        if (job is null) return null;
+        job.CancelRequestedAt = cancelRequestedAt;
+        if (cancelRequestedAt is { } at && !job.IsTerminal && job.Status != "cancelling")
+        {
+            job.Status = "cancelling";
+            job.CancellingAt = at;
+        }
+        return job;
+    }
+
+    /// <summary>A state file of an earlier LLMux (<c>batches/&lt;id&gt;/batch.json</c>), imported into the store once.</summary>
     public static BatchJob? Load(string path)
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return Parse(File.ReadAllBytes(path));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static BatchJob? Parse(byte[] json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
             var b = doc.RootElement.GetProperty("batch");
             var c = doc.RootElement.GetProperty("caller");
             var job = new BatchJob
@@ -163,6 +203,7 @@ internal sealed class BatchJob
                 CancelledAt = Num(b, "cancelled_at"),
             };
             job.NativeDeployment = Str(doc.RootElement, "native_deployment");
+            job.SpendCharged = doc.RootElement.TryGetProperty("spend_charged", out var charged) && charged.ValueKind == JsonValueKind.True;
             if (doc.RootElement.TryGetProperty("native", out var n) && n.ValueKind == JsonValueKind.Object)
                 job.Native = new NativeBatchRunner.Remote(n.GetProperty("deployment").GetString()!, n.GetProperty("batch_id").GetString()!, n.GetProperty("input_file_id").GetString()!);
             var counts = b.GetProperty("request_counts");
@@ -174,7 +215,7 @@ internal sealed class BatchJob
                     job.Errors.Add(new BatchJobError(e.GetProperty("code").GetString()!, e.GetProperty("message").GetString()!, Str(e, "param"), Num(e, "line")));
             return job;
         }
-        catch (Exception ex) when (ex is JsonException or IOException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             return null;
         }

@@ -1,8 +1,12 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using LLMux.Governance;
+using LLMux.Governance.Entities;
+using LLMux.Governance.Storage;
 using LLMux.Host.Batch;
 using LLMux.Host.Files;
 using LLMux.Pipeline.Context;
+using LLMux.Stages.Accounting;
 using LLMux.Stages.Hosting;
 
 namespace LLMux.Host.Batches;
@@ -10,9 +14,13 @@ namespace LLMux.Host.Batches;
 /// <summary>
 /// Runs the Batches API's batches inside the gateway, through the same engine as <c>llmux batch</c> (router,
 /// retries, per-model limits), in the background: validating → in_progress → finalizing → completed, or failed,
-/// expired, cancelling → cancelled. Each batch's state, output and errors live in its own folder under the storage
-/// directory, so a restart resumes every unfinished batch where it stopped (lines already written are not sent
-/// again). Batches have their own concurrency budget (<see cref="ConcurrentBatches"/> × <see cref="Parallelism"/>
+/// expired, cancelling → cancelled. Each batch's state lives in the gateway's store (<see cref="IBatchStore"/>: SQLite by
+/// default, PostgreSQL with <c>database_url</c>), its output and errors in its own folder under the storage directory.
+/// Several replicas share batches: any answers for any batch, and exactly one runs each unfinished batch — the one
+/// holding its lease, renewed while it runs; when a runner dies its lease lapses and another replica takes the batch
+/// over. A replica that stops lets the calls in flight finish and be written, then gives its leases up, so the batch
+/// resumes (here after a restart, or on another replica) where it stopped without sending a line twice.
+/// Batches have their own concurrency budget (<see cref="ConcurrentBatches"/> × <see cref="Parallelism"/>
 /// calls), apart from interactive traffic, and each call is made as the key that created the batch.
 /// </summary>
 internal sealed partial class BatchService : IAsyncDisposable
@@ -25,14 +33,33 @@ internal sealed partial class BatchService : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<string, int?>? _modelLimit;
-    private readonly ConcurrentDictionary<string, BatchJob> _jobs = new(StringComparer.Ordinal);
+    private readonly IBatchStore _store;
+    private readonly string _holder = "replica-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    /// <summary>The batches this replica runs now (it holds their leases).</summary>
+    private readonly ConcurrentDictionary<string, BatchJob> _local = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _aborts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _tasks = new(StringComparer.Ordinal);
+    /// <summary>Stopping: no new line is sent, no new batch is taken; calls in flight finish.</summary>
     private readonly CancellationTokenSource _shutdown = new();
+    /// <summary>Stopping and the calls in flight did not finish within <see cref="DrainTimeout"/>: they are cancelled (a resume sends them again).</summary>
+    private readonly CancellationTokenSource _abort = new();
     private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _scanning = new(1, 1);
+    private Task? _scanLoop;
 
     public int Parallelism { get; }
     public int ConcurrentBatches { get; }
+    /// <summary>How long a runner's lease lasts unless renewed (renewed every third of it).</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How often a replica looks for batches no one runs (new ones, or ones whose runner died).</summary>
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Governance, when on: native batches' usage and cost are charged to the key that created the batch.</summary>
+    public GovernanceService? Governance { get; init; }
+    public CostCalculator? Costs { get; init; }
+    /// <summary>Runs the lines of /v1/responses and /v1/completions batches through those endpoints.</summary>
+    public EndpointLineSender? Endpoints { get; init; }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "batch {BatchId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string batchId, string reason);
@@ -40,16 +67,23 @@ internal sealed partial class BatchService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "batch {BatchId}: the provider refused the cancel ({Reason}); polling it to its end")]
     private static partial void LogCancelRefused(ILogger logger, string batchId, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "batch {BatchId}: another replica took it over (this replica's lease lapsed); stopping here")]
+    private static partial void LogLeaseLost(ILogger logger, string batchId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "batches: the store could not be read ({Reason}); trying again")]
+    private static partial void LogStoreError(ILogger logger, string reason);
+
     private readonly ModelRegistry? _registry;
     private readonly NativeBatchRunner? _native;
     private readonly AnthropicBatchRunner? _anthropic;
 
-    public BatchService(string directory, FileStore files, ILlmClient client, TimeProvider time, ILogger logger, int parallelism = 8, int concurrentBatches = 2,
+    public BatchService(string directory, FileStore files, ILlmClient client, TimeProvider time, ILogger logger, IBatchStore store, int parallelism = 8, int concurrentBatches = 2,
         Func<string, int?>? modelLimit = null, ModelRegistry? registry = null, NativeBatchRunner? native = null, AnthropicBatchRunner? anthropic = null)
     {
         _registry = registry;
         _native = native;
         _anthropic = anthropic;
+        _store = store;
         _dir = Path.Combine(directory, "batches");
         Directory.CreateDirectory(_dir);
         _files = files;
@@ -60,74 +94,249 @@ internal sealed partial class BatchService : IAsyncDisposable
         Parallelism = parallelism;
         ConcurrentBatches = concurrentBatches;
         _slots = new SemaphoreSlim(concurrentBatches, concurrentBatches);
-        foreach (var folder in Directory.EnumerateDirectories(_dir))
-            if (BatchJob.Load(Path.Combine(folder, "batch.json")) is { } job) _jobs[job.Id] = job;
+        ImportStateFiles();
     }
 
-    /// <summary>Resumes every batch that was not finished when the process stopped.</summary>
-    public void Start()
+    /// <summary>
+    /// The store for <paramref name="config"/>: PostgreSQL when <c>database_url</c> is set, else the SQLite file
+    /// <c>database_path</c>, else <c>llmux.db</c> in the storage directory; migrated.
+    /// </summary>
+    public static IBatchStore OpenStore(Config.GatewayConfig config)
     {
-        foreach (var job in _jobs.Values)
-            if (!job.IsTerminal) Launch(job);
+        if (config.DatabaseUrl is { } url)
+        {
+            try
+            {
+                var pg = new LLMux.Governance.Storage.Postgres.PostgresBatchStore(url);
+                pg.MigrateAsync().AsTask().GetAwaiter().GetResult();
+                return pg;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or ArgumentException or UriFormatException or FormatException)
+            {
+                throw new Config.ConfigException([$"general_settings.database_url: the batch store cannot connect to or migrate PostgreSQL: {ex.Message}"]);
+            }
+        }
+        var path = config.DatabasePath ?? Path.Combine(config.Files.StoragePath, "llmux.db");
+        try
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+            var sqlite = new LLMux.Governance.Storage.Sqlite.SqliteBatchStore(path);
+            sqlite.MigrateAsync().AsTask().GetAwaiter().GetResult();
+            return sqlite;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new Config.ConfigException([$"general_settings.database_path: the batch store cannot open or migrate the SQLite database `{path}`: {ex.Message}"]);
+        }
+    }
+
+    /// <summary>Batches an earlier LLMux kept in state files (<c>batches/&lt;id&gt;/batch.json</c>) move into the store once.</summary>
+    private void ImportStateFiles()
+    {
+        foreach (var folder in Directory.EnumerateDirectories(_dir))
+        {
+            var file = Path.Combine(folder, "batch.json");
+            if (!File.Exists(file) || BatchJob.Load(file) is not { } job) continue;
+            if (_store.FindAsync(job.Id).AsTask().GetAwaiter().GetResult() is null)
+                _store.InsertAsync(Row(job)).AsTask().GetAwaiter().GetResult();
+            File.Move(file, file + ".imported", overwrite: true);
+        }
+    }
+
+    private static BatchRow Row(BatchJob job) => new()
+    {
+        Id = job.Id, Owner = job.Caller.OwnerScope, TeamId = job.Caller.TeamId, CreatedAt = job.CreatedAt, Status = job.Status, State = job.ToState(),
+    };
+
+    /// <summary>Starts looking for batches to run: unfinished ones (resumed after a restart), new ones, and ones whose runner died.</summary>
+    public void Start() => _scanLoop = Task.Run(ScanLoopAsync);
+
+    private async Task ScanLoopAsync()
+    {
+        while (!_shutdown.IsCancellationRequested)
+        {
+            await ScanAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(ScanInterval, _time, _shutdown.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Takes every batch no replica holds, while this one has a free slot (a cancelled batch needs none: ending it sends nothing).</summary>
+    private async Task ScanAsync()
+    {
+        if (_shutdown.IsCancellationRequested || !await _scanning.WaitAsync(0).ConfigureAwait(false)) return;
+        try
+        {
+            foreach (var id in await _store.RunnableAsync(NowMs, 100).ConfigureAwait(false))
+            {
+                if (_shutdown.IsCancellationRequested) return;
+                if (_local.ContainsKey(id)) continue;
+                var row = await _store.FindAsync(id).ConfigureAwait(false);
+                if (row is null) continue;
+                var slot = false;
+                if (row.CancelRequestedAt is null)
+                {
+                    if (!await _slots.WaitAsync(0).ConfigureAwait(false)) continue;
+                    slot = true;
+                }
+                if (!await _store.TryLeaseAsync(id, _holder, NowMs, NowMs + (long)Lease.TotalMilliseconds).ConfigureAwait(false)
+                    || await _store.FindAsync(id).ConfigureAwait(false) is not { } leased || BatchJob.FromState(leased.State, leased.CancelRequestedAt) is not { } job)
+                {
+                    if (slot) _slots.Release();
+                    continue;
+                }
+                if (job.IsTerminal)
+                {
+                    await _store.ReleaseAsync(id, _holder).ConfigureAwait(false);
+                    if (slot) _slots.Release();
+                    continue;
+                }
+                _local[id] = job;
+                Launch(job, slot);
+            }
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            LogStoreError(_logger, ex.Message);
+        }
+        finally
+        {
+            _scanning.Release();
+        }
     }
 
     private long Now => _time.GetUtcNow().ToUnixTimeSeconds();
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     public static string NewId() => "batch_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
-    public BatchJob Create(string endpoint, StoredFile input, string? metadata, Caller caller)
+    public async Task<BatchJob> CreateAsync(string endpoint, StoredFile input, string? metadata, Caller caller)
     {
         var job = new BatchJob { Id = NewId(), Endpoint = endpoint, InputFileId = input.Id, Metadata = metadata, CreatedAt = Now, Caller = caller };
         Directory.CreateDirectory(Folder(job));
-        Save(job);
-        _jobs[job.Id] = job;
-        Launch(job);
+        await _store.InsertAsync(Row(job)).ConfigureAwait(false);
+        _ = Task.Run(ScanAsync);
         return job;
     }
 
     public static bool CanSee(BatchJob job, Caller? caller) =>
         caller is null || caller.IsAdmin || job.Caller.OwnerScope == caller.OwnerScope || (job.Caller.TeamId is not null && job.Caller.TeamId == caller.TeamId);
 
-    public BatchJob? Find(string id, Caller? caller) => _jobs.TryGetValue(id, out var j) && CanSee(j, caller) ? j : null;
-
-    public IReadOnlyList<BatchJob> List(Caller? caller) =>
-        _jobs.Values.Where(j => CanSee(j, caller)).OrderByDescending(static j => j.CreatedAt).ThenByDescending(static j => j.Id, StringComparer.Ordinal).ToList();
-
-    /// <summary>Asks a running batch to stop: cancelling now, cancelled once the calls in flight have ended. False when it has already ended.</summary>
-    public bool Cancel(BatchJob job)
+    /// <summary>The batch as this replica runs it (its counts are the freshest), else as the store has it.</summary>
+    public async Task<BatchJob?> FindAsync(string id, Caller? caller)
     {
-        lock (job.Sync)
+        var job = _local.TryGetValue(id, out var j) ? j
+            : await _store.FindAsync(id).ConfigureAwait(false) is { } row ? BatchJob.FromState(row.State, row.CancelRequestedAt) : null;
+        return job is not null && CanSee(job, caller) ? job : null;
+    }
+
+    public async Task<IReadOnlyList<BatchJob>> ListAsync(Caller? caller)
+    {
+        var all = caller is null || caller.IsAdmin;
+        var rows = await _store.ListAsync(all ? null : caller!.OwnerScope, all ? null : caller!.TeamId).ConfigureAwait(false);
+        var list = new List<BatchJob>(rows.Count);
+        foreach (var row in rows)
         {
-            if (job.IsTerminal || job.Status == "cancelling") return job.Status == "cancelling";
-            job.Status = "cancelling";
-            job.CancellingAt = Now;
+            var job = _local.TryGetValue(row.Id, out var j) ? j : BatchJob.FromState(row.State, row.CancelRequestedAt);
+            if (job is not null && CanSee(job, caller)) list.Add(job);
         }
-        Save(job);
-        if (_running.TryGetValue(job.Id, out var cts)) cts.Cancel();
-        else if (!_tasks.ContainsKey(job.Id)) Launch(job);
+        return list;
+    }
+
+    /// <summary>
+    /// Asks a batch to stop: recorded in the store (the replica that runs it sees it at its next save, within a
+    /// second), cancelling now, cancelled once the calls in flight have ended. False when it has already ended.
+    /// </summary>
+    public async Task<bool> CancelAsync(BatchJob job)
+    {
+        if (job.IsTerminal) return false;
+        var at = Now;
+        if (!await _store.RequestCancelAsync(job.Id, at).ConfigureAwait(false)) return false;
+        if (_local.TryGetValue(job.Id, out var mine)) MarkCancelling(mine, at);
+        else _ = Task.Run(ScanAsync);
         return true;
     }
 
-    private void Launch(BatchJob job)
+    private void MarkCancelling(BatchJob job, long at)
     {
-        var task = Task.Run(() => RunAsync(job));
+        var changed = false;
+        lock (job.Sync)
+        {
+            job.CancelRequestedAt ??= at;
+            if (!job.IsTerminal && job.Status != "cancelling")
+            {
+                job.Status = "cancelling";
+                job.CancellingAt = at;
+                changed = true;
+            }
+        }
+        if (!changed) return;
+        Save(job);
+        if (_running.TryGetValue(job.Id, out var cts)) cts.Cancel();
+    }
+
+    private void Launch(BatchJob job, bool slot)
+    {
+        var task = Task.Run(() => RunLeasedAsync(job, slot));
         _tasks[job.Id] = task;
         _ = task.ContinueWith(t => _tasks.TryRemove(job.Id, out _), TaskScheduler.Default);
     }
 
-    /// <summary>The batch's folder: <c>batch.json</c>, <c>output.jsonl</c>, <c>errors.jsonl</c>.</summary>
+    /// <summary>The batch's folder: <c>output.jsonl</c>, <c>errors.jsonl</c> (and a native run's working files).</summary>
     private string Folder(BatchJob job) => Path.Combine(_dir, job.Id);
 
+    /// <summary>Writes the batch to the store (only while this replica holds its lease); notices a cancel another replica recorded.</summary>
     private void Save(BatchJob job)
     {
+        if (job.LeaseLost) return;
+        string status, state;
+        lock (job.Sync)
+        {
+            status = job.Status;
+            state = job.ToState();
+        }
         try
         {
-            job.Save(Path.Combine(Folder(job), "batch.json"));
+            var (saved, cancelAt) = _store.SaveAsync(job.Id, _holder, status, state).AsTask().GetAwaiter().GetResult();
+            if (!saved) { LoseLease(job); return; }
+            if (cancelAt is { } at && job.Status != "cancelling" && !job.IsTerminal) MarkCancelling(job, at);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
         {
             LogFailed(_logger, job.Id, "its state could not be saved: " + ex.Message);
         }
+    }
+
+    /// <summary>
+    /// This replica no longer runs the batch: it sends no new line and writes nothing more to the store. With
+    /// <paramref name="abort"/> (another replica holds the lease now) the calls in flight are cancelled too.
+    /// </summary>
+    private void LoseLease(BatchJob job, bool abort = true)
+    {
+        if (job.LeaseLost) return;
+        job.LeaseLost = true;
+        LogLeaseLost(_logger, job.Id);
+        if (abort && _aborts.TryGetValue(job.Id, out var a)) a.Cancel();
+        if (_running.TryGetValue(job.Id, out var cts)) cts.Cancel();
+    }
+
+    private int _savingInBackground;
+
+    /// <summary>A progress save off the writer's thread (one at a time): a slow store never holds results back from the output file.</summary>
+    private void SaveSoon(BatchJob job)
+    {
+        if (Interlocked.Exchange(ref _savingInBackground, 1) == 1) return;
+        _ = Task.Run(() =>
+        {
+            try { Save(job); }
+            finally { Volatile.Write(ref _savingInBackground, 0); }
+        });
     }
 
     private void Set(BatchJob job, string status, Action<BatchJob>? also = null)
@@ -140,25 +349,102 @@ internal sealed partial class BatchService : IAsyncDisposable
         Save(job);
     }
 
-    private async Task RunAsync(BatchJob job)
+    /// <summary>This replica stops running the batch (it ended, or this replica is stopping): no more writes for it.</summary>
+    private bool Stopping(BatchJob job) => _shutdown.IsCancellationRequested || job.LeaseLost;
+
+    /// <summary>Runs a batch whose lease this replica holds, renewing the lease meanwhile; gives it up at the end.</summary>
+    private async Task RunLeasedAsync(BatchJob job, bool slot)
     {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        _aborts[job.Id] = abort;
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewAsync(job, renewing.Token);
         try
         {
-            await _slots.WaitAsync(_shutdown.Token).ConfigureAwait(false);
+            await RunAsync(job, abort.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        finally
         {
-            return;
+            renewing.Cancel();
+            await renewal.ConfigureAwait(false);
+            _aborts.TryRemove(job.Id, out _);
+            if (!job.LeaseLost)
+            {
+                Save(job);
+                try
+                {
+                    await _store.ReleaseAsync(job.Id, _holder).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+                {
+                    // The lease lapses by itself.
+                    LogFailed(_logger, job.Id, "its lease could not be given up: " + ex.Message);
+                }
+            }
+            _local.TryRemove(job.Id, out _);
+            if (slot) _slots.Release();
+            if (!_shutdown.IsCancellationRequested) _ = Task.Run(ScanAsync);
         }
+    }
+
+    /// <summary>
+    /// Renews the lease every third of its length. A replica that could not renew for half of it (cut off from the
+    /// store) stops sending lines — its calls in flight still finish and are written — well before the lease lapses and
+    /// another replica may take the batch over, so that the two never run the same line.
+    /// </summary>
+    private async Task RenewAsync(BatchJob job, CancellationToken stop)
+    {
+        var every = Lease / 3;
+        var lastRenewed = _time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(every, _time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                if (await _store.TryLeaseAsync(job.Id, _holder, NowMs, NowMs + (long)Lease.TotalMilliseconds, CancellationToken.None).ConfigureAwait(false))
+                {
+                    lastRenewed = _time.GetTimestamp();
+                    continue;
+                }
+                // Ended (terminal: nothing to renew) or taken over by another replica.
+                if (!job.IsTerminal) LoseLease(job, abort: true);
+                return;
+            }
+            catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+            {
+                LogStoreError(_logger, ex.Message);
+            }
+            if (_time.GetElapsedTime(lastRenewed) >= Lease / 2)
+            {
+                LoseLease(job, abort: false);
+                return;
+            }
+        }
+    }
+
+    private async Task RunAsync(BatchJob job, CancellationToken abort)
+    {
         try
         {
             if (job.Status == "cancelling" && (job.NativeDeployment is null || job.Native is null)) { Finish(job, cancelled: true); return; }
             if (Now >= job.ExpiresAt) { Set(job, "expired", j => j.ExpiredAt = Now); return; }
             if (job.Status == "validating" && !Validate(job)) return;
             if (job.Status is "in_progress" or "cancelling" && job.NativeDeployment is not null) await ExecuteNativeAsync(job).ConfigureAwait(false);
-            else if (job.Status == "in_progress") await ExecuteAsync(job).ConfigureAwait(false);
-            if (_shutdown.IsCancellationRequested && job.Status is "in_progress") return;
+            else if (job.Status == "in_progress") await ExecuteAsync(job, abort).ConfigureAwait(false);
+            if (Stopping(job) && job.Status is "in_progress") return;
+            if (job.LeaseLost) return;
             if (job.Status is "in_progress" or "finalizing" or "cancelling") Finish(job, cancelled: job.Status == "cancelling");
+        }
+        catch (OperationCanceledException) when (Stopping(job))
+        {
+            // Stopping, or another replica took the batch over: it goes on there, or here after the restart.
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -168,10 +454,6 @@ internal sealed partial class BatchService : IAsyncDisposable
                 j.FailedAt = Now;
                 j.Errors.Add(new BatchJobError("batch_failed", "the gateway could not run this batch: " + ex.Message));
             });
-        }
-        finally
-        {
-            _slots.Release();
         }
     }
 
@@ -214,7 +496,11 @@ internal sealed partial class BatchService : IAsyncDisposable
         return false;
     }
 
-    private async Task ExecuteAsync(BatchJob job)
+    /// <summary>
+    /// Runs the lines not yet in the output or error file. Stopping or a cancel stops reading (<see cref="BatchOptions.StopReading"/>):
+    /// the calls in flight finish and are written, so that no line is sent twice; <paramref name="abort"/> cancels them.
+    /// </summary>
+    private async Task ExecuteAsync(BatchJob job, CancellationToken abort)
     {
         var folder = Folder(job);
         var output = Path.Combine(folder, "output.jsonl");
@@ -234,7 +520,7 @@ internal sealed partial class BatchService : IAsyncDisposable
             if (_time.GetElapsedTime(lastSave) >= TimeSpan.FromSeconds(1))
             {
                 lastSave = _time.GetTimestamp();
-                Save(job);
+                SaveSoon(job);
             }
         };
         try
@@ -249,7 +535,11 @@ internal sealed partial class BatchService : IAsyncDisposable
                 ModelLimit = _modelLimit,
                 Caller = job.Caller,
                 RequiredMode = job.Mode,
-            }, _client, progress, cts.Token).ConfigureAwait(false);
+                StopReading = cts.Token,
+                Send = job.Mode is LLMux.Pipeline.Capabilities.LlmMode.Responses or LLMux.Pipeline.Capabilities.LlmMode.Completion && Endpoints is { } endpoints
+                    ? (line, token) => endpoints.SendAsync(line, job.Caller, token)
+                    : null,
+            }, _client, progress, abort).ConfigureAwait(false);
         }
         finally
         {
@@ -353,6 +643,7 @@ internal sealed partial class BatchService : IAsyncDisposable
                         await _native.DownloadAsync(deployment, outId, Path.Combine(folder, "output.jsonl"), _shutdown.Token).ConfigureAwait(false);
                     if (root.TryGetProperty("error_file_id", out var e) && e.GetString() is { } errId)
                         await _native.DownloadAsync(deployment, errId, Path.Combine(folder, "errors.jsonl"), _shutdown.Token).ConfigureAwait(false);
+                    ChargeNative(job, deployment);
                     var status = root.GetProperty("status").GetString();
                     if (status == "failed")
                     {
@@ -446,6 +737,7 @@ internal sealed partial class BatchService : IAsyncDisposable
                         }
                     }, job.Status == "cancelling" ? _shutdown.Token : cts.Token).ConfigureAwait(false);
                     await anthropic.CollectAsync(deployment, job.Native!, input, output, errors, localErrors, _shutdown.Token).ConfigureAwait(false);
+                    ChargeNative(job, deployment);
                     if (final.CancelInitiated || job.Status == "cancelling")
                     {
                         if (job.Status != "cancelling") Set(job, "cancelling", j => j.CancellingAt = Now);
@@ -525,17 +817,123 @@ internal sealed partial class BatchService : IAsyncDisposable
         return n;
     }
 
-    /// <summary>Stops the running batches without marking them: they stay in_progress and resume at the next start.</summary>
+    /// <summary>
+    /// Native batches: one spend row per succeeded line on the key that created the batch, at the batch price (the
+    /// price table's <c>*_cost_per_token_batches</c>, else half the normal price, as the providers bill batches). Row ids
+    /// are the batch's id and the line's custom_id, and the store writes a request id once, so reading the results
+    /// again (a restart between collecting and finishing) charges nothing twice.
+    /// </summary>
+    private void ChargeNative(BatchJob job, Deployment deployment)
+    {
+        if (Governance is not { } governance || job.SpendCharged) return;
+        var output = Path.Combine(Folder(job), "output.jsonl");
+        if (File.Exists(output))
+        {
+            var price = BatchPrice(Costs?.PriceFor(deployment));
+            var at = _time.GetUtcNow();
+            var started = DateTimeOffset.FromUnixTimeSeconds(job.InProgressAt ?? job.CreatedAt);
+            foreach (var text in File.ReadLines(output))
+            {
+                if (string.IsNullOrWhiteSpace(text)) continue;
+                if (NativeUsage(text) is not { } line) continue;
+                var cost = price is null ? 0m : CostCalculator.Compute(price, line.Usage);
+                governance.Writer.Enqueue(new SpendRow
+                {
+                    RequestId = job.Id + ":" + line.CustomId,
+                    CallType = job.Mode switch
+                    {
+                        LLMux.Pipeline.Capabilities.LlmMode.Embeddings => "aembedding",
+                        LLMux.Pipeline.Capabilities.LlmMode.Responses => "aresponses",
+                        LLMux.Pipeline.Capabilities.LlmMode.Completion => "atext_completion",
+                        _ => "acompletion",
+                    },
+                    ApiKey = job.Caller.KeyHash,
+                    Spend = cost,
+                    PromptTokens = line.Usage.PromptTokens,
+                    CompletionTokens = line.Usage.CompletionTokens,
+                    StartTime = started,
+                    EndTime = at,
+                    Model = deployment.UpstreamModel,
+                    ModelGroup = deployment.ModelName,
+                    Provider = deployment.ProviderName,
+                    TeamId = job.Caller.TeamId,
+                    UserId = job.Caller.UserId,
+                    KeyAlias = job.Caller.KeyAlias,
+                });
+            }
+        }
+        lock (job.Sync) job.SpendCharged = true;
+        Save(job);
+    }
+
+    /// <summary>The batch price: <c>*_cost_per_token_batches</c> where the table has them, else half of each normal price.</summary>
+    internal static ModelPrice? BatchPrice(ModelPrice? price) => price is null ? null : price with
+    {
+        InputPerToken = price.InputPerTokenBatches ?? price.InputPerToken / 2,
+        OutputPerToken = price.OutputPerTokenBatches ?? price.OutputPerToken / 2,
+        CacheReadPerToken = price.CacheReadPerToken / 2,
+        CacheCreationPerToken = price.CacheCreationPerToken / 2,
+        ReasoningPerToken = price.ReasoningPerToken / 2,
+        Tiers = [],
+    };
+
+    /// <summary>The custom_id and usage of a succeeded output line (chat and completions: prompt/completion tokens; Responses: input/output tokens).</summary>
+    private static (string CustomId, LLMux.Pipeline.Wire.Usage Usage)? NativeUsage(string text)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("custom_id", out var id) || id.ValueKind != System.Text.Json.JsonValueKind.String) return null;
+            if (!root.TryGetProperty("response", out var response) || response.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+            if (!response.TryGetProperty("body", out var body) || !body.TryGetProperty("usage", out var u) || u.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+            var usage = new LLMux.Pipeline.Wire.Usage { PromptTokens = Long(u, "prompt_tokens") ?? Long(u, "input_tokens") ?? 0, CompletionTokens = Long(u, "completion_tokens") ?? Long(u, "output_tokens") ?? 0 };
+            var details = u.TryGetProperty("prompt_tokens_details", out var pd) ? pd : u.TryGetProperty("input_tokens_details", out var id2) ? id2 : default;
+            if (details.ValueKind == System.Text.Json.JsonValueKind.Object && Long(details, "cached_tokens") is { } cached)
+                usage.PromptTokensDetails = new LLMux.Pipeline.Wire.PromptTokensDetails { CachedTokens = cached };
+            return (id.GetString()!, usage);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+
+        static long? Long(System.Text.Json.JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.TryGetInt64(out var n) ? n : null;
+    }
+
+    /// <summary>
+    /// Stops: no new line is sent and no new batch taken; the calls in flight finish and are written (at most
+    /// <see cref="DrainTimeout"/>, then cancelled), then each batch's lease is given up, so that it resumes at the next start
+    /// or on another replica at once. Batches stay in_progress.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         _shutdown.Cancel();
+        var running = Task.WhenAll(_tasks.Values.Append(_scanLoop ?? Task.CompletedTask));
         try
         {
-            await Task.WhenAll(_tasks.Values).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await running.WaitAsync(DrainTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        catch (TimeoutException)
+        {
+            _abort.Cancel();
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+            }
+        }
+        catch (OperationCanceledException)
         {
         }
+        switch (_store)
+        {
+            case IAsyncDisposable d: await d.DisposeAsync().ConfigureAwait(false); break;
+            case IDisposable d: d.Dispose(); break;
+        }
         _shutdown.Dispose();
+        _abort.Dispose();
     }
 }

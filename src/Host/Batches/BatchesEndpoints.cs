@@ -11,10 +11,10 @@ namespace LLMux.Host.Batches;
 /// <c>batch</c> file, list, retrieve and cancel, each limited to the caller's own batches (and its team's).</summary>
 internal sealed class BatchesEndpoints(BatchService batches, FileStore files, RequestAuthenticator auth)
 {
-    /// <summary>Endpoints the gateway can run a batch against.</summary>
-    private static readonly string[] Endpoints = ["/v1/chat/completions", "/v1/embeddings"];
+    /// <summary>Endpoints the gateway can run a batch against (natively at OpenAI/Azure, else line by line here).</summary>
+    private static readonly string[] Endpoints = ["/v1/chat/completions", "/v1/embeddings", "/v1/responses", "/v1/completions"];
     /// <summary>Endpoints OpenAI batches accept that the gateway does not run yet: a clear 400, not a silent failure.</summary>
-    private static readonly string[] NotYet = ["/v1/responses", "/v1/completions", "/v1/moderations"];
+    private static readonly string[] NotYet = ["/v1/moderations"];
 
     public void Map(WebApplication app)
     {
@@ -48,8 +48,8 @@ internal sealed class BatchesEndpoints(BatchService batches, FileStore files, Re
         b.RejectUnknown();
         if (endpoint is not null && Array.IndexOf(Endpoints, endpoint) < 0)
             b.Problems.Add(Array.IndexOf(NotYet, endpoint) >= 0
-                ? $"`endpoint` `{endpoint}`: gateway-run batches support /v1/chat/completions and /v1/embeddings so far"
-                : $"`endpoint` `{endpoint}` is not one of /v1/chat/completions, /v1/embeddings");
+                ? $"`endpoint` `{endpoint}`: LLMux batches support /v1/chat/completions, /v1/embeddings, /v1/responses and /v1/completions; send moderations one by one to /v1/moderations"
+                : $"`endpoint` `{endpoint}` is not one of /v1/chat/completions, /v1/embeddings, /v1/responses, /v1/completions");
         if (window is not null && window != "24h") b.Problems.Add($"`completion_window` must be `24h` (got `{window}`)");
         if (metadata is not null && !MetadataOk(metadata, out var why)) b.Problems.Add("`metadata`: " + why);
         if (b.Problems.Count > 0)
@@ -64,7 +64,7 @@ internal sealed class BatchesEndpoints(BatchService batches, FileStore files, Re
             await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid($"the file {input.Id} has purpose `{input.Purpose}`; upload batch input with purpose `batch`", "input_file_id"));
             return;
         }
-        var job = batches.Create(endpoint!, input, metadata, caller);
+        var job = await batches.CreateAsync(endpoint!, input, metadata, caller);
         await FilesEndpoints.JsonAsync(http, job.Write);
     }
 
@@ -93,7 +93,7 @@ internal sealed class BatchesEndpoints(BatchService batches, FileStore files, Re
             await ResponseWriter.WriteErrorAsync(http, null, LlmError.Invalid("`limit` must be an integer from 1 to 100", "limit"));
             return;
         }
-        IEnumerable<BatchJob> all = batches.List(caller);
+        IEnumerable<BatchJob> all = await batches.ListAsync(caller);
         if (q["after"].ToString() is { Length: > 0 } after)
         {
             var list = all.ToList();
@@ -124,21 +124,22 @@ internal sealed class BatchesEndpoints(BatchService batches, FileStore files, Re
     private async Task CancelAsync(HttpContext http, Caller caller)
     {
         if (await FindOr404Async(http, caller) is not { } job) return;
-        if (!batches.Cancel(job))
+        if (!await batches.CancelAsync(job))
         {
+            job = await batches.FindAsync(job.Id, caller) ?? job;
             await ResponseWriter.WriteErrorAsync(http, null, new LlmError
             {
                 Kind = ErrorKind.InvalidRequest, Message = $"Cannot cancel a batch with status {job.Status}.", Code = "batch_not_cancellable", StatusOverride = 409,
             });
             return;
         }
-        await FilesEndpoints.JsonAsync(http, job.Write);
+        await FilesEndpoints.JsonAsync(http, (await batches.FindAsync(job.Id, caller) ?? job).Write);
     }
 
     private async Task<BatchJob?> FindOr404Async(HttpContext http, Caller caller)
     {
         var id = (string)http.Request.RouteValues["id"]!;
-        var job = batches.Find(id, caller);
+        var job = await batches.FindAsync(id, caller);
         if (job is null)
             await ResponseWriter.WriteErrorAsync(http, null, new LlmError { Kind = ErrorKind.NotFound, Message = $"No such Batch object: {id}", Param = "id", Code = "batch_not_found" });
         return job;

@@ -42,6 +42,8 @@ public sealed record FileSettings(string StoragePath, long MaxFileBytes, int Bat
     public bool Ephemeral { get; init; }
     /// <summary>How often a batch run by the provider's own Batch API is polled (<c>batch_poll_interval_seconds</c>, default 30).</summary>
     public TimeSpan BatchPollInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a replica's hold on a batch it runs lasts unless renewed (<c>batch_lease_seconds</c>, default 60): another replica takes the batch over once it lapses.</summary>
+    public TimeSpan BatchLease { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>A config that cannot run: every problem, each with the path of the key at fault.</summary>

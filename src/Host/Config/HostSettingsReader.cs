@@ -103,7 +103,14 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
             if (mb <= 0) errors.Add("general_settings.max_file_size_mb: must be a positive number of MiB");
             else max = (long)(mb * 1024 * 1024);
         }
-        return new FileSettings(path, max, Whole("batch_parallelism", 8, 1, 256), Whole("batch_concurrency", 2, 1, 64)) { Ephemeral = ephemeral, BatchPollInterval = PollInterval() };
+        return new FileSettings(path, max, Whole("batch_parallelism", 8, 1, 256), Whole("batch_concurrency", 2, 1, 64)) { Ephemeral = ephemeral, BatchPollInterval = PollInterval(), BatchLease = LeaseTime() };
+    }
+
+    private TimeSpan LeaseTime()
+    {
+        if (Number("batch_lease_seconds") is not { } s) return TimeSpan.FromSeconds(60);
+        if (s < 1 || s > 3600) { errors.Add("general_settings.batch_lease_seconds: must be from 1 to 3600 seconds"); return TimeSpan.FromSeconds(60); }
+        return TimeSpan.FromSeconds(s);
     }
 
     private TimeSpan PollInterval()

@@ -38,7 +38,9 @@ internal sealed record StoredFile
 /// <summary>
 /// Files of the Files API on a local directory (<c>general_settings.storage_path</c>): each file's bytes in
 /// <c>&lt;id&gt;.bin</c> and its object in <c>&lt;id&gt;.json</c>, written after the bytes so that a file is listed only
-/// once it is whole. A key sees its own files and its team's; the master key sees all.
+/// once it is whole. A key sees its own files and its team's; the master key sees all. Several replicas may share the
+/// directory (a network file system mounted at the same <c>storage_path</c>): a file is looked up on the directory when
+/// this replica has not seen it.
 /// </summary>
 internal sealed class FileStore
 {
@@ -68,11 +70,37 @@ internal sealed class FileStore
     public static bool CanSee(StoredFile file, Caller? caller) =>
         caller is null || caller.IsAdmin || file.Owner == caller.OwnerScope || (file.TeamId is not null && file.TeamId == caller.TeamId);
 
-    public StoredFile? Find(string id, Caller? caller) =>
-        IsId(id) && _files.TryGetValue(id, out var f) && CanSee(f, caller) && !Expired(f) ? f : null;
+    /// <summary>The file, if it is still whole on the directory: another replica on a shared directory may have added or deleted it.</summary>
+    public StoredFile? Find(string id, Caller? caller)
+    {
+        if (!IsId(id)) return null;
+        if (!_files.TryGetValue(id, out var f))
+        {
+            if (Read(Path.Combine(_dir, id + ".json")) is not { } found) return null;
+            f = _files.GetOrAdd(id, found);
+        }
+        if (!File.Exists(ContentPath(id)))
+        {
+            _files.TryRemove(id, out _);
+            return null;
+        }
+        return CanSee(f, caller) && !Expired(f) ? f : null;
+    }
 
-    public IReadOnlyList<StoredFile> List(Caller? caller, string? purpose) =>
-        _files.Values.Where(f => CanSee(f, caller) && !Expired(f) && (purpose is null || f.Purpose == purpose)).OrderByDescending(static f => f.CreatedAt).ThenByDescending(static f => f.Id, StringComparer.Ordinal).ToList();
+    /// <summary>The caller's files, read from the directory (so that files other replicas added or deleted on a shared directory count).</summary>
+    public IReadOnlyList<StoredFile> List(Caller? caller, string? purpose)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var meta in Directory.EnumerateFiles(_dir, "*.json"))
+        {
+            var id = Path.GetFileNameWithoutExtension(meta);
+            if (!IsId(id) || !File.Exists(ContentPath(id))) continue;
+            if (!_files.ContainsKey(id) && Read(meta) is { } f) _files.TryAdd(id, f);
+            present.Add(id);
+        }
+        foreach (var gone in _files.Keys.Where(k => !present.Contains(k)).ToList()) _files.TryRemove(gone, out _);
+        return _files.Values.Where(f => CanSee(f, caller) && !Expired(f) && (purpose is null || f.Purpose == purpose)).OrderByDescending(static f => f.CreatedAt).ThenByDescending(static f => f.Id, StringComparer.Ordinal).ToList();
+    }
 
     /// <summary>Registers a file whose bytes are already at <see cref="ContentPath"/> (or at <paramref name="moveFrom"/>).</summary>
     public StoredFile Add(StoredFile file, string? moveFrom = null)

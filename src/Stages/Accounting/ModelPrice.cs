@@ -8,6 +8,9 @@ public sealed record ModelPrice
     public decimal? CacheReadPerToken { get; init; }
     public decimal? CacheCreationPerToken { get; init; }
     public decimal? ReasoningPerToken { get; init; }
+    /// <summary><c>input_cost_per_token_batches</c> / <c>output_cost_per_token_batches</c>: the providers' Batch API prices.</summary>
+    public decimal? InputPerTokenBatches { get; init; }
+    public decimal? OutputPerTokenBatches { get; init; }
     /// <summary><c>input_cost_per_query</c>: rerank, per search unit.</summary>
     public decimal? InputPerQuery { get; init; }
     /// <summary>Image prices: per image in or out, per pixel, per image token (gpt-image).</summary>

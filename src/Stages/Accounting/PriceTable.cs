@@ -92,6 +92,8 @@ public sealed class PriceTable
             CacheReadPerToken = Dec(e, "cache_read_input_token_cost"),
             CacheCreationPerToken = Dec(e, "cache_creation_input_token_cost"),
             ReasoningPerToken = Dec(e, "output_cost_per_reasoning_token"),
+            InputPerTokenBatches = Dec(e, "input_cost_per_token_batches"),
+            OutputPerTokenBatches = Dec(e, "output_cost_per_token_batches"),
             InputPerQuery = Dec(e, "input_cost_per_query"),
             InputPerImage = Dec(e, "input_cost_per_image"),
             OutputPerImage = Dec(e, "output_cost_per_image"),

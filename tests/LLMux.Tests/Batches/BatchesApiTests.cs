@@ -186,8 +186,8 @@ public sealed class BatchesApiTests : IAsyncLifetime
         var ids = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(static l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
         Assert.Equal(40, ids.Count);
         Assert.Equal(40, ids.Distinct().Count());
-        // Only the calls in flight when the first host stopped (at most batch_parallelism) were sent twice.
-        Assert.InRange(upstream.Requests.Count, 40, 42);
+        // The calls in flight when the first host stopped finished and were written before it let the batch go: no line was sent twice.
+        Assert.Equal(40, upstream.Requests.Count);
     }
 
     [Fact]

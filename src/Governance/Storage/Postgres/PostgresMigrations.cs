@@ -118,5 +118,22 @@ internal static class PostgresMigrations
         (3, "spend logs: cache_hit", """
             ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN IF NOT EXISTS cache_hit text NOT NULL DEFAULT '';
             """),
+        // The Batches API's batches (LLMux's own table: LiteLLM keeps no batch state of its own).
+        (4, "batches", """
+            CREATE TABLE "llmux_batches" (
+                id text PRIMARY KEY,
+                owner text NOT NULL,
+                team_id text,
+                created_at bigint NOT NULL,
+                status text NOT NULL,
+                state text NOT NULL,
+                cancel_requested_at bigint,
+                lease_holder text,
+                lease_until bigint NOT NULL DEFAULT 0
+            );
+            CREATE INDEX "ix_batches_owner" ON "llmux_batches"(owner);
+            CREATE INDEX "ix_batches_team" ON "llmux_batches"(team_id);
+            CREATE INDEX "ix_batches_status" ON "llmux_batches"(status);
+            """),
     ];
 }

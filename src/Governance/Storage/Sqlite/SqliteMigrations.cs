@@ -115,5 +115,22 @@ internal static class SqliteMigrations
         (3, "spend logs: cache_hit", """
             ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN cache_hit TEXT NOT NULL DEFAULT '';
             """),
+        // The Batches API's batches (LLMux's own table: LiteLLM keeps no batch state of its own).
+        (4, "batches", """
+            CREATE TABLE "llmux_batches" (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                team_id TEXT,
+                created_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                state TEXT NOT NULL,
+                cancel_requested_at INTEGER,
+                lease_holder TEXT,
+                lease_until INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX "ix_batches_owner" ON "llmux_batches"(owner);
+            CREATE INDEX "ix_batches_team" ON "llmux_batches"(team_id);
+            CREATE INDEX "ix_batches_status" ON "llmux_batches"(status);
+            """),
     ];
 }
