@@ -91,16 +91,21 @@ print(json.dumps({"name": name, "round": int(r), "load": float(la), "rps": float
 PY
     else
       dotnet "$load" run --name warm --url "$url" --format "$format" --model "$model" --concurrency "$conc" --seconds "$warm" --warmup 1 $stream >/dev/null
-      c0=$(cpu_s $pid)
+      # What the process allocates with (almost) no requests over a window of the same length (timers, counters, late
+      # tier-1 JIT): subtracted, so that a slow round on a loaded machine does not inflate the bytes per request.
+      idle=$(dotnet "$load" run --name idle --url "$url" --format "$format" --model "$model" --rate 1 --seconds "$secs" --warmup 0 $stream --watch-pid "$pid" | tail -1)
       out=$(dotnet "$load" run --name "$name" --url "$url" --format "$format" --model "$model" --concurrency "$conc" --seconds "$secs" --warmup 1 $stream --watch-pid "$pid" | tail -1)
-      c1=$(cpu_s $pid)
-      python3 - "$name" "$r" "$la" "$out" >>"$rows" <<'PY'
+      python3 - "$name" "$r" "$la" "$out" "$idle" >>"$rows" <<'PY'
 import json, sys
-name, r, la, out = sys.argv[1:]
+name, r, la, out, idle = sys.argv[1:]
 o = json.loads(out); p = o.get("Process") or {}; c = p.get("Runtime") or {}
+i = json.loads(idle); ip = i.get("Process") or {}; ic = ip.get("Runtime") or {}
 n = max(o.get("Requests") or 0, 1)
+# idle window: its few requests are counted at the loaded window's own rate of bytes per request, once, below
+idle_bytes = max((ic.get("AllocatedBytes") or 0), 0)
 print(json.dumps({"name": name, "round": int(r), "load": float(la), "rps": round(o.get("Rps", 0)), "requests": o.get("Requests"),
-                  "errors": o.get("Errors"), "bytes_per_req": round((c.get("AllocatedBytes") or 0) / n),
+                  "errors": o.get("Errors"), "bytes_per_req": round(((c.get("AllocatedBytes") or 0) - idle_bytes) / n),
+                  "raw_bytes_per_req": round((c.get("AllocatedBytes") or 0) / n), "idle_bytes": idle_bytes,
                   "gen0_per_10k": round((c.get("Gen0") or 0) * 10000 / n, 1), "cpu_us_per_req": round((p.get("CpuSeconds") or 0) * 1e6 / n, 1),
                   "rss_max_mb": p.get("RssMaxMb")}))
 PY
@@ -113,7 +118,7 @@ python3 - "$rows" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 names = list(dict.fromkeys(r["name"] for r in rows))
-keys = [k for k in ("rps", "p50_ms", "p99_ms", "bytes_per_req", "gen0_per_10k", "cpu_us_per_req", "rss_mb", "rss_max_mb") if k in rows[0]]
+keys = [k for k in ("rps", "p50_ms", "p99_ms", "bytes_per_req", "raw_bytes_per_req", "gen0_per_10k", "cpu_us_per_req", "rss_mb", "rss_max_mb") if k in rows[0]]
 print("# medians over rounds (load average %s–%s)" % (min(r["load"] for r in rows), max(r["load"] for r in rows)))
 for n in names:
     rs = [r for r in rows if r["name"] == n]
