@@ -9,8 +9,6 @@ public sealed record GatewaySettings
     public bool DropParams { get; init; }
     /// <summary>Timeout for one upstream call when the deployment sets none (<c>router_settings.timeout</c>, <c>litellm_settings.request_timeout</c>).</summary>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(600);
-    /// <summary>Stream segments that may wait for a slow client before the upstream read pauses.</summary>
-    public int StreamChannelCapacity { get; init; } = 8;
     /// <summary>Load balancing, retries, cooldowns and fallbacks.</summary>
     public RouterSettings Router { get; init; } = new();
     /// <summary>The response cache (<c>litellm_settings.cache</c>, <c>cache_params</c>); off unless configured.</summary>

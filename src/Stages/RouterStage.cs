@@ -138,9 +138,14 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
         return ok ? owner : null;
     }
 
+    // One list per thread, refilled on every call: it is read only before the attempt's first await (pick, affinity,
+    // a free slot, the retry's exclusions), so a request on the same thread later cannot see it change under it.
+    [ThreadStatic] private static List<DeploymentState>? t_healthy;
+
     private List<DeploymentState> Healthy(IReadOnlyList<Deployment> candidates, DateTimeOffset now)
     {
-        var list = new List<DeploymentState>(candidates.Count);
+        var list = t_healthy ??= new List<DeploymentState>(4);
+        list.Clear();
         for (var i = 0; i < candidates.Count; i++)
         {
             var s = state.For(candidates[i]);

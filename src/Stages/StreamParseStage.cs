@@ -21,7 +21,6 @@ public sealed class StreamParseStage(GatewaySettings settings) : ILlmStage
             var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
             var options = new StreamPumpOptions
             {
-                Capacity = settings.StreamChannelCapacity,
                 IdleTimeout = context.RequestTimeout ?? context.Deployment!.Timeout ?? settings.DefaultTimeout,
                 TimeProvider = context.TimeProvider,
             };

@@ -117,14 +117,17 @@ public sealed class ValidateStage : ILlmStage
         if (!Roles.Contains(m.Role)) throw LlmError.Invalid($"`{MessageAt(i)}.role` is `{m.Role}`; it must be one of system, developer, user, assistant, tool, function", $"{MessageAt(i)}.role").ToException();
 
         var hasToolCalls = m.ToolCalls is { Count: > 0 } || m.FunctionCall is { ValueKind: JsonValueKind.Object };
-        if (m.Content is not { } c || c.ValueKind == JsonValueKind.Null)
+        // The kind is read without building the element: a string content stays a string (no document per message).
+        var kind = m.ContentKind;
+        if (kind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             if (m.Role == "assistant" && (hasToolCalls || m.ThinkingBlocks is not null || m.ReasoningContent is not null)) return;
             if (m.Role == "assistant") return; // An empty assistant turn is allowed by OpenAI.
             throw LlmError.Invalid($"`{MessageAt(i)}.content` is required for role `{m.Role}`", $"{MessageAt(i)}.content").ToException();
         }
-        if (c.ValueKind == JsonValueKind.String) { ValidateToolMessage(m, i); return; }
-        if (c.ValueKind != JsonValueKind.Array) throw LlmError.Invalid($"`{MessageAt(i)}.content` must be a string or an array of content parts", $"{MessageAt(i)}.content").ToException();
+        if (kind == JsonValueKind.String) { ValidateToolMessage(m, i); return; }
+        var c = m.Content!.Value;
+        if (kind != JsonValueKind.Array) throw LlmError.Invalid($"`{MessageAt(i)}.content` must be a string or an array of content parts", $"{MessageAt(i)}.content").ToException();
         var k = 0;
         foreach (var part in c.EnumerateArray())
         {

@@ -15,6 +15,8 @@ namespace LLMux.Benchmarks.Streaming;
 /// </summary>
 internal sealed class ChannelPump : IAsyncDisposable
 {
+    /// <summary>Segments that may wait for a slow client before the producer parks (what StreamPumpOptions.Capacity was).</summary>
+    private const int Capacity = 8;
     private readonly Channel<StreamSegment> _channel;
     private readonly PipeReader _upstream;
     private readonly StreamTranslator _translator;
@@ -35,7 +37,7 @@ internal sealed class ChannelPump : IAsyncDisposable
         // Zero-byte reads: while the upstream is quiet (most of a stream's life) no buffer is held, and the real read
         // then completes at once, so a thousand idle streams hold no read buffers and renting stays on one thread.
         _upstream = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: options.ReadBufferSize, minimumReadSize: 1024, leaveOpen: false, useZeroByteReads: true));
-        _channel = Channel.CreateBounded<StreamSegment>(new BoundedChannelOptions(options.Capacity)
+        _channel = Channel.CreateBounded<StreamSegment>(new BoundedChannelOptions(Capacity)
         {
             SingleReader = true,
             SingleWriter = true,

@@ -37,13 +37,23 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
             app.Map(path, HealthAsync);
         CapabilitiesEndpoint.Map(app, app.Services.GetRequiredService<LLMux.Providers.ProviderCatalog>());
-        app.MapFallback(http => ResponseWriter.WriteErrorAsync(http, null, new LlmError
-        {
-            Kind = ErrorKind.NotFound,
-            Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/completions, /v1/rerank, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/messages, /v1/embeddings, /v1/models and /health/*",
-            Code = "route_not_found",
-        }));
+        // Unmatched routes get OpenAI's error JSON from a middleware rather than a catch-all fallback route: a catch-all is
+        // a candidate of every request, so routing allocated its route values (a dictionary and the path's substring) on
+        // every call. A wrong method on a method-bound route is answered the same way, as the fallback route did.
+        app.Use((http, next) => http.GetEndpoint() is not { } endpoint || endpoint.DisplayName == MethodNotSupportedEndpoint
+            ? RouteNotFound(http)
+            : next(http));
     }
+
+    /// <summary>The display name of the endpoint routing selects when only the HTTP method did not match.</summary>
+    private const string MethodNotSupportedEndpoint = "405 HTTP Method Not Supported";
+
+    private static Task RouteNotFound(HttpContext http) => ResponseWriter.WriteErrorAsync(http, null, new LlmError
+    {
+        Kind = ErrorKind.NotFound,
+        Message = $"no route {http.Request.Method} {http.Request.Path}; LLMux serves /v1/chat/completions, /v1/completions, /v1/rerank, /v1/moderations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech, /v1/audio/transcriptions, /v1/audio/translations, /v1/responses, /v1/messages, /v1/embeddings, /v1/models and /health/*",
+        Code = "route_not_found",
+    });
 
     private async Task HandleAsync(HttpContext http, LlmMode mode)
     {

@@ -49,7 +49,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
         PooledBuffer? body = null;
         ResponsesTranslation? translation = null;
         PooledBuffer? answer = null;
-        var chain = new List<JsonDocument>();
+        List<JsonDocument>? chain = null; // the bridge's stored history; the native path keeps none
         try
         {
             context.ClientProtocol = ClientProtocol.OpenAI;
@@ -58,7 +58,6 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             context.CacheControl = http.Request.Headers.CacheControl;
             if (!await AdmitAsync(http, context, "POST")) return;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
-            var owner = Owner(http.Request);
             using var doc = ResponsesApi.Read(body.Memory);
             var root = doc.RootElement;
             var model = root.GetProperty("model").GetString()!;
@@ -79,18 +78,21 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
                 if (context.Stream is { } pump)
                 {
                     // The first event was read before the pipeline returned: the id is known before the client sees it.
-                    if (ids?.Id is { } early) await RecordNativeAsync(owner, recorded = early, context);
+                    // The caller's scope (a key hash) is worked out only for a response that is recorded.
+                    if (ids?.Id is { } early) await RecordNativeAsync(Owner(http.Request), recorded = early, context);
                     await ResponseWriter.WriteStreamAsync(http, context, pump, WriteRawErrorFrame);
-                    if (recorded is null && ids?.Id is { } late) await RecordNativeAsync(owner, late, context);
+                    if (recorded is null && ids?.Id is { } late) await RecordNativeAsync(Owner(http.Request), late, context);
                 }
                 else if (context.ResponseBody is { } raw)
                 {
-                    if (providerStores && NativeResponseIdReader.FromBody(raw.Span) is { } id) await RecordNativeAsync(owner, id, context);
+                    if (providerStores && NativeResponseIdReader.FromBody(raw.Span) is { } id) await RecordNativeAsync(Owner(http.Request), id, context);
                     await ResponseWriter.WriteJsonAsync(http, context, raw.Memory);
                 }
                 return;
             }
 
+            var owner = Owner(http.Request);
+            chain = [];
             var previous = ResponsesRequestReaderPrevious(root);
             var history = previous is null ? [] : await HistoryAsync(owner, previous, chain, http.RequestAborted);
             var shape = ResponsesApi.Shape(root, time.GetUtcNow().ToUnixTimeSeconds());
@@ -156,7 +158,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
         }
         finally
         {
-            foreach (var d in chain) d.Dispose();
+            if (chain is not null) foreach (var d in chain) d.Dispose();
             answer?.Dispose();
             translation?.Body.Dispose();
             context.RunCompleted();

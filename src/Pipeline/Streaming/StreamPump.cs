@@ -378,14 +378,12 @@ public sealed class StreamPump : IAsyncDisposable
     }
 }
 
-/// <summary>Bounds of one stream pump.</summary>
+/// <summary>
+/// Bounds of one stream pump. There is no queue length: the consumer-driven pump holds at most one segment for the
+/// client (plus an error), so the upstream read pauses as soon as the client stops asking.
+/// </summary>
 public sealed record StreamPumpOptions
 {
-    /// <summary>
-    /// Kept for configuration compatibility; the consumer-driven pump holds at most one segment for the client (plus an
-    /// error), so the upstream read pauses as soon as the client stops asking.
-    /// </summary>
-    public int Capacity { get; init; } = 8;
     /// <summary>Initial size of each pooled output segment (it grows for a larger batch).</summary>
     public int SegmentSize { get; init; } = 4096;
     /// <summary>

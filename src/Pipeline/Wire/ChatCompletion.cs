@@ -38,19 +38,36 @@ public sealed class Usage
     [JsonIgnore] public long CacheCreationTokens => PromptTokensDetails?.CacheCreationTokens ?? 0;
     [JsonIgnore] public long ReasoningTokens => CompletionTokensDetails?.ReasoningTokens ?? 0;
     /// <summary>Rerank search units (Cohere's <c>meta.billed_units.search_units</c>, one per Bedrock query), priced per query.</summary>
-    [JsonIgnore] public long SearchUnits { get; set; }
+    [JsonIgnore] public long SearchUnits { get => _rare?.SearchUnits ?? 0; set { if (value != 0 || _rare is not null) Rare.SearchUnits = value; } }
     /// <summary>Images produced (image generation, edits, variations), priced per image or per pixel.</summary>
-    [JsonIgnore] public long Images { get; set; }
+    [JsonIgnore] public long Images { get => _rare?.Images ?? 0; set { if (value != 0 || _rare is not null) Rare.Images = value; } }
     /// <summary>The images' size (<c>1024x1024</c>) and quality, for the price keys <c>{quality}/{W-x-H}/{model}</c>.</summary>
-    [JsonIgnore] public string? ImageSize { get; set; }
-    [JsonIgnore] public string? ImageQuality { get; set; }
+    [JsonIgnore] public string? ImageSize { get => _rare?.ImageSize; set { if (value is not null || _rare is not null) Rare.ImageSize = value; } }
+    [JsonIgnore] public string? ImageQuality { get => _rare?.ImageQuality; set { if (value is not null || _rare is not null) Rare.ImageQuality = value; } }
     /// <summary>gpt-image: the image part of the input tokens (<c>input_tokens_details.image_tokens</c>); the output tokens are image tokens.</summary>
-    [JsonIgnore] public long InputImageTokens { get; set; }
-    [JsonIgnore] public bool ImageTokens { get; set; }
+    [JsonIgnore] public long InputImageTokens { get => _rare?.InputImageTokens ?? 0; set { if (value != 0 || _rare is not null) Rare.InputImageTokens = value; } }
+    [JsonIgnore] public bool ImageTokens { get => _rare?.ImageTokens ?? false; set { if (value || _rare is not null) Rare.ImageTokens = value; } }
     /// <summary>Characters of text to speech, priced per character (tts-1, tts-1-hd).</summary>
-    [JsonIgnore] public long Characters { get; set; }
+    [JsonIgnore] public long Characters { get => _rare?.Characters ?? 0; set { if (value != 0 || _rare is not null) Rare.Characters = value; } }
     /// <summary>Seconds of audio transcribed or translated (whisper's duration pricing).</summary>
-    [JsonIgnore] public decimal AudioSeconds { get; set; }
+    [JsonIgnore] public decimal AudioSeconds { get => _rare?.AudioSeconds ?? 0; set { if (value != 0 || _rare is not null) Rare.AudioSeconds = value; } }
+
+    // The units of the non-token modes (rerank, images, speech, transcription) live in one object allocated only when
+    // one is set: the usage a chat call reads from every answer stays small (the public properties are unchanged).
+    private RareUnits? _rare;
+    private RareUnits Rare => _rare ??= new();
+
+    private sealed class RareUnits
+    {
+        public long SearchUnits;
+        public long Images;
+        public string? ImageSize;
+        public string? ImageQuality;
+        public long InputImageTokens;
+        public bool ImageTokens;
+        public long Characters;
+        public decimal AudioSeconds;
+    }
 }
 
 public sealed class PromptTokensDetails

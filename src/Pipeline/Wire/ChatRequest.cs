@@ -84,8 +84,37 @@ public sealed class StreamOptions
 public sealed class ChatMessage
 {
     [JsonPropertyName("role")] public string? Role { get; set; }
-    /// <summary>A string, an array of content parts, or null (assistant turns with tool calls).</summary>
-    [JsonPropertyName("content")] public JsonElement? Content { get; set; }
+    /// <summary>
+    /// A string, an array of content parts, or null (assistant turns with tool calls). Content sent as a JSON string is
+    /// kept as that string and turned into a <see cref="JsonElement"/> only when this property is read, so a request that
+    /// is forwarded as it is (validated through <see cref="ContentKind"/> and <see cref="TextContent"/>) allocates no
+    /// document per message.
+    /// </summary>
+    [JsonIgnore]
+    public JsonElement? Content
+    {
+        get
+        {
+            if (_contentText is { } text && _content is null) _content = ChatContentConverter.ToElement(text);
+            return _content;
+        }
+        set { _content = value; _contentText = null; }
+    }
+
+    /// <summary>The JSON kind of <see cref="Content"/> without building it: <c>Undefined</c> when there is none.</summary>
+    [JsonIgnore]
+    public JsonValueKind ContentKind => _contentText is not null ? JsonValueKind.String : _content?.ValueKind ?? JsonValueKind.Undefined;
+
+    /// <summary><c>content</c> as it is read and written: the string itself, or the element for any other value.</summary>
+    [JsonInclude, JsonPropertyName("content"), JsonConverter(typeof(ChatContentConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    internal ChatContent WireContent
+    {
+        get => _contentText is { } text ? new ChatContent(text, null) : new ChatContent(null, _content);
+        set { _contentText = value.Text; _content = value.Element; }
+    }
+
+    private string? _contentText;
+    private JsonElement? _content;
     [JsonPropertyName("name")] public string? Name { get => _rare?.Name; set { if (value is not null || _rare is not null) (_rare ??= new()).Name = value; } }
     [JsonPropertyName("tool_calls")] public List<ToolCall>? ToolCalls { get; set; }
     [JsonPropertyName("tool_call_id")] public string? ToolCallId { get; set; }
@@ -97,6 +126,7 @@ public sealed class ChatMessage
     /// <summary>Content as plain text when it is a string, or the concatenated text parts.</summary>
     public string? TextContent()
     {
+        if (_contentText is { } plain) return plain;
         if (Content is not { } c) return null;
         if (c.ValueKind == JsonValueKind.String) return c.GetString();
         if (c.ValueKind != JsonValueKind.Array) return null;

@@ -19,7 +19,6 @@ internal sealed class LLMuxOptionsValidator(ProviderCatalog catalog) : IValidate
             errors.Add("model_list: no deployments; add one with builder.AddDeployment(\"name\", \"provider/model\", ...) or a model_list section");
         var s = options.Settings;
         if (s.DefaultTimeout <= TimeSpan.Zero) errors.Add("router_settings.timeout: must be a positive number of seconds");
-        if (s.StreamChannelCapacity < 1) errors.Add("StreamChannelCapacity: must be at least 1");
         if (s.Router.NumRetries < 0) errors.Add("router_settings.num_retries: must be 0 or more");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -59,7 +59,7 @@ internal static class ResponsesRequestReader
             if (input.ValueKind == JsonValueKind.Array)
             {
                 var i = 0;
-                foreach (var item in input.EnumerateArray()) ValidateItem(item, $"input[{i++}]");
+                foreach (var item in input.EnumerateArray()) ValidateItem(item, new ItemPath(i++));
             }
             else if (input.ValueKind != JsonValueKind.String)
             {
@@ -102,9 +102,9 @@ internal static class ResponsesRequestReader
         ValidateTools(root);
     }
 
-    private static void ValidateItem(JsonElement item, string at)
+    private static void ValidateItem(JsonElement item, ItemPath at)
     {
-        if (item.ValueKind != JsonValueKind.Object) throw Invalid($"Invalid type for '{at}': expected an object, but got {Kind(item)} instead.", at, "invalid_type");
+        if (item.ValueKind != JsonValueKind.Object) throw Invalid($"Invalid type for '{at}': expected an object, but got {Kind(item)} instead.", at.ToString(), "invalid_type");
         var type = Str(item, "type");
         if (type is null)
         {
@@ -124,7 +124,7 @@ internal static class ResponsesRequestReader
                 if (content.ValueKind == JsonValueKind.Array)
                 {
                     var k = 0;
-                    foreach (var part in content.EnumerateArray()) ValidatePart(part, $"{at}.content[{k++}]");
+                    foreach (var part in content.EnumerateArray()) ValidatePart(part, at.Part("content", k++));
                 }
                 break;
             case "function_call":
@@ -145,7 +145,7 @@ internal static class ResponsesRequestReader
                 if (output.ValueKind == JsonValueKind.Array)
                 {
                     var k = 0;
-                    foreach (var part in output.EnumerateArray()) ValidatePart(part, $"{at}.output[{k++}]");
+                    foreach (var part in output.EnumerateArray()) ValidatePart(part, at.Part("output", k++));
                 }
                 break;
             case "item_reference":
@@ -158,7 +158,7 @@ internal static class ResponsesRequestReader
         }
     }
 
-    private static void ValidatePart(JsonElement part, string at)
+    private static void ValidatePart(JsonElement part, ItemPath at)
     {
         var type = part.ValueKind == JsonValueKind.Object ? Str(part, "type") : null;
         switch (type)
@@ -189,7 +189,7 @@ internal static class ResponsesRequestReader
         var i = 0;
         foreach (var tool in tools.EnumerateArray())
         {
-            var at = $"tools[{i++}]";
+            var at = new ItemPath(i++, "tools");
             if (tool.ValueKind != JsonValueKind.Object || Str(tool, "type") is not { } type)
                 throw Invalid($"Missing required parameter: '{at}.type'.", $"{at}.type", "missing_required_parameter");
             if (type is "function" or "custom")
@@ -215,7 +215,7 @@ internal static class ResponsesRequestReader
         }
     }
 
-    private static void Require(JsonElement item, string name, string at)
+    private static void Require(JsonElement item, string name, ItemPath at)
     {
         if (!item.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String)
             throw Invalid($"Missing required parameter: '{at}.{name}'.", $"{at}.{name}", "missing_required_parameter");
@@ -246,6 +246,17 @@ internal static class ResponsesRequestReader
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         _ => "null",
     };
+
+    /// <summary>
+    /// Where an input item (or tool, or content part) sits, as OpenAI names it (<c>input[2].content[0]</c>); the string is
+    /// built only when an error names it, so a valid request allocates no path per item.
+    /// </summary>
+    private readonly struct ItemPath(int index, string root = "input", string? array = null, int part = 0)
+    {
+        public ItemPath Part(string name, int k) => new(index, root, name, k);
+
+        public override string ToString() => array is null ? $"{root}[{index}]" : $"{root}[{index}].{array}[{part}]";
+    }
 
     internal static LlmException Invalid(string message, string? param, string? code = null) => LlmError.Invalid(message, param, code).ToException();
 }

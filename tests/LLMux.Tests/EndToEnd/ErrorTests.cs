@@ -148,6 +148,12 @@ public sealed class ErrorTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.MethodNotAllowed, r2.StatusCode);
         Assert.Contains("POST", r2.Content.Headers.Allow);
         Assert.True(JsonDocument.Parse(await r2.Content.ReadAsStringAsync()).RootElement.TryGetProperty("error", out _));
+        // A route bound to GET answers another method with the same JSON 404 as an unknown route (no fallback route is mapped).
+        using var r3 = await _gateway.Http.DeleteAsync("/v1/capabilities");
+        Assert.Equal(HttpStatusCode.NotFound, r3.StatusCode);
+        Assert.Equal("route_not_found", JsonDocument.Parse(await r3.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
+        using var r4 = await _gateway.Http.GetAsync("/v1/capabilities");
+        Assert.Equal(HttpStatusCode.OK, r4.StatusCode);
     }
 
     [Theory]

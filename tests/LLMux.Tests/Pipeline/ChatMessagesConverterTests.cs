@@ -60,4 +60,53 @@ public sealed class ChatMessagesConverterTests
         var ex = Assert.ThrowsAny<JsonException>(() => Parse("""{"model":"m","messages":[{"role":"user","content":tru}]}"""));
         Assert.StartsWith("$.messages[0]", ex.Path);
     }
+
+    [Theory]
+    [InlineData("\"plain\"", JsonValueKind.String)]
+    [InlineData("\"esc \\\" \\u00e9 \\n \\ud83d\\ude00\"", JsonValueKind.String)]
+    [InlineData("\"\"", JsonValueKind.String)]
+    [InlineData("[{\"type\":\"text\",\"text\":\"hi\"}]", JsonValueKind.Array)]
+    [InlineData("5", JsonValueKind.Number)]
+    [InlineData("{\"a\":1}", JsonValueKind.Object)]
+    public void String_content_is_kept_as_text_and_reads_as_the_element_it_was(string content, JsonValueKind kind)
+    {
+        var m = Parse($$"""{"model":"m","messages":[{"role":"user","content":{{content}}}]}""").Messages![0];
+        var expected = JsonDocument.Parse(content).RootElement;
+
+        Assert.Equal(kind, m.ContentKind);
+        Assert.True(m.Content.HasValue);
+        Assert.True(JsonElement.DeepEquals(expected, m.Content!.Value), m.Content.Value.GetRawText());
+        if (kind == JsonValueKind.String) Assert.Equal(expected.GetString(), m.TextContent());
+        var written = JsonNode.Parse(JsonSerializer.Serialize(m, WireJson.Default.ChatMessage))!["content"];
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(content), written), written?.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("""{"role":"assistant","content":null}""")]
+    [InlineData("""{"role":"assistant"}""")]
+    public void Null_or_missing_content_is_no_content(string message)
+    {
+        var m = Parse($$"""{"model":"m","messages":[{{message}}]}""").Messages![0];
+        Assert.Null(m.Content);
+        Assert.Equal(JsonValueKind.Undefined, m.ContentKind);
+        Assert.Null(m.TextContent());
+        Assert.False(JsonNode.Parse(JsonSerializer.Serialize(m, WireJson.Default.ChatMessage))!.AsObject().ContainsKey("content"));
+    }
+
+    [Fact]
+    public void The_last_of_two_contents_wins_and_a_set_content_replaces_the_text()
+    {
+        var m = Parse("""{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"}],"content":"b"}]}""").Messages![0];
+        Assert.Equal(JsonValueKind.String, m.ContentKind);
+        Assert.Equal("b", m.TextContent());
+
+        m.Content = JsonDocument.Parse("""[{"type":"text","text":"c"}]""").RootElement;
+        Assert.Equal(JsonValueKind.Array, m.ContentKind);
+        Assert.Equal("c", m.TextContent());
+        Assert.Equal("""{"role":"user","content":[{"type":"text","text":"c"}]}""", JsonSerializer.Serialize(m, WireJson.Default.ChatMessage));
+
+        m.Content = null;
+        Assert.Equal(JsonValueKind.Undefined, m.ContentKind);
+        Assert.Equal("""{"role":"user"}""", JsonSerializer.Serialize(m, WireJson.Default.ChatMessage));
+    }
 }
