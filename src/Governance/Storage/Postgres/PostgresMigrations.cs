@@ -118,5 +118,9 @@ internal static class PostgresMigrations
         (3, "spend logs: cache_hit", """
             ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN IF NOT EXISTS cache_hit text NOT NULL DEFAULT '';
             """),
+        // LiteLLM's String[] @default([]): the cache controls a key may set; [] allows every one.
+        (4, "keys: allowed_cache_controls", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS allowed_cache_controls text NOT NULL DEFAULT '[]';
+            """),
     ];
 }

@@ -115,5 +115,9 @@ internal static class SqliteMigrations
         (3, "spend logs: cache_hit", """
             ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN cache_hit TEXT NOT NULL DEFAULT '';
             """),
+        // LiteLLM's String[] @default([]): the cache controls a key may set; [] allows every one.
+        (4, "keys: allowed_cache_controls", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN allowed_cache_controls TEXT NOT NULL DEFAULT '[]';
+            """),
     ];
 }
