@@ -67,26 +67,38 @@ llmux_services_start() {
   llmux_postgres_start || return 1
   export LLMUX_TEST_POSTGRES="Host=127.0.0.1;Port=$LLMUX_PG_PORT;Username=llmux;Database=postgres;Pooling=true;Maximum Pool Size=50"
 
+  llmux_redis_start || return 1
+  echo "services: PostgreSQL on 127.0.0.1:$LLMUX_PG_PORT, Redis on 127.0.0.1:$LLMUX_REDIS_PORT"
+}
+
+# Redis alone (the cache bench needs no PostgreSQL): its own directory and free port, REDIS_URL exported.
+llmux_redis_start() {
+  command -v redis-server >/dev/null 2>&1 || llmux_services_install || return 1
   export LLMUX_REDIS_DIR; LLMUX_REDIS_DIR=$(mktemp -d /tmp/llmux-redis.XXXXXX)
-  export LLMUX_REDIS_PORT; LLMUX_REDIS_PORT=$(llmux_free_port)
+  export LLMUX_REDIS_PORT; LLMUX_REDIS_PORT=${LLMUX_REDIS_PORT_WANTED:-$(llmux_free_port)}
   redis-server --bind 127.0.0.1 --port "$LLMUX_REDIS_PORT" --dir "$LLMUX_REDIS_DIR" --save "" --appendonly no \
     --daemonize yes --pidfile "$LLMUX_REDIS_DIR/redis.pid" --logfile "$LLMUX_REDIS_DIR/log" \
     || { echo "services: redis-server did not start" >&2; return 1; }
   local i
   for i in $(seq 1 50); do redis-cli -h 127.0.0.1 -p "$LLMUX_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   export REDIS_URL="redis://127.0.0.1:$LLMUX_REDIS_PORT"
-  echo "services: PostgreSQL on 127.0.0.1:$LLMUX_PG_PORT, Redis on 127.0.0.1:$LLMUX_REDIS_PORT"
 }
 
-llmux_services_stop() {
-  llmux_postgres_stop
+llmux_redis_stop() {
   if [ -n "${LLMUX_REDIS_DIR:-}" ] && [ -f "$LLMUX_REDIS_DIR/redis.pid" ]; then
     kill "$(cat "$LLMUX_REDIS_DIR/redis.pid")" 2>/dev/null
     sleep 0.2
   fi
-  [ -n "${LLMUX_PG_DIR:-}" ] && rm -rf "$LLMUX_PG_DIR"
   [ -n "${LLMUX_REDIS_DIR:-}" ] && rm -rf "$LLMUX_REDIS_DIR"
-  unset LLMUX_PG_DIR LLMUX_REDIS_DIR LLMUX_TEST_POSTGRES REDIS_URL
+  unset LLMUX_REDIS_DIR LLMUX_REDIS_PORT REDIS_URL
+  return 0
+}
+
+llmux_services_stop() {
+  llmux_postgres_stop
+  llmux_redis_stop
+  [ -n "${LLMUX_PG_DIR:-}" ] && rm -rf "$LLMUX_PG_DIR"
+  unset LLMUX_PG_DIR LLMUX_TEST_POSTGRES
   return 0
 }
 

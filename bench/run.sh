@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load harness: LLMux vs a direct call to the upstream emulator vs a bare YARP forwarder, same run, same machine.
-# Usage: bench/run.sh [--quick] [--aot|--no-aot] [--no-node] [--out docs/benchmarks-load.md]
+# Usage: bench/run.sh [--quick] [--aot|--no-aot] [--no-node] [--cache] [--out docs/benchmarks-load.md]
+#   The full run (or --cache) also runs bench/cache.sh (response-cache hits on memory and Redis) into docs/benchmarks-cache.md.
 #   Two conditions, both always reported: the C# harness (llmux-load as client and upstream) and the Node tools on the
 #   same cores (../shared/peers: load.sh with wrk, stream_load.mjs, the Node mock upstream), as a new user measures.
 #   PEERS_DIR: where those tools are (default /work/shared/peers); --no-node leaves that condition out.
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=0; out=docs/benchmarks-load.md; aot=; micro=; node_tools=1
+quick=0; out=docs/benchmarks-load.md; aot=; micro=; node_tools=1; cache=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     --micro) micro=1 ;;
     --no-micro) micro=0 ;;
     --no-node) node_tools=0 ;;
+    --cache) cache=1 ;;
     --out) out="$2"; shift ;;
   esac
   shift
@@ -336,6 +338,15 @@ else
   echo "wrk not installed: cross-check skipped"
 fi
 for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; printf '{"kind":"host-end","name":"%s","rss_mb":%d}\n' "$hn" "$(rss_mb $hpid)" >>"$meta"; done
+
+phase "response cache: hit throughput, memory and Redis, vs a direct call (bench/cache.sh)"
+# Full runs only (or --cache): the quick run inside CI keeps its time budget.
+if [ "$quick" = 0 ] || [ "$cache" = 1 ]; then
+  BENCH_NO_BUILD=1 BENCH_PORT_BASE=$((B + 40)) bash bench/cache.sh $([ "$quick" = 1 ] && echo --quick) --out "$(dirname "$out")/benchmarks-cache.md" \
+    || { echo "the cache bench failed" >&2; exit 1; }
+else
+  echo "cache bench skipped (--quick runs it only with --cache)"
+fi
 
 phase "micro-benchmarks (BenchmarkDotNet, short job)"
 if [ "$micro" = 1 ]; then

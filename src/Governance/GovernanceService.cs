@@ -111,7 +111,7 @@ public sealed class GovernanceService : IAsyncDisposable
         var now = Time.GetUtcNow();
         if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
         if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
-        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId }, null);
+        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls }, null);
     }
 
     /// <summary>The key with its team and user, from the cache or the store; null when the key does not exist.</summary>

@@ -28,6 +28,8 @@ public sealed record VirtualKey
     /// <summary>JSON object: model alias → model name.</summary>
     public string Aliases { get; init; } = "{}";
     public IReadOnlyList<string> AllowedRoutes { get; init; } = [];
+    /// <summary>The response-cache controls this key may set (LiteLLM's <c>allowed_cache_controls</c>); empty allows every one.</summary>
+    public IReadOnlyList<string> AllowedCacheControls { get; init; } = [];
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

@@ -256,7 +256,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     private static KeyChanges KeyFields(AdminBody b, bool forUpdate)
     {
         b.Unsupported("model_max_budget", "model_rpm_limit", "model_tpm_limit", "guardrails", "permissions", "enforced_params", "tags", "organization_id",
-            "project_id", "allowed_passthrough_routes", "allowed_cache_controls", "config", "budget_id", "temp_budget_increase", "temp_budget_expiry",
+            "project_id", "allowed_passthrough_routes", "config", "budget_id", "temp_budget_increase", "temp_budget_expiry",
             "object_permission", "router_settings", "access_group_ids", "auto_rotate", "rotation_interval", "prompts", "policies");
         b.Unsupported("aliases");
         var c = new KeyChanges(b)
@@ -273,6 +273,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             TeamId = b.String("team_id"),
             UserId = b.String("user_id"),
             AllowedRoutes = b.Strings("allowed_routes"),
+            AllowedCacheControls = CacheControlNames(b),
             Blocked = b.Bool("blocked"),
         };
         b.String("key_type"); // LiteLLM's presets of allowed_routes; `llm_api`/`default` are what LLMux serves
@@ -281,10 +282,21 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         return c;
     }
 
+    /// <summary><c>allowed_cache_controls</c>: names of the response cache's controls only (LiteLLM stores any string; a typo there would refuse the control it meant).</summary>
+    private static IReadOnlyList<string>? CacheControlNames(AdminBody b)
+    {
+        var names = b.Strings("allowed_cache_controls");
+        if (names is null) return null;
+        foreach (var n in names)
+            if (!LLMux.Stages.Caching.CacheControls.Names.Contains(n))
+                b.Problems.Add($"`allowed_cache_controls`: `{n}` is not a cache control; use {string.Join(", ", LLMux.Stages.Caching.CacheControls.Names)}");
+        return names;
+    }
+
     private sealed class KeyChanges(AdminBody b)
     {
         public string? KeyAlias, BudgetDuration, Metadata, TeamId, UserId;
-        public IReadOnlyList<string>? Models, AllowedRoutes;
+        public IReadOnlyList<string>? Models, AllowedRoutes, AllowedCacheControls;
         public decimal? MaxBudget, SoftBudget;
         public long? RpmLimit, TpmLimit, MaxParallelRequests;
         public bool? Blocked;
@@ -306,6 +318,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 TeamId = Pick(TeamId, "team_id", k.TeamId),
                 UserId = Pick(UserId, "user_id", k.UserId),
                 AllowedRoutes = AllowedRoutes ?? k.AllowedRoutes,
+                AllowedCacheControls = AllowedCacheControls ?? k.AllowedCacheControls,
                 Blocked = Blocked ?? k.Blocked,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(k.BudgetDuration, out var d)) k = k with { BudgetResetAt = d.After(now) };

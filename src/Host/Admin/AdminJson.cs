@@ -26,6 +26,7 @@ internal static class AdminJson
         Raw(w, "aliases", k.Aliases);
         Raw(w, "metadata", k.Metadata);
         List(w, "allowed_routes", k.AllowedRoutes);
+        List(w, "allowed_cache_controls", k.AllowedCacheControls);
         Str(w, "team_id", k.TeamId);
         Str(w, "user_id", k.UserId);
         w.WriteBoolean("blocked", k.Blocked);

@@ -95,6 +95,7 @@ internal sealed class CompletionsEndpoint(GatewayConfig config, ModelRegistry re
         context.RequestAborted = http.RequestAborted;
         context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
         context.Caller = Admin.RequestAuthenticator.CallerOf(http);
+        context.CacheControl = http.Request.Headers.CacheControl;
     }
 
     private static void Describe(LlmContext context, CompletionRequest request, LlmMode mode, ReadOnlyMemory<byte> body)
@@ -160,6 +161,7 @@ internal sealed class CompletionsEndpoint(GatewayConfig config, ModelRegistry re
             {
                 using var text = assembler.Write(request.Model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
                 contexts[0].Cost = cost;
+                Caching.CompletionCacheHeaders.Combine(contexts);
                 await ResponseWriter.WriteJsonAsync(http, contexts[0], text.Memory);
             }
         }

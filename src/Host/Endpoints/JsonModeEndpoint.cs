@@ -39,6 +39,7 @@ internal sealed class JsonModeEndpoint(GatewayConfig config, StageDelegate pipel
             context.RequestAborted = http.RequestAborted;
             context.Caller = Admin.RequestAuthenticator.CallerOf(http);
             context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
+            context.CacheControl = http.Request.Headers.CacheControl;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             call = read(body.Memory);
             context.Body = body.Memory;

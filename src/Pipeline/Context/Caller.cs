@@ -14,6 +14,8 @@ public sealed record Caller
     public string? UserId { get; init; }
     /// <summary>The master key (LiteLLM's <c>proxy_admin</c>): every model, no limits, admin routes.</summary>
     public bool IsAdmin { get; init; }
+    /// <summary>The response-cache controls the key may set (LiteLLM's <c>allowed_cache_controls</c>); empty allows every one.</summary>
+    public IReadOnlyList<string> AllowedCacheControls { get; init; } = [];
 
     /// <summary>A stable owner id for stored objects: the key's hash (<c>key:&lt;hash&gt;</c>), or <c>admin</c>/<c>anonymous</c>.</summary>
     public string OwnerScope => KeyHash.Length > 0 && !IsAdmin ? "key:" + KeyHash : IsAdmin ? "admin" : "anonymous";

@@ -12,5 +12,11 @@ internal static class CacheMetrics
     /// <summary><c>llmux.cache.saved_cost</c>: what the answers served from the cache cost when they were made (USD).</summary>
     public static readonly Counter<double> SavedCost = LLMuxTelemetry.Meter.CreateCounter<double>("llmux.cache.saved_cost", "USD", "Cost of the upstream calls the response cache saved.");
 
-    public static void Count(string result) => Requests.Add(1, new KeyValuePair<string, object?>("llmux.cache.result", result));
+    /// <summary>The model group the request named (the cache runs before routing), on every cache instrument.</summary>
+    public const string ModelGroup = "llmux.model_group";
+
+    public static void Count(string result, string? modelGroup) =>
+        Requests.Add(1, new KeyValuePair<string, object?>("llmux.cache.result", result), new KeyValuePair<string, object?>(ModelGroup, modelGroup));
+
+    public static void Saved(decimal cost, string? modelGroup) => SavedCost.Add((double)cost, new KeyValuePair<string, object?>(ModelGroup, modelGroup));
 }

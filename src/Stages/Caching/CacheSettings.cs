@@ -17,7 +17,8 @@ public sealed record CacheSettings
     public TimeSpan Ttl { get; init; } = TimeSpan.FromSeconds(600);
     /// <summary>Prefix of every key (<c>cache_params.namespace</c>); a request's <c>cache.namespace</c> adds to it.</summary>
     public string? Namespace { get; init; }
-    /// <summary>The modes answered from the cache (from <c>supported_call_types</c>): chat (and the /v1/messages and /v1/responses bridges), embeddings, responses.</summary>
+    /// <summary>The modes answered from the cache (from <c>supported_call_types</c>): chat (and the /v1/messages, /v1/responses and
+    /// /v1/completions bridges, which are chat calls), text completions, embeddings, responses, rerank.</summary>
     public IReadOnlySet<LlmMode> Modes { get; init; } = DefaultModes;
     /// <summary>Most entries the local cache keeps (<c>max_size_in_memory</c>; LiteLLM's default 200).</summary>
     public int MaxEntries { get; init; } = 200;
@@ -31,12 +32,13 @@ public sealed record CacheSettings
     public int? RedisPort { get; init; }
     public string? RedisPassword { get; init; }
 
-    public static readonly IReadOnlySet<LlmMode> DefaultModes = new HashSet<LlmMode> { LlmMode.Chat, LlmMode.Embeddings, LlmMode.Responses, LlmMode.Rerank };
+    public static readonly IReadOnlySet<LlmMode> DefaultModes = new HashSet<LlmMode> { LlmMode.Chat, LlmMode.Completion, LlmMode.Embeddings, LlmMode.Responses, LlmMode.Rerank };
 
     /// <summary>LiteLLM's <c>supported_call_types</c> names → modes (unknown names are reported by the config reader).</summary>
     public static LlmMode? ModeOf(string callType) => callType switch
     {
-        "completion" or "acompletion" or "text_completion" or "atext_completion" or "anthropic_messages" => LlmMode.Chat,
+        "completion" or "acompletion" or "anthropic_messages" => LlmMode.Chat,
+        "text_completion" or "atext_completion" => LlmMode.Completion,
         "embedding" or "aembedding" => LlmMode.Embeddings,
         "responses" or "aresponses" => LlmMode.Responses,
         "rerank" or "arerank" => LlmMode.Rerank,

@@ -48,7 +48,8 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
                 await next(context).ConfigureAwait(false);
                 return;
             }
-            controls = CacheControls.Read(root, context.CacheControl);
+            controls = CacheControls.Read(root, context.CacheControl, context.Caller?.AllowedCacheControls ?? []);
+            if (controls.Ignored is { } ignored) context.AddWarning($"Cache-Control {ignored} ignored: not in this key's allowed_cache_controls");
             var scope = CacheKeys.Scope(context.Caller, context.RequestedModel, settings);
             var prefix = CacheKeys.Prefix(settings, controls.Namespace);
             if (context.Mode == LlmMode.Embeddings && root.TryGetProperty("input", out _))
@@ -83,7 +84,7 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         if (!context.IsStream)
         {
             if (context.ResponseBody is { } body)
-                await Save(store, key, new CacheEntry(body.Span.ToArray(), context.TimeProvider.GetUtcNow(), false, context.Cost, null), controls.Ttl ?? settings.Ttl).ConfigureAwait(false);
+                await Save(store, key, new CacheEntry(body.Span.ToArray(), context.TimeProvider.GetUtcNow(), false, context.Cost, null), controls.Ttl ?? settings.Ttl, context.RequestedModel).ConfigureAwait(false);
         }
         else if (pending is not null && context.Stream is not null)
         {
@@ -102,7 +103,7 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            CacheMetrics.Count("error"); // the cache degrades to no cache, never to an error
+            CacheMetrics.Count("error", context.RequestedModel); // the cache degrades to no cache, never to an error
             Unavailable(context);
             return null;
         }
@@ -121,7 +122,7 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         context.AddWarning(UnavailableWarning);
     }
 
-    internal static async ValueTask Save(ICacheStore store, string key, CacheEntry entry, TimeSpan ttl)
+    internal static async ValueTask Save(ICacheStore store, string key, CacheEntry entry, TimeSpan ttl, string? modelGroup)
     {
         try
         {
@@ -129,7 +130,7 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            CacheMetrics.Count("error");
+            CacheMetrics.Count("error", modelGroup);
         }
     }
 
@@ -156,14 +157,14 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
     {
         context.CacheHit = true;
         context.Cost = 0m;
-        if (savedCost is { } saved and > 0) CacheMetrics.SavedCost.Add((double)saved);
+        if (savedCost is { } saved and > 0) CacheMetrics.Saved(saved, context.RequestedModel);
     }
 
     internal static void Answered(LlmContext context, string key, string result)
     {
         context.ResponseHeaders.Add(new("x-litellm-cache-key", key));
         context.ResponseHeaders.Add(new("x-llmux-cache", result));
-        CacheMetrics.Count(result);
+        CacheMetrics.Count(result, context.RequestedModel);
     }
 
     /// <summary>A stream being recorded on a miss; stored when the request completes, if the upstream ended it cleanly.</summary>
@@ -182,7 +183,7 @@ public sealed class CacheStage(CacheSettings settings, ICacheStore store) : ILlm
         public void Store(LlmContext context)
         {
             if (context.Stream is { Failure: not null } || _recorder?.Frames is not { } frames) return;
-            _ = Save(store, key, new CacheEntry(frames, context.TimeProvider.GetUtcNow(), true, context.Cost, null), ttl);
+            _ = Save(store, key, new CacheEntry(frames, context.TimeProvider.GetUtcNow(), true, context.Cost, null), ttl, context.RequestedModel);
         }
     }
 }

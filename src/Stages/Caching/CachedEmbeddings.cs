@@ -90,7 +90,7 @@ internal static class CachedEmbeddings
         {
             var now = context.TimeProvider.GetUtcNow();
             for (var j = 0; j < missing.Count; j++)
-                await CacheStage.Save(store, keys[missing[j]], new CacheEntry(System.Text.Encoding.UTF8.GetBytes(fresh[j].GetRawText()), now, false, share, model), ttl).ConfigureAwait(false);
+                await CacheStage.Save(store, keys[missing[j]], new CacheEntry(System.Text.Encoding.UTF8.GetBytes(fresh[j].GetRawText()), now, false, share, model), ttl, context.RequestedModel).ConfigureAwait(false);
         }
         if (hits > 0)
         {

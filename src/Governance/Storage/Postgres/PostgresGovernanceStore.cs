@@ -91,7 +91,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- keys ----
 
-    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by";
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls";
 
     public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $1""", ReadKey, cancellationToken, token);
@@ -149,7 +149,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     [
         k.Token, k.KeyName, k.KeyAlias, k.Spend, k.MaxBudget, k.SoftBudget, k.BudgetDuration, k.BudgetResetAt, k.RpmLimit, k.TpmLimit,
         k.MaxParallelRequests, k.Expires, JsonColumns.Write(k.Models), k.Aliases, k.Metadata, JsonColumns.Write(k.AllowedRoutes), k.TeamId, k.UserId,
-        k.Blocked, k.CreatedAt, k.UpdatedAt, k.CreatedBy, k.UpdatedBy,
+        k.Blocked, k.CreatedAt, k.UpdatedAt, k.CreatedBy, k.UpdatedBy, JsonColumns.Write(k.AllowedCacheControls),
     ];
 
     private static VirtualKey ReadKey(DbDataReader r) => new()
@@ -177,6 +177,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         UpdatedAt = TimeOf(r, 20)!.Value,
         CreatedBy = Str(r, 21),
         UpdatedBy = Str(r, 22),
+        AllowedCacheControls = JsonColumns.ReadList(r.GetString(23)),
     };
 
     // ---- teams ----

@@ -135,5 +135,9 @@ internal static class PostgresMigrations
             CREATE INDEX "ix_batches_team" ON "llmux_batches"(team_id);
             CREATE INDEX "ix_batches_status" ON "llmux_batches"(status);
             """),
+        // LiteLLM's String[] @default([]): the cache controls a key may set; [] allows every one.
+        (5, "keys: allowed_cache_controls", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS allowed_cache_controls text NOT NULL DEFAULT '[]';
+            """),
     ];
 }

@@ -80,7 +80,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     // ---- keys ----
 
-    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by";
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls";
 
     public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $p""", ReadKey, ("$p", token)));
@@ -138,7 +138,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$rpm_limit", k.RpmLimit), ("$tpm_limit", k.TpmLimit), ("$max_parallel_requests", k.MaxParallelRequests), ("$expires", Time(k.Expires)),
         ("$models", JsonColumns.Write(k.Models)), ("$aliases", k.Aliases), ("$metadata", k.Metadata), ("$allowed_routes", JsonColumns.Write(k.AllowedRoutes)),
         ("$team_id", k.TeamId), ("$user_id", k.UserId), ("$blocked", k.Blocked ? 1 : 0), ("$created_at", Time(k.CreatedAt)), ("$updated_at", Time(k.UpdatedAt)),
-        ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy),
+        ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy), ("$allowed_cache_controls", JsonColumns.Write(k.AllowedCacheControls)),
     ];
 
     private static VirtualKey ReadKey(SqliteDataReader r) => new()
@@ -166,6 +166,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         UpdatedAt = TimeOf(r, 20)!.Value,
         CreatedBy = Str(r, 21),
         UpdatedBy = Str(r, 22),
+        AllowedCacheControls = JsonColumns.ReadList(r.GetString(23)),
     };
 
     // ---- teams ----
