@@ -44,6 +44,8 @@ public sealed class Usage
     /// <summary>The images' size (<c>1024x1024</c>) and quality, for the price keys <c>{quality}/{W-x-H}/{model}</c>.</summary>
     [JsonIgnore] public string? ImageSize { get; set; }
     [JsonIgnore] public string? ImageQuality { get; set; }
+    /// <summary>An exact price-table key the provider computed for the images (Bedrock SDXL's <c>{W-x-H}/{steps}/{model}</c>), tried first.</summary>
+    [JsonIgnore] public string? ImagePriceKey { get; set; }
     /// <summary>gpt-image: the image part of the input tokens (<c>input_tokens_details.image_tokens</c>); the output tokens are image tokens.</summary>
     [JsonIgnore] public long InputImageTokens { get; set; }
     [JsonIgnore] public bool ImageTokens { get; set; }
