@@ -79,7 +79,7 @@ public sealed class AzureImageSubmitTests : IAsyncLifetime
         _gateway.Http.PostAsync("/v1/images/generations", new StringContent(json, Encoding.UTF8, "application/json"));
 
     /// <summary>Advances the clock past each poll wait as the gateway starts it, until the call ends.</summary>
-    private async Task<HttpResponseMessage> PollThroughAsync(Task<HttpResponseMessage> call, int waits)
+    private async Task<T> PollThroughAsync<T>(Task<T> call, int waits)
     {
         for (var i = 0; i < waits; i++)
         {
@@ -109,6 +109,19 @@ public sealed class AzureImageSubmitTests : IAsyncLifetime
         Assert.False(sent[0].Json().RootElement.TryGetProperty("model", out _));
         Assert.All(sent.Skip(1), static r => Assert.Equal("/openai/operations/images/op-1", r.Path));
         Assert.All(sent, static r => Assert.Equal("az-key", r.Headers["api-key"]));
+    }
+
+    [Fact]
+    public async Task The_sdks_image_client_gets_the_operations_result()
+    {
+        var client = _gateway.OpenAI().GetImageClient("azure-dalle2-preview");
+        System.ClientModel.ClientResult<OpenAI.Images.GeneratedImageCollection> result = await PollThroughAsync(
+            client.GenerateImagesAsync("a cat", 2, new OpenAI.Images.ImageGenerationOptions { Size = OpenAI.Images.GeneratedImageSize.W256xH256, ResponseFormat = OpenAI.Images.GeneratedImageFormat.Uri }), waits: 1);
+        Assert.Equal(2, result.Value.Count);
+        Assert.EndsWith("generated_0.png", result.Value[0].ImageUri.ToString(), StringComparison.Ordinal);
+        var submitted = _upstream.Requests.First().Json().RootElement;
+        Assert.Equal("256x256", submitted.GetProperty("size").GetString());
+        Assert.Equal("url", submitted.GetProperty("response_format").GetString());
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class RerankMoreProvidersTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        foreach (var f in new[] { RerankFlavor.AzureAI, RerankFlavor.DeepInfra, RerankFlavor.Tei, RerankFlavor.NvidiaNim }) _up[f] = await RerankEmulator.StartNewAsync(f);
+        foreach (var f in new[] { RerankFlavor.AzureAI, RerankFlavor.DeepInfra, RerankFlavor.Tei, RerankFlavor.NvidiaNim, RerankFlavor.Vllm }) _up[f] = await RerankEmulator.StartNewAsync(f);
         _google = await GeminiEmulator.StartNewAsync();
         _credentialsFile = Path.Combine(Path.GetTempPath(), $"llmux-vertex-rank-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(_credentialsFile, _google.ServiceAccountJson);
@@ -61,6 +61,10 @@ public sealed class RerankMoreProvidersTests : IAsyncLifetime
                   model: nvidia_nim/nvidia/llama-3_2-nv-rerankqa-1b-v2
                   api_base: {_up[RerankFlavor.NvidiaNim].ApiBase}/v1
                   api_key: {RerankEmulator.Key}
+              - model_name: vllm-rr
+                litellm_params:
+                  model: hosted_vllm/BAAI/bge-reranker-v2-m3
+                  api_base: {_up[RerankFlavor.Vllm].ApiBase}
               - model_name: nim-ranking
                 litellm_params:
                   model: nvidia_nim/ranking/nvidia/llama-3.2-nv-rerankqa-1b-v2
@@ -206,6 +210,23 @@ public sealed class RerankMoreProvidersTests : IAsyncLifetime
         var sent = Assert.Single(_up[RerankFlavor.NvidiaNim].Requests);
         Assert.Equal("/v1/ranking", sent.Path);
         Assert.Equal("nvidia/llama-3.2-nv-rerankqa-1b-v2", sent.Json().RootElement.GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public async Task Provider_fields_for_an_openai_compatible_rerank_server_are_forwarded_not_lost()
+    {
+        using var response = await PostAsync("""{"model":"vllm-rr","query":"capital of France","documents":["a","b"],"truncate_prompt_tokens":64}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(64, Assert.Single(_up[RerankFlavor.Vllm].Requests).Json().RootElement.GetProperty("truncate_prompt_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_provider_field_a_rebuilt_body_cannot_carry_is_dropped_with_a_warning_under_drop_params()
+    {
+        using var response = await PostAsync("""{"model":"deepinfra-rr","query":"q","documents":["a"],"truncate":"END","drop_params":true}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("truncate", response.Headers.GetValues("x-llmux-warnings").Single(), StringComparison.Ordinal);
+        Assert.DoesNotContain("truncate", Assert.Single(_up[RerankFlavor.DeepInfra].Requests).BodyText, StringComparison.Ordinal);
     }
 
     [Theory]
