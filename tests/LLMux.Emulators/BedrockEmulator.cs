@@ -47,7 +47,7 @@ public sealed record BedrockScript
 /// Every request's SigV4 signature is recomputed here (a separate, literal implementation) and a mismatch
 /// answers 403 InvalidSignatureException, as AWS does.
 /// </summary>
-public sealed class BedrockEmulator : EmulatorHost
+public sealed partial class BedrockEmulator : EmulatorHost
 {
     public const string AccessKeyId = "AKIDEMULATOR";
     public const string SecretAccessKey = "emulator/secret+KEY";
@@ -211,6 +211,11 @@ public sealed class BedrockEmulator : EmulatorHost
             var texts = body.GetProperty("texts").EnumerateArray().Select(static t => t.GetString()!).ToList();
             answer = $$$"""{"id":"emu","embeddings":{"float":[{{{string.Join(",", texts.Select(static t => Vector(t.Length)))}}}]},"response_type":"embeddings_by_type","texts":{{{JsonSerializer.Serialize(texts)}}}}""";
             http.Response.Headers["X-Amzn-Bedrock-Input-Token-Count"] = (texts.Count * 4).ToString(CultureInfo.InvariantCulture);
+        }
+        else if (ImageFamilyOf(ModelIdOf(path)) is { } family)
+        {
+            await ImageAsync(http, family, body).ConfigureAwait(false);
+            return;
         }
         else
         {

@@ -51,7 +51,7 @@ public sealed record GeminiScript
 /// service-account OAuth token endpoint that verifies the JWT signature. Unknown request fields are refused as
 /// Google does, so a test sees any OpenAI field that leaks through.
 /// </summary>
-public sealed class GeminiEmulator : EmulatorHost
+public sealed partial class GeminiEmulator : EmulatorHost
 {
     private static readonly HashSet<string> TopLevelFields =
     [
@@ -168,6 +168,9 @@ public sealed class GeminiEmulator : EmulatorHost
             case "embedContent":
             case "predict":
                 await EmbeddingsAsync(http, body, method).ConfigureAwait(false);
+                return;
+            case "rank" when vertex:
+                await RankAsync(http, request, body).ConfigureAwait(false);
                 return;
             case "countTokens":
                 await CountTokensAsync(http, body, vertex).ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace LLMux.Emulators;
 /// <c>{created, data[{url | b64_json, revised_prompt}]}</c>; gpt-image answers b64_json with <c>background</c>,
 /// <c>output_format</c>, <c>quality</c>, <c>size</c> and token <c>usage</c>.
 /// </summary>
-public sealed class ImagesEmulator : EmulatorHost
+public sealed partial class ImagesEmulator : EmulatorHost
 {
     /// <summary>A 1×1 PNG, base64.</summary>
     public const string Png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -50,6 +50,47 @@ public sealed class ImagesEmulator : EmulatorHost
         return JsonDocument.Parse(JsonSerializer.Serialize(fields));
     }
 
+    /// <summary>Stream: after the partial images, hold the stream open until the caller goes away (disconnect tests).</summary>
+    public bool HoldStreamAfterPartials { get; set; }
+
+    /// <summary>Stream: after the partial images, send an error event instead of the completed one.</summary>
+    public bool StreamErrorAfterPartials { get; set; }
+
+    private static string StringOr(JsonElement root, string name, string fallback) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : fallback;
+
+    /// <summary>
+    /// gpt-image's SSE: <c>partial_images</c> (0–3) <c>image_generation.partial_image</c> events (<c>image_edit.*</c> for edits),
+    /// then <c>….completed</c> with the token usage, each as <c>event: …</c> / <c>data: …</c>; no <c>[DONE]</c>.
+    /// </summary>
+    private async Task StreamAsync(HttpContext http, JsonElement root, bool edit)
+    {
+        var ct = http.RequestAborted;
+        var prefix = edit ? "image_edit" : "image_generation";
+        var partials = root.TryGetProperty("partial_images", out var p) ? (p.ValueKind == JsonValueKind.String ? int.Parse(p.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : p.GetInt32()) : 0;
+        var common = ",\"created_at\":1713833628,\"size\":\"" + StringOr(root, "size", "1024x1024") + "\",\"quality\":\"" + StringOr(root, "quality", "high")
+            + "\",\"background\":\"" + StringOr(root, "background", "opaque") + "\",\"output_format\":\"" + StringOr(root, "output_format", "png") + "\"";
+        http.Response.ContentType = "text/event-stream";
+        for (var i = 0; i < partials; i++)
+        {
+            await http.Response.WriteAsync("event: " + prefix + ".partial_image\ndata: {\"type\":\"" + prefix + ".partial_image\",\"b64_json\":\"" + Png + "\"" + common + ",\"partial_image_index\":" + i + "}\n\n", ct).ConfigureAwait(false);
+            await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+        }
+        if (HoldStreamAfterPartials)
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            return;
+        }
+        if (StreamErrorAfterPartials)
+        {
+            await http.Response.WriteAsync("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"image_generation_user_error\",\"code\":\"moderation_blocked\",\"message\":\"Your request was rejected by the safety system.\",\"param\":null}}\n\n", ct).ConfigureAwait(false);
+            return;
+        }
+        var usage = ",\"usage\":{\"total_tokens\":" + (InputTextTokens + InputImageTokens + OutputTokens) + ",\"input_tokens\":" + (InputTextTokens + InputImageTokens) + ",\"output_tokens\":" + OutputTokens
+            + ",\"input_tokens_details\":{\"text_tokens\":" + InputTextTokens + ",\"image_tokens\":" + InputImageTokens + "}}";
+        await http.Response.WriteAsync("event: " + prefix + ".completed\ndata: {\"type\":\"" + prefix + ".completed\",\"b64_json\":\"" + Png + "\"" + common + usage + "}\n\n", ct).ConfigureAwait(false);
+    }
+
     protected override async Task AnswerAsync(HttpContext http, RecordedRequest request)
     {
         http.Response.ContentType = "application/json";
@@ -58,6 +99,11 @@ public sealed class ImagesEmulator : EmulatorHost
             NextError = null;
             http.Response.StatusCode = error.Status;
             await http.Response.WriteAsync(error.Body, http.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        if (request.Path.StartsWith("/openai/images/generations:submit", StringComparison.Ordinal) || request.Path.StartsWith("/openai/operations/images/", StringComparison.Ordinal))
+        {
+            await AzureOperationAsync(http, request).ConfigureAwait(false);
             return;
         }
         var upload = request.Path.EndsWith("/images/edits", StringComparison.Ordinal) || request.Path.EndsWith("/images/variations", StringComparison.Ordinal);
@@ -73,6 +119,18 @@ public sealed class ImagesEmulator : EmulatorHost
         var model = root.TryGetProperty("model", out var m) ? m.GetString()! : request.Path.Split('/')[^3];
         var n = root.TryGetProperty("n", out var nv) ? (nv.ValueKind == JsonValueKind.String ? int.Parse(nv.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : nv.GetInt32()) : 1;
         var gptImage = model.Contains("gpt-image", StringComparison.Ordinal);
+        var stream = root.TryGetProperty("stream", out var st) && (st.ValueKind == JsonValueKind.True || (st.ValueKind == JsonValueKind.String && st.GetString() == "true"));
+        if (stream)
+        {
+            if (!gptImage)
+            {
+                http.Response.StatusCode = 400;
+                await http.Response.WriteAsync("{\"error\":{\"message\":\"Streaming is only supported for gpt-image models.\",\"type\":\"invalid_request_error\",\"param\":\"stream\",\"code\":null}}", http.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+            await StreamAsync(http, root, upload).ConfigureAwait(false);
+            return;
+        }
         var b64 = gptImage || (root.TryGetProperty("response_format", out var rf) && rf.GetString() == "b64_json");
         var sb = new StringBuilder("{\"created\":1713833628,");
         if (gptImage)

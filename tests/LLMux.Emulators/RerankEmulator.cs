@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace LLMux.Emulators;
 
 /// <summary>Which provider's rerank API the emulator speaks.</summary>
-public enum RerankFlavor { CohereV2, Jina, Voyage, Vllm, Together, Infinity, Bedrock }
+public enum RerankFlavor { CohereV2, Jina, Voyage, Vllm, Together, Infinity, Bedrock, AzureAI, DeepInfra, Tei, NvidiaNim }
 
 /// <summary>
 /// Rerank APIs byte for byte, as each provider answers: Cohere v2 (<c>/v2/rerank</c>, <c>meta.billed_units.search_units</c>,
@@ -14,14 +14,20 @@ public enum RerankFlavor { CohereV2, Jina, Voyage, Vllm, Together, Infinity, Bed
 /// <c>relevanceScore</c>, a foundation-model ARN). Each refuses fields its real API does not know, as a 400.
 /// A document scores by how many of the query's words it contains (ties broken by position), so order is checkable.
 /// </summary>
-public sealed class RerankEmulator : EmulatorHost
+public sealed partial class RerankEmulator : EmulatorHost
 {
     public RerankFlavor Flavor { get; init; }
     /// <summary>Answer the next request with this status and body instead.</summary>
     public (int Status, string Body)? NextError { get; set; }
 
     /// <summary>The api_base to configure (Cohere and Bedrock: the host root; the others: <c>.../v1</c>).</summary>
-    public string ApiBase => Flavor is RerankFlavor.CohereV2 or RerankFlavor.Bedrock ? Root.ToString().TrimEnd('/') : new Uri(Root, "/v1").ToString();
+    public string ApiBase => Flavor switch
+    {
+        RerankFlavor.CohereV2 or RerankFlavor.Bedrock or RerankFlavor.Tei or RerankFlavor.NvidiaNim => Root.ToString().TrimEnd('/'),
+        RerankFlavor.AzureAI => new Uri(Root, "/providers/cohere/v2").ToString(),
+        RerankFlavor.DeepInfra => new Uri(Root, "/v1/openai").ToString(),
+        _ => new Uri(Root, "/v1").ToString(),
+    };
 
     public static async Task<RerankEmulator> StartNewAsync(RerankFlavor flavor)
     {
@@ -55,6 +61,11 @@ public sealed class RerankEmulator : EmulatorHost
         {
             NextError = null;
             await WriteAsync(http, error.Status, error.Body).ConfigureAwait(false);
+            return;
+        }
+        if (Flavor >= RerankFlavor.AzureAI)
+        {
+            await OtherFlavorAsync(http, request).ConfigureAwait(false);
             return;
         }
         var expectedPath = Flavor switch { RerankFlavor.CohereV2 => "/v2/rerank", RerankFlavor.Bedrock => "/rerank", _ => "/v1/rerank" };

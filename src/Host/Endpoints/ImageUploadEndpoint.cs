@@ -47,6 +47,7 @@ internal sealed class ImageUploadEndpoint(GatewayConfig config, ModelRegistry re
             upload = await MultipartBody.ReadAsync(http.Request.Body, boundary, config.MaxRequestBytes, http.RequestAborted);
             var request = ImageUpload.From(upload, variation, Target);
             context.RequestedModel = request.Model;
+            context.IsStream = request.Stream;
             context.ModeRequest = new ModeRequest
             {
                 Params = request.Params,
@@ -54,7 +55,8 @@ internal sealed class ImageUploadEndpoint(GatewayConfig config, ModelRegistry re
                 Parsed = request,
             };
             await pipeline(context);
-            if (context.ResponseBody is { } answer) await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
+            if (context.Stream is { } pump) await ResponseWriter.WriteStreamAsync(http, context, pump);
+            else if (context.ResponseBody is { } answer) await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
         }
         catch (LlmException ex)
         {

@@ -31,6 +31,6 @@ internal static class ImagesEndpoint
             AdditionalDropParams = r.AdditionalDropParams,
             AllowedOpenAIParams = r.AllowedOpenAIParams,
             Parsed = r,
-        }, null, null);
+        }, null, null, r.Stream);
     }
 }

@@ -7,7 +7,7 @@ using LLMux.Pipeline.Errors;
 namespace LLMux.Host.Endpoints;
 
 /// <summary>What a JSON mode endpoint learns from its request before the pipeline runs.</summary>
-internal sealed record ModeCall(string Model, ModeRequest Request, TimeSpan? Timeout, IDisposable? Owned);
+internal sealed record ModeCall(string Model, ModeRequest Request, TimeSpan? Timeout, IDisposable? Owned, bool Stream = false);
 
 /// <summary>
 /// A JSON request/response mode (rerank, moderations): the body is read under <c>max_request_size_mb</c>, validated by
@@ -46,8 +46,10 @@ internal sealed class JsonModeEndpoint(GatewayConfig config, StageDelegate pipel
             context.RequestedModel = call.Model;
             context.ModeRequest = call.Request;
             if (call.Timeout is { } t) context.RequestTimeout = t;
+            context.IsStream = call.Stream;
             await pipeline(context);
-            if (context.ResponseBody is { } answer) await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
+            if (context.Stream is { } pump) await ResponseWriter.WriteStreamAsync(http, context, pump);
+            else if (context.ResponseBody is { } answer) await ResponseWriter.WriteJsonAsync(http, context, answer.Memory);
         }
         catch (LlmException ex)
         {

@@ -44,6 +44,8 @@ public sealed class Usage
     /// <summary>The images' size (<c>1024x1024</c>) and quality, for the price keys <c>{quality}/{W-x-H}/{model}</c>.</summary>
     [JsonIgnore] public string? ImageSize { get => _rare?.ImageSize; set { if (value is not null || _rare is not null) Rare.ImageSize = value; } }
     [JsonIgnore] public string? ImageQuality { get => _rare?.ImageQuality; set { if (value is not null || _rare is not null) Rare.ImageQuality = value; } }
+    /// <summary>An exact price-table key the provider computed for the images (Bedrock SDXL's <c>{W-x-H}/{steps}/{model}</c>), tried first.</summary>
+    [JsonIgnore] public string? ImagePriceKey { get => _rare?.ImagePriceKey; set { if (value is not null || _rare is not null) Rare.ImagePriceKey = value; } }
     /// <summary>gpt-image: the image part of the input tokens (<c>input_tokens_details.image_tokens</c>); the output tokens are image tokens.</summary>
     [JsonIgnore] public long InputImageTokens { get => _rare?.InputImageTokens ?? 0; set { if (value != 0 || _rare is not null) Rare.InputImageTokens = value; } }
     [JsonIgnore] public bool ImageTokens { get => _rare?.ImageTokens ?? false; set { if (value || _rare is not null) Rare.ImageTokens = value; } }
@@ -63,6 +65,7 @@ public sealed class Usage
         public long Images;
         public string? ImageSize;
         public string? ImageQuality;
+        public string? ImagePriceKey;
         public long InputImageTokens;
         public bool ImageTokens;
         public long Characters;

@@ -130,6 +130,7 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
         var model = ModelOf(deployment);
         var credentials = BedrockCredentials.Resolve(deployment, model, _env);
         if (context.Mode == LlmMode.Rerank) return CreateRerankRequest(context, model, credentials);
+        if (context.Mode == LlmMode.Images) return CreateImageRequest(context, model, credentials);
         var body = new PooledBuffer(context.Body.Length + 256);
         string operation;
         try
@@ -151,6 +152,14 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
             throw;
         }
         return BuildSigned(deployment, model, credentials, operation, body, context.IsStream);
+    }
+
+    /// <summary>Image generation over InvokeModel (Titan, Nova Canvas, Stability bodies); edits and variations are not served on Bedrock.</summary>
+    private HttpRequestMessage CreateImageRequest(LlmContext context, BedrockModel model, BedrockCredentials credentials)
+    {
+        if (context.ModeRequest?.Parsed is Modes.ImageUpload)
+            throw LlmError.Invalid($"image edits and variations are not served for bedrock models by LLMux; `{context.Deployment!.ModelName}` takes /v1/images/generations", "model", "unsupported_mode").ToException();
+        return BuildSigned(context.Deployment!, model, credentials, "invoke", BedrockImageRequestWriter.Write(context, model), stream: false);
     }
 
     private HttpRequestMessage CreateRerankRequest(LlmContext context, BedrockModel model, BedrockCredentials credentials)
@@ -208,6 +217,11 @@ internal sealed class BedrockProvider : LlmProvider, IAnthropicMessagesUpstream,
         if (context.Mode == LlmMode.Rerank)
         {
             BedrockRerank.Read(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, Spec.Name);
+            return;
+        }
+        if (context.Mode == LlmMode.Images)
+        {
+            BedrockImageResponseReader.Read(context, body.Span, model, Spec.Name);
             return;
         }
         if (context.Mode == LlmMode.Embeddings)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
 using LLMux.Providers.Common;
@@ -55,7 +56,15 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
         if (deployment.ApiBase is { } apiBase) return string.Concat(apiBase.AsSpan().TrimEnd('/'), ":", method);
         var location = deployment.Setting("vertex_location") ?? deployment.Setting("vertex_ai_location")
             ?? Environment.GetEnvironmentVariable("VERTEXAI_LOCATION") ?? Environment.GetEnvironmentVariable("VERTEX_LOCATION") ?? "us-central1";
-        var project = deployment.Setting("vertex_project") ?? deployment.Setting("vertex_ai_project")
+        var project = ProjectOf(deployment);
+        var host = location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com";
+        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/" + publisher + "/models/" + model;
+        return string.Concat(host, "/v1/projects/", project, "/locations/", location, resource, ":", method);
+    }
+
+    /// <summary>The deployment's Google Cloud project: its setting, the environment, or the service account's.</summary>
+    private string ProjectOf(Deployment deployment) =>
+        deployment.Setting("vertex_project") ?? deployment.Setting("vertex_ai_project")
             ?? Environment.GetEnvironmentVariable("VERTEXAI_PROJECT") ?? Environment.GetEnvironmentVariable("GOOGLE_CLOUD_PROJECT")
             ?? CredentialsFor(deployment)?.Credentials.ProjectId
             ?? throw new LlmError
@@ -66,9 +75,32 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
                 Code = "missing_vertex_project",
                 Provider = Spec.Name,
             }.ToException();
-        var host = location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com";
-        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/" + publisher + "/models/" + model;
-        return string.Concat(host, "/v1/projects/", project, "/locations/", location, resource, ":", method);
+
+    /// <summary>Rerank goes to the Discovery Engine ranking API, not the model's publisher URL.</summary>
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        if (context.Mode != LlmMode.Rerank) return base.CreateRequest(context);
+        var deployment = context.Deployment!;
+        var project = ProjectOf(deployment);
+        var request = new HttpRequestMessage(HttpMethod.Post, VertexRanking.Url(deployment, project))
+        {
+            Content = new PooledContent(VertexRanking.Write(context, (Modes.RerankRequest)context.ModeRequest!.Parsed!, deployment.UpstreamModel)),
+            Version = HttpVersion.Version11,
+        };
+        request.Headers.TryAddWithoutValidation("X-Goog-User-Project", project);
+        Authorize(request, deployment);
+        return request;
+    }
+
+    public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (context.Mode != LlmMode.Rerank)
+        {
+            await base.ReadResponseAsync(context, response, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
+        VertexRanking.Read(context, body.Span, (Modes.RerankRequest)context.ModeRequest!.Parsed!, Spec.Name);
     }
 
     /// <summary>An all-digit model id is a deployed (fine-tuned) endpoint.</summary>

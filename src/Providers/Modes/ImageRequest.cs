@@ -18,6 +18,8 @@ public sealed class ImageRequest
     public int N { get; init; } = 1;
     public string? Size { get; init; }
     public string? Quality { get; init; }
+    /// <summary><c>stream: true</c> (gpt-image): partial images and the completed image as SSE events.</summary>
+    public bool Stream { get; init; }
     public required IReadOnlyList<string> Params { get; init; }
     public bool? DropParams { get; init; }
     public IReadOnlyList<string> AdditionalDropParams { get; init; } = [];
@@ -67,6 +69,9 @@ public sealed class ImageRequest
             var size = Str(root, "size");
             var quality = Str(root, "quality");
             Check(root, family, prompt, n, size, quality);
+            var stream = Bool(root, "stream") ?? false;
+            if (stream && family is ImageFamily.DallE2 or ImageFamily.DallE3)
+                throw LlmError.Invalid("`stream` is only supported by gpt-image models; remove it", "stream", "unsupported_parameter").ToException();
             var present = new List<string>();
             foreach (var e in root.EnumerateObject())
                 if (e.Value.ValueKind != JsonValueKind.Null && !NotParams.Contains(e.Name)) present.Add(e.Name);
@@ -77,6 +82,7 @@ public sealed class ImageRequest
                 N = n,
                 Size = size,
                 Quality = quality,
+                Stream = stream,
                 Params = present,
                 DropParams = root.TryGetProperty("drop_params", out var dp) && dp.ValueKind is JsonValueKind.True or JsonValueKind.False ? dp.ValueKind == JsonValueKind.True : null,
                 AdditionalDropParams = Strings(root, "additional_drop_params"),
@@ -118,6 +124,14 @@ public sealed class ImageRequest
         if (Str(root, "background") is "transparent" && Str(root, "output_format") is "jpeg")
             throw LlmError.Invalid("`background: transparent` needs output_format png or webp", "background").ToException();
         if (Int(root, "output_compression") is < 0 or > 100) throw LlmError.Invalid("`output_compression` must be between 0 and 100", "output_compression").ToException();
+        if (Int(root, "partial_images") is < 0 or > 3) throw LlmError.Invalid("`partial_images` must be between 0 and 3", "partial_images").ToException();
+    }
+
+    private static bool? Bool(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw LlmError.Invalid($"`{name}` must be a boolean", name, "invalid_type").ToException();
+        return v.ValueKind == JsonValueKind.True;
     }
 
     private static string? Str(JsonElement root, string name)

@@ -14,6 +14,8 @@ public sealed class ImageUpload
     public bool Variation { get; init; }
     public string? Size { get; init; }
     public string? Quality { get; init; }
+    /// <summary><c>stream=true</c> (gpt-image edits): partial images and the completed image as SSE events.</summary>
+    public bool Stream { get; init; }
     public required IReadOnlyList<string> Params { get; init; }
 
     public static ImageUpload From(MultipartBody body, bool variation, Func<string, (string Provider, string Model)?> target)
@@ -51,6 +53,15 @@ public sealed class ImageUpload
             if (rf is not ("url" or "b64_json")) throw LlmError.Invalid("`response_format` must be url or b64_json", "response_format").ToException();
             if (family == ImageFamily.GptImage) throw LlmError.Invalid("`response_format` is not supported by gpt-image models (they always return b64_json); remove it", "response_format", "unsupported_parameter").ToException();
         }
+        var stream = body.Field("stream")?.Text switch
+        {
+            null or "false" or "False" => false,
+            "true" or "True" => true,
+            _ => throw LlmError.Invalid("`stream` must be true or false", "stream", "invalid_type").ToException(),
+        };
+        if (stream && family is ImageFamily.DallE2 or ImageFamily.DallE3) throw LlmError.Invalid("`stream` is only supported by gpt-image models; remove it", "stream", "unsupported_parameter").ToException();
+        if (body.Field("partial_images")?.Text is { } pi && (!int.TryParse(pi, NumberStyles.None, CultureInfo.InvariantCulture, out var partial) || partial > 3))
+            throw LlmError.Invalid("`partial_images` must be between 0 and 3", "partial_images").ToException();
         var present = new List<string>();
         foreach (var p in body.Parts)
         {
@@ -58,6 +69,6 @@ public sealed class ImageUpload
             if (name is "model" or "prompt" or "image" or "mask" or "drop_params" or "metadata") continue;
             if (!present.Contains(name)) present.Add(name);
         }
-        return new ImageUpload { Body = body, Model = model, Variation = variation, Size = size, Quality = body.Field("quality")?.Text, Params = present };
+        return new ImageUpload { Body = body, Model = model, Variation = variation, Size = size, Quality = body.Field("quality")?.Text, Stream = stream, Params = present };
     }
 }

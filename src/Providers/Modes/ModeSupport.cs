@@ -19,9 +19,15 @@ public static class ModeSupport
     /// <summary>LLMux attaches the request's documents to the results itself, whatever the upstream returns.</summary>
     private static readonly Dictionary<string, string> DocumentsByLLMux = new() { ["return_documents"] = "(applied by LLMux)" };
 
-    /// <summary>OpenAI's images fields, forwarded as they are (per-model rules are checked at the endpoint); streamed image generation is not served yet.</summary>
-    private static readonly FrozenDictionary<string, ParamRule> OpenAIImages =
-        ModeTables.Rejecting(ModeTables.AllNative(LlmMode.Images), "LLMux does not stream image generation yet; send the request without it", "stream", "partial_images");
+    /// <summary>Upstreams that score every document: LLMux sorts, cuts to <c>top_n</c> and attaches the documents.</summary>
+    private static readonly Dictionary<string, string> TopNByLLMux = new() { ["top_n"] = "(applied by LLMux: results sorted and cut)", ["return_documents"] = "(applied by LLMux)" };
+
+    /// <summary>OpenAI's images fields, forwarded as they are (per-model rules are checked at the endpoint); gpt-image streams pass through as SSE.</summary>
+    private static readonly FrozenDictionary<string, ParamRule> OpenAIImages = ModeTables.AllNative(LlmMode.Images);
+
+    /// <summary>Image APIs that answer with one body: a stream request is refused, never silently answered unstreamed.</summary>
+    private static FrozenDictionary<string, ParamRule> NoImageStream(FrozenDictionary<string, ParamRule> table, string provider) =>
+        ModeTables.Rejecting(table, $"{provider} image generation does not stream (only OpenAI/Azure gpt-image models do); send the request without it", "stream", "partial_images");
 
     /// <summary>Fireworks' audio host (transcriptions and translations), used when the deployment sets no api_base.</summary>
     public const string FireworksAudioBase = "https://audio-prod.api.fireworks.ai/v1";
@@ -51,15 +57,34 @@ public static class ModeSupport
                 t[LlmMode.AudioSpeech] = ModeTables.Of(LlmMode.AudioSpeech, ["voice", "response_format", "speed"], provider);
                 t[LlmMode.AudioTranscription] = ModeTables.Of(LlmMode.AudioTranscription, ["language", "prompt", "response_format", "temperature", "timestamp_granularities"], provider);
                 break;
+            case "azure_ai":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, ["top_n", "max_tokens_per_doc"], provider, mapped: DocumentsByLLMux,
+                    notes: new Dictionary<string, string> { ["rank_fields"] = "Azure AI's Cohere rerank takes string documents only", ["max_chunks_per_doc"] = "Cohere v1 only (use max_tokens_per_doc)" });
+                break;
+            case "deepinfra":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, [], provider, mapped: TopNByLLMux);
+                break;
+            case "huggingface":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, [], provider, mapped: TopNByLLMux,
+                    notes: new Dictionary<string, string> { ["rank_fields"] = "TEI's /rerank takes texts only" });
+                break;
+            case "nvidia_nim":
+                t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, ["truncate"], provider,
+                    mapped: new Dictionary<string, string> { ["top_n"] = "top_k", ["return_documents"] = "(applied by LLMux)" });
+                break;
             case "gemini":
             case "vertex_ai":
-                t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["response_format"], provider,
+                if (provider == "vertex_ai")
+                    t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, [], provider,
+                        mapped: new Dictionary<string, string> { ["top_n"] = "topN", ["return_documents"] = "ignoreRecordDetailsInResponse (negated); documents attached by LLMux" },
+                        notes: new Dictionary<string, string> { ["rank_fields"] = "the ranking API takes records {id, title, content}; an object document's `title` and `text` fill them" });
+                t[LlmMode.Images] = NoImageStream(ModeTables.Of(LlmMode.Images, ["response_format"], provider,
                     mapped: new Dictionary<string, string> { ["n"] = "parameters.sampleCount (Imagen) / candidateCount (Vertex Gemini)", ["size"] = "aspectRatio" },
-                    notes: new Dictionary<string, string> { ["response_format"] = "b64_json only: Google returns image bytes; url is a 400" });
+                    notes: new Dictionary<string, string> { ["response_format"] = "b64_json only: Google returns image bytes; url is a 400" }), provider);
                 break;
             case "xai":
-                t[LlmMode.Images] = ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,
-                    notes: new Dictionary<string, string> { ["size"] = "xAI's image API takes no size", ["quality"] = "xAI's image API takes no quality", ["style"] = "xAI's image API takes no style" });
+                t[LlmMode.Images] = NoImageStream(ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,
+                    notes: new Dictionary<string, string> { ["size"] = "xAI's image API takes no size", ["quality"] = "xAI's image API takes no quality", ["style"] = "xAI's image API takes no style" }), provider);
                 break;
             case "hosted_vllm":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion, provider, notes: new Dictionary<string, string> { ["suffix"] = "vLLM's /v1/completions has no suffix (FIM)" });
@@ -83,6 +108,16 @@ public static class ModeSupport
             case "bedrock":
                 t[LlmMode.Rerank] = ModeTables.Of(LlmMode.Rerank, [], provider,
                     mapped: new Dictionary<string, string> { ["top_n"] = "rerankingConfiguration.bedrockRerankingConfiguration.numberOfResults", ["return_documents"] = "(applied by LLMux)" });
+                t[LlmMode.Images] = NoImageStream(ModeTables.Of(LlmMode.Images, Bedrock.BedrockImageFamilies.AllExtras, provider,
+                    mapped: new Dictionary<string, string>
+                    {
+                        ["n"] = "imageGenerationConfig.numberOfImages (Titan, Nova Canvas 1–5); Stability: 1 only",
+                        ["size"] = "imageGenerationConfig.width/height (Titan, Nova Canvas), width/height (SDXL); SD3 / Stable Image: 400, use aspect_ratio",
+                        ["quality"] = "imageGenerationConfig.quality: hd/high → premium, standard/medium/low → standard (Titan, Nova Canvas)",
+                        ["response_format"] = "b64_json only: Bedrock returns image bytes; url is a 400",
+                        ["output_format"] = "output_format png/jpeg (SD3 / Stable Image)",
+                    },
+                    notes: new Dictionary<string, string> { ["user"] = "InvokeModel has no end-user field" }), provider);
                 break;
             case "fireworks_ai":
                 t[LlmMode.Completion] = ModeTables.Of(LlmMode.Completion, VllmCompletion.Where(static p => p != "best_of"), provider);

@@ -18,6 +18,8 @@ public sealed class RerankRequest
     public IReadOnlyList<string>? RankFields { get; init; }
     public int? MaxChunksPerDoc { get; init; }
     public int? MaxTokensPerDoc { get; init; }
+    /// <summary>NVIDIA NIM's <c>truncate</c> (NONE or END).</summary>
+    public string? Truncate { get; init; }
     public required IReadOnlyList<string> Params { get; init; }
     public bool? DropParams { get; init; }
     public IReadOnlyList<string> AdditionalDropParams { get; init; } = [];
@@ -101,6 +103,13 @@ public sealed class RerankRequest
         if (chunks is < 1) throw LlmError.Invalid("`max_chunks_per_doc` must be at least 1", "max_chunks_per_doc").ToException();
         if (tokens is < 1) throw LlmError.Invalid("`max_tokens_per_doc` must be at least 1", "max_tokens_per_doc").ToException();
 
+        string? truncate = null;
+        if (root.TryGetProperty("truncate", out var tr) && tr.ValueKind != JsonValueKind.Null)
+        {
+            truncate = tr.ValueKind == JsonValueKind.String ? tr.GetString() : null;
+            if (truncate is not ("NONE" or "END")) throw LlmError.Invalid("`truncate` must be NONE or END", "truncate").ToException();
+        }
+
         var present = new List<string>();
         foreach (var p in root.EnumerateObject())
             if (p.Value.ValueKind != JsonValueKind.Null && !NotParams.Contains(p.Name)) present.Add(p.Name);
@@ -115,6 +124,7 @@ public sealed class RerankRequest
             RankFields = rankFields,
             MaxChunksPerDoc = chunks,
             MaxTokensPerDoc = tokens,
+            Truncate = truncate,
             Params = present,
             DropParams = root.TryGetProperty("drop_params", out var dp) && dp.ValueKind is JsonValueKind.True or JsonValueKind.False ? dp.ValueKind == JsonValueKind.True : null,
             AdditionalDropParams = Strings(root, "additional_drop_params"),

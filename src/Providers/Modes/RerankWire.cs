@@ -19,6 +19,12 @@ public static class RerankWire
         try
         {
             using var w = new Utf8JsonWriter(buffer, JsonOut.Options);
+            if (dialect.Body != RerankBody.Cohere)
+            {
+                WriteOtherBody(w, context, r, dialect, upstreamModel);
+                w.Flush();
+                return buffer;
+            }
             w.WriteStartObject();
             w.WriteString("model"u8, upstreamModel);
             w.WriteString("query"u8, r.Query);
@@ -29,7 +35,7 @@ public static class RerankWire
                 else r.Documents[i].WriteTo(w);
             }
             w.WriteEndArray();
-            if (r.TopN is { } n && !context.IsDropped("top_n")) w.WriteNumber(dialect.TopN, n);
+            if (r.TopN is { } n && dialect.TopN is { } topN && !context.IsDropped("top_n")) w.WriteNumber(topN, n);
             if (dialect.RankFields && r.RankFields is { } fields && !context.IsDropped("rank_fields"))
             {
                 w.WriteStartArray("rank_fields"u8);
@@ -38,6 +44,9 @@ public static class RerankWire
             }
             if (dialect.ReturnDocuments && r.Params.Contains("return_documents") && !context.IsDropped("return_documents")) w.WriteBoolean("return_documents"u8, r.ReturnDocuments);
             if (dialect.MaxTokensPerDoc && r.MaxTokensPerDoc is { } t && !context.IsDropped("max_tokens_per_doc")) w.WriteNumber("max_tokens_per_doc"u8, t);
+            // Provider fields the capability check let through (OpenAI-compatible servers: truncate_prompt_tokens, raw_scores…) go as sent.
+            foreach (var p in r.Document.RootElement.EnumerateObject())
+                if (IsExtra(p.Name) && p.Value.ValueKind != JsonValueKind.Null && !context.IsDropped(p.Name)) p.WriteTo(w);
             w.WriteEndObject();
             w.Flush();
             return buffer;
@@ -49,6 +58,111 @@ public static class RerankWire
         }
     }
 
+    /// <summary>Request fields that are neither Cohere's nor the gateway's.</summary>
+    private static bool IsExtra(string name) =>
+        name is not ("model" or "query" or "documents" or "metadata" or "top_n" or "return_documents" or "rank_fields" or "max_chunks_per_doc" or "max_tokens_per_doc")
+        && Array.IndexOf(GatewayRequestFields.Names, name) < 0;
+
+    /// <summary>DeepInfra, Hugging Face TEI and NVIDIA NIM bodies (their documents are strings: objects go as their text).</summary>
+    private static void WriteOtherBody(Utf8JsonWriter w, LlmContext context, RerankRequest r, RerankDialect dialect, string upstreamModel)
+    {
+        // These bodies are rebuilt, not forwarded: a field they have no place for is refused (or dropped under drop_params), never lost.
+        foreach (var p in r.Params)
+        {
+            if (!IsExtra(p) || context.IsDropped(p) || (p == "truncate" && dialect.Body == RerankBody.NvidiaNim)) continue;
+            if (context.DropParams)
+            {
+                context.AddDroppedParam(p);
+                continue;
+            }
+            throw new LlmError
+            {
+                Kind = ErrorKind.UnsupportedParam,
+                Message = $"parameter `{p}` is not supported by {context.ProviderName}'s rerank API; remove it, or set drop_params: true to drop it with a warning",
+                Param = p,
+                Code = "unsupported_parameter",
+                Provider = context.ProviderName,
+            }.ToException();
+        }
+        w.WriteStartObject();
+        switch (dialect.Body)
+        {
+            case RerankBody.DeepInfra:
+                // DeepInfra scores query/document pairs: one query per document.
+                w.WriteStartArray("queries"u8);
+                for (var i = 0; i < r.Documents.Count; i++) w.WriteStringValue(r.Query);
+                w.WriteEndArray();
+                w.WriteStartArray("documents"u8);
+                for (var i = 0; i < r.Documents.Count; i++) w.WriteStringValue(r.TextOf(i));
+                w.WriteEndArray();
+                break;
+            case RerankBody.Tei:
+                w.WriteString("query"u8, r.Query);
+                w.WriteStartArray("texts"u8);
+                for (var i = 0; i < r.Documents.Count; i++) w.WriteStringValue(r.TextOf(i));
+                w.WriteEndArray();
+                w.WriteBoolean("raw_scores"u8, false);
+                w.WriteBoolean("truncate"u8, false);
+                w.WriteString("truncation_direction"u8, "Right"u8);
+                break;
+            case RerankBody.NvidiaNim:
+                // NIM's body names the model with dots where its URL has underscores (llama-3_2-… → llama-3.2-…).
+                w.WriteString("model"u8, RerankDialect.NimModel(upstreamModel).Replace('_', '.'));
+                w.WriteStartObject("query"u8);
+                w.WriteString("text"u8, r.Query);
+                w.WriteEndObject();
+                w.WriteStartArray("passages"u8);
+                for (var i = 0; i < r.Documents.Count; i++)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("text"u8, r.TextOf(i));
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                if (r.TopN is { } n && !context.IsDropped("top_n")) w.WriteNumber("top_k"u8, n);
+                if (r.Truncate is { } truncate && !context.IsDropped("truncate")) w.WriteString("truncate"u8, truncate);
+                break;
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>DeepInfra's <c>scores</c> (in document order), TEI's top-level array, NIM's <c>rankings[{index, logit}]</c>.</summary>
+    private static void ReadOtherAnswer(LlmContext context, JsonElement root, RerankRequest r, RerankDialect dialect, string provider)
+    {
+        var results = new List<Scored>();
+        long tokens = 0, units = 0;
+        string? id = null;
+        switch (dialect.Body)
+        {
+            case RerankBody.DeepInfra:
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("scores", out var scores) || scores.ValueKind != JsonValueKind.Array) throw BadAnswer(provider, "no `scores` array");
+                var index = 0;
+                foreach (var s in scores.EnumerateArray())
+                {
+                    if (index < r.Documents.Count && s.ValueKind == JsonValueKind.Number) results.Add(new Scored(index, s.GetDouble()));
+                    index++;
+                }
+                if (root.TryGetProperty("input_tokens", out var it) && it.TryGetInt64(out var t)) tokens = t;
+                if (root.TryGetProperty("request_id", out var rid) && rid.ValueKind == JsonValueKind.String) id = rid.GetString();
+                break;
+            case RerankBody.Tei:
+                if (root.ValueKind != JsonValueKind.Array) throw BadAnswer(provider, "not an array of {index, score}");
+                foreach (var e in root.EnumerateArray())
+                    if (e.TryGetProperty("index", out var i) && i.TryGetInt32(out var ix) && ix >= 0 && ix < r.Documents.Count && e.TryGetProperty("score", out var sc) && sc.ValueKind == JsonValueKind.Number)
+                        results.Add(new Scored(ix, sc.GetDouble()));
+                units = 1; // TEI reports no usage: one query (LiteLLM's search_units: 1)
+                break;
+            case RerankBody.NvidiaNim:
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("rankings", out var rankings) || rankings.ValueKind != JsonValueKind.Array) throw BadAnswer(provider, "no `rankings` array");
+                foreach (var e in rankings.EnumerateArray())
+                    if (e.TryGetProperty("index", out var i) && i.TryGetInt32(out var ix) && ix >= 0 && ix < r.Documents.Count && e.TryGetProperty("logit", out var lg) && lg.ValueKind == JsonValueKind.Number)
+                        results.Add(new Scored(ix, lg.GetDouble()));
+                if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object && u.TryGetProperty("total_tokens", out var tt) && tt.TryGetInt64(out var total)) tokens = total;
+                break;
+        }
+        Write(context, r, results, id, units, tokens);
+    }
+
     /// <summary>One scored result, whatever the upstream called its fields.</summary>
     public readonly record struct Scored(int Index, double Score);
 
@@ -57,6 +171,11 @@ public static class RerankWire
     {
         using var doc = Parse(upstream, provider);
         var root = doc.RootElement;
+        if (dialect.Body != RerankBody.Cohere)
+        {
+            ReadOtherAnswer(context, root, r, dialect, provider);
+            return;
+        }
         var results = new List<Scored>();
         if (root.TryGetProperty(dialect.Results, out var arr) && arr.ValueKind == JsonValueKind.Array)
         {

@@ -61,13 +61,14 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     }
 
     /// <summary>How this provider's rerank API is laid out (Cohere's shape at <c>{api_base}/rerank</c> by default).</summary>
-    protected virtual Modes.RerankDialect RerankDialect => Spec.Name == "together_ai" ? Modes.RerankDialect.Together : Modes.RerankDialect.CohereLike;
+    protected virtual Modes.RerankDialect RerankDialect => Modes.RerankDialect.ForProvider(Spec.Name);
 
     private HttpRequestMessage CreateRerankRequest(LlmContext context, Deployment deployment, string apiBase)
     {
         var rerank = (Modes.RerankRequest)context.ModeRequest!.Parsed!;
         var dialect = RerankDialect;
-        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri(deployment, apiBase, dialect.Path))
+        var uri = dialect.Url is { } url ? url(deployment, apiBase) : RequestUri(deployment, apiBase, dialect.Path);
+        var request = new HttpRequestMessage(HttpMethod.Post, uri)
         {
             Content = new PooledContent(Modes.RerankWire.WriteBody(context, rerank, dialect, deployment.UpstreamModel)),
             Version = System.Net.HttpVersion.Version11,
@@ -101,6 +102,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
             Version = System.Net.HttpVersion.Version11,
         };
         ApplyAuth(request, deployment);
+        if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         return request;
     }
 
@@ -265,6 +267,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     public override StreamTranslator CreateStreamTranslator(LlmContext context)
     {
         if (context.Mode == LlmMode.AudioTranscription) return new RawBytesTranslator(); // transcript.text.delta / .done frames pass as they are
+        if (context.Mode == LlmMode.Images) return new Modes.ImageStreamPassthrough(context, Spec.Name); // gpt-image partial images, then completed with usage
         if (context.Mode == LlmMode.AudioSpeech)
         {
             // Speech is priced by the characters asked for: known before the first byte.

@@ -35,6 +35,27 @@ public sealed class CompatibleProvider : OpenAIProvider
 
     protected override JsonBodyEdits? BodyEdits => _edits;
 
+    /// <summary>Azure's 2023 dall-e-2 previews generate through an operation (<see cref="Modes.AzureImageSubmit"/>).</summary>
+    public override HttpRequestMessage CreateRequest(LlmContext context)
+    {
+        var deployment = context.Deployment!;
+        if (_row.UrlStyle != CompatibleUrlStyle.AzureDeployment || !Modes.AzureImageSubmit.Applies(context, ApiVersion(deployment))) return base.CreateRequest(context);
+        var request = Modes.AzureImageSubmit.CreateRequest(context, ResolveApiBase(deployment), ApiVersion(deployment)!);
+        ApplyAuth(request, deployment);
+        return request;
+    }
+
+    public override async ValueTask ReadResponseAsync(LlmContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (context.Mode == LlmMode.Images && Modes.AzureImageSubmit.IsSubmit(response))
+        {
+            var deployment = context.Deployment!;
+            await Modes.AzureImageSubmit.ReadAsync(context, response, r => ApplyAuth(r, deployment), Spec.Name, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await base.ReadResponseAsync(context, response, cancellationToken).ConfigureAwait(false);
+    }
+
     protected override Uri RequestUri(Deployment deployment, string apiBase, string path)
     {
         switch (_row.UrlStyle)

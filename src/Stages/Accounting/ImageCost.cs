@@ -20,6 +20,8 @@ internal static class ImageCost
                 + usage.InputImageTokens * (price.InputPerImageToken ?? price.InputPerToken)
                 + usage.CompletionTokens * (price.OutputPerImageToken ?? price.OutputPerToken);
         }
+        if (usage.ImagePriceKey is { } exact && table.Find(deployment.ProviderName, exact) is { } keyed)
+            return (keyed.OutputPerImage ?? keyed.InputPerImage ?? 0) * usage.Images;
         var size = usage.ImageSize is { Length: > 0 } s && s.Contains('x') ? s : "1024x1024";
         var key = size.Replace("x", "-x-", StringComparison.Ordinal);
         var quality = usage.ImageQuality is { Length: > 0 } q && q != "auto" ? q : "standard";

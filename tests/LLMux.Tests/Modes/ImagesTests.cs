@@ -158,7 +158,7 @@ public sealed class ImagesTests : IAsyncLifetime
     [InlineData("""{"model":"gpt-image","prompt":"a","style":"vivid"}""", "style")]
     [InlineData("""{"model":"dalle3","prompt":"a","background":"transparent"}""", "background")]
     [InlineData("""{"model":"gpt-image","prompt":"a","quality":"hd"}""", "quality")]
-    [InlineData("""{"model":"gpt-image","prompt":"a","stream":true}""", "stream")]
+    [InlineData("""{"model":"dalle3","prompt":"a","stream":true}""", "stream")]
     [InlineData("""{"model":"gpt-image"}""", "prompt")]
     public async Task Per_model_rules_answer_400_before_any_call(string body, string param)
     {
