@@ -51,7 +51,7 @@ public sealed record GeminiScript
 /// service-account OAuth token endpoint that verifies the JWT signature. Unknown request fields are refused as
 /// Google does, so a test sees any OpenAI field that leaks through.
 /// </summary>
-public sealed class GeminiEmulator : EmulatorHost
+public sealed partial class GeminiEmulator : EmulatorHost
 {
     private static readonly HashSet<string> TopLevelFields =
     [
@@ -184,6 +184,7 @@ public sealed class GeminiEmulator : EmulatorHost
             await ErrorAsync(http, 400, "INVALID_ARGUMENT", $"Invalid JSON payload received. Unknown name \"{unknown}\": Cannot find field.").ConfigureAwait(false);
             return;
         }
+        if (method == "generateContent" && await AnswerAudioAsync(http, request, body).ConfigureAwait(false)) return;
         if (method == "generateContent")
         {
             http.Response.ContentType = "application/json; charset=UTF-8";
