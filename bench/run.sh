@@ -379,6 +379,10 @@ else
   echo "micro-benchmarks skipped (--quick runs them only with --micro)"
 fi
 
+phase "audio: 25 MB transcription and speech time to first byte (bench/audio.sh)"
+BENCH_AUDIO_PORT=$((B + 40)) bench/audio.sh --reps "$([ "$quick" = 1 ] && echo 2 || echo 5)" --host "$host" >"$work/audio.md"
+
 phase "report"
 if [ -n "${BENCH_RAW_DIR:-}" ]; then mkdir -p "$BENCH_RAW_DIR" && cp "$results" "$meta" "$BENCH_RAW_DIR/"; fi
 python3 bench/report.py --results "$results" --meta "$meta" --out "$out" $([ "$quick" = 1 ] && echo --quick)
+{ echo; cat "$work/audio.md"; } >>"$out"

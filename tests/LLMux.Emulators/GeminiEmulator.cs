@@ -187,6 +187,7 @@ public sealed partial class GeminiEmulator : EmulatorHost
             await ErrorAsync(http, 400, "INVALID_ARGUMENT", $"Invalid JSON payload received. Unknown name \"{unknown}\": Cannot find field.").ConfigureAwait(false);
             return;
         }
+        if (method == "generateContent" && await AnswerAudioAsync(http, request, body).ConfigureAwait(false)) return;
         if (method == "generateContent")
         {
             http.Response.ContentType = "application/json; charset=UTF-8";

@@ -114,12 +114,21 @@ internal sealed class SpeechEndpoint(GatewayConfig config, ModelRegistry registr
         }
     }
 
+    /// <summary>The upstream's audio (or SSE) Content-Type; else the one the provider built the audio in; else the format's.</summary>
+    private static string ContentTypeOf(LlmContext context, SpeechRequest speech)
+    {
+        if (context.UpstreamResponse?.Content.Headers.ContentType is { } upstream
+            && (upstream.MediaType?.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) == true || upstream.MediaType == "text/event-stream"
+                || speech.AnswerContentType is null))
+            return upstream.ToString();
+        return speech.AnswerContentType ?? (speech.Sse ? "text/event-stream" : SpeechRequest.ContentType(speech.Format));
+    }
+
     private static Task StartAsync(HttpContext http, LlmContext context, SpeechRequest speech)
     {
         var response = http.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = context.UpstreamResponse?.Content.Headers.ContentType?.ToString()
-            ?? (speech.Sse ? "text/event-stream" : SpeechRequest.ContentType(speech.Format));
+        response.ContentType = ContentTypeOf(context, speech);
         if (context.Usage is { } usage && context.PriceOf(usage) is { } cost)
             response.Headers["x-llmux-response-cost"] = cost.ToString("0.############", CultureInfo.InvariantCulture);
         ResponseWriter.WriteCommonHeaders(http, context);

@@ -85,7 +85,8 @@ internal sealed class TranscriptionsEndpoint(GatewayConfig config, StageDelegate
     {
         var response = http.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = context.UpstreamResponse?.Content.Headers.ContentType?.ToString() ?? "application/json";
+        response.ContentType = (context.ModeRequest?.Parsed as TranscriptionRequest)?.AnswerContentType
+            ?? context.UpstreamResponse?.Content.Headers.ContentType?.ToString() ?? "application/json";
         if (context.Cost is { } cost) response.Headers["x-llmux-response-cost"] = cost.ToString("0.############", CultureInfo.InvariantCulture);
         ResponseWriter.WriteCommonHeaders(http, context);
         response.ContentLength = body.Length;

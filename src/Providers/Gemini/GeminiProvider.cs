@@ -25,9 +25,15 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
     {
         var deployment = context.Deployment!;
         var model = deployment.UpstreamModel;
+        if (context.Mode == LlmMode.AudioTranscription) return CreateTranscriptionRequest(context, deployment, model);
         string method;
         PooledBuffer body;
-        if (context.Mode == LlmMode.Embeddings)
+        if (context.Mode == LlmMode.AudioSpeech)
+        {
+            method = "generateContent";
+            body = GeminiSpeech.Write(context, model);
+        }
+        else if (context.Mode == LlmMode.Embeddings)
         {
             method = IsVertex ? "predict" : "batchEmbedContents";
             body = GeminiEmbeddings.Write(context, model, IsVertex);
@@ -50,7 +56,7 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
                 Content = new PooledContent(body),
                 Version = System.Net.HttpVersion.Version11,
             };
-            if (context.IsStream) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            if (context.IsStream && context.Mode != LlmMode.AudioSpeech) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
             ApplyAuth(request, context);
             return request;
         }
@@ -58,6 +64,26 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
         {
             if (request is null) body.Dispose();
             else request.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>generateContent with the upload as inline audio, base64-encoded from the spool as the body is sent.</summary>
+    private HttpRequestMessage CreateTranscriptionRequest(LlmContext context, Deployment deployment, string model)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BuildUrl(deployment, model, "generateContent"), UriKind.Absolute))
+        {
+            Content = GeminiTranscription.Content(context, model),
+            Version = System.Net.HttpVersion.Version11,
+        };
+        try
+        {
+            ApplyAuth(request, context);
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
             throw;
         }
     }
@@ -145,6 +171,11 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
     {
         using var body = await ResponseBodyReader.ReadAsync(response, Spec.Name, cancellationToken).ConfigureAwait(false);
         var model = context.Deployment!.UpstreamModel;
+        if (context.Mode == LlmMode.AudioTranscription)
+        {
+            context.ResponseBody = GeminiTranscription.Read(context, body.Span, Spec.Name);
+            return;
+        }
         if (context.Mode == LlmMode.Images)
         {
             ImagenWriter.Read(context, body.Span, Spec.Name, context.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
@@ -163,6 +194,8 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
     public override StreamTranslator CreateStreamTranslator(LlmContext context)
     {
         var model = context.Deployment!.UpstreamModel;
+        if (context.Mode == LlmMode.AudioSpeech)
+            return new GeminiSpeechTranslator(context, Spec.Name, wav: (context.ModeRequest?.Parsed as Modes.SpeechRequest)?.AnswerContentType != "audio/pcm");
         var mediaType = context.UpstreamResponse?.Content.Headers.ContentType?.MediaType;
         if (mediaType is not null && !mediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
             return new GeminiJsonArrayStreamTranslator(context, Spec.Name, model);

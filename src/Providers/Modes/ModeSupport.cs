@@ -81,6 +81,8 @@ public static class ModeSupport
                 t[LlmMode.Images] = NoImageStream(ModeTables.Of(LlmMode.Images, ["response_format"], provider,
                     mapped: new Dictionary<string, string> { ["n"] = "parameters.sampleCount (Imagen) / candidateCount (Vertex Gemini)", ["size"] = "aspectRatio" },
                     notes: new Dictionary<string, string> { ["response_format"] = "b64_json only: Google returns image bytes; url is a 400" }), provider);
+                t[LlmMode.AudioSpeech] = GoogleSpeech(provider);
+                t[LlmMode.AudioTranscription] = GoogleTranscription(provider);
                 break;
             case "xai":
                 t[LlmMode.Images] = NoImageStream(ModeTables.Of(LlmMode.Images, ["n", "response_format", "user"], provider,
@@ -139,6 +141,38 @@ public static class ModeSupport
         }
         return t;
     }
+
+    /// <summary>Gemini TTS models (<c>generateContent</c> with <c>responseModalities: ["AUDIO"]</c>).</summary>
+    private static FrozenDictionary<string, ParamRule> GoogleSpeech(string provider) => ModeTables.Rejecting(
+        ModeTables.Of(LlmMode.AudioSpeech, ["response_format", "stream_format"], provider,
+            mapped: new Dictionary<string, string>
+            {
+                ["voice"] = "generationConfig.speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName (a Gemini voice: Kore, Puck, …)",
+                ["instructions"] = "a style prefix of the spoken text (\"<instructions>: <input>\"), as Gemini TTS takes direction",
+            },
+            notes: new Dictionary<string, string>
+            {
+                ["response_format"] = "wav (the default: Gemini's 24 kHz PCM wrapped) or pcm; mp3, opus, aac, flac are a 400 (no encoder)",
+                ["stream_format"] = "audio only; sse is a 400",
+                ["speed"] = "Gemini TTS has no speaking rate",
+            }),
+        "Gemini has no such speech setting", []);
+
+    /// <summary>Gemini models that take audio: generateContent with the upload inline and a transcription prompt.</summary>
+    private static FrozenDictionary<string, ParamRule> GoogleTranscription(string provider) => ModeTables.Rejecting(
+        ModeTables.Of(LlmMode.AudioTranscription, ["response_format"], provider,
+            mapped: new Dictionary<string, string>
+            {
+                ["language"] = "named in the transcription prompt",
+                ["prompt"] = "added to the transcription prompt as earlier text",
+                ["temperature"] = "generationConfig.temperature",
+            },
+            notes: new Dictionary<string, string>
+            {
+                ["response_format"] = "json, text, verbose_json (no segments); srt, vtt, diarized_json are a 400 (Gemini gives no timestamps)",
+                ["timestamp_granularities"] = "Gemini gives no timestamps",
+            }),
+        "LLMux calls generateContent, which answers once; send the request without stream", "stream");
 
     /// <summary>LiteLLM's rule for <c>/v1/completions</c>: which deployments have a text-completion API of their own.</summary>
     public static CompletionRoute CompletionRouteFor(ProviderSpec spec, Deployment deployment)

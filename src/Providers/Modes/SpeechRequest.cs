@@ -13,7 +13,17 @@ public sealed class SpeechRequest
     public required string Model { get; init; }
     public required string Input { get; init; }
     public string Format { get; init; } = "mp3";
+    /// <summary>True when the client named a <c>response_format</c> (providers whose default is not mp3 need to know).</summary>
+    public bool FormatGiven { get; init; }
+    public string Voice { get; init; } = "";
+    public string? Instructions { get; init; }
+    public double? Speed { get; init; }
     public bool Sse { get; init; }
+    /// <summary>
+    /// The Content-Type of the audio when the provider builds it itself (Gemini's PCM as WAV): set by the provider when it
+    /// writes the upstream request; the upstream's own audio Content-Type wins over it.
+    /// </summary>
+    public string? AnswerContentType { get; set; }
     public required IReadOnlyList<string> Params { get; init; }
     public bool? DropParams { get; init; }
 
@@ -83,6 +93,10 @@ public sealed class SpeechRequest
                 Model = m.GetString()!,
                 Input = input,
                 Format = format,
+                FormatGiven = root.TryGetProperty("response_format", out var given) && given.ValueKind == JsonValueKind.String,
+                Voice = v.GetString()!,
+                Instructions = root.TryGetProperty("instructions", out var instr) && instr.ValueKind == JsonValueKind.String ? instr.GetString() : null,
+                Speed = root.TryGetProperty("speed", out var spd) && spd.ValueKind == JsonValueKind.Number ? spd.GetDouble() : null,
                 Sse = sse,
                 Params = present,
                 DropParams = root.TryGetProperty("drop_params", out var dp) && dp.ValueKind is JsonValueKind.True or JsonValueKind.False ? dp.ValueKind == JsonValueKind.True : null,

@@ -18,6 +18,38 @@ public sealed class TranscriptionRequest
     public bool Stream { get; init; }
     public string Format { get; init; } = "json";
     public required IReadOnlyList<string> Params { get; init; }
+    public required MultipartPart File { get; init; }
+    public string? Language { get; init; }
+    public string? Prompt { get; init; }
+    public double? Temperature { get; init; }
+    public IReadOnlyList<string> Granularities { get; init; } = [];
+    /// <summary>Set by a provider that builds the OpenAI answer itself (Gemini, Deepgram, ElevenLabs): the answer's Content-Type.</summary>
+    public string? AnswerContentType { get; set; }
+
+    /// <summary>The file's media type: its part's <c>audio/*</c> Content-Type, else by its extension, else by its first bytes.</summary>
+    public string AudioMediaType()
+    {
+        if (File.ContentType is { } ct && ct.StartsWith("audio/", StringComparison.OrdinalIgnoreCase)) return ct;
+        var name = File.FileName ?? "";
+        var dot = name.LastIndexOf('.');
+        var ext = dot >= 0 ? name[(dot + 1)..].ToLowerInvariant() : "";
+        switch (ext)
+        {
+            case "wav": return "audio/wav";
+            case "mp3" or "mpga" or "mpeg": return "audio/mp3";
+            case "flac": return "audio/flac";
+            case "ogg" or "oga": return "audio/ogg";
+            case "m4a" or "mp4": return "audio/mp4";
+            case "webm": return "audio/webm";
+        }
+        ReadOnlySpan<byte> h = Body.Head(File, 12);
+        if (h.Length >= 12 && h.StartsWith("RIFF"u8)) return "audio/wav";
+        if (h.StartsWith("fLaC"u8)) return "audio/flac";
+        if (h.StartsWith("OggS"u8)) return "audio/ogg";
+        if (h.Length >= 8 && h[4..8].SequenceEqual("ftyp"u8)) return "audio/mp4";
+        if (h.Length >= 4 && h[0] == 0x1A && h[1] == 0x45) return "audio/webm";
+        return "audio/mp3";
+    }
 
     public static TranscriptionRequest From(MultipartBody body, bool translation)
     {
@@ -51,7 +83,13 @@ public sealed class TranscriptionRequest
             foreach (var only in new[] { "language", "timestamp_granularities", "include", "chunking_strategy", "stream" })
                 if (present.Contains(only)) throw LlmError.Invalid($"`{only}` is not a translations parameter; remove it", only, "unsupported_parameter").ToException();
         }
-        return new TranscriptionRequest { Body = body, Model = model, Translation = translation, Stream = stream, Format = format, Params = present };
+        double? temperature = body.Field("temperature")?.Text is { } tt ? double.Parse(tt, System.Globalization.CultureInfo.InvariantCulture) : null;
+        return new TranscriptionRequest
+        {
+            Body = body, Model = model, Translation = translation, Stream = stream, Format = format, Params = present, File = file,
+            Language = body.Field("language")?.Text, Prompt = body.Field("prompt")?.Text, Temperature = temperature,
+            Granularities = granularities.Select(static g => g.Text!).ToList(),
+        };
     }
 
     /// <summary>By extension, else by the first bytes (RIFF/WAVE, ID3 or an MPEG frame, fLaC, OggS, ftyp, EBML).</summary>

@@ -16,8 +16,13 @@ public sealed class CostCalculator(PriceTable table) : ICostCalculator
         var price = PriceFor(deployment);
         // LiteLLM: token usage wins; else output_cost_per_second, else input_cost_per_second, times the duration.
         if (usage.AudioSeconds > 0 && usage.PromptTokens == 0 && usage.CompletionTokens == 0)
-            return price?.OutputPerSecond is { } outSecond ? outSecond * usage.AudioSeconds : price?.InputPerSecond is { } inSecond ? inSecond * usage.AudioSeconds : null;
-        if (usage.Characters > 0) return price?.InputPerCharacter is { } perCharacter ? usage.Characters * perCharacter : null;
+            // An output price of 0 (Deepgram, ElevenLabs, AssemblyAI rows) means "priced by input": LiteLLM's `is not None` test prices those at 0.
+            return price?.OutputPerSecond is > 0 and var outSecond ? outSecond * usage.AudioSeconds
+                : price?.InputPerSecond is { } inSecond ? inSecond * usage.AudioSeconds
+                : price?.OutputPerSecond is { } zero ? zero * usage.AudioSeconds : null;
+        // Speech: per character where the table prices so (tts-1, ElevenLabs), else by the tokens the answer reported.
+        if (usage.Characters > 0 && price?.InputPerCharacter is { } perCharacter) return usage.Characters * perCharacter;
+        if (usage.Characters > 0 && usage.PromptTokens == 0 && usage.CompletionTokens == 0) return null;
         return price is null ? null : Compute(price, usage);
     }
 
@@ -54,10 +59,13 @@ public sealed class CostCalculator(PriceTable table) : ICostCalculator
         }
         var cached = usage.CachedTokens;
         var created = usage.CacheCreationTokens;
-        var text = Math.Max(0, usage.PromptTokens - cached - created);
-        var promptCost = text * input + cached * (cacheRead ?? input) + created * (cacheWrite ?? input);
+        // LiteLLM's generic_cost_per_token: audio tokens at their own price where the table has one.
+        var audioIn = Math.Min(usage.PromptTokensDetails?.AudioTokens ?? 0, Math.Max(0, usage.PromptTokens - cached - created));
+        var text = Math.Max(0, usage.PromptTokens - cached - created - audioIn);
+        var promptCost = text * input + audioIn * (price.InputPerAudioToken ?? input) + cached * (cacheRead ?? input) + created * (cacheWrite ?? input);
         var reasoning = Math.Min(usage.ReasoningTokens, usage.CompletionTokens);
-        var completionCost = (usage.CompletionTokens - reasoning) * output + reasoning * (price.ReasoningPerToken ?? output);
+        var audioOut = Math.Min(usage.CompletionTokensDetails?.AudioTokens ?? 0, usage.CompletionTokens - reasoning);
+        var completionCost = (usage.CompletionTokens - reasoning - audioOut) * output + audioOut * (price.OutputPerAudioToken ?? output) + reasoning * (price.ReasoningPerToken ?? output);
         var queryCost = usage.SearchUnits * (price.InputPerQuery ?? 0);
         return promptCost + completionCost + queryCost;
     }

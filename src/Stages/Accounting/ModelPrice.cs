@@ -19,6 +19,9 @@ public sealed record ModelPrice
     public decimal? InputPerPixel { get; init; }
     public decimal? InputPerImageToken { get; init; }
     public decimal? OutputPerImageToken { get; init; }
+    /// <summary><c>input_cost_per_audio_token</c> / <c>output_cost_per_audio_token</c>: audio tokens in and out (else the token prices).</summary>
+    public decimal? InputPerAudioToken { get; init; }
+    public decimal? OutputPerAudioToken { get; init; }
     /// <summary><c>input_cost_per_character</c>: text to speech.</summary>
     public decimal? InputPerCharacter { get; init; }
     /// <summary><c>input_cost_per_second</c> / <c>output_cost_per_second</c>: audio transcription by duration.</summary>

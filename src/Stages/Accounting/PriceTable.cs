@@ -101,6 +101,8 @@ public sealed class PriceTable
             InputPerImageToken = Dec(e, "input_cost_per_image_token"),
             OutputPerImageToken = Dec(e, "output_cost_per_image_token"),
             InputPerCharacter = Dec(e, "input_cost_per_character"),
+            InputPerAudioToken = Dec(e, "input_cost_per_audio_token"),
+            OutputPerAudioToken = Dec(e, "output_cost_per_audio_token"),
             InputPerSecond = Dec(e, "input_cost_per_second"),
             OutputPerSecond = Dec(e, "output_cost_per_second"),
             Tiers = tiers,
