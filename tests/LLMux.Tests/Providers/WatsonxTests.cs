@@ -127,6 +127,18 @@ public sealed class WatsonxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_answer_is_priced_from_the_price_tables_watsonx_entry()
+    {
+        _upstream.Enqueue(new WatsonxScript { PromptTokens = 1000, CompletionTokens = 500 });
+        using var response = await _gateway.Http.PostAsync("/v1/chat/completions", Json("""{"model":"wx","messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // watsonx/ibm/granite-3-8b-instruct: 2e-7 per input and per output token.
+        Assert.Equal(0.0003m, decimal.Parse(response.Headers.GetValues("x-llmux-response-cost").Single(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("watsonx", response.Headers.GetValues("x-llmux-provider").Single());
+        Take();
+    }
+
+    [Fact]
     public async Task The_iam_token_is_kept_until_a_minute_before_it_expires()
     {
         await Chat().CompleteChatAsync([new UserChatMessage("one")]);
