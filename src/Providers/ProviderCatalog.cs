@@ -27,9 +27,13 @@ public sealed class ProviderCatalog
         Add(new Cohere.CohereProvider());
         Add(new SageMaker.SageMakerProvider(time));
         Add(new Voyage.VoyageProvider());
+        Add(new Watsonx.WatsonxProvider(time));
+        Add(new Snowflake.SnowflakeProvider(time));
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
         foreach (var provider in Modes.ModeProviders.Create()) Add(provider);
-        foreach (var row in OpenAICompatible.HostedCompatibleRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
+        // Databricks is its row plus OAuth M2M (Databricks/DatabricksProvider.cs).
+        foreach (var row in OpenAICompatible.HostedCompatibleRows.All)
+            Add(ReferenceEquals(row, OpenAICompatible.HostedCompatibleRows.Databricks) ? new Databricks.DatabricksProvider(time) : new OpenAICompatible.CompatibleProvider(row));
     }
 
     public IReadOnlyList<LlmProvider> Providers => _providers;

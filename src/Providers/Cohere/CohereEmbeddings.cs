@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using LLMux.Pipeline.Context;
 using LLMux.Pipeline.Errors;
@@ -62,7 +61,7 @@ internal static class CohereEmbeddings
             foreach (var values in list.EnumerateArray())
             {
                 if (values.ValueKind != JsonValueKind.Array) throw new JsonException($"embedding {index} is not an array");
-                response.Data.Add(new EmbeddingItem { Index = index++, Embedding = base64 ? Base64(values) : values.Clone() });
+                response.Data.Add(new EmbeddingItem { Index = index++, Embedding = base64 ? Common.EmbeddingVectors.Base64(values) : values.Clone() });
             }
             if (root.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object
                 && meta.TryGetProperty("billed_units", out var bu) && bu.ValueKind == JsonValueKind.Object
@@ -74,19 +73,5 @@ internal static class CohereEmbeddings
         }
         response.Usage = new Usage { PromptTokens = tokens, TotalTokens = tokens };
         return response;
-    }
-
-    /// <summary>OpenAI's base64 form: the float32 values, little-endian, base64-encoded.</summary>
-    private static JsonElement Base64(JsonElement values)
-    {
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("base64 embeddings need a little-endian machine");
-        var floats = new float[values.GetArrayLength()];
-        var i = 0;
-        foreach (var v in values.EnumerateArray()) floats[i++] = v.GetSingle();
-        var bytes = MemoryMarshal.AsBytes(floats.AsSpan());
-        var buffer = new ArrayBufferWriter<byte>(bytes.Length * 4 / 3 + 8);
-        using (var w = new Utf8JsonWriter(buffer)) w.WriteBase64StringValue(bytes);
-        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
-        return doc.RootElement.Clone();
     }
 }

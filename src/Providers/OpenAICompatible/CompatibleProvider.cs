@@ -13,7 +13,7 @@ namespace LLMux.Providers.OpenAICompatible;
 /// body edits. Streams and answers pass through as they arrive (provider extras such as DeepSeek's
 /// <c>reasoning_content</c> or Perplexity's <c>citations</c> reach the client untouched).
 /// </summary>
-public sealed class CompatibleProvider : OpenAIProvider
+public class CompatibleProvider : OpenAIProvider
 {
     /// <summary>Azure's default <c>api-version</c> when neither the deployment nor <c>AZURE_API_VERSION</c> gives one (LiteLLM's).</summary>
     public const string AzureDefaultApiVersion = "2025-02-01-preview";

@@ -403,7 +403,7 @@ public static class HostedCompatibleRows
         Notes =
         [
             "`databricks/<serving endpoint name>`; api_base is the workspace's `https://<workspace>/serving-endpoints` (no default); LLMux calls `{api_base}/chat/completions` and `/embeddings`",
-            "auth: a personal access token (`api_key` or DATABRICKS_API_KEY) as `Bearer`; LiteLLM's OAuth M2M (DATABRICKS_CLIENT_ID / _SECRET) is not done yet",
+            "auth: a personal access token written as the deployment's `api_key` (`Bearer`); else OAuth M2M with a service principal (`databricks_client_id` / `databricks_client_secret`, or DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET): client credentials at `{workspace}/oidc/v1/token`, scope `all-apis`, the token kept until a minute before it expires; else DATABRICKS_API_KEY",
         ],
     };
 

@@ -76,6 +76,9 @@ internal static class DeploymentFactory
         ("AWS_REGION_NAME", "aws_region_name"), ("AWS_REGION", "aws_region_name"), ("AWS_DEFAULT_REGION", "aws_region_name"),
         ("VERTEXAI_PROJECT", "vertex_project"), ("VERTEX_PROJECT", "vertex_project"), ("VERTEXAI_LOCATION", "vertex_location"), ("VERTEX_LOCATION", "vertex_location"),
         ("VERTEXAI_CREDENTIALS", "vertex_credentials"), ("GOOGLE_APPLICATION_CREDENTIALS", "vertex_credentials"),
+        ("WATSONX_IAM_URL", "watsonx_iam_url"), ("WATSONX_PROJECT_ID", "project_id"), ("WATSONX_SPACE_ID", "space_id"), ("WATSONX_TOKEN", "token"),
+        ("DATABRICKS_CLIENT_ID", "databricks_client_id"), ("DATABRICKS_CLIENT_SECRET", "databricks_client_secret"),
+        ("SNOWFLAKE_ACCOUNT_ID", "account_id"), ("SNOWFLAKE_USER", "snowflake_user"), ("SNOWFLAKE_PRIVATE_KEY", "snowflake_private_key"),
     ];
 
     private static void ApplyAmbientSettings(IReadOnlyDictionary<string, string> configEnvironment, Dictionary<string, string> settings)
