@@ -28,6 +28,8 @@ public sealed record VirtualKey
     /// <summary>JSON object: model alias → model name.</summary>
     public string Aliases { get; init; } = "{}";
     public IReadOnlyList<string> AllowedRoutes { get; init; } = [];
+    /// <summary>Per-model budgets (<c>model_max_budget</c>): model name → most the key may spend on it per window.</summary>
+    public IReadOnlyDictionary<string, Budgets.ModelBudget> ModelMaxBudget { get; init; } = Budgets.ModelBudget.None;
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

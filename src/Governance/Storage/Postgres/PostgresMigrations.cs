@@ -118,5 +118,9 @@ internal static class PostgresMigrations
         (3, "spend logs: cache_hit", """
             ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN IF NOT EXISTS cache_hit text NOT NULL DEFAULT '';
             """),
+        // LiteLLM's column: model name → {"budget_limit": USD, "time_period": "1d"}.
+        (4, "keys: model_max_budget", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
+            """),
     ];
 }

@@ -115,5 +115,9 @@ internal static class SqliteMigrations
         (3, "spend logs: cache_hit", """
             ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN cache_hit TEXT NOT NULL DEFAULT '';
             """),
+        // LiteLLM's column: model name → {"budget_limit": USD, "time_period": "1d"}.
+        (4, "keys: model_max_budget", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
+            """),
     ];
 }
