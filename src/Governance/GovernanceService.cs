@@ -21,6 +21,7 @@ namespace LLMux.Governance;
 public sealed class GovernanceService : IAsyncDisposable
 {
     private readonly string _masterHash;
+    private readonly KeyHashes _hashes = new();
 
     public GovernanceService(IGovernanceStore store, GovernanceOptions options, TimeProvider time, RedisLink? shared = null)
     {
@@ -93,7 +94,7 @@ public sealed class GovernanceService : IAsyncDisposable
     public ValueTask<(Caller? Caller, LlmError? Error)> AuthenticateAsync(string? presented, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(presented)) return new((null, GovernanceErrors.NoKey()));
-        var hash = VirtualKeys.Hash(presented);
+        var hash = _hashes.HashOf(presented);
         if (VirtualKeys.SameHash(hash, _masterHash)) return new((new Caller { KeyHash = hash, IsAdmin = true }, null));
         if (!presented.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) return new((null, GovernanceErrors.NotVirtualKey(VirtualKeys.Masked(presented))));
         var pending = GrantAsync(hash, cancellationToken);
@@ -106,12 +107,22 @@ public sealed class GovernanceService : IAsyncDisposable
     private (Caller?, LlmError?) Check(string presented, string hash, KeyGrant? grant)
     {
         if (grant is null || !VirtualKeys.SameHash(grant.Key.Token, hash)) return (null, GovernanceErrors.UnknownKey(VirtualKeys.NameOf(presented)));
+        // Only keys that exist are remembered, so unknown keys sent at random cannot grow the table.
+        _hashes.Remember(presented, hash);
         var key = grant.Key;
         if (key.Blocked) return (null, GovernanceErrors.KeyBlocked());
         var now = Time.GetUtcNow();
         if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
         if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
         return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls }, null);
+    }
+
+    /// <summary>Whether the caller's key and team may call <paramref name="model"/> (the filter of <c>/v1/models</c> and <c>/model/info</c>).</summary>
+    public bool MayCall(Caller caller, string model)
+    {
+        if (caller.IsAdmin) return true;
+        if (Grant(caller.KeyHash) is not { } grant) return false;
+        return GovernanceStage.Allows(grant.Key.Models, model) && (grant.Team is null || GovernanceStage.Allows(grant.Team.Models, model));
     }
 
     /// <summary>The key with its team and user, from the cache or the store; null when the key does not exist.</summary>
@@ -233,9 +244,27 @@ public sealed class GovernanceService : IAsyncDisposable
     /// The first budget already reached (spend ≥ max_budget, LiteLLM's rule), or null. The spend is Redis's shared
     /// counter when it answers (every replica's answers so far), else this replica's ledger. Window ends roll here.
     /// </summary>
-    public async ValueTask<LlmError?> CheckBudgetsAsync(IReadOnlyList<Budget> budgets)
+    public ValueTask<LlmError?> CheckBudgetsAsync(IReadOnlyList<Budget> budgets)
     {
-        if (budgets.Count == 0) return null;
+        if (budgets.Count == 0) return default;
+        return SharedSpend is null ? new(CheckLocal(budgets)) : CheckSharedAsync(budgets);
+    }
+
+    /// <summary>Without Redis: the ledger only, no arrays, synchronous.</summary>
+    private LlmError? CheckLocal(IReadOnlyList<Budget> budgets)
+    {
+        for (var i = 0; i < budgets.Count; i++)
+        {
+            var b = budgets[i];
+            var spend = Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset);
+            if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
+            if (b.MaxBudget is { } m && spend >= m) return GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend, m);
+        }
+        return null;
+    }
+
+    private async ValueTask<LlmError?> CheckSharedAsync(IReadOnlyList<Budget> budgets)
+    {
         var spend = await SpendOfAsync(budgets).ConfigureAwait(false);
         for (var i = 0; i < budgets.Count; i++)
         {
@@ -274,6 +303,42 @@ public sealed class GovernanceService : IAsyncDisposable
             Shared.FellBack(ex);
             return local;
         }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Id, DateTimeOffset? End), decimal> _modelSeeds = new();
+
+    /// <summary>
+    /// A key's budget on the called model (<c>model_max_budget</c>), in its current window. Its spend lives in the
+    /// spend logs only: the first call of a window on this replica sums them once (the seed), then the ledger and the
+    /// shared counters carry it, like every other budget.
+    /// </summary>
+    public async ValueTask<Budget> ModelBudgetAsync(VirtualKey key, string model, ModelBudget budget)
+    {
+        var window = budget.WindowAt(key.CreatedAt, Time.GetUtcNow());
+        var id = key.Token + ":" + model;
+        var end = window?.End;
+        if (!_modelSeeds.TryGetValue((id, end), out var seed))
+        {
+            try
+            {
+                seed = await Store.KeyModelSpendAsync(key.Token, model, window?.Start).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsStoreOutage(ex))
+            {
+                // The database is away: this window starts from what this replica (and Redis) counted.
+                seed = 0;
+            }
+            if (_modelSeeds.Count > 100_000) _modelSeeds.Clear();
+            _modelSeeds[(id, end)] = seed;
+        }
+        return new Budget(BudgetScope.KeyModel, id, seed, budget.MaxBudget, budget.Duration, end, "model", model);
+    }
+
+    /// <summary>The admin changed or removed a key's per-model budgets: the next call reseeds them.</summary>
+    public void ForgetModelBudgets(VirtualKey key)
+    {
+        foreach (var model in key.ModelMaxBudget.Keys) Ledger.Forget(BudgetScope.KeyModel, key.Token + ":" + model);
+        foreach (var k in _modelSeeds.Keys) if (k.Id.StartsWith(key.Token, StringComparison.Ordinal)) _modelSeeds.TryRemove(k, out _);
     }
 
     /// <summary>A priced answer: added to this replica's ledger, and to the shared counters at once (not awaited on the request path).</summary>

@@ -1,4 +1,5 @@
 using LLMux.Governance.Auth;
+using LLMux.Governance.Budgets;
 using LLMux.Governance.Entities;
 using LLMux.Governance.Limits;
 using LLMux.Governance.Storage;
@@ -39,7 +40,9 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 
         var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
         CheckModel(context, grant);
-        var budgets = Budgets(grant, customer, endUser);
+        var perModel = context.RequestedModel is { } model ? ModelBudget.For(grant.Key.ModelMaxBudget, model) : null;
+        var budgets = Budgets(grant, customer, endUser, perModel is not null);
+        if (perModel is { } mb) budgets[^1] = await governance.ModelBudgetAsync(grant.Key, context.RequestedModel!, mb.Value).ConfigureAwait(false);
         if (await governance.CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) throw over.ToException();
         var (lease, refusal) = await governance.AdmitAsync(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
         if (lease is null)
@@ -97,7 +100,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (models.Count == 0) return true;
         foreach (var m in models)
         {
-            if (m == "*" || m == "all-proxy-models" || string.Equals(m, model, StringComparison.Ordinal)) return true;
+            // all-team-models on a key: whatever its team allows (the team is checked next).
+            if (m is "*" or "all-proxy-models" or "all-team-models" || string.Equals(m, model, StringComparison.Ordinal)) return true;
             if (m.EndsWith("/*", StringComparison.Ordinal) && model.StartsWith(m.AsSpan(0, m.Length - 1), StringComparison.Ordinal)) return true;
         }
         return false;
@@ -114,20 +118,31 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     }
 
     /// <summary>Every budget that applies to the call, in LiteLLM's check order: key, team, user, end user.</summary>
-    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser)
+    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, bool perModel = false)
     {
-        var list = new List<GovernanceService.Budget>(4);
+        // Sized exactly (one array per call, no list); a per-model budget, when there is one, goes in the last slot.
+        var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + (perModel ? 1 : 0);
+        if (n == 0) return [];
+        var list = new GovernanceService.Budget[n];
+        var i = 0;
         if (grant is not null)
         {
             var k = grant.Key;
-            list.Add(new(BudgetScope.Key, k.Token, k.Spend, k.MaxBudget, k.BudgetDuration, k.BudgetResetAt, "key", k.KeyAlias ?? k.KeyName, k.SoftBudget));
-            if (grant.Team is { } t) list.Add(new(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId, t.SoftBudget));
-            if (grant.User is { } u) list.Add(new(BudgetScope.User, u.UserId, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, "user", u.UserId));
+            list[i++] = new(BudgetScope.Key, k.Token, k.Spend, k.MaxBudget, k.BudgetDuration, k.BudgetResetAt, "key", k.KeyAlias ?? k.KeyName, k.SoftBudget);
+            if (grant.Team is { } t) list[i++] = new(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId, t.SoftBudget);
+            if (grant.User is { } u) list[i++] = new(BudgetScope.User, u.UserId, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, "user", u.UserId);
         }
-        if (customer is { } c) list.Add(new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId));
-        else if (endUser is not null) list.Add(new(BudgetScope.Customer, endUser, 0, null, null, null, "customer", endUser));
-        return [.. list];
+        if (customer is { } c) list[i] = new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId);
+        else if (endUser is not null) list[i] = new(BudgetScope.Customer, endUser, 0, null, null, null, "customer", endUser);
+        return list;
     }
+
+    /// <summary><c>llmux-</c> + a time-ordered GUID (so the spend log's primary key grows at its end), in one string.</summary>
+    internal static string NewRequestId() => string.Create(38, Guid.CreateVersion7(), static (span, id) =>
+    {
+        "llmux-".CopyTo(span);
+        id.TryFormat(span[6..], out _, "N");
+    });
 
     /// <summary>What one admitted call owes once its usage is known.</summary>
     private sealed class Settlement(GovernanceService governance, Caller caller, string? endUser, GovernanceService.Budget[] budgets, RateLease lease, DateTimeOffset started)
@@ -148,7 +163,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             var d = context.Deployment;
             governance.Writer.Enqueue(new SpendRow
             {
-                RequestId = "llmux-" + Guid.CreateVersion7().ToString("N"),
+                RequestId = NewRequestId(),
                 CallType = SpendCallTypes.Of(context),
                 ApiKey = caller.KeyHash,
                 Spend = cost,

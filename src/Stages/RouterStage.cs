@@ -212,7 +212,7 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
         var duration = double.TryParse(s.Deployment.Setting("cooldown_time"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var secs) ? TimeSpan.FromSeconds(secs)
             : error.RetryAfter is { } ra && ra > TimeSpan.Zero ? ra
             : settings.CooldownTime;
-        s.CoolDown(now, duration);
+        state.CoolDown(s, now, duration);
     }
 
     /// <summary>LiteLLM's fallback order: context-window and content-policy lists first for those errors, then <c>fallbacks</c>, then <c>*</c>.</summary>

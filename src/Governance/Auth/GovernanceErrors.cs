@@ -69,6 +69,7 @@ public static class GovernanceErrors
             "team" => $"Budget has been exceeded! Team={id} Current cost: {Money(spend)}, Max budget: {Money(max)}",
             "user" => $"ExceededBudget: User={id} over budget. Spend={Money(spend)}, Budget={Money(max)}",
             "customer" => $"ExceededBudget: End User={id} over budget. Spend={Money(spend)}, Budget={Money(max)}",
+            "model" => $"Budget has been exceeded for model={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
             _ => $"Budget has been exceeded! Current cost: {Money(spend)}, Max budget: {Money(max)}",
         },
     };

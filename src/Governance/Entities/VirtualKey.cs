@@ -30,6 +30,8 @@ public sealed record VirtualKey
     public IReadOnlyList<string> AllowedRoutes { get; init; } = [];
     /// <summary>The response-cache controls this key may set (LiteLLM's <c>allowed_cache_controls</c>); empty allows every one.</summary>
     public IReadOnlyList<string> AllowedCacheControls { get; init; } = [];
+    /// <summary>Per-model budgets (<c>model_max_budget</c>): model name → most the key may spend on it per window.</summary>
+    public IReadOnlyDictionary<string, Budgets.ModelBudget> ModelMaxBudget { get; init; } = Budgets.ModelBudget.None;
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

@@ -14,14 +14,16 @@ namespace LLMux.Governance.Limits;
 /// </summary>
 public sealed class RateLimiter(TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, RateWindow> _windows = new(StringComparer.Ordinal);
+    // One table per descriptor: no "api_key:" + token string per call.
+    private readonly ConcurrentDictionary<string, RateWindow> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RateWindow> _teams = new(StringComparer.Ordinal);
 
     /// <summary>Admits a call for the key (and its team), or returns the 429 to answer.</summary>
     public RateLease? TryAdmit(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, out LlmError? refusal)
     {
         refusal = null;
-        var key = keyLimits.Any ? _windows.GetOrAdd("api_key:" + keyToken, static (_, v) => new RateWindow("api_key", v), keyToken) : null;
-        var team = teamId is not null && teamLimits.Any ? _windows.GetOrAdd("team:" + teamId, static (_, v) => new RateWindow("team", v), teamId) : null;
+        var key = keyLimits.Any ? _keys.GetOrAdd(keyToken, static k => new RateWindow("api_key", k)) : null;
+        var team = teamId is not null && teamLimits.Any ? _teams.GetOrAdd(teamId, static t => new RateWindow("team", t)) : null;
         if (key is null && team is null) return RateLease.None;
         var now = time.GetUtcNow();
         // Fixed order (key, then team) so two calls never wait on each other's locks.
@@ -70,25 +72,43 @@ public sealed class RateLimiter(TimeProvider time)
     /// <summary>The <c>x-ratelimit-*</c> headers of one descriptor from its counters (local or shared).</summary>
     internal static void WriteHeaders(string d, RateLimits limits, long requests, long tokens, long inFlight, List<KeyValuePair<string, string>> headers)
     {
+        // Two descriptors only: their header names are made once, not per answer.
+        var names = d == "api_key" ? KeyHeaders : d == "team" ? TeamHeaders : HeaderNames.For(d);
         if (limits.Rpm is { } rpm)
         {
-            headers.Add(new($"x-ratelimit-{d}-limit-requests", rpm.ToString(CultureInfo.InvariantCulture)));
-            headers.Add(new($"x-ratelimit-{d}-remaining-requests", Math.Max(0, rpm - requests).ToString(CultureInfo.InvariantCulture)));
+            headers.Add(new(names.LimitRequests, Number(rpm)));
+            headers.Add(new(names.RemainingRequests, Number(Math.Max(0, rpm - requests))));
         }
         if (limits.Tpm is { } tpm)
         {
-            headers.Add(new($"x-ratelimit-{d}-limit-tokens", tpm.ToString(CultureInfo.InvariantCulture)));
-            headers.Add(new($"x-ratelimit-{d}-remaining-tokens", Math.Max(0, tpm - tokens).ToString(CultureInfo.InvariantCulture)));
+            headers.Add(new(names.LimitTokens, Number(tpm)));
+            headers.Add(new(names.RemainingTokens, Number(Math.Max(0, tpm - tokens))));
         }
         if (limits.MaxParallel is { } p)
         {
-            headers.Add(new($"x-ratelimit-{d}-limit-max_parallel_requests", p.ToString(CultureInfo.InvariantCulture)));
-            headers.Add(new($"x-ratelimit-{d}-remaining-max_parallel_requests", Math.Max(0, p - inFlight).ToString(CultureInfo.InvariantCulture)));
+            headers.Add(new(names.LimitParallel, Number(p)));
+            headers.Add(new(names.RemainingParallel, Number(Math.Max(0, p - inFlight))));
         }
     }
 
+    private static readonly HeaderNames KeyHeaders = HeaderNames.For("api_key");
+    private static readonly HeaderNames TeamHeaders = HeaderNames.For("team");
+
+    // Small numbers (remaining parallel slots, most limits) come from a table; larger ones are formatted.
+    private static readonly string[] SmallNumbers = [.. Enumerable.Range(0, 1024).Select(static i => i.ToString(CultureInfo.InvariantCulture))];
+
+    private static string Number(long n) => (ulong)n < (ulong)SmallNumbers.Length ? SmallNumbers[n] : n.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record HeaderNames(string LimitRequests, string RemainingRequests, string LimitTokens, string RemainingTokens, string LimitParallel, string RemainingParallel)
+    {
+        public static HeaderNames For(string d) => new(
+            $"x-ratelimit-{d}-limit-requests", $"x-ratelimit-{d}-remaining-requests",
+            $"x-ratelimit-{d}-limit-tokens", $"x-ratelimit-{d}-remaining-tokens",
+            $"x-ratelimit-{d}-limit-max_parallel_requests", $"x-ratelimit-{d}-remaining-max_parallel_requests");
+    }
+
     /// <summary>Calls in flight for a key (tests, diagnostics).</summary>
-    public long InFlight(string keyToken) => _windows.TryGetValue("api_key:" + keyToken, out var w) ? w.InFlight : 0;
+    public long InFlight(string keyToken) => _keys.TryGetValue(keyToken, out var w) ? w.InFlight : 0;
 }
 
 /// <summary>One admitted call's local hold on its descriptors' parallel slots; <see cref="Release"/> is idempotent.</summary>

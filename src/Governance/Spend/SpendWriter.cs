@@ -18,6 +18,12 @@ namespace LLMux.Governance.Spend;
 public sealed class SpendWriter : IAsyncDisposable
 {
     public const int BatchSize = 500;
+    /// <summary>
+    /// How long the writer lets rows gather after the first one arrives, so a busy gateway writes one transaction per
+    /// <see cref="Linger"/> instead of one per row (a transaction costs far more than a row). <see cref="FlushAsync"/>
+    /// and stopping cut it short.
+    /// </summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(50);
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     private readonly IGovernanceStore _store;
@@ -26,6 +32,7 @@ public sealed class SpendWriter : IAsyncDisposable
     private readonly SpendSpill? _spill;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly SemaphoreSlim _kick = new(0);
     private long _written, _overflowed, _failures, _spilled;
 
     private abstract record Work;
@@ -65,6 +72,8 @@ public sealed class SpendWriter : IAsyncDisposable
 
     public void EnqueueReset(BudgetScope scope, string id, DateTimeOffset due, DateTimeOffset next)
     {
+        // A per-model budget has no row to reset: its window is computed, its spend summed from the logs.
+        if (scope == BudgetScope.KeyModel) return;
         // A reset that cannot be queued is dropped: the next check that finds the window over queues it again.
         _channel.Writer.TryWrite(new ResetWork(scope, id, due, next));
     }
@@ -73,8 +82,28 @@ public sealed class SpendWriter : IAsyncDisposable
     public Task FlushAsync()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_channel.Writer.TryWrite(new FlushWork(done))) return _channel.Writer.WriteAsync(new FlushWork(done)).AsTask().ContinueWith(_ => done.Task).Unwrap();
+        if (!_channel.Writer.TryWrite(new FlushWork(done)))
+            return _channel.Writer.WriteAsync(new FlushWork(done)).AsTask().ContinueWith(_ => { Kick(); return done.Task; }, TaskScheduler.Default).Unwrap();
+        Kick();
         return done.Task;
+    }
+
+    private void Kick()
+    {
+        if (_kick.CurrentCount == 0) _kick.Release();
+    }
+
+    /// <summary>Waits <see cref="Linger"/> for more rows, unless a batch is already full or a flush (or stop) asks for them now.</summary>
+    private async Task LingerAsync(ChannelReader<Work> reader)
+    {
+        if (reader.Count >= BatchSize || _kick.Wait(0)) return;
+        using var done = new CancellationTokenSource();
+        var kicked = _kick.WaitAsync(done.Token);
+        var delay = Task.Delay(Linger, _time, done.Token);
+        var first = await Task.WhenAny(kicked, delay).ConfigureAwait(false);
+        await done.CancelAsync().ConfigureAwait(false);
+        // A kick that lost the race to the delay stays counted for the next linger; the cancelled wait took nothing.
+        if (first == delay) await kicked.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
     }
 
     private async Task LoopAsync()
@@ -87,6 +116,7 @@ public sealed class SpendWriter : IAsyncDisposable
             await DrainSpillAsync().ConfigureAwait(false);
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                await LingerAsync(reader).ConfigureAwait(false);
                 while (reader.TryRead(out var work))
                 {
                     switch (work)
@@ -190,11 +220,13 @@ public sealed class SpendWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _channel.Writer.TryComplete();
+        Kick();
         // Real time on purpose: a stopping process waits at most this long for an absent database.
         if (await Task.WhenAny(_loop, Task.Delay(_spill is null ? Timeout.InfiniteTimeSpan : StopGrace)).ConfigureAwait(false) != _loop)
             await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
+        _kick.Dispose();
         _spill?.RemoveIfEmpty();
     }
 }

@@ -231,8 +231,16 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     {
         governance.Cache.EvictKey(old.Token);
         governance.Cache.EvictKey(key.Token);
+        if (old.Token != key.Token || !SameModelBudgets(old.ModelMaxBudget, key.ModelMaxBudget)) governance.ForgetModelBudgets(old);
         if (old.Token != key.Token) governance.Ledger.Forget(BudgetScope.Key, old.Token);
         else if (old.BudgetDuration != key.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.Key, key.Token, key.BudgetDuration, key.BudgetResetAt);
+    }
+
+    private static bool SameModelBudgets(IReadOnlyDictionary<string, ModelBudget> a, IReadOnlyDictionary<string, ModelBudget> b)
+    {
+        if (a.Count != b.Count) return false;
+        foreach (var (m, x) in a) if (!b.TryGetValue(m, out var y) || x != y) return false;
+        return true;
     }
 
     private async Task<VirtualKey?> FindKeyOr404Async(HttpContext http, string id)
@@ -255,7 +263,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     /// <summary>The key fields shared by generate, update and regenerate; unset fields keep their value on update.</summary>
     private static KeyChanges KeyFields(AdminBody b, bool forUpdate)
     {
-        b.Unsupported("model_max_budget", "model_rpm_limit", "model_tpm_limit", "guardrails", "permissions", "enforced_params", "tags", "organization_id",
+        b.Unsupported("model_rpm_limit", "model_tpm_limit", "guardrails", "permissions", "enforced_params", "tags", "organization_id",
             "project_id", "allowed_passthrough_routes", "config", "budget_id", "temp_budget_increase", "temp_budget_expiry",
             "object_permission", "router_settings", "access_group_ids", "auto_rotate", "rotation_interval", "prompts", "policies");
         b.Unsupported("aliases");
@@ -275,6 +283,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             AllowedRoutes = b.Strings("allowed_routes"),
             AllowedCacheControls = CacheControlNames(b),
             Blocked = b.Bool("blocked"),
+            ModelMaxBudget = ModelBudgets(b),
         };
         b.String("key_type"); // LiteLLM's presets of allowed_routes; `llm_api`/`default` are what LLMux serves
         b.Bool("send_invite_email");
@@ -293,6 +302,16 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         return names;
     }
 
+    /// <summary><c>model_max_budget</c>: LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>; <c>{}</c> or null clears it.</summary>
+    private static IReadOnlyDictionary<string, ModelBudget>? ModelBudgets(AdminBody b)
+    {
+        if (b.IsNull("model_max_budget")) return ModelBudget.None;
+        if (b.Element("model_max_budget") is not { } e) return null;
+        var budgets = ModelBudget.Read(e, out var problem);
+        if (problem is not null) b.Problems.Add($"`model_max_budget`: {problem}");
+        return budgets;
+    }
+
     private sealed class KeyChanges(AdminBody b)
     {
         public string? KeyAlias, BudgetDuration, Metadata, TeamId, UserId;
@@ -300,6 +319,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         public decimal? MaxBudget, SoftBudget;
         public long? RpmLimit, TpmLimit, MaxParallelRequests;
         public bool? Blocked;
+        public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
 
         public VirtualKey Apply(VirtualKey k, DateTimeOffset now)
         {
@@ -320,6 +340,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 AllowedRoutes = AllowedRoutes ?? k.AllowedRoutes,
                 AllowedCacheControls = AllowedCacheControls ?? k.AllowedCacheControls,
                 Blocked = Blocked ?? k.Blocked,
+                ModelMaxBudget = ModelMaxBudget ?? k.ModelMaxBudget,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(k.BudgetDuration, out var d)) k = k with { BudgetResetAt = d.After(now) };
             else if (k.BudgetDuration is null) k = k with { BudgetResetAt = null };

@@ -27,6 +27,8 @@ internal static class AdminJson
         Raw(w, "metadata", k.Metadata);
         List(w, "allowed_routes", k.AllowedRoutes);
         List(w, "allowed_cache_controls", k.AllowedCacheControls);
+        w.WritePropertyName("model_max_budget");
+        LLMux.Governance.Budgets.ModelBudget.Write(w, k.ModelMaxBudget);
         Str(w, "team_id", k.TeamId);
         Str(w, "user_id", k.UserId);
         w.WriteBoolean("blocked", k.Blocked);

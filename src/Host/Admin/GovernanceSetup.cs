@@ -79,7 +79,15 @@ internal static class GovernanceSetup
     /// </summary>
     public static void UseAuthentication(WebApplication app, RequestAuthenticator authenticator, ILogger logger)
     {
-        if (authenticator.Governance?.Shared is { } redis) redis.Warn = message => logger.LogWarning("{Message}", message);
+        if (authenticator.Governance?.Shared is { } redis)
+        {
+            redis.Warn = message => logger.LogWarning("{Message}", message);
+            // Router cooldowns shared too: a deployment cooled down here is cooled down on every replica.
+            var deployments = app.Services.GetRequiredService<LLMux.Stages.Hosting.LLMuxRuntime>().Registry.All;
+            var ids = new string[deployments.Count];
+            for (var i = 0; i < ids.Length; i++) ids[i] = deployments[i].Id;
+            new RedisCooldowns(redis, app.Services.GetRequiredService<LLMux.Stages.Routing.RouterState>()).StartAsync(ids).GetAwaiter().GetResult();
+        }
         if (authenticator.Governance is { } governance)
             governance.SoftBudgetCrossed += a => logger.LogWarning("governance: soft budget reached: {Scope} {Name} has spent {Spend} of its soft_budget {SoftBudget} (max_budget {MaxBudget})",
                 a.Scope.ToString().ToLowerInvariant(), a.Name, a.Spend, a.SoftBudget, a.MaxBudget?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");

@@ -34,6 +34,8 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
             app.Map(path, ModelsAsync);
         foreach (var path in new[] { "/v1/models/{**id}", "/models/{**id}" })
             app.Map(path, ModelAsync);
+        foreach (var path in new[] { "/model/info", "/v1/model/info" })
+            app.Map(path, ModelInfoAsync);
         foreach (var path in new[] { "/health/liveliness", "/health/liveness", "/health/readiness", "/health" })
             app.Map(path, HealthAsync);
         CapabilitiesEndpoint.Map(app, app.Services.GetRequiredService<LLMux.Providers.ProviderCatalog>());
@@ -134,12 +136,27 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
             // Anthropic's Models API shape, for Anthropic SDKs and Claude Code.
             var query = http.Request.Query;
             var limit = int.TryParse(query["limit"], out var l) ? Math.Clamp(l, 1, 1000) : 20;
-            ModelListWriter.WriteAnthropic(w, registry, limit, NonEmpty(query["after_id"]), NonEmpty(query["before_id"]));
+            ModelListWriter.WriteAnthropic(w, registry, limit, NonEmpty(query["after_id"]), NonEmpty(query["before_id"]), Visible(http));
         }
         else
         {
-            ModelListWriter.WriteOpenAI(w, registry);
+            ModelListWriter.WriteOpenAI(w, registry, Visible(http));
         }
+    }
+
+    /// <summary>A virtual key sees the models its key and team may call (LiteLLM filters the lists the same way); others see all.</summary>
+    private Func<string, bool>? Visible(HttpContext http) =>
+        _auth.Governance is { } governance && Admin.RequestAuthenticator.CallerOf(http) is { IsAdmin: false, KeyHash.Length: > 0 } caller
+            ? model => governance.MayCall(caller, model)
+            : null;
+
+    private async Task ModelInfoAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsGet(http.Request.Method)) { await MethodNotAllowed(http, "GET"); return; }
+        if (!Authorized(http.Request)) { await Unauthorized(http); return; }
+        http.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(http.Response.Body);
+        ModelListWriter.WriteModelInfo(w, registry, Visible(http));
     }
 
     private async Task ModelAsync(HttpContext http)
@@ -147,7 +164,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         if (!HttpMethods.IsGet(http.Request.Method)) { await MethodNotAllowed(http, "GET"); return; }
         if (!Authorized(http.Request)) { await Unauthorized(http); return; }
         var id = (string)http.Request.RouteValues["id"]!;
-        if (registry.Group(id) is not { Count: > 0 })
+        if (registry.Group(id) is not { Count: > 0 } || Visible(http) is { } visible && !visible(id))
         {
             await ResponseWriter.WriteErrorAsync(http, null, new LlmError
             {

@@ -19,12 +19,21 @@ internal static class ModelListWriter
     public static ModelPrice? PriceOf(ModelRegistry registry, string name) =>
         registry.Group(name) is { Count: > 0 } group ? PriceTable.Default.Find(group[0].ProviderName, group[0].UpstreamModel) : null;
 
-    public static void WriteOpenAI(Utf8JsonWriter w, ModelRegistry registry)
+    /// <summary>The model names the caller may call (all of them when <paramref name="visible"/> is null), in the registry's order.</summary>
+    public static IReadOnlyList<string> Names(ModelRegistry registry, Func<string, bool>? visible)
+    {
+        if (visible is null) return registry.Names;
+        var names = new List<string>(registry.Names.Count);
+        foreach (var n in registry.Names) if (visible(n)) names.Add(n);
+        return names;
+    }
+
+    public static void WriteOpenAI(Utf8JsonWriter w, ModelRegistry registry, Func<string, bool>? visible = null)
     {
         w.WriteStartObject();
         w.WriteString("object"u8, "list"u8);
         w.WriteStartArray("data"u8);
-        foreach (var name in registry.Names) WriteOpenAIModel(w, registry, name);
+        foreach (var name in Names(registry, visible)) WriteOpenAIModel(w, registry, name);
         w.WriteEndArray();
         w.WriteEndObject();
     }
@@ -55,9 +64,9 @@ internal static class ModelListWriter
     }
 
     /// <summary>Anthropic's page: <c>limit</c> (1–1000, default 20), <c>after_id</c> / <c>before_id</c> cursors, <c>has_more</c>.</summary>
-    public static void WriteAnthropic(Utf8JsonWriter w, ModelRegistry registry, int limit, string? afterId, string? beforeId)
+    public static void WriteAnthropic(Utf8JsonWriter w, ModelRegistry registry, int limit, string? afterId, string? beforeId, Func<string, bool>? visible = null)
     {
-        var names = registry.Names;
+        var names = Names(registry, visible);
         var start = 0;
         var end = names.Count;
         if (afterId is not null && IndexOf(names, afterId) is var a and >= 0) start = a + 1;
@@ -152,5 +161,46 @@ internal static class ModelListWriter
     {
         for (var i = 0; i < names.Count; i++) if (names[i] == id) return i;
         return -1;
+    }
+
+    /// <summary>
+    /// LiteLLM's <c>GET /model/info</c>: one entry per deployment the caller may call, with its <c>litellm_params</c>
+    /// (never its keys or other secrets) and what the price table knows in <c>model_info</c>.
+    /// </summary>
+    public static void WriteModelInfo(Utf8JsonWriter w, ModelRegistry registry, Func<string, bool>? visible)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("data"u8);
+        foreach (var name in Names(registry, visible))
+        {
+            foreach (var d in registry.Group(name) ?? [])
+            {
+                var price = PriceTable.Default.Find(d.ProviderName, d.UpstreamModel);
+                w.WriteStartObject();
+                w.WriteString("model_name"u8, name);
+                w.WriteStartObject("litellm_params"u8);
+                w.WriteString("model"u8, d.Model);
+                if (d.ApiBase is { } apiBase) w.WriteString("api_base"u8, apiBase);
+                w.WriteEndObject();
+                w.WriteStartObject("model_info"u8);
+                w.WriteString("id"u8, d.Id);
+                w.WriteBoolean("db_model"u8, false);
+                w.WriteString("litellm_provider"u8, d.ProviderName);
+                w.WriteString("key"u8, d.UpstreamModel);
+                if (price is not null)
+                {
+                    if (price.MaxInputTokens is { } input) w.WriteNumber("max_input_tokens"u8, input);
+                    if (price.MaxOutputTokens is { } output) { w.WriteNumber("max_output_tokens"u8, output); w.WriteNumber("max_tokens"u8, output); }
+                    w.WriteNumber("input_cost_per_token"u8, price.InputPerToken);
+                    w.WriteNumber("output_cost_per_token"u8, price.OutputPerToken);
+                    if (price.Mode is { } mode) w.WriteString("mode"u8, mode);
+                    foreach (var flag in price.Supports) w.WriteBoolean("supports_" + flag, true);
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 }

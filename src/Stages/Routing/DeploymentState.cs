@@ -28,6 +28,14 @@ public sealed class DeploymentState(Deployment deployment, TimeProvider time)
 
     public void CoolDown(DateTimeOffset now, TimeSpan duration) => Interlocked.Exchange(ref _cooldownUntilTicks, (now + duration).UtcTicks);
 
+    /// <summary>Cooling down until at least <paramref name="until"/> (a cooldown shared by another replica).</summary>
+    public void CoolDownUntil(DateTimeOffset until)
+    {
+        var ticks = until.UtcTicks;
+        for (var current = Interlocked.Read(ref _cooldownUntilTicks); current < ticks; current = Interlocked.Read(ref _cooldownUntilTicks))
+            if (Interlocked.CompareExchange(ref _cooldownUntilTicks, ticks, current) == current) return;
+    }
+
     /// <summary>Calls that may wait for a slot when all <see cref="MaxParallel"/> are taken (<c>max_queue</c>, default
     /// <c>max_parallel_requests</c>); beyond that the deployment refuses.</summary>
     public int MaxQueue { get; } = int.TryParse(deployment.Setting("max_queue"), out var q) && q >= 0 ? q

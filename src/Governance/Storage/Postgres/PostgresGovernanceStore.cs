@@ -91,7 +91,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- keys ----
 
-    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls";
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls, model_max_budget";
 
     public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $1""", ReadKey, cancellationToken, token);
@@ -149,7 +149,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     [
         k.Token, k.KeyName, k.KeyAlias, k.Spend, k.MaxBudget, k.SoftBudget, k.BudgetDuration, k.BudgetResetAt, k.RpmLimit, k.TpmLimit,
         k.MaxParallelRequests, k.Expires, JsonColumns.Write(k.Models), k.Aliases, k.Metadata, JsonColumns.Write(k.AllowedRoutes), k.TeamId, k.UserId,
-        k.Blocked, k.CreatedAt, k.UpdatedAt, k.CreatedBy, k.UpdatedBy, JsonColumns.Write(k.AllowedCacheControls),
+        k.Blocked, k.CreatedAt, k.UpdatedAt, k.CreatedBy, k.UpdatedBy, JsonColumns.Write(k.AllowedCacheControls), Budgets.ModelBudget.Write(k.ModelMaxBudget),
     ];
 
     private static VirtualKey ReadKey(DbDataReader r) => new()
@@ -178,6 +178,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         CreatedBy = Str(r, 21),
         UpdatedBy = Str(r, 22),
         AllowedCacheControls = JsonColumns.ReadList(r.GetString(23)),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 24)),
     };
 
     // ---- teams ----
@@ -409,6 +410,14 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         // Compare-and-set on the reset time: of several replicas resetting the same window, one wins.
         await using var cmd = Command(_source, $"""UPDATE "{table}" SET spend = 0, budget_reset_at = $1 WHERE {idColumn} = $2 AND budget_reset_at = $3""", nextReset, id, dueAt);
         return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = since is { } s
+            ? Command(_source, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND model_group = $2 AND "startTime" >= $3""", token, model, s)
+            : Command(_source, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND model_group = $2""", token, model);
+        return Convert.ToDecimal(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery q, CancellationToken cancellationToken = default)

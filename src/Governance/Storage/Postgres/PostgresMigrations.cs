@@ -139,5 +139,9 @@ internal static class PostgresMigrations
         (5, "keys: allowed_cache_controls", """
             ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS allowed_cache_controls text NOT NULL DEFAULT '[]';
             """),
+        // LiteLLM's column: model name → {"budget_limit": USD, "time_period": "1d"}.
+        (6, "keys: model_max_budget", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
+            """),
     ];
 }

@@ -80,7 +80,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     // ---- keys ----
 
-    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls";
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls, model_max_budget";
 
     public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $p""", ReadKey, ("$p", token)));
@@ -138,7 +138,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$rpm_limit", k.RpmLimit), ("$tpm_limit", k.TpmLimit), ("$max_parallel_requests", k.MaxParallelRequests), ("$expires", Time(k.Expires)),
         ("$models", JsonColumns.Write(k.Models)), ("$aliases", k.Aliases), ("$metadata", k.Metadata), ("$allowed_routes", JsonColumns.Write(k.AllowedRoutes)),
         ("$team_id", k.TeamId), ("$user_id", k.UserId), ("$blocked", k.Blocked ? 1 : 0), ("$created_at", Time(k.CreatedAt)), ("$updated_at", Time(k.UpdatedAt)),
-        ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy), ("$allowed_cache_controls", JsonColumns.Write(k.AllowedCacheControls)),
+        ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy), ("$allowed_cache_controls", JsonColumns.Write(k.AllowedCacheControls)), ("$model_max_budget", Budgets.ModelBudget.Write(k.ModelMaxBudget)),
     ];
 
     private static VirtualKey ReadKey(SqliteDataReader r) => new()
@@ -167,6 +167,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         CreatedBy = Str(r, 21),
         UpdatedBy = Str(r, 22),
         AllowedCacheControls = JsonColumns.ReadList(r.GetString(23)),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 24)),
     };
 
     // ---- teams ----
@@ -339,14 +340,17 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         var teams = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var users = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var endUsers = new Dictionary<string, (decimal Spend, DateTimeOffset At)>(StringComparer.Ordinal);
+        // The parameters by position, in the statement's order: looking each up by name per row was a measurable cost.
+        var p = new SqliteParameter[insert.Parameters.Count];
+        for (var i = 0; i < p.Length; i++) p[i] = insert.Parameters[i];
         foreach (var row in rows)
         {
-            Set(insert, "$request_id", row.RequestId); Set(insert, "$call_type", row.CallType); Set(insert, "$api_key", row.ApiKey);
-            Set(insert, "$spend", (double)row.Spend); Set(insert, "$total_tokens", row.TotalTokens); Set(insert, "$prompt_tokens", row.PromptTokens);
-            Set(insert, "$completion_tokens", row.CompletionTokens); Set(insert, "$start", Time(row.StartTime)); Set(insert, "$end", Time(row.EndTime));
-            Set(insert, "$model", row.Model); Set(insert, "$model_group", row.ModelGroup); Set(insert, "$provider", row.Provider); Set(insert, "$user", row.UserId);
-            Set(insert, "$team_id", row.TeamId); Set(insert, "$end_user", row.EndUser); Set(insert, "$key_alias", row.KeyAlias); Set(insert, "$status", row.Status);
-            Set(insert, "$cache_hit", row.CacheHit ? "True" : "False");
+            p[0].Value = row.RequestId; p[1].Value = row.CallType; p[2].Value = row.ApiKey;
+            p[3].Value = (double)row.Spend; p[4].Value = row.TotalTokens; p[5].Value = row.PromptTokens;
+            p[6].Value = row.CompletionTokens; p[7].Value = Time(row.StartTime); p[8].Value = Time(row.EndTime);
+            p[9].Value = Db(row.Model); p[10].Value = Db(row.ModelGroup); p[11].Value = Db(row.Provider); p[12].Value = Db(row.UserId);
+            p[13].Value = Db(row.TeamId); p[14].Value = Db(row.EndUser); p[15].Value = Db(row.KeyAlias); p[16].Value = row.Status;
+            p[17].Value = row.CacheHit ? "True" : "False";
             // A request id already written (a retried batch) adds no spend twice.
             if (insert.ExecuteNonQuery() == 0 || row.Spend == 0) continue;
             Sum(keys, row.ApiKey, row.Spend);
@@ -430,6 +434,15 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             Status = r.GetString(16),
             CacheHit = r.GetString(17) == "True",
         }));
+    }
+
+    public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = since is { } s
+            ? Command(c, null, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $key AND model_group = $model AND "startTime" >= $since""", ("$key", token), ("$model", model), ("$since", Time(s)))
+            : Command(c, null, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $key AND model_group = $model""", ("$key", token), ("$model", model));
+        return new((decimal)Convert.ToDouble(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
     public ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery q, CancellationToken cancellationToken = default)

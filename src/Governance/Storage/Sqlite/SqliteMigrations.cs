@@ -136,5 +136,9 @@ internal static class SqliteMigrations
         (5, "keys: allowed_cache_controls", """
             ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN allowed_cache_controls TEXT NOT NULL DEFAULT '[]';
             """),
+        // LiteLLM's column: model name → {"budget_limit": USD, "time_period": "1d"}.
+        (6, "keys: model_max_budget", """
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
+            """),
     ];
 }
