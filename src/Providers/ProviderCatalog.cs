@@ -28,6 +28,7 @@ public sealed class ProviderCatalog
         Add(new SageMaker.SageMakerProvider(time));
         Add(new Voyage.VoyageProvider());
         Add(new Oci.OciProvider(time));
+        Add(new Replicate.ReplicateProvider(time));
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
         foreach (var provider in Modes.ModeProviders.Create()) Add(provider);
         foreach (var row in OpenAICompatible.HostedCompatibleRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
