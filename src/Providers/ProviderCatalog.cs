@@ -29,6 +29,8 @@ public sealed class ProviderCatalog
         Add(new Voyage.VoyageProvider());
         Add(new Watsonx.WatsonxProvider(time));
         Add(new Snowflake.SnowflakeProvider(time));
+        Add(new Oci.OciProvider(time));
+        Add(new Replicate.ReplicateProvider(time));
         foreach (var row in OpenAICompatible.CompatibleProviderRows.All) Add(new OpenAICompatible.CompatibleProvider(row));
         foreach (var provider in Modes.ModeProviders.Create()) Add(provider);
         // Databricks is its row plus OAuth M2M (Databricks/DatabricksProvider.cs).

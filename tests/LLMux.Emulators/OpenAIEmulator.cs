@@ -103,11 +103,17 @@ public sealed class OpenAIEmulator : EmulatorHost
             await WriteEmbeddingsAsync(http, root, model).ConfigureAwait(false);
             return;
         }
+        await WriteChatAnswerAsync(http, root, model, script).ConfigureAwait(false);
+    }
+
+    /// <summary>A chat completion (JSON, or SSE when the body says <c>stream: true</c>) as OpenAI writes it; other emulators whose upstream speaks OpenAI's shape answer with it.</summary>
+    public static async Task WriteChatAnswerAsync(HttpContext http, JsonElement root, string model, OpenAIScript script)
+    {
         var stream = root.TryGetProperty("stream", out var st) && st.ValueKind == JsonValueKind.True;
         if (!stream)
         {
             http.Response.ContentType = "application/json";
-            await http.Response.WriteAsync(Completion(model, script), ct).ConfigureAwait(false);
+            await http.Response.WriteAsync(Completion(model, script), http.RequestAborted).ConfigureAwait(false);
             return;
         }
         var includeUsage = root.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object

@@ -28,33 +28,23 @@ public sealed class VertexClaudeEmulator : EmulatorHost
 {
     public const string Project = "emu-project";
 
-    private readonly RSA _serviceAccountKey = RSA.Create(2048);
-    private readonly ConcurrentDictionary<string, bool> _issuedTokens = new();
-    private int _tokenCount;
+    private readonly GoogleTokenIssuer _tokens = new("llmux-claude@emu-project.iam.gserviceaccount.com", "ya29.claude-emu-");
     private int _ids;
 
     public ConcurrentQueue<VertexClaudeScript> Scripts { get; } = new();
     public VertexClaudeScript Default { get; set; } = new();
-    public string ClientEmail => "llmux-claude@emu-project.iam.gserviceaccount.com";
-    public int TokensIssued => Volatile.Read(ref _tokenCount);
-    public string TokenUri => new Uri(Root, "/token").ToString();
+    public string ClientEmail => _tokens.ClientEmail;
+    public int TokensIssued => _tokens.TokensIssued;
+    public string TokenUri => new Uri(Root, GoogleTokenIssuer.Path).ToString();
 
     /// <summary>Vertex <c>api_base</c>: the full model resource URL (LLMux appends <c>:{method}</c>).</summary>
     public string ApiBase(string model, string location = "us-east5") =>
         new Uri(Root, $"/v1/projects/{Project}/locations/{location}/publishers/anthropic/models/{model}").ToString();
 
-    public string ServiceAccountJson => new JsonObject
-    {
-        ["type"] = "service_account",
-        ["project_id"] = Project,
-        ["private_key_id"] = "emu-claude-key",
-        ["private_key"] = _serviceAccountKey.ExportPkcs8PrivateKeyPem(),
-        ["client_email"] = ClientEmail,
-        ["token_uri"] = TokenUri,
-    }.ToJsonString();
+    public string ServiceAccountJson => _tokens.ServiceAccountJson(Project, TokenUri, "emu-claude-key");
 
     /// <summary>Requests other than token requests.</summary>
-    public IEnumerable<RecordedRequest> ModelRequests => Requests.Where(static r => r.Path != "/token");
+    public IEnumerable<RecordedRequest> ModelRequests => Requests.Where(static r => r.Path != GoogleTokenIssuer.Path);
 
     public static async Task<VertexClaudeEmulator> StartNewAsync(int port = 0)
     {
@@ -67,16 +57,15 @@ public sealed class VertexClaudeEmulator : EmulatorHost
 
     protected override async Task AnswerAsync(HttpContext http, RecordedRequest request)
     {
-        if (request.Path == "/token")
+        if (request.Path == GoogleTokenIssuer.Path)
         {
-            await AnswerTokenAsync(http, request).ConfigureAwait(false);
+            await _tokens.AnswerAsync(http, request, TokenUri).ConfigureAwait(false);
             return;
         }
         var script = Scripts.TryDequeue(out var s) ? s : Default;
-        var auth = request.Headers.GetValueOrDefault("authorization") ?? "";
-        var token = auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth[7..] : "";
-        if (script.RevokeToken) _issuedTokens.TryRemove(token, out _);
-        if (!_issuedTokens.ContainsKey(token))
+        var token = GoogleTokenIssuer.BearerOf(request);
+        if (script.RevokeToken) _tokens.Revoke(token);
+        if (!_tokens.IsIssued(token))
         {
             await GoogleErrorAsync(http, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.").ConfigureAwait(false);
             return;
@@ -184,41 +173,8 @@ public sealed class VertexClaudeEmulator : EmulatorHost
         await http.Response.WriteAsync("{\"input_tokens\":" + ClaudePlatformRules.CountTokens(body) + "}", http.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task AnswerTokenAsync(HttpContext http, RecordedRequest request)
-    {
-        var form = System.Web.HttpUtility.ParseQueryString(request.BodyText);
-        var jwt = form["assertion"];
-        var parts = jwt?.Split('.') ?? [];
-        if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer" || parts.Length != 3
-            || !_serviceAccountKey.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), System.Buffers.Text.Base64Url.DecodeFromChars(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
-        {
-            http.Response.StatusCode = 400;
-            http.Response.ContentType = "application/json; charset=utf-8";
-            await http.Response.WriteAsync("""{"error":"invalid_grant","error_description":"Invalid JWT Signature."}""", http.RequestAborted).ConfigureAwait(false);
-            return;
-        }
-        using var claims = JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]));
-        var c = claims.RootElement;
-        if (c.GetProperty("iss").GetString() != ClientEmail || c.GetProperty("aud").GetString() != TokenUri
-            || c.GetProperty("scope").GetString() != "https://www.googleapis.com/auth/cloud-platform")
-        {
-            http.Response.StatusCode = 400;
-            await http.Response.WriteAsync("""{"error":"invalid_grant","error_description":"Invalid JWT: claims are wrong."}""", http.RequestAborted).ConfigureAwait(false);
-            return;
-        }
-        var token = "ya29.claude-emu-" + Interlocked.Increment(ref _tokenCount);
-        _issuedTokens[token] = true;
-        http.Response.ContentType = "application/json; charset=utf-8";
-        await http.Response.WriteAsync($$"""{"access_token":"{{token}}","expires_in":3600,"token_type":"Bearer"}""", http.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static async Task GoogleErrorAsync(HttpContext http, int status, string rpcStatus, string message)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json; charset=UTF-8";
-        var body = new JsonObject { ["error"] = new JsonObject { ["code"] = status, ["message"] = message, ["status"] = rpcStatus } };
-        await http.Response.WriteAsync(body.ToJsonString(), http.RequestAborted).ConfigureAwait(false);
-    }
+    private static Task GoogleErrorAsync(HttpContext http, int status, string rpcStatus, string message) =>
+        GoogleTokenIssuer.GoogleErrorAsync(http, status, rpcStatus, message);
 
     private static async Task AnthropicErrorAsync(HttpContext http, int status, string type, string message, string requestId)
     {

@@ -66,6 +66,7 @@ internal static class CapabilityMatrix
         AuthScheme.GoogApiKey => "x-goog-api-key",
         AuthScheme.SigV4 => "AWS SigV4",
         AuthScheme.GoogleServiceAccount => "Google service account (OAuth)",
+        AuthScheme.OciSignature => "OCI request signature (rsa-sha256)",
         _ => auth.ToString(),
     };
 

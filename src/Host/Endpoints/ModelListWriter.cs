@@ -33,14 +33,39 @@ internal static class ModelListWriter
         w.WriteStartObject();
         w.WriteString("object"u8, "list"u8);
         w.WriteStartArray("data"u8);
-        foreach (var name in Names(registry, visible)) WriteOpenAIModel(w, registry, name);
+        foreach (var name in Names(registry, visible))
+        {
+            if (!WriteWildcardModels(w, registry, name)) WriteOpenAIModel(w, registry, name);
+        }
         w.WriteEndArray();
         w.WriteEndObject();
     }
 
-    public static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name)
+    /// <summary>
+    /// A provider wildcard (<c>novita/*</c> serving <c>novita/*</c>) lists the price table's chat and embedding models of
+    /// that provider, as LiteLLM's proxy lists a wildcard route; false when the name is no wildcard or the table knows none.
+    /// </summary>
+    private static bool WriteWildcardModels(Utf8JsonWriter w, ModelRegistry registry, string name)
     {
-        var price = PriceOf(registry, name);
+        if (!name.EndsWith("/*", StringComparison.Ordinal) || registry.Group(name) is not { Count: > 0 } group || group[0].UpstreamModel != "*") return false;
+        var provider = group[0].ProviderName;
+        var prefix = name[..^1];
+        var ids = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
+        foreach (var (key, price) in PriceTable.Default.Entries)
+        {
+            if (price.Provider != provider || price.Mode is not ("chat" or "embedding")) continue;
+            var model = key.StartsWith(provider + "/", StringComparison.Ordinal) ? key[(provider.Length + 1)..] : key;
+            ids.TryAdd(prefix + model, price);
+        }
+        if (ids.Count == 0) return false;
+        foreach (var (id, price) in ids) WriteOpenAIModel(w, registry, id, price);
+        return true;
+    }
+
+    public static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name) => WriteOpenAIModel(w, registry, name, PriceOf(registry, name));
+
+    private static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name, ModelPrice? price)
+    {
         w.WriteStartObject();
         w.WriteString("id"u8, name);
         w.WriteString("object"u8, "model"u8);

@@ -20,4 +20,6 @@ public enum AuthScheme
     GoogApiKey,
     SigV4,
     GoogleServiceAccount,
+    /// <summary>OCI request signing (draft-cavage HTTP signature, rsa-sha256).</summary>
+    OciSignature,
 }

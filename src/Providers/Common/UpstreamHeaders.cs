@@ -6,7 +6,7 @@ namespace LLMux.Providers.Common;
 /// <summary>Reads the headers every provider's error mapper needs: Retry-After and the upstream request id.</summary>
 public static class UpstreamHeaders
 {
-    private static readonly string[] RequestIdHeaders = ["x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id", "apim-request-id", "cf-ray"];
+    private static readonly string[] RequestIdHeaders = ["x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id", "apim-request-id", "cf-ray", "opc-request-id"];
 
     public static TimeSpan? RetryAfter(HttpResponseHeaders headers)
     {

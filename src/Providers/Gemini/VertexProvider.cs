@@ -22,6 +22,9 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
     private readonly ConcurrentDictionary<string, Lazy<ServiceAccountTokenSource>> _sources = new(StringComparer.Ordinal);
 
     private readonly VertexClaudeProvider _claude;
+    private readonly VertexPartnerProvider _mistral;
+    private readonly VertexPartnerProvider _ai21;
+    private readonly VertexPartnerProvider _maas;
 
     public VertexProvider(TimeProvider? time = null) : base(GeminiSpec.Vertex)
     {
@@ -30,15 +33,28 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
         _tokenHttp = new HttpMessageInvoker(_socket, disposeHandler: false);
         _transport = new HttpMessageInvoker(new VertexAuthHandler(_socket), disposeHandler: false);
         _claude = new VertexClaudeProvider(this);
+        _mistral = new VertexPartnerProvider(this, VertexPartnerFamily.Mistral);
+        _ai21 = new VertexPartnerProvider(this, VertexPartnerFamily.Ai21);
+        _maas = new VertexPartnerProvider(this, VertexPartnerFamily.OpenApi);
     }
 
     /// <summary>The transport that adds the access token (shared with the Claude variant).</summary>
     internal HttpMessageInvoker AuthorizingTransport => _transport;
 
-    /// <summary><c>vertex_ai/claude-…</c> is Anthropic's publisher on Vertex (rawPredict), not Gemini.</summary>
-    public override LlmProvider ForModel(string upstreamModel) => VertexClaudeProvider.IsClaude(upstreamModel) ? _claude : this;
+    /// <summary><c>vertex_ai/claude-…</c> is Anthropic's publisher on Vertex (rawPredict), the partner families their own endpoints; the rest is Gemini.</summary>
+    public override LlmProvider ForModel(string upstreamModel)
+    {
+        if (VertexClaudeProvider.IsClaude(upstreamModel)) return _claude;
+        return VertexPartnerModels.FamilyOf(upstreamModel) switch
+        {
+            VertexPartnerFamily.Mistral => _mistral,
+            VertexPartnerFamily.Ai21 => _ai21,
+            VertexPartnerFamily.OpenApi => _maas,
+            _ => this,
+        };
+    }
 
-    public override IReadOnlyList<LlmProvider> Variants => [_claude];
+    public override IReadOnlyList<LlmProvider> Variants => [_claude, _mistral, _ai21, _maas];
 
     protected override bool IsVertex => true;
 
@@ -51,15 +67,24 @@ internal sealed class VertexProvider : GeminiProvider, IDisposable
     /// <c>{api_base}:{method}</c>, or <c>https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}:{method}</c>
     /// (<c>aiplatform.googleapis.com</c> for the <c>global</c> location).
     /// </summary>
-    internal string PublisherUrl(Deployment deployment, string publisher, string model, string method)
+    internal string PublisherUrl(Deployment deployment, string publisher, string model, string method, string version = "v1")
     {
         if (deployment.ApiBase is { } apiBase) return string.Concat(apiBase.AsSpan().TrimEnd('/'), ":", method);
+        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/" + publisher + "/models/" + model;
+        return string.Concat(LocationUrl(deployment, version), resource, ":", method);
+    }
+
+    /// <summary>
+    /// <c>https://{location}-aiplatform.googleapis.com/{version}/projects/{project}/locations/{location}</c>
+    /// (<c>aiplatform.googleapis.com</c> for <c>global</c>): the root every Vertex resource URL of the deployment starts with.
+    /// </summary>
+    internal string LocationUrl(Deployment deployment, string version = "v1")
+    {
         var location = deployment.Setting("vertex_location") ?? deployment.Setting("vertex_ai_location")
             ?? Environment.GetEnvironmentVariable("VERTEXAI_LOCATION") ?? Environment.GetEnvironmentVariable("VERTEX_LOCATION") ?? "us-central1";
         var project = ProjectOf(deployment);
         var host = location == "global" ? "https://aiplatform.googleapis.com" : $"https://{location}-aiplatform.googleapis.com";
-        var resource = IsEndpointId(model) ? "/endpoints/" + model : "/publishers/" + publisher + "/models/" + model;
-        return string.Concat(host, "/v1/projects/", project, "/locations/", location, resource, ":", method);
+        return string.Concat(host, "/", version, "/projects/", project, "/locations/", location);
     }
 
     /// <summary>The deployment's Google Cloud project: its setting, the environment, or the service account's.</summary>

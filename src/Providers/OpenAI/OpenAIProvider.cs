@@ -43,7 +43,7 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
         try
         {
             // A Responses body is forwarded with every field kept (store, include, reasoning, ...); chat-only renames do not apply.
-            JsonBodyRewriter.Rewrite(context.Body.Span, body, deployment.UpstreamModel, RemovedFields(context), forceUsage, responses ? null : BodyEdits);
+            JsonBodyRewriter.Rewrite(context.Body.Span, body, BodyModel(deployment), RemovedFields(context), forceUsage, responses ? null : BodyEdits);
         }
         catch
         {
@@ -154,6 +154,9 @@ public class OpenAIProvider(ProviderSpec spec) : LlmProvider, IResponsesUpstream
     protected virtual bool IsOwnHost(string apiBase) =>
         Spec.DefaultApiBase is { } d && Uri.TryCreate(apiBase, UriKind.Absolute, out var a) && Uri.TryCreate(d, UriKind.Absolute, out var b)
         && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The <c>model</c> the body carries (the deployment's upstream model; Mistral on Vertex drops its <c>@version</c>).</summary>
+    protected virtual string BodyModel(Deployment deployment) => deployment.UpstreamModel;
 
     /// <summary>Renames and value rewrites a compatible upstream needs; null for OpenAI itself.</summary>
     protected virtual JsonBodyEdits? BodyEdits => null;
