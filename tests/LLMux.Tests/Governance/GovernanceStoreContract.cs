@@ -47,12 +47,16 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
             Models = ["gpt-4o", "openai/*"], Spend = 0.25m, MaxBudget = 10.5m, SoftBudget = 8m, BudgetDuration = "1d", BudgetResetAt = Now.AddDays(1),
             RpmLimit = 60, TpmLimit = 1000, MaxParallelRequests = 4, Expires = Now.AddDays(30), Metadata = """{"env":"prod"}""",
             Aliases = """{"fast":"gpt-4o-mini"}""", AllowedRoutes = ["/v1/chat/completions"], Blocked = true, CreatedBy = "admin", UpdatedBy = "admin",
+            AllowedCacheControls = ["no-cache", "ttl"],
+            ModelMaxBudget = new Dictionary<string, LLMux.Governance.Budgets.ModelBudget> { ["gpt-4o"] = new(10m, "1d"), ["openai/*"] = new(2.5m, null) },
         };
         Assert.True(await Store.InsertKeyAsync(key));
         var read = await Store.FindKeyAsync("t");
-        Assert.Equal(key with { Models = read!.Models, AllowedRoutes = read.AllowedRoutes }, read);
+        Assert.Equal(key with { Models = read!.Models, AllowedRoutes = read.AllowedRoutes, AllowedCacheControls = read.AllowedCacheControls, ModelMaxBudget = read.ModelMaxBudget }, read);
         Assert.Equal(key.Models, read.Models);
         Assert.Equal(key.AllowedRoutes, read.AllowedRoutes);
+        Assert.Equal(key.AllowedCacheControls, read.AllowedCacheControls);
+        Assert.Equal(key.ModelMaxBudget.OrderBy(static p => p.Key, StringComparer.Ordinal), read.ModelMaxBudget.OrderBy(static p => p.Key, StringComparer.Ordinal));
         Assert.Equal("t", (await Store.FindKeyByAliasAsync("a"))!.Token);
     }
 
