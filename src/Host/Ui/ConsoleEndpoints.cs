@@ -55,6 +55,10 @@ internal sealed class ConsoleEndpoints(ConsoleSessions sessions, GovernanceServi
             http.Response.Redirect("/ui/login?next=" + Uri.EscapeDataString(next));
             return;
         }
+        // Pages show spend and logs: rows the writer is still gathering are written first, so a call just made shows
+        // (bounded: a database that is away must not hold the page).
+        try { await governance.Writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(2), http.RequestAborted); }
+        catch (TimeoutException) { }
         await page(new ConsoleRequest(http, session, governance, registry, router, catalog));
     }
 

@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -411,27 +410,11 @@ public sealed class BatchesDoneWhenTests : IAsyncLifetime
         Check(claude, await DownloadAsync(client, claude, "output_file_id"), "claude-sonnet-4-5", 0.0000015m, 0.0000075m);
     }
 
-    private static string? NodeClientDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "LLMux.sln"))) continue;
-            var client = Path.Combine(dir.FullName, "tests", "agents", "openai-node");
-            return Directory.Exists(Path.Combine(client, "node_modules", "openai")) ? client : null;
-        }
-        return null;
-    }
 
     [SkippableFact]
     public async Task The_openai_npm_client_goes_through_the_whole_life_cycle()
     {
-        var dir = NodeClientDir();
-        if (dir is null)
-        {
-            const string message = "the openai npm client is not installed: run `npm ci` in tests/agents/openai-node (the CI script does)";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(message);
-            Skip.If(true, message);
-        }
+        OpenAINodeClient.Require();
         await using var gemini = await GeminiEmulator.StartNewAsync();
         await using var upstream = await OpenAIEmulator.StartNewAsync();
         gemini.Default = new GeminiScript { HeaderDelay = TimeSpan.FromMilliseconds(20) };
@@ -448,18 +431,7 @@ public sealed class BatchesDoneWhenTests : IAsyncLifetime
                   api_key: sk-upstream
                   batch_api: native
             """, "  batch_parallelism: 2"));
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "batches-check.mjs", new Uri(host.Root, "/v1").ToString(), "sk-any", "flash", "gpt-batch" }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try { await process.WaitForExitAsync(deadline.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
-        var printed = await stdout;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{printed}\n{await stderr}");
-
-        using var doc = JsonDocument.Parse(printed.Trim().Split('\n')[^1]);
+        using var doc = await OpenAINodeClient.RunAsync("batches-check.mjs", TimeSpan.FromSeconds(90), new Uri(host.Root, "/v1").ToString(), "sk-any", "flash", "gpt-batch");
         var r = doc.RootElement;
         Assert.StartsWith("file-", r.GetProperty("file").GetProperty("id").GetString(), StringComparison.Ordinal);
         Assert.Equal("batch", r.GetProperty("file").GetProperty("purpose").GetString());

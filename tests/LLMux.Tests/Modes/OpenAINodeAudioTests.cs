@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using LLMux.Emulators;
 using LLMux.Tests.Infrastructure;
@@ -60,39 +59,12 @@ public sealed class OpenAINodeAudioTests : IAsyncLifetime
         File.Delete(_wav);
     }
 
-    private static string? ClientDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!File.Exists(Path.Combine(dir.FullName, "LLMux.sln"))) continue;
-            var client = Path.Combine(dir.FullName, "tests", "agents", "openai-node");
-            return Directory.Exists(Path.Combine(client, "node_modules", "openai")) ? client : null;
-        }
-        return null;
-    }
 
     [SkippableFact]
     public async Task The_openai_npm_client_transcribes_and_speaks_through_every_audio_provider()
     {
-        var dir = ClientDir();
-        if (dir is null)
-        {
-            const string message = "the openai npm client is not installed: run `npm ci` in tests/agents/openai-node (the CI script does)";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(message);
-            Skip.If(true, message);
-        }
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "audio-check.mjs", new Uri(_gateway.Root, "/v1").ToString(), "sk-node-audio", _wav, "whisper,nova,scribe,gemini-stt", "tts:alloy:wav,gemini-tts:Kore:,eleven-tts:alloy:mp3" })
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try { await process.WaitForExitAsync(deadline.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{output}\n{await stderr}");
-        using var doc = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        OpenAINodeClient.Require();
+        using var doc = await OpenAINodeClient.RunAsync("audio-check.mjs", TimeSpan.FromSeconds(60), new Uri(_gateway.Root, "/v1").ToString(), "sk-node-audio", _wav, "whisper,nova,scribe,gemini-stt", "tts:alloy:wav,gemini-tts:Kore:,eleven-tts:alloy:mp3");
         var stt = doc.RootElement.GetProperty("transcriptions");
 
         Assert.Equal(TranscriptionEmulator.Text, stt.GetProperty("whisper").GetProperty("text").GetString());
