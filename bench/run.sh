@@ -8,7 +8,7 @@
 #   The full run also publishes the host as Native AOT (needs clang) and measures it beside the JIT host;
 #   --quick leaves it out unless --aot is given. The full run also runs the BenchmarkDotNet suite (short job) into
 #   docs/benchmarks-micro.md (--no-micro skips it; --quick runs it only with --micro).
-#   BENCH_PORT_BASE: first of 31 loopback ports used (default 18090); BENCH_RAW_DIR: keep the raw rows there
+#   BENCH_PORT_BASE: first of the loopback ports used (default 18090; B..B+40 here with the emulators' stats ports, B+50..B+64 the cache run, B+70..B+71 the audio run); BENCH_RAW_DIR: keep the raw rows there
 #   (then `python3 bench/report.py --results DIR/results.jsonl --meta DIR/meta.jsonl --out FILE` rewrites the report).
 # Everything binds to 127.0.0.1, every run is bounded in time, and every process is stopped at exit.
 # A scenario that moves no requests fails the run (llmux-load run exits 1); figures carry no timing assertions.
@@ -342,7 +342,7 @@ for h in "${hosts[@]}"; do read -r hn hp hpid <<<"$h"; printf '{"kind":"host-end
 phase "response cache: hit throughput, memory and Redis, vs a direct call (bench/cache.sh)"
 # Full runs only (or --cache): the quick run inside CI keeps its time budget.
 if [ "$quick" = 0 ] || [ "$cache" = 1 ]; then
-  BENCH_NO_BUILD=1 BENCH_PORT_BASE=$((B + 40)) bash bench/cache.sh $([ "$quick" = 1 ] && echo --quick) --out "$(dirname "$out")/benchmarks-cache.md" \
+  BENCH_NO_BUILD=1 BENCH_PORT_BASE=$((B + 50)) bash bench/cache.sh $([ "$quick" = 1 ] && echo --quick) --out "$(dirname "$out")/benchmarks-cache.md" \
     || { echo "the cache bench failed" >&2; exit 1; }
 else
   echo "cache bench skipped (--quick runs it only with --cache)"
@@ -380,7 +380,7 @@ else
 fi
 
 phase "audio: 25 MB transcription and speech time to first byte (bench/audio.sh)"
-BENCH_AUDIO_PORT=$((B + 40)) bench/audio.sh --reps "$([ "$quick" = 1 ] && echo 2 || echo 5)" --host "$host" >"$work/audio.md"
+BENCH_AUDIO_PORT=$((B + 70)) bench/audio.sh --reps "$([ "$quick" = 1 ] && echo 2 || echo 5)" --host "$host" >"$work/audio.md"
 
 phase "report"
 if [ -n "${BENCH_RAW_DIR:-}" ]; then mkdir -p "$BENCH_RAW_DIR" && cp "$results" "$meta" "$BENCH_RAW_DIR/"; fi
