@@ -217,6 +217,7 @@ public sealed class SseDecoderTests
         "id\ndata: empty-id\n\n",
         "\uFEFF\uFEFFdata: double-bom\n\n",
         "data: é€😀\n\n",
+        "retry:1\0\ndata: nul-after-digits\n\nretry: 7\ndata: seven\n\n", // SseParser reads "1\0" as 1; the spec ignores it
     };
 
     [Theory]

@@ -24,7 +24,8 @@ internal sealed record SseEvent(string Data, string Type = "message", string Id 
 /// <item>End of stream: the spec (and SseParser) drop an unterminated last line and an event without its blank
 /// line; SseDecoder with isFinalBlock treats the last line as a line and dispatches the event.</item>
 /// <item>Blank line without data: the spec resets the event type; SseParser keeps it for the next event.</item>
-/// <item>retry: SseParser ignores values above TimeSpan.MaxValue in milliseconds; SseDecoder keeps any long.</item>
+/// <item>retry: SseParser ignores values above TimeSpan.MaxValue in milliseconds; SseDecoder keeps any long. SseParser
+/// also takes digits followed by NULs as a number (long.TryParse skips trailing NULs); the spec and SseDecoder do not.</item>
 /// </list>
 /// Event id and retry are reported on the next dispatched event (both keep the id across a blank line without
 /// data; the spec's last-event-id buffer keeps it too).
@@ -100,6 +101,9 @@ internal static class SseModel
                     if (!value.Contains((byte)0)) id = Encoding.UTF8.GetString(value);
                     break;
                 case "retry":
+                    // SseParser reads the value with long.TryParse, which (like every .NET number parse) accepts
+                    // trailing NULs: "1\0" is 1 there, while the spec (and SseDecoder) ignore the line.
+                    if (sseParser) value = value.TrimEnd((byte)0);
                     if (value.Length > 0 && value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0
                         && long.TryParse(value, out var ms) && (!sseParser || ms <= TimeSpanMaxMilliseconds)) retry = ms;
                     break;
