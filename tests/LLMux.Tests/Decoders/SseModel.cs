@@ -101,8 +101,7 @@ internal static class SseModel
                     if (!value.Contains((byte)0)) id = Encoding.UTF8.GetString(value);
                     break;
                 case "retry":
-                    // SseParser reads the value with long.TryParse, which (like every .NET number parse) accepts
-                    // trailing NULs: "1\0" is 1 there, while the spec (and SseDecoder) ignore the line.
+                    // SseParser's trailing-NUL quirk (see the class remarks).
                     if (sseParser) value = value.TrimEnd((byte)0);
                     if (value.Length > 0 && value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0
                         && long.TryParse(value, out var ms) && (!sseParser || ms <= TimeSpanMaxMilliseconds)) retry = ms;
