@@ -11,4 +11,10 @@ public sealed record GovernanceOptions
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Where spend rows go while the store is away and the writer's queue is full (null: the caller writes its own row).</summary>
     public string? SpillDirectory { get; init; }
+    /// <summary>
+    /// <c>general_settings.disable_spend_logs</c>: no <c>LiteLLM_SpendLogs</c> row per call. Key, team, user and customer
+    /// spend (and so their budgets) still add up; <c>/spend/logs</c>, the spend reports and per-model budgets after a
+    /// restart (<c>model_max_budget</c>, summed from the log) then have nothing to read.
+    /// </summary>
+    public bool DisableSpendLogs { get; init; }
 }

@@ -179,6 +179,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
                 EndUser = endUser,
                 KeyAlias = caller.KeyAlias,
                 CacheHit = context.CacheHit,
+                Logged = !governance.Options.DisableSpendLogs,
             });
         }
     }

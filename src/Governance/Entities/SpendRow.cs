@@ -24,4 +24,9 @@ public sealed record SpendRow
     public string Status { get; init; } = "success";
     /// <summary>Answered from the response cache (spend 0); stored as LiteLLM's <c>'True'</c>/<c>'False'</c> text.</summary>
     public bool CacheHit { get; init; }
+    /// <summary>
+    /// False under <c>general_settings.disable_spend_logs</c>: the spend is still added to key, team, user and customer,
+    /// but no log row is written (so the row cannot be recognised if its batch is written twice).
+    /// </summary>
+    public bool Logged { get; init; } = true;
 }

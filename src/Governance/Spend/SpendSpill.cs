@@ -148,6 +148,7 @@ public sealed class SpendSpill
         w.WriteString("key_alias", r.KeyAlias);
         w.WriteString("status", r.Status);
         w.WriteBoolean("cache_hit", r.CacheHit);
+        if (!r.Logged) w.WriteBoolean("logged", false);
         w.WriteEndObject();
     }
 
@@ -171,5 +172,6 @@ public sealed class SpendSpill
         Status = e.GetProperty("status").GetString()!,
         // Spill files written before the field existed have none.
         CacheHit = e.TryGetProperty("cache_hit", out var hit) && hit.ValueKind == JsonValueKind.True,
+        Logged = !(e.TryGetProperty("logged", out var logged) && logged.ValueKind == JsonValueKind.False),
     };
 }

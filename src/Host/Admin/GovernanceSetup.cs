@@ -61,7 +61,7 @@ internal static class GovernanceSetup
                 throw new ConfigException([$"router_settings.redis_host / REDIS_URL: {ex.Message}"]);
             }
         }
-        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill };
+        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill, DisableSpendLogs = config.DisableSpendLogs };
         var governance = new GovernanceService(store, options, time, redis);
         governance.StartAsync().GetAwaiter().GetResult();
         return governance;

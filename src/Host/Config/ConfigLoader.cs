@@ -79,6 +79,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var masterKey = host.MasterKey();
         var maxBytes = host.MaxRequestBytes();
         var (databasePath, databaseUrl, cacheTtl) = host.Governance();
+        var disableSpendLogs = host.DisableSpendLogs();
         var (redis, redisNamespace) = host.Redis(configuration.GetSection("router_settings"));
         var responseStore = host.ResponseStore();
         var fileSettings = host.Files();
@@ -90,6 +91,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             Redis = redis,
             RedisNamespace = redisNamespace,
             KeyCacheTtl = cacheTtl,
+            DisableSpendLogs = disableSpendLogs,
             Deployments = deployments,
             Settings = read.Settings,
             MasterKey = masterKey,

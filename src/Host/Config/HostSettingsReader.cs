@@ -149,6 +149,16 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
         return options;
     }
 
+    /// <summary><c>disable_spend_logs</c>: no spend log row per call (the spend still adds up on keys, teams, users and customers).</summary>
+    public bool DisableSpendLogs()
+    {
+        var v = Resolve(general["disable_spend_logs"], "general_settings.disable_spend_logs");
+        if (string.IsNullOrEmpty(v)) return false;
+        if (bool.TryParse(v, out var b)) return b;
+        errors.Add($"general_settings.disable_spend_logs: `{v}` is not true or false");
+        return false;
+    }
+
     private double? Number(string key)
     {
         var v = Resolve(general[key], $"general_settings.{key}");

@@ -39,14 +39,18 @@ internal sealed class GovernanceGateway : IAsyncDisposable
           master_key: {Master}
           database_path: {DatabasePath}
           redis_namespace: {RedisNamespace}
+        {GeneralSettingsExtra}
         """;
+
+    /// <summary>More <c>general_settings</c> lines (indented by two spaces), as a test needs them.</summary>
+    public string GeneralSettingsExtra { get; private init; } = "";
 
     /// <summary>Under CI (REDIS_URL set) these gateways use Redis too: each test in its own key namespace.</summary>
     public string RedisNamespace { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
 
-    public static async Task<GovernanceGateway> StartAsync()
+    public static async Task<GovernanceGateway> StartAsync(string generalSettingsExtra = "")
     {
-        var g = new GovernanceGateway();
+        var g = new GovernanceGateway { GeneralSettingsExtra = generalSettingsExtra };
         g._dir = Path.Combine(Path.GetTempPath(), "llmux-gov-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(g._dir);
         g.DatabasePath = Path.Combine(g._dir, "llmux.db");

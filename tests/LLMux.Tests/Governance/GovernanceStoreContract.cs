@@ -103,6 +103,46 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_large_batch_with_some_rows_already_written_adds_only_the_new_rows_spend()
+    {
+        await Store.InsertKeyAsync(Key("t"));
+        // Crosses several multi-row statements and ends in a partial one; two ids were written before (a retried batch).
+        var rows = Enumerable.Range(0, 101).Select(i => Row($"r{i:D3}", "t", 0.5m)).ToArray();
+        await Store.WriteSpendAsync([rows[40], rows[77]]);
+        await Store.WriteSpendAsync(rows);
+        Assert.Equal(50.5m, (await Store.FindKeyAsync("t"))!.Spend);
+        Assert.Equal(101, (await Store.SpendLogsAsync(new(Limit: 500))).Count);
+        await Store.WriteSpendAsync(rows);
+        Assert.Equal(50.5m, (await Store.FindKeyAsync("t"))!.Spend);
+    }
+
+    [SkippableFact]
+    public async Task A_batch_mixing_logged_and_unlogged_rows_adds_all_spend_and_logs_only_the_logged()
+    {
+        await Store.InsertKeyAsync(Key("t"));
+        // disable_spend_logs marks rows unlogged: their spend counts, no row is kept.
+        await Store.WriteSpendAsync([.. Enumerable.Range(0, 40).Select(i => Row($"m{i:D2}", "t", 0.25m) with { Logged = i % 3 != 0 })]);
+        Assert.Equal(10m, (await Store.FindKeyAsync("t"))!.Spend);
+        Assert.Equal(26, (await Store.SpendLogsAsync(new(Limit: 100))).Count);
+        await Store.WriteSpendAsync([Row("u1", "t", 1m) with { Logged = false }]);
+        Assert.Equal(11m, (await Store.FindKeyAsync("t"))!.Spend);
+    }
+
+    [SkippableFact]
+    public async Task Every_field_of_a_row_in_the_middle_of_a_large_batch_reads_back()
+    {
+        var at = Now.AddTicks(1_234_560); // PostgreSQL keeps microseconds
+        var odd = Row("mid", "k", 0.0001234m, team: "équipe", user: "用户", endUser: "alice", at: at) with
+        {
+            EndTime = at.AddMilliseconds(250), KeyAlias = new string('a', 300) + "é", Model = null, Provider = null, Status = "failure", CacheHit = true, PromptTokens = 5_000_000_000,
+        };
+        var rows = Enumerable.Range(0, 70).Select(i => i == 45 ? odd : Row($"x{i:D2}", "k", 0.01m)).ToArray();
+        await Store.WriteSpendAsync(rows);
+        var r = Assert.Single(await Store.SpendLogsAsync(new(RequestId: "mid")));
+        Assert.Equal(odd, r);
+    }
+
+    [SkippableFact]
     public async Task Spend_is_added_to_key_team_user_and_end_user_which_is_created_at_its_first_spend()
     {
         await Store.InsertTeamAsync(new Team { TeamId = "team", CreatedAt = Now, UpdatedAt = Now });

@@ -327,6 +327,8 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     public async ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) return;
+        var (logRows, unlogged) = Sqlite.SqliteGovernanceStore.SplitLogged(rows);
+        rows = logRows;
         var n = rows.Count;
         var ids = new string[n]; var callTypes = new string[n]; var apiKeys = new string[n]; var spends = new decimal[n];
         var totals = new long[n]; var prompts = new long[n]; var completions = new long[n]; var starts = new DateTime[n]; var ends = new DateTime[n];
@@ -345,18 +347,22 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var inserted = new List<SpendRow>(n);
-        await using (var insert = Command(c, tx, $"""
-            INSERT INTO "LiteLLM_SpendLogs" ({SpendColumns})
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::timestamptz[],
-                                 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
-            ON CONFLICT (request_id) DO NOTHING
-            RETURNING request_id
-            """, ids, callTypes, apiKeys, spends, totals, prompts, completions, starts, ends, models, groups, providers, users, teams, endUsers, aliases, statuses, cacheHits))
-        await using (var r = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        if (n > 0)
         {
-            // Only rows not written before (a retried batch, a spill file read twice) add their spend.
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) inserted.Add(byId[r.GetString(0)]);
+            await using (var insert = Command(c, tx, $"""
+                INSERT INTO "LiteLLM_SpendLogs" ({SpendColumns})
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::timestamptz[],
+                                     $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+                ON CONFLICT (request_id) DO NOTHING
+                RETURNING request_id
+                """, ids, callTypes, apiKeys, spends, totals, prompts, completions, starts, ends, models, groups, providers, users, teams, endUsers, aliases, statuses, cacheHits))
+            await using (var r = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Only rows not written before (a retried batch, a spill file read twice) add their spend.
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) inserted.Add(byId[r.GetString(0)]);
+            }
         }
+        if (unlogged is not null) inserted.AddRange(unlogged);
         var keySums = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
         var teamSums = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
         var userSums = new SortedDictionary<string, decimal>(StringComparer.Ordinal);

@@ -327,9 +327,23 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         if (rows.Count == 0) return ValueTask.CompletedTask;
         using var c = Open();
         using var tx = c.BeginTransaction(deferred: false);
-        using var insert = Command(c, tx, $"""INSERT OR IGNORE INTO "LiteLLM_SpendLogs" ({SpendColumns}) VALUES ($request_id, $call_type, $api_key, $spend, $total_tokens, $prompt_tokens, $completion_tokens, $start, $end, $model, $model_group, $provider, $user, $team_id, $end_user, $key_alias, $status, $cache_hit)""",
-            ("$request_id", ""), ("$call_type", ""), ("$api_key", ""), ("$spend", 0.0), ("$total_tokens", 0L), ("$prompt_tokens", 0L), ("$completion_tokens", 0L),
-            ("$start", ""), ("$end", ""), ("$model", null), ("$model_group", null), ("$provider", null), ("$user", null), ("$team_id", null), ("$end_user", null), ("$key_alias", null), ("$status", ""), ("$cache_hit", ""));
+        // The common case: every row is new, written many to a statement. A request id already in the log (a batch that
+        // was written, then retried) sends the batch down the row-by-row path, which adds only the new rows' spend.
+        var (logged, unlogged) = SplitLogged(rows);
+        IReadOnlyList<SpendRow> inserted = logged;
+        if (logged.Count > 0)
+        {
+            tx.Save("spend_rows");
+            bool allNew;
+            using (var insert = new SpendLogInsert(c.Handle!)) allNew = insert.TryInsertAll(logged);
+            if (allNew) tx.Release("spend_rows");
+            else
+            {
+                tx.Rollback("spend_rows");
+                inserted = InsertOneByOne(c, tx, logged);
+            }
+        }
+        if (unlogged is not null) inserted = [.. inserted, .. unlogged];
         using var key = Command(c, tx, """UPDATE "LiteLLM_VerificationToken" SET spend = spend + $s WHERE token = $id""", ("$s", 0.0), ("$id", ""));
         using var team = Command(c, tx, """UPDATE "LiteLLM_TeamTable" SET spend = spend + $s WHERE team_id = $id""", ("$s", 0.0), ("$id", ""));
         using var user = Command(c, tx, """UPDATE "LiteLLM_UserTable" SET spend = spend + $s WHERE user_id = $id""", ("$s", 0.0), ("$id", ""));
@@ -340,19 +354,10 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         var teams = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var users = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var endUsers = new Dictionary<string, (decimal Spend, DateTimeOffset At)>(StringComparer.Ordinal);
-        // The parameters by position, in the statement's order: looking each up by name per row was a measurable cost.
-        var p = new SqliteParameter[insert.Parameters.Count];
-        for (var i = 0; i < p.Length; i++) p[i] = insert.Parameters[i];
-        foreach (var row in rows)
+        for (var i = 0; i < inserted.Count; i++)
         {
-            p[0].Value = row.RequestId; p[1].Value = row.CallType; p[2].Value = row.ApiKey;
-            p[3].Value = (double)row.Spend; p[4].Value = row.TotalTokens; p[5].Value = row.PromptTokens;
-            p[6].Value = row.CompletionTokens; p[7].Value = Time(row.StartTime); p[8].Value = Time(row.EndTime);
-            p[9].Value = Db(row.Model); p[10].Value = Db(row.ModelGroup); p[11].Value = Db(row.Provider); p[12].Value = Db(row.UserId);
-            p[13].Value = Db(row.TeamId); p[14].Value = Db(row.EndUser); p[15].Value = Db(row.KeyAlias); p[16].Value = row.Status;
-            p[17].Value = row.CacheHit ? "True" : "False";
-            // A request id already written (a retried batch) adds no spend twice.
-            if (insert.ExecuteNonQuery() == 0 || row.Spend == 0) continue;
+            var row = inserted[i];
+            if (row.Spend == 0) continue;
             Sum(keys, row.ApiKey, row.Spend);
             Sum(teams, row.TeamId, row.Spend);
             Sum(users, row.UserId, row.Spend);
@@ -383,6 +388,40 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             Set(cmd, "$id", id);
             cmd.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>The rows to log and, when <c>disable_spend_logs</c> marked some, those only to add up (null when none).</summary>
+    internal static (IReadOnlyList<SpendRow> Logged, List<SpendRow>? Unlogged) SplitLogged(IReadOnlyList<SpendRow> rows)
+    {
+        var all = true;
+        for (var i = 0; i < rows.Count && all; i++) all = rows[i].Logged;
+        if (all) return (rows, null);
+        var logged = new List<SpendRow>(rows.Count);
+        var unlogged = new List<SpendRow>(rows.Count);
+        foreach (var row in rows) (row.Logged ? logged : unlogged).Add(row);
+        return (logged, unlogged);
+    }
+
+    /// <summary>The slow path of <see cref="WriteSpendAsync"/>: one statement per row, keeping the rows that were new.</summary>
+    private static List<SpendRow> InsertOneByOne(SqliteConnection c, SqliteTransaction tx, IReadOnlyList<SpendRow> rows)
+    {
+        using var insert = Command(c, tx, $"""INSERT OR IGNORE INTO "LiteLLM_SpendLogs" ({SpendColumns}) VALUES ($request_id, $call_type, $api_key, $spend, $total_tokens, $prompt_tokens, $completion_tokens, $start, $end, $model, $model_group, $provider, $user, $team_id, $end_user, $key_alias, $status, $cache_hit)""",
+            ("$request_id", ""), ("$call_type", ""), ("$api_key", ""), ("$spend", 0.0), ("$total_tokens", 0L), ("$prompt_tokens", 0L), ("$completion_tokens", 0L),
+            ("$start", ""), ("$end", ""), ("$model", null), ("$model_group", null), ("$provider", null), ("$user", null), ("$team_id", null), ("$end_user", null), ("$key_alias", null), ("$status", ""), ("$cache_hit", ""));
+        var p = new SqliteParameter[insert.Parameters.Count];
+        for (var i = 0; i < p.Length; i++) p[i] = insert.Parameters[i];
+        var inserted = new List<SpendRow>(rows.Count);
+        foreach (var row in rows)
+        {
+            p[0].Value = row.RequestId; p[1].Value = row.CallType; p[2].Value = row.ApiKey;
+            p[3].Value = (double)row.Spend; p[4].Value = row.TotalTokens; p[5].Value = row.PromptTokens;
+            p[6].Value = row.CompletionTokens; p[7].Value = Time(row.StartTime); p[8].Value = Time(row.EndTime);
+            p[9].Value = Db(row.Model); p[10].Value = Db(row.ModelGroup); p[11].Value = Db(row.Provider); p[12].Value = Db(row.UserId);
+            p[13].Value = Db(row.TeamId); p[14].Value = Db(row.EndUser); p[15].Value = Db(row.KeyAlias); p[16].Value = row.Status;
+            p[17].Value = row.CacheHit ? "True" : "False";
+            if (insert.ExecuteNonQuery() == 1) inserted.Add(row);
+        }
+        return inserted;
     }
 
     public ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken cancellationToken = default)
