@@ -19,6 +19,8 @@ internal static class CpuSampleReport
         "LowLevelMonitor.Wait", "ManualResetEventSlim.Wait", "Thread.SleepInternal", "WaitSubsystem", "TimerQueue.TimerThread", "Interop+Sys.Poll",
         "Task.SpinThenBlockingWait", "Console", "EventPipe", "PortableThreadPool+GateThread", "FileSystemWatcher", "WorkerThread.WorkerThreadStart",
         "PollGC",
+        // StackExchange.Redis's own worker threads idle here (their Monitor.Wait is a native frame the trace does not name).
+        "DedicatedThreadPoolPipeScheduler.RunWorkLoop",
     ];
 
     public static void Print(string trace, int top, string? match)

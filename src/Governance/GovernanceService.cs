@@ -220,6 +220,56 @@ public sealed class GovernanceService : IAsyncDisposable
         return (lease, refusal);
     }
 
+    /// <summary>
+    /// Checks the call's budgets, then admits it under its key's and team's limits. With Redis both happen in one
+    /// script (one round trip; a call over budget counts against no limit); without, or when Redis is away, on this
+    /// replica's ledger and counters.
+    /// </summary>
+    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitWithinBudgetsAsync(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens)
+    {
+        var limited = keyLimits.Any || (teamId is not null && teamLimits.Any);
+        var capped = 0;
+        for (var i = 0; i < budgets.Count; i++) if (budgets[i].MaxBudget is not null) capped++;
+        if (SharedLimiter is null || SharedSpend is null || !limited || capped == 0 || !Shared!.Available)
+        {
+            if (await CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) return (null, over);
+            return await AdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens).ConfigureAwait(false);
+        }
+        // Only budgets with a limit are read before the call; the others' counters are added to after it.
+        var checkedBudgets = new Budget[capped];
+        var counters = new RedisSpendCounters.Counter[capped];
+        var max = new decimal?[capped];
+        for (int i = 0, j = 0; i < budgets.Count; i++)
+        {
+            var b = budgets[i];
+            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
+            if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
+            if (b.MaxBudget is null) continue;
+            checkedBudgets[j] = b;
+            // A window that rolled since the row was read starts at 0; the stored one starts at the stored spend.
+            counters[j] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
+            max[j++] = b.MaxBudget;
+        }
+        try
+        {
+            var read = SharedSpend.Prepare(counters, max, Time.GetUtcNow());
+            var (lease, refusal, overAt, spend) = await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, read).ConfigureAwait(false);
+            if (overAt >= 0)
+            {
+                var b = checkedBudgets[overAt];
+                return (null, GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend, b.MaxBudget!.Value));
+            }
+            return (lease, refusal);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared.FellBack(ex);
+        }
+        if (CheckLocal(budgets) is { } localOver) return (null, localOver);
+        var local = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, out var localRefusal);
+        return (local, localRefusal);
+    }
+
     /// <summary>One budget that applies to a call: the entity, its stored spend and its limit.</summary>
     public readonly record struct Budget(BudgetScope Scope, string Id, decimal StoredSpend, decimal? MaxBudget, string? Duration, DateTimeOffset? ResetAt, string Name, string? ShownId, decimal? SoftBudget = null);
 

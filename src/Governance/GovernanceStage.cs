@@ -43,8 +43,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         var perModel = context.RequestedModel is { } model ? ModelBudget.For(grant.Key.ModelMaxBudget, model) : null;
         var budgets = Budgets(grant, customer, endUser, perModel is not null);
         if (perModel is { } mb) budgets[^1] = await governance.ModelBudgetAsync(grant.Key, context.RequestedModel!, mb.Value).ConfigureAwait(false);
-        if (await governance.CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) throw over.ToException();
-        var (lease, refusal) = await governance.AdmitAsync(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
+        var (lease, refusal) = await governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
         if (lease is null)
         {
             throw refusal!.ToException();
@@ -57,8 +56,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         catch
         {
             // A failed call used no tokens: its reservation goes back with its slot.
-            lease.Settle(0);
-            lease.Release();
+            lease.Finish(0);
             throw;
         }
         Finish(context, settlement);
@@ -154,10 +152,9 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         public void Settle(LlmContext context)
         {
             if (Interlocked.Exchange(ref _settled, 1) != 0) return;
-            lease.Release();
             var usage = context.Usage;
             var tokens = usage is null ? 0 : usage.PromptTokens + usage.CompletionTokens;
-            lease.Settle(tokens);
+            lease.Finish(tokens);
             var cost = context.Cost ?? (usage is not null ? context.PriceOf(usage) : null) ?? 0m;
             governance.AddSpend(budgets, cost);
             var d = context.Deployment;

@@ -15,6 +15,13 @@ public abstract class RateLease
     /// <summary>Replaces the call's token reservation by its real tokens.</summary>
     public abstract void Settle(long tokens);
 
+    /// <summary>The call is done: its slots back and its real tokens in place of the reservation (one round trip in Redis).</summary>
+    public virtual void Finish(long tokens)
+    {
+        Release();
+        Settle(tokens);
+    }
+
     /// <summary>Adds the <c>x-ratelimit-*</c> headers of the call's descriptors.</summary>
     public abstract void WriteHeaders(List<KeyValuePair<string, string>> headers);
 

@@ -49,6 +49,24 @@ public sealed class RedisSpendCounters(RedisLink link)
     private static long TtlMs(in Counter c, DateTimeOffset now) =>
         (long)Math.Max(60_000, ((c.WindowEnd is { } w ? w - now + TimeSpan.FromDays(1) : NoWindowTtl)).TotalMilliseconds);
 
+    /// <summary>Counters to check before a call, as the admission script takes them: keys, and per key (seed, ttl ms, max or -1).</summary>
+    internal readonly record struct BudgetedRead(RedisKey[] Keys, RedisValue[] Args);
+
+    /// <summary>The counters with their budgets (<paramref name="max"/>: null for none), for <see cref="RedisRateLimiter"/>'s budgeted admission.</summary>
+    internal BudgetedRead Prepare(IReadOnlyList<Counter> counters, IReadOnlyList<decimal?> max, DateTimeOffset now)
+    {
+        var keys = new RedisKey[counters.Count];
+        var args = new RedisValue[counters.Count * 3];
+        for (var i = 0; i < counters.Count; i++)
+        {
+            keys[i] = KeyOf(counters[i]);
+            args[3 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
+            args[3 * i + 1] = TtlMs(counters[i], now);
+            args[3 * i + 2] = max[i] is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-1";
+        }
+        return new(keys, args);
+    }
+
     /// <summary>The counters' values (seeded where missing); throws when Redis is away.</summary>
     public async ValueTask<decimal[]> ReadAsync(IReadOnlyList<Counter> counters, DateTimeOffset now)
     {

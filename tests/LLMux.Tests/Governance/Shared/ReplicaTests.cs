@@ -51,6 +51,38 @@ public sealed class ReplicaTests
     }
 
     [SkippableFact]
+    public async Task A_call_refused_for_its_budget_counts_against_no_rate_limit_and_finished_calls_give_their_slots_back()
+    {
+        await using var cluster = await ReplicaCluster.StartAsync();
+        // Budget, rpm and parallel limits are checked in one Redis script: the 7th call is over budget (6 × 0.000018).
+        var key = await cluster.NewKeyAsync("""{"max_budget":0.0001,"rpm_limit":9,"max_parallel_requests":1}""");
+        var statuses = new List<int>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var r = await ReplicaCluster.ChatAsync(cluster.Next(), key);
+            statuses.Add((int)r.StatusCode);
+            if (r.StatusCode != HttpStatusCode.OK) Assert.Contains("budget_exceeded", await r.Content.ReadAsStringAsync());
+        }
+        // One parallel slot: only a slot given back after each call lets six calls through one after another.
+        Assert.Equal([200, 200, 200, 200, 200, 200, 400, 400, 400, 400], statuses);
+        await cluster.AdminAsync(0, "/key/update", $$"""{"key":"{{key}}","max_budget":1}""");
+        // Six calls counted against rpm 9 (the four refused ones did not): three more pass, the next is limited.
+        using (var r = await ReplicaCluster.ChatAsync(cluster.Replicas[0], key))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("2", r.Headers.GetValues("x-ratelimit-api_key-remaining-requests").Single());
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            using var r = await ReplicaCluster.ChatAsync(cluster.Replicas[0], key);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+        using (var r = await ReplicaCluster.ChatAsync(cluster.Replicas[0], key)) Assert.Equal(429, (int)r.StatusCode);
+        Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(0, cluster.Governance(i).Shared!.FallbackCount));
+        Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(0, cluster.Governance(i).SharedLimiter!.LiveLeases));
+    }
+
+    [SkippableFact]
     public async Task Concurrent_calls_overshoot_a_budget_by_at_most_one_in_flight_call_per_replica()
     {
         await using var cluster = await ReplicaCluster.StartAsync();
