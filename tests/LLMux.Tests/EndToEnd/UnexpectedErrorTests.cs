@@ -141,6 +141,20 @@ public sealed class UnexpectedErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bug_mid_stream_on_responses_ends_with_the_responses_failure_events()
+    {
+        var (status, body) = await PostAsync("/v1/responses", """{"model":"boom-stream","stream":true,"input":"hi"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain(Secret, body, StringComparison.Ordinal);
+        var error = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Single(static f => f.StartsWith("event: error\n", StringComparison.Ordinal));
+        var root = JsonDocument.Parse(error["event: error\ndata: ".Length..]).RootElement;
+        Assert.Equal("error", root.GetProperty("type").GetString());
+        Assert.Contains("event: response.failed", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("response.completed", body, StringComparison.Ordinal);
+        AssertLoggedOnce(root.GetProperty("message").GetString()!);
+    }
+
+    [Fact]
     public async Task Other_calls_are_untouched()
     {
         var (status, body) = await PostAsync("/v1/chat/completions", """{"model":"fine","messages":[{"role":"user","content":"hi"}]}""");
