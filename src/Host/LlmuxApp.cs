@@ -22,6 +22,8 @@ public sealed record LlmuxHostOptions
     public bool Metrics { get; init; }
     /// <summary>Extra logging set-up after LLMux's own (tests capture what is logged).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+    /// <summary>Extra library set-up after the config's (tests add stages or providers).</summary>
+    public Action<LLMuxBuilder>? ConfigureLLMux { get; init; }
 }
 
 /// <summary>Builds the <c>llmux</c> web host: config, pipeline, endpoints.</summary>
@@ -65,12 +67,15 @@ public static class LlmuxApp
             if (governance is not null) b.AddStageBeforeRouting(new LLMux.Governance.GovernanceStage(governance));
             // After governance: a hit is answered only to a caller that passed authentication, limits and budgets.
             if (cacheStore is not null) b.AddResponseCache(config.Settings.Cache, cacheStore, time);
+            options.ConfigureLLMux?.Invoke(b);
         });
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
         if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);
 
         var app = builder.Build();
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
+        // Outermost, so that whatever escapes an endpoint (a bug) is still answered in the API's error shape and logged once.
+        app.Use(UnexpectedErrors.HandleAsync);
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).

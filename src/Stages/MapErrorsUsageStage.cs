@@ -41,6 +41,9 @@ public sealed class MapErrorsUsageStage(ICostCalculator? costs = null, Accountin
         {
             throw ConnectionError(context, ex).ToException(ex);
         }
+        // Known before the first byte (the speech endpoint writes the cost header from it), so counted here.
+        if (context.Mode == Pipeline.Capabilities.LlmMode.AudioSpeech && costs is not null && context.Deployment is { } speechDeployment)
+            Accounting.SpeechTokens.Count(context, costs.PriceFor(speechDeployment));
         if (context.IsStream)
         {
             // The usage of a stream is known only at its end.
@@ -82,4 +85,7 @@ public sealed class MapErrorsUsageStage(ICostCalculator? costs = null, Accountin
 public interface ICostCalculator
 {
     decimal? Cost(Deployment deployment, Pipeline.Wire.Usage usage);
+
+    /// <summary>The price the cost is computed from, where the calculator has one (a speech model's tokens are counted only when it is priced by token).</summary>
+    Accounting.ModelPrice? PriceFor(Deployment deployment) => null;
 }

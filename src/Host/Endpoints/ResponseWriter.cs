@@ -56,7 +56,13 @@ internal static class ResponseWriter
         });
     }
 
-    public static async Task WriteErrorAsync(HttpContext http, LlmContext? context, LlmError error)
+    public static Task WriteErrorAsync(HttpContext http, LlmContext? context, LlmError error) =>
+        WriteErrorAsync(http, context, error, context?.ClientProtocol ?? ClientProtocol.OpenAI);
+
+    /// <summary>An error without a request context (the context is gone, or there never was one), in <paramref name="protocol"/>'s shape.</summary>
+    public static Task WriteErrorAsync(HttpContext http, LlmError error, ClientProtocol protocol) => WriteErrorAsync(http, null, error, protocol);
+
+    private static async Task WriteErrorAsync(HttpContext http, LlmContext? context, LlmError error, ClientProtocol protocol)
     {
         var response = http.Response;
         if (response.HasStarted) return;
@@ -66,7 +72,7 @@ internal static class ResponseWriter
         if (context is not null) WriteCommonHeaders(http, context);
         if (error.Provider is not null) response.Headers["x-llmux-provider"] = error.Provider;
         var buffer = new ArrayBufferWriter<byte>(256);
-        if (context?.ClientProtocol == ClientProtocol.Anthropic) ErrorJsonWriter.WriteAnthropic(buffer, error);
+        if (protocol == ClientProtocol.Anthropic) ErrorJsonWriter.WriteAnthropic(buffer, error);
         else ErrorJsonWriter.WriteOpenAI(buffer, error);
         response.ContentLength = buffer.WrittenCount;
         try
@@ -96,7 +102,7 @@ internal static class ResponseWriter
             reader.TryRead(out var first);
             if (first.Error is { } early && !first.ContentStarted)
             {
-                await WriteErrorAsync(http, context, early).ConfigureAwait(false);
+                await WriteErrorAsync(http, context, UnexpectedErrors.ForStream(http, pump, early)).ConfigureAwait(false);
                 return;
             }
             await StartAsync(http, context).ConfigureAwait(false);
@@ -104,8 +110,9 @@ internal static class ResponseWriter
             var segment = first;
             while (true)
             {
-                if (segment.Error is { } error)
+                if (segment.Error is { } failure)
                 {
+                    var error = UnexpectedErrors.ForStream(http, pump, failure);
                     if (errorFrame is not null) errorFrame(writer, error); // the inbound API's own failure frames (Responses: error + response.failed)
                     else WriteErrorFrame(writer, context.ClientProtocol, error);
                 }
@@ -149,7 +156,7 @@ internal static class ResponseWriter
         return response.StartAsync(http.RequestAborted);
     }
 
-    private static void WriteErrorFrame(IBufferWriter<byte> writer, ClientProtocol protocol, LlmError error)
+    internal static void WriteErrorFrame(IBufferWriter<byte> writer, ClientProtocol protocol, LlmError error)
     {
         if (protocol == ClientProtocol.Anthropic)
         {

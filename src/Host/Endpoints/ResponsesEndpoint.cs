@@ -313,7 +313,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             context.Deployment?.Id, response.Span.ToArray(), translation.InputItems, outputItems), CancellationToken.None);
 
     /// <summary>A native stream that fails after it began: OpenAI's own frames (the upstream's bytes so far were forwarded as they came).</summary>
-    private static void WriteRawErrorFrame(IBufferWriter<byte> output, LlmError error)
+    internal static void WriteRawErrorFrame(IBufferWriter<byte> output, LlmError error)
     {
         using var w = new Utf8JsonWriter(output, JsonOut.Options);
         output.Write("event: error\ndata: "u8);

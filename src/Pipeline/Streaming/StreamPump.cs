@@ -45,6 +45,12 @@ public sealed class StreamPump : IAsyncDisposable
     /// <summary>The error that ended the stream, if one did (telemetry reads it once the stream is over).</summary>
     public LlmError? Failure { get; internal set; }
 
+    /// <summary>
+    /// The unexpected exception (a translator bug, not an upstream fault) behind <see cref="Failure"/>, if one was: set
+    /// before the error segment is handed over, so a consumer that has read that segment sees it and can log it.
+    /// </summary>
+    public Exception? Fault { get; internal set; }
+
     /// <summary>Completes when the stream has ended (upstream finished, failed, or was cancelled) and its reader is closed.</summary>
     public Task Completion => _reader.Ended;
 
@@ -296,7 +302,7 @@ public sealed class StreamPump : IAsyncDisposable
                 IOException or HttpRequestException or InvalidDataException => Error(ErrorKind.BadGateway, $"upstream stream broke off before it finished ({exception.GetType().Name}: {exception.Message}); the answer is incomplete"),
                 OperationCanceledException => null, // aborted by the consumer (Abort / DisposeAsync): nobody is left to tell
                 // A translator bug must still end the stream with an error, never leave the consumer waiting.
-                _ => Error(ErrorKind.ServerError, $"LLMux failed while translating the upstream stream ({exception.GetType().Name}: {exception.Message}); the answer is incomplete"),
+                _ => Unexpected(exception),
             };
             if (error is null) _writer.Reset();
             else
@@ -308,6 +314,13 @@ public sealed class StreamPump : IAsyncDisposable
                 Hand(new StreamSegment(error, _translator.ContentStarted));
             }
             End();
+        }
+
+        /// <summary>A bug, not an upstream fault: its text can hold anything (keys included), so the client gets a generic error and the host logs <see cref="Fault"/>.</summary>
+        private LlmError Unexpected(Exception exception)
+        {
+            _pump.Fault = exception;
+            return Error(ErrorKind.ServerError, "LLMux failed unexpectedly while translating the upstream stream; the answer is incomplete");
         }
 
         private LlmError Error(ErrorKind kind, string message) => new() { Kind = kind, Message = message, Provider = _provider };

@@ -26,6 +26,7 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
         var deployment = context.Deployment!;
         var model = deployment.UpstreamModel;
         if (context.Mode == LlmMode.AudioTranscription) return CreateTranscriptionRequest(context, deployment, model);
+        if (context.Mode == LlmMode.Images && context.ModeRequest?.Parsed is Modes.ImageUpload upload) return CreateImageEditRequest(context, deployment, model, upload);
         string method;
         PooledBuffer body;
         if (context.Mode == LlmMode.AudioSpeech)
@@ -63,6 +64,29 @@ internal class GeminiProvider : LlmProvider, ITokenCountingProvider
         catch
         {
             if (request is null) body.Dispose();
+            else request.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An image edit (or a refused variation): the upload's images inlined as base64 from the spool as the body is sent.</summary>
+    private HttpRequestMessage CreateImageEditRequest(LlmContext context, Deployment deployment, string model, Modes.ImageUpload upload)
+    {
+        var (method, content) = GoogleImageEditWriter.Write(context, upload, model, IsVertex);
+        HttpRequestMessage? request = null;
+        try
+        {
+            request = new HttpRequestMessage(HttpMethod.Post, new Uri(BuildUrl(deployment, model, method), UriKind.Absolute))
+            {
+                Content = content,
+                Version = System.Net.HttpVersion.Version11,
+            };
+            ApplyAuth(request, context);
+            return request;
+        }
+        catch
+        {
+            if (request is null) content.Dispose();
             else request.Dispose();
             throw;
         }

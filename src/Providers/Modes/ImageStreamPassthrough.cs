@@ -10,7 +10,8 @@ namespace LLMux.Providers.Modes;
 /// <summary>
 /// gpt-image's streamed generation and edits (<c>stream: true</c>, <c>partial_images</c>): each upstream event
 /// (<c>image_generation.partial_image</c> / <c>image_edit.partial_image</c> …, then <c>….completed</c> with the token usage)
-/// is written to the client as it came, <c>event:</c> line included. The completed event's usage prices the call; an
+/// is written to the client as it came, <c>event:</c> line included. The completed event's usage prices the call, and
+/// carries that cost to the client (<c>usage.cost</c>: the headers left before it); an
 /// <c>error</c> event becomes an error; a stream that ends before its completed event is an incomplete answer, not a clean end.
 /// </summary>
 public sealed class ImageStreamPassthrough(LlmContext context, string provider) : SseStreamTranslator
@@ -36,9 +37,19 @@ public sealed class ImageStreamPassthrough(LlmContext context, string provider) 
                 ImageUpload u => (u.Size, u.Quality),
                 _ => (null, null),
             };
-            var usage = ImageAnswer.Read(data.ToArray(), size, quality, provider);
+            var json = data.ToArray();
+            var usage = ImageAnswer.Read(json, size, quality, provider);
             // Usage is priced only when the event carries it (gpt-image's token usage).
-            if (usage.ImageTokens) context.Usage = usage;
+            if (usage.ImageTokens)
+            {
+                context.Usage = usage;
+                // The headers left before this event, so its usage carries the cost (usage.cost, USD), as a chat stream's usage chunk does.
+                if (context.PriceOf(usage) is { } cost && UsageClose(json) is { } close)
+                {
+                    byte[] priced = [.. json.AsSpan(0, close.At), .. Common.UsageCost.Member(cost, first: close.Empty), .. json.AsSpan(close.At)];
+                    data = new ReadOnlySequence<byte>(priced);
+                }
+            }
         }
         var length = (frame.EventType.IsEmpty ? 0 : EventPrefix.Length + (int)frame.EventType.Length + 1) + DataPrefix.Length + (int)data.Length + 2;
         var span = output.GetSpan(length);
@@ -70,6 +81,24 @@ public sealed class ImageStreamPassthrough(LlmContext context, string provider) 
             Provider = provider,
             Message = $"{provider} image stream ended before its completed event; the image is incomplete",
         }.ToException();
+    }
+
+    /// <summary>Where the top-level <c>usage</c> object's closing brace is, and whether the object is empty.</summary>
+    private static (int At, bool Empty)? UsageClose(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isUsage = reader.ValueTextEquals("usage"u8);
+            reader.Read();
+            if (!isUsage || reader.TokenType != JsonTokenType.StartObject) { reader.Skip(); continue; }
+            var open = (int)reader.TokenStartIndex;
+            reader.Skip();
+            var at = (int)reader.TokenStartIndex;
+            return (at, at == open + 1);
+        }
+        return null;
     }
 
     private static bool EndsWith(ReadOnlySequence<byte> value, ReadOnlySpan<byte> suffix)

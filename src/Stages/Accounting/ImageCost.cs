@@ -26,7 +26,9 @@ internal static class ImageCost
         var key = size.Replace("x", "-x-", StringComparison.Ordinal);
         var quality = usage.ImageQuality is { Length: > 0 } q && q != "auto" ? q : "standard";
         var model = deployment.UpstreamModel;
-        var sized = table.Find(deployment.ProviderName, quality + "/" + key + "/" + model) ?? table.Find(deployment.ProviderName, key + "/" + model);
+        // Exact keys, as LiteLLM looks them up ({quality}/{W-x-H}/{model}, then {W-x-H}/{model}, unprefixed): Find's
+        // last-segment fallback would answer `standard/256-x-256/dall-e-2` with dall-e-2's flat price.
+        var sized = table.FindExact(quality + "/" + key + "/" + model) ?? table.FindExact(key + "/" + model);
         if (sized?.InputPerPixel is { } perPixel && perPixel > 0 && TryPixels(size, out var pixels)) return perPixel * pixels * usage.Images;
         var p = sized ?? price;
         if (p is null) return null;

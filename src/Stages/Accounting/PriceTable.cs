@@ -30,6 +30,12 @@ public sealed class PriceTable
     /// <summary>The table shipped with LLMux.</summary>
     public static PriceTable Default => Embedded.Value;
 
+    /// <summary>
+    /// The entry under exactly <paramref name="key"/>, without <see cref="Find"/>'s fallbacks: for composite keys such as
+    /// <c>256-x-256/dall-e-2</c>, whose last segment alone names another entry (the model's flat price).
+    /// </summary>
+    public ModelPrice? FindExact(string key) => _prices.TryGetValue(key, out var p) ? p : null;
+
     /// <summary>Finds the price of an upstream model: <c>provider/model</c> first, then the bare id, then the id after its last <c>/</c>.</summary>
     public ModelPrice? Find(string provider, string model)
     {

@@ -17,11 +17,9 @@ internal static class MessagesTokenEstimator
     private const int PerMessage = 3;
     private const int PerRequest = 3;
 
-    private static readonly Lazy<Tokenizer> Tokenizer = new(static () => TiktokenTokenizer.CreateForEncoding("o200k_base"));
-
     public static long Count(JsonElement root)
     {
-        var tok = Tokenizer.Value;
+        var tok = Tokenization.O200k.Value;
         long total = PerRequest;
         if (root.TryGetProperty("system", out var system))
         {

@@ -12,11 +12,10 @@ internal static class ResponsesTokenEstimator
 {
     private const int PerMessage = 3;
     private const int PerRequest = 3;
-    private static readonly Lazy<Tokenizer> Tokenizer = new(static () => TiktokenTokenizer.CreateForEncoding("o200k_base"));
 
     public static long Count(ReadOnlySpan<byte> chatBody)
     {
-        var tok = Tokenizer.Value;
+        var tok = Tokenization.O200k.Value;
         using var doc = JsonDocument.Parse(chatBody.ToArray());
         var root = doc.RootElement;
         long total = PerRequest;

@@ -132,3 +132,86 @@ public sealed class ImagesStreamTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 }
+
+/// <summary>A streamed gpt-image call costs what the same call unstreamed costs: in the completed event's usage.cost, and in the spend log.</summary>
+public sealed class ImageStreamCostTests : IAsyncLifetime
+{
+    private const string Master = "sk-master-img";
+    private ImagesEmulator _upstream = null!;
+    private GatewayHost _gateway = null!;
+    private string _dir = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await ImagesEmulator.StartNewAsync();
+        _upstream.InputImageTokens = 194;
+        _dir = Path.Combine(Path.GetTempPath(), "llmux-img-cost-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+        _gateway = await GatewayHost.StartAsync($"""
+            router_settings:
+              num_retries: 0
+            model_list:
+              - model_name: gpt-image
+                litellm_params:
+                  model: openai/gpt-image-1
+                  api_base: {_upstream.ApiBase}
+                  api_key: sk-img
+            general_settings:
+              master_key: {Master}
+              database_path: {Path.Combine(_dir, "llmux.db")}
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Master);
+        return _gateway.Http.SendAsync(request);
+    }
+
+    private static HttpContent Edit(bool stream)
+    {
+        var form = new MultipartFormDataContent { { new StringContent("gpt-image"), "model" }, { new StringContent("add a hat"), "prompt" } };
+        if (stream) { form.Add(new StringContent("true"), "stream"); form.Add(new StringContent("1"), "partial_images"); }
+        form.Add(new ByteArrayContent(Convert.FromBase64String(ImagesEmulator.Png)), "image", "cat.png");
+        return form;
+    }
+
+    [Theory]
+    [InlineData("generations")]
+    [InlineData("edits")]
+    public async Task The_completed_event_carries_the_unstreamed_cost_and_the_spend_log_has_it(string kind)
+    {
+        HttpContent Body(bool stream) => kind == "edits" ? Edit(stream)
+            : new StringContent("{\"model\":\"gpt-image\",\"prompt\":\"a cat\",\"size\":\"1024x1536\"" + (stream ? ",\"stream\":true,\"partial_images\":2" : "") + "}", Encoding.UTF8, "application/json");
+        decimal unstreamed;
+        using (var plain = await SendAsync(HttpMethod.Post, "/v1/images/" + kind, Body(stream: false)))
+        {
+            Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+            unstreamed = decimal.Parse(plain.Headers.GetValues("x-llmux-response-cost").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var price = LLMux.Stages.Accounting.PriceTable.Default.Find("openai", "gpt-image-1")!;
+        Assert.True(unstreamed > 0);
+        // The emulator's usage: 20 text and 194 image tokens in, 272 out.
+        Assert.Equal(20 * price.InputPerToken + 194 * price.InputPerImageToken!.Value + 272 * price.OutputPerImageToken!.Value, unstreamed);
+
+        using var streamed = await SendAsync(HttpMethod.Post, "/v1/images/" + kind, Body(stream: true));
+        Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);
+        var frames = SseFrames.Parse(await streamed.Content.ReadAsStringAsync());
+        var usage = JsonDocument.Parse(frames[^1].Data).RootElement.GetProperty("usage");
+        Assert.Equal(unstreamed, usage.GetProperty("cost").GetDecimal());
+        Assert.Equal(272, usage.GetProperty("output_tokens").GetInt32());
+
+        using var logs = await SendAsync(HttpMethod.Get, "/spend/logs");
+        var rows = JsonDocument.Parse(await logs.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal(unstreamed, r.GetProperty("spend").GetDecimal()));
+    }
+}

@@ -115,12 +115,18 @@ public sealed class ImagesTests : IAsyncLifetime
         Assert.Equal("natural", Assert.Single(_upstream.Requests).Json().RootElement.GetProperty("style").GetString());
     }
 
-    [Fact]
-    public async Task Dalle2_several_images_are_priced_per_image()
+    [Theory]
+    [InlineData("256x256", 256, "0.01599995904")]
+    [InlineData("512x512", 512, "0.0179830784")]
+    [InlineData("1024x1024", 1024, "0.019922944")]
+    public async Task Dalle2_is_priced_by_its_size_entry_per_pixel(string size, int side, string oneImage)
     {
-        ClientResult<GeneratedImageCollection> result = await _gateway.OpenAI().GetImageClient("dalle2").GenerateImagesAsync("a cat", 3, new ImageGenerationOptions { Size = GeneratedImageSize.W256xH256 });
+        var result = await _gateway.OpenAI().GetImageClient("dalle2").GenerateImagesAsync("a cat", 3, new ImageGenerationOptions { Size = new GeneratedImageSize(side, side) });
         Assert.Equal(3, result.Value.Count);
-        Assert.Equal(3 * PriceTable.Default.Find("openai", "dall-e-2")!.InputPerImage!.Value, Cost(result));
+        // LiteLLM's `{W-x-H}/dall-e-2` entry: input_cost_per_pixel × W × H × images (not dall-e-2's flat 0.02).
+        var perPixel = PriceTable.Default.FindExact(size.Replace("x", "-x-", StringComparison.Ordinal) + "/dall-e-2")!.InputPerPixel!.Value;
+        Assert.Equal(3 * perPixel * side * side, Cost(result));
+        Assert.Equal(3 * decimal.Parse(oneImage, CultureInfo.InvariantCulture), Cost(result));
     }
 
     [Fact]
@@ -254,13 +260,13 @@ public sealed class ImageUploadTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sdk_variation_on_dall_e_2_is_priced_per_image()
+    public async Task Sdk_variation_on_dall_e_2_is_priced_by_its_size()
     {
         ClientResult<GeneratedImageCollection> result = await _gateway.OpenAI().GetImageClient("dalle2").GenerateImageVariationsAsync(new MemoryStream(Png), "cat.png", 2,
             new ImageVariationOptions { Size = GeneratedImageSize.W256xH256 });
         Assert.Equal(2, result.Value.Count);
         var cost = decimal.Parse(result.GetRawResponse().Headers.TryGetValue("x-llmux-response-cost", out var c) ? c! : "-1", CultureInfo.InvariantCulture);
-        Assert.Equal(2 * PriceTable.Default.Find("openai", "dall-e-2")!.InputPerImage!.Value, cost);
+        Assert.Equal(2 * PriceTable.Default.FindExact("256-x-256/dall-e-2")!.InputPerPixel!.Value * 256 * 256, cost);
         Assert.Equal("/v1/images/variations", Assert.Single(_upstream.Requests).Path);
     }
 

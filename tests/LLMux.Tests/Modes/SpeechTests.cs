@@ -28,6 +28,11 @@ public sealed class SpeechTests : IAsyncLifetime
                   model: openai/tts-1
                   api_base: {_upstream.ApiBase}
                   api_key: sk-tts
+              - model_name: mini-tts
+                litellm_params:
+                  model: openai/gpt-4o-mini-tts
+                  api_base: {_upstream.ApiBase}
+                  api_key: sk-tts
               - model_name: azure-tts
                 litellm_params:
                   model: azure/my-tts
@@ -71,6 +76,22 @@ public sealed class SpeechTests : IAsyncLifetime
         Assert.Equal("tts-1", b.GetProperty("model").GetString());
         Assert.Equal("alloy", b.GetProperty("voice").GetString());
         Assert.Equal(1.5, b.GetProperty("speed").GetDouble(), 3);
+    }
+
+    [Fact]
+    public async Task Gpt_4o_mini_tts_is_priced_by_the_o200k_tokens_of_its_input_as_litellm_does()
+    {
+        const string text = "The quick brown fox jumps over the lazy dog.";
+        ClientResult<BinaryData> result = await _gateway.OpenAI().GetAudioClient("mini-tts").GenerateSpeechAsync(text, GeneratedSpeechVoice.Alloy);
+        Assert.Equal(_upstream.Audio(), result.Value.ToArray());
+        var raw = result.GetRawResponse();
+        var cost = decimal.Parse(raw.Headers.TryGetValue("x-llmux-response-cost", out var c) ? c! : "-1", CultureInfo.InvariantCulture);
+        // o200k_base (LiteLLM's counter for gpt-4o*) reads the sentence as 10 tokens; the table has no per-character price
+        // for this model, and the answer reports no usage, so only the input is priced: 10 × input_cost_per_token.
+        var price = PriceTable.Default.Find("openai", "gpt-4o-mini-tts")!;
+        Assert.Null(price.InputPerCharacter);
+        Assert.Equal(10 * price.InputPerToken, cost);
+        Assert.Equal(0.000025m, cost);
     }
 
     [Fact]
