@@ -57,6 +57,13 @@ public sealed class GovernanceService : IAsyncDisposable
 
     public string MasterKeyHash => _masterHash;
 
+    /// <summary>
+    /// The deployments a public model name routes to (the host sets it once at start, from its registry): lets a
+    /// <c>model_max_budget</c> on an upstream model name (<c>gpt-4o</c>) hold for the groups that serve it. Null
+    /// matches budgets by the public names only.
+    /// </summary>
+    public Func<string, IReadOnlyList<LLMux.Pipeline.Context.Deployment>?>? DeploymentsOf { get; set; }
+
     /// <summary>Subscribes to the other replicas' evictions (once, at start).</summary>
     public async Task StartAsync()
     {
@@ -114,15 +121,16 @@ public sealed class GovernanceService : IAsyncDisposable
         var now = Time.GetUtcNow();
         if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
         if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
-        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls }, null);
+        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls, ModelAliases = grant.ModelAliases }, null);
     }
 
     /// <summary>Whether the caller's key and team may call <paramref name="model"/> (the filter of <c>/v1/models</c> and <c>/model/info</c>).</summary>
-    public bool MayCall(Caller caller, string model)
+    /// <remarks>With <paramref name="alias"/> (the name the caller sends for <paramref name="model"/>), the rule of a call made by that alias.</remarks>
+    public bool MayCall(Caller caller, string model, string? alias = null)
     {
         if (caller.IsAdmin) return true;
         if (Grant(caller.KeyHash) is not { } grant) return false;
-        return GovernanceStage.Allows(grant.Key.Models, model) && (grant.Team is null || GovernanceStage.Allows(grant.Team.Models, model));
+        return GovernanceStage.Denies(grant, model, alias) is null;
     }
 
     /// <summary>The key with its team and user, from the cache or the store; null when the key does not exist.</summary>
@@ -312,7 +320,7 @@ public sealed class GovernanceService : IAsyncDisposable
     /// spend logs only: the first call of a window on this replica sums them once (the seed), then the ledger and the
     /// shared counters carry it, like every other budget.
     /// </summary>
-    public async ValueTask<Budget> ModelBudgetAsync(VirtualKey key, string model, ModelBudget budget)
+    public async ValueTask<Budget> ModelBudgetAsync(VirtualKey key, string model, ModelBudget budget, string? loggedAs = null)
     {
         var window = budget.WindowAt(key.CreatedAt, Time.GetUtcNow());
         var id = key.Token + ":" + model;
@@ -321,7 +329,7 @@ public sealed class GovernanceService : IAsyncDisposable
         {
             try
             {
-                seed = await Store.KeyModelSpendAsync(key.Token, model, window?.Start).ConfigureAwait(false);
+                seed = await Store.KeyModelSpendAsync(key.Token, loggedAs ?? model, window?.Start).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStoreOutage(ex))
             {

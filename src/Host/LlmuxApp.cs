@@ -71,6 +71,8 @@ public static class LlmuxApp
 
         var app = builder.Build();
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
+        // Per-model budgets on an upstream model name hold for every public name that routes to it.
+        if (governance is not null) governance.DeploymentsOf = name => runtime.Registry.Group(Endpoints.ModelNames.GroupOf(config.Settings.Router, null, name));
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).

@@ -15,6 +15,8 @@ public sealed record Team
     public long? TpmLimit { get; init; }
     public long? MaxParallelRequests { get; init; }
     public string Metadata { get; init; } = "{}";
+    /// <summary>Model aliases for the team's keys (<c>model_aliases</c>); a key's own <c>aliases</c> win a name both define.</summary>
+    public IReadOnlyDictionary<string, string> ModelAliases { get; init; } = Auth.ModelAliases.None;
     public IReadOnlyList<TeamMember> Members { get; init; } = [];
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -266,7 +266,6 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         b.Unsupported("model_rpm_limit", "model_tpm_limit", "guardrails", "permissions", "enforced_params", "tags", "organization_id",
             "project_id", "allowed_passthrough_routes", "config", "budget_id", "temp_budget_increase", "temp_budget_expiry",
             "object_permission", "router_settings", "access_group_ids", "auto_rotate", "rotation_interval", "prompts", "policies");
-        b.Unsupported("aliases");
         var c = new KeyChanges(b)
         {
             KeyAlias = b.String("key_alias"),
@@ -284,6 +283,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             AllowedCacheControls = CacheControlNames(b),
             Blocked = b.Bool("blocked"),
             ModelMaxBudget = ModelBudgets(b),
+            Aliases = Aliases(b, "aliases"),
         };
         b.String("key_type"); // LiteLLM's presets of allowed_routes; `llm_api`/`default` are what LLMux serves
         b.Bool("send_invite_email");
@@ -300,6 +300,16 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             if (!LLMux.Stages.Caching.CacheControls.Names.Contains(n))
                 b.Problems.Add($"`allowed_cache_controls`: `{n}` is not a cache control; use {string.Join(", ", LLMux.Stages.Caching.CacheControls.Names)}");
         return names;
+    }
+
+    /// <summary>A key's <c>aliases</c> or a team's <c>model_aliases</c>: <c>{"fast": "gpt-4o-mini"}</c>; <c>{}</c> or null clears them.</summary>
+    private static IReadOnlyDictionary<string, string>? Aliases(AdminBody b, string name)
+    {
+        if (b.IsNull(name)) return ModelAliases.None;
+        if (b.Element(name) is not { } e) return null;
+        var aliases = ModelAliases.Read(e, out var problem);
+        if (problem is not null) b.Problems.Add($"`{name}`: {problem}");
+        return aliases;
     }
 
     /// <summary><c>model_max_budget</c>: LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>; <c>{}</c> or null clears it.</summary>
@@ -320,6 +330,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         public long? RpmLimit, TpmLimit, MaxParallelRequests;
         public bool? Blocked;
         public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
+        public IReadOnlyDictionary<string, string>? Aliases;
 
         public VirtualKey Apply(VirtualKey k, DateTimeOffset now)
         {
@@ -341,6 +352,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 AllowedCacheControls = AllowedCacheControls ?? k.AllowedCacheControls,
                 Blocked = Blocked ?? k.Blocked,
                 ModelMaxBudget = ModelMaxBudget ?? k.ModelMaxBudget,
+                Aliases = Aliases ?? k.Aliases,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(k.BudgetDuration, out var d)) k = k with { BudgetResetAt = d.After(now) };
             else if (k.BudgetDuration is null) k = k with { BudgetResetAt = null };
@@ -510,7 +522,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static TeamChangeSet TeamChanges(AdminBody b)
     {
-        b.Unsupported("organization_id", "model_aliases", "tags", "guardrails", "model_rpm_limit", "model_tpm_limit", "team_member_budget", "team_member_rpm_limit",
+        b.Unsupported("organization_id", "tags", "guardrails", "model_rpm_limit", "model_tpm_limit", "team_member_budget", "team_member_rpm_limit",
             "team_member_tpm_limit", "team_member_key_duration", "team_member_budget_duration", "object_permission", "router_settings", "policies", "prompts");
         return new TeamChangeSet(b)
         {
@@ -524,11 +536,13 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             MaxParallelRequests = b.Count("max_parallel_requests"),
             Metadata = b.Object("metadata"),
             Blocked = b.Bool("blocked"),
+            ModelAliases = Aliases(b, "model_aliases"),
         };
     }
 
     private sealed class TeamChangeSet(AdminBody b)
     {
+        public IReadOnlyDictionary<string, string>? ModelAliases;
         public string? TeamAlias, BudgetDuration, Metadata;
         public IReadOnlyList<string>? Models;
         public decimal? MaxBudget, SoftBudget;
@@ -550,6 +564,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 MaxParallelRequests = MaxParallelRequests ?? (b.IsNull("max_parallel_requests") ? null : t.MaxParallelRequests),
                 Metadata = Metadata ?? t.Metadata,
                 Blocked = Blocked ?? t.Blocked,
+                ModelAliases = ModelAliases ?? t.ModelAliases,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(t.BudgetDuration, out var d)) t = t with { BudgetResetAt = d.After(now) };
             else if (t.BudgetDuration is null) t = t with { BudgetResetAt = null };

@@ -23,7 +23,8 @@ internal static class AdminJson
         Num(w, "max_parallel_requests", k.MaxParallelRequests);
         Time(w, "expires", k.Expires);
         List(w, "models", k.Models);
-        Raw(w, "aliases", k.Aliases);
+        w.WritePropertyName("aliases");
+        LLMux.Governance.Auth.ModelAliases.Write(w, k.Aliases);
         Raw(w, "metadata", k.Metadata);
         List(w, "allowed_routes", k.AllowedRoutes);
         List(w, "allowed_cache_controls", k.AllowedCacheControls);
@@ -58,6 +59,8 @@ internal static class AdminJson
         Num(w, "tpm_limit", t.TpmLimit);
         Num(w, "max_parallel_requests", t.MaxParallelRequests);
         List(w, "models", t.Models);
+        w.WritePropertyName("model_aliases");
+        LLMux.Governance.Auth.ModelAliases.Write(w, t.ModelAliases);
         Raw(w, "metadata", t.Metadata);
         w.WritePropertyName("members_with_roles");
         LLMux.Governance.Storage.TeamMembersJson.Write(w, t.Members);

@@ -140,5 +140,9 @@ internal static class SqliteMigrations
         (6, "keys: model_max_budget", """
             ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
             """),
+        // LiteLLM's team column: a name the team's keys may send → the model it stands for.
+        (7, "teams: model_aliases", """
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN model_aliases TEXT NOT NULL DEFAULT '{}';
+            """),
     ];
 }
