@@ -83,6 +83,12 @@ public sealed class ModelAliasTests : IAsyncLifetime
         using var embedded = await _g.Host.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, embedded.StatusCode);
         Assert.Equal(["gpt-4o", "gpt-4o"], UpstreamModels());
+
+        using var responses = new HttpRequestMessage(HttpMethod.Post, "/v1/responses") { Content = new StringContent("""{"model":"fast","input":"hello"}""", Encoding.UTF8, "application/json") };
+        responses.Headers.TryAddWithoutValidation("Authorization", "Bearer " + raw);
+        using var answered = await _g.Host.Http.SendAsync(responses);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal(["gpt-4o", "gpt-4o", "gpt-4o"], UpstreamModels());
     }
 
     [Fact]
