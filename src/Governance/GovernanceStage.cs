@@ -40,9 +40,15 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 
         var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
         CheckModel(context, grant);
-        var perModel = ModelBudgetOf(context, grant.Key);
-        var budgets = Budgets(grant, customer, endUser, perModel is not null);
-        if (perModel is { } mb) budgets[^1] = await governance.ModelBudgetAsync(grant.Key, mb.Key, mb.Value, SeedName(mb.Key, grant)).ConfigureAwait(false);
+        // Per-model budgets of the key, its team and its user (model_max_budget), in the last slots.
+        var keyModel = ModelBudgetOf(context, grant.Key.ModelMaxBudget);
+        var teamModel = grant.Team is { } owner ? ModelBudgetOf(context, owner.ModelMaxBudget) : null;
+        var userModel = grant.User is { } person ? ModelBudgetOf(context, person.ModelMaxBudget) : null;
+        var budgets = Budgets(grant, customer, endUser, (keyModel is null ? 0 : 1) + (teamModel is null ? 0 : 1) + (userModel is null ? 0 : 1));
+        var slot = budgets.Length;
+        if (userModel is { } um) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.UserModel, grant.User!.UserId, grant.User.CreatedAt, um.Key, um.Value, SeedName(um.Key, grant)).ConfigureAwait(false);
+        if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
+        if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);
         if (await governance.CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) throw over.ToException();
         var (lease, refusal) = await governance.AdmitAsync(grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
         if (lease is null)
@@ -112,9 +118,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     /// resolved to (the model group), then by the upstream model of the group's deployments (<c>openai/gpt-4o</c> or
     /// <c>gpt-4o</c>), so that a budget on the upstream name holds whichever public name reaches it.
     /// </summary>
-    private KeyValuePair<string, ModelBudget>? ModelBudgetOf(LlmContext context, VirtualKey key)
+    private KeyValuePair<string, ModelBudget>? ModelBudgetOf(LlmContext context, IReadOnlyDictionary<string, ModelBudget> budgets)
     {
-        var budgets = key.ModelMaxBudget;
         if (budgets.Count == 0 || context.RequestedModel is not { } model) return null;
         if (context.RequestedAlias is { } alias && ModelBudget.For(budgets, alias) is { } byAlias) return byAlias;
         if (ModelBudget.For(budgets, model) is { } byGroup) return byGroup;
@@ -156,10 +161,10 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     }
 
     /// <summary>Every budget that applies to the call, in LiteLLM's check order: key, team, user, end user.</summary>
-    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, bool perModel = false)
+    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, int perModel = 0)
     {
-        // Sized exactly (one array per call, no list); a per-model budget, when there is one, goes in the last slot.
-        var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + (perModel ? 1 : 0);
+        // Sized exactly (one array per call, no list); per-model budgets, when there are some, go in the last slots.
+        var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + perModel;
         if (n == 0) return [];
         var list = new GovernanceService.Budget[n];
         var i = 0;

@@ -492,6 +492,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     private void AfterTeamChange(Team old, Team team)
     {
         governance.Cache.EvictTeam(team.TeamId);
+        if (!SameModelBudgets(old.ModelMaxBudget, team.ModelMaxBudget)) governance.ForgetModelBudgets(BudgetScope.TeamModel, old.TeamId, old.ModelMaxBudget);
         if (old.BudgetDuration != team.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.Team, team.TeamId, team.BudgetDuration, team.BudgetResetAt);
     }
 
@@ -537,12 +538,14 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             Metadata = b.Object("metadata"),
             Blocked = b.Bool("blocked"),
             ModelAliases = Aliases(b, "model_aliases"),
+            ModelMaxBudget = ModelBudgets(b),
         };
     }
 
     private sealed class TeamChangeSet(AdminBody b)
     {
         public IReadOnlyDictionary<string, string>? ModelAliases;
+        public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
         public string? TeamAlias, BudgetDuration, Metadata;
         public IReadOnlyList<string>? Models;
         public decimal? MaxBudget, SoftBudget;
@@ -565,6 +568,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 Metadata = Metadata ?? t.Metadata,
                 Blocked = Blocked ?? t.Blocked,
                 ModelAliases = ModelAliases ?? t.ModelAliases,
+                ModelMaxBudget = ModelMaxBudget ?? t.ModelMaxBudget,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(t.BudgetDuration, out var d)) t = t with { BudgetResetAt = d.After(now) };
             else if (t.BudgetDuration is null) t = t with { BudgetResetAt = null };
@@ -625,6 +629,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var user = u.Apply(old, now) with { UpdatedAt = now };
         await Store.ReplaceUserAsync(user);
         governance.Cache.EvictUser(user.UserId);
+        if (!SameModelBudgets(old.ModelMaxBudget, user.ModelMaxBudget)) governance.ForgetModelBudgets(BudgetScope.UserModel, old.UserId, old.ModelMaxBudget);
         if (old.BudgetDuration != user.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.User, user.UserId, user.BudgetDuration, user.BudgetResetAt);
         await JsonAsync(http, w =>
         {
@@ -682,7 +687,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static UserChangeSet UserChanges(AdminBody b)
     {
-        b.Unsupported("organization_id", "model_max_budget", "tags", "guardrails", "permissions", "object_permission", "prompts");
+        b.Unsupported("organization_id", "tags", "guardrails", "permissions", "object_permission", "prompts");
         var role = b.String("user_role");
         if (role is not null and not ("proxy_admin" or "proxy_admin_viewer" or "internal_user" or "internal_user_viewer"))
             b.Problems.Add($"`user_role`: `{role}` is not one of proxy_admin, proxy_admin_viewer, internal_user, internal_user_viewer");
@@ -699,11 +704,13 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             RpmLimit = b.Count("rpm_limit"),
             TpmLimit = b.Count("tpm_limit"),
             Metadata = b.Object("metadata"),
+            ModelMaxBudget = ModelBudgets(b),
         };
     }
 
     private sealed class UserChangeSet(AdminBody b)
     {
+        public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
         public string? UserEmail, UserAlias, UserRole, BudgetDuration, Metadata;
         public IReadOnlyList<string>? Teams, Models;
         public decimal? MaxBudget;
@@ -724,6 +731,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 RpmLimit = RpmLimit ?? (b.IsNull("rpm_limit") ? null : u.RpmLimit),
                 TpmLimit = TpmLimit ?? (b.IsNull("tpm_limit") ? null : u.TpmLimit),
                 Metadata = Metadata ?? u.Metadata,
+                ModelMaxBudget = ModelMaxBudget ?? u.ModelMaxBudget,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(u.BudgetDuration, out var d)) u = u with { BudgetResetAt = d.After(now) };
             else if (u.BudgetDuration is null) u = u with { BudgetResetAt = null };

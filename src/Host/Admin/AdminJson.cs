@@ -61,6 +61,8 @@ internal static class AdminJson
         List(w, "models", t.Models);
         w.WritePropertyName("model_aliases");
         LLMux.Governance.Auth.ModelAliases.Write(w, t.ModelAliases);
+        w.WritePropertyName("model_max_budget");
+        LLMux.Governance.Budgets.ModelBudget.Write(w, t.ModelMaxBudget);
         Raw(w, "metadata", t.Metadata);
         w.WritePropertyName("members_with_roles");
         LLMux.Governance.Storage.TeamMembersJson.Write(w, t.Members);
@@ -84,6 +86,8 @@ internal static class AdminJson
         Num(w, "rpm_limit", u.RpmLimit);
         Num(w, "tpm_limit", u.TpmLimit);
         Raw(w, "metadata", u.Metadata);
+        w.WritePropertyName("model_max_budget");
+        LLMux.Governance.Budgets.ModelBudget.Write(w, u.ModelMaxBudget);
         Time(w, "created_at", u.CreatedAt);
         Time(w, "updated_at", u.UpdatedAt);
     }

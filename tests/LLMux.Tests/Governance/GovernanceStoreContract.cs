@@ -172,6 +172,23 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Team_and_user_model_budgets_round_trip_and_their_spend_is_summed_by_owner()
+    {
+        var budgets = new Dictionary<string, LLMux.Governance.Budgets.ModelBudget> { ["gpt-test"] = new(2m, "1d"), ["gpt-4o"] = new(1m, null) };
+        Assert.True(await Store.InsertTeamAsync(new Team { TeamId = "t", ModelMaxBudget = budgets, CreatedAt = Now, UpdatedAt = Now }));
+        Assert.True(await Store.InsertUserAsync(new InternalUser { UserId = "u", ModelMaxBudget = budgets, CreatedAt = Now, UpdatedAt = Now }));
+        Assert.Equal(budgets.OrderBy(static p => p.Key, StringComparer.Ordinal), (await Store.FindTeamAsync("t"))!.ModelMaxBudget.OrderBy(static p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(budgets.OrderBy(static p => p.Key, StringComparer.Ordinal), (await Store.FindUserAsync("u"))!.ModelMaxBudget.OrderBy(static p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(2, (await Store.ListUsersAsync())[0].ModelMaxBudget.Count);
+
+        await Store.WriteSpendAsync([Row("a", "k1", 1m, team: "t", user: "u"), Row("b", "k2", 2m, team: "t"), Row("c", "k3", 4m, user: "u"), Row("d", "k4", 8m, team: "other", user: "other")]);
+        Assert.Equal(3m, await Store.ModelSpendAsync(BudgetScope.Team, "t", "gpt-test", null));
+        Assert.Equal(5m, await Store.ModelSpendAsync(BudgetScope.User, "u", "gpt-test", Now.AddHours(-1)));
+        Assert.Equal(0m, await Store.ModelSpendAsync(BudgetScope.User, "u", "gpt-test", Now.AddHours(1)));
+        Assert.Equal(1m, await Store.ModelSpendAsync(BudgetScope.Key, "k1", "gpt-4o-mini", null));
+    }
+
+    [SkippableFact]
     public async Task A_keys_spend_on_a_model_counts_rows_by_model_group_or_upstream_model()
     {
         await Store.WriteSpendAsync([

@@ -183,7 +183,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- teams ----
 
-    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases";
+    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget";
 
     public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $1""", ReadTeam, cancellationToken, teamId);
@@ -209,7 +209,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     [
         t.TeamId, t.TeamAlias, t.Spend, t.MaxBudget, t.SoftBudget, t.BudgetDuration, t.BudgetResetAt, t.RpmLimit, t.TpmLimit, t.MaxParallelRequests,
         JsonColumns.Write(t.Models), t.Metadata, TeamMembersJson.Write(t.Members), t.Blocked, t.CreatedAt, t.UpdatedAt,
-        Auth.ModelAliases.Write(t.ModelAliases),
+        Auth.ModelAliases.Write(t.ModelAliases), Budgets.ModelBudget.Write(t.ModelMaxBudget),
     ];
 
     private static Team ReadTeam(DbDataReader r) => new()
@@ -231,11 +231,12 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         CreatedAt = TimeOf(r, 14)!.Value,
         UpdatedAt = TimeOf(r, 15)!.Value,
         ModelAliases = Auth.ModelAliases.ReadColumn(Str(r, 16)),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 17)),
     };
 
     // ---- users ----
 
-    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at";
+    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at, model_max_budget";
 
     public ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {UserColumns} FROM "LiteLLM_UserTable" WHERE user_id = $1""", ReadUser, cancellationToken, userId);
@@ -258,7 +259,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     private static object?[] UserValues(InternalUser u) =>
     [
         u.UserId, u.UserEmail, u.UserAlias, u.UserRole, JsonColumns.Write(u.Teams), JsonColumns.Write(u.Models), u.Spend, u.MaxBudget, u.BudgetDuration,
-        u.BudgetResetAt, u.RpmLimit, u.TpmLimit, u.Metadata, u.CreatedAt, u.UpdatedAt,
+        u.BudgetResetAt, u.RpmLimit, u.TpmLimit, u.Metadata, u.CreatedAt, u.UpdatedAt, Budgets.ModelBudget.Write(u.ModelMaxBudget),
     ];
 
     private static InternalUser ReadUser(DbDataReader r) => new()
@@ -278,6 +279,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         Metadata = r.GetString(12),
         CreatedAt = TimeOf(r, 13)!.Value,
         UpdatedAt = TimeOf(r, 14)!.Value,
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 15)),
     };
 
     // ---- customers ----
@@ -414,11 +416,15 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    public async ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
+    public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default) =>
+        ModelSpendAsync(BudgetScope.Key, token, model, since, cancellationToken);
+
+    public async ValueTask<decimal> ModelSpendAsync(BudgetScope owner, string id, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
     {
+        var column = Sqlite.SqliteGovernanceStore.SpendLogOwner(owner);
         await using var cmd = since is { } s
-            ? Command(_source, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND (model_group = $2 OR model = $3) AND "startTime" >= $4""", token, model, Budgets.ModelBudget.Bare(model), s)
-            : Command(_source, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND (model_group = $2 OR model = $3)""", token, model, Budgets.ModelBudget.Bare(model));
+            ? Command(_source, $"""SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE {column} = $1 AND (model_group = $2 OR model = $3) AND "startTime" >= $4""", id, model, Budgets.ModelBudget.Bare(model), s)
+            : Command(_source, $"""SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE {column} = $1 AND (model_group = $2 OR model = $3)""", id, model, Budgets.ModelBudget.Bare(model));
         return Convert.ToDecimal(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
