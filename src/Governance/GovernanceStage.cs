@@ -114,7 +114,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     }
 
     /// <summary>
-    /// The key's <c>model_max_budget</c> entry for this call: by the name the client sent (an alias), by the model it
+    /// The entry of a key's, team's or user's <c>model_max_budget</c> for this call: by the name the client sent (an alias), by the model it
     /// resolved to (the model group), then by the upstream model of the group's deployments (<c>openai/gpt-4o</c> or
     /// <c>gpt-4o</c>), so that a budget on the upstream name holds whichever public name reaches it.
     /// </summary>
