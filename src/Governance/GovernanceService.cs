@@ -57,6 +57,13 @@ public sealed class GovernanceService : IAsyncDisposable
 
     public string MasterKeyHash => _masterHash;
 
+    /// <summary>
+    /// The deployments a public model name routes to (the host sets it once at start, from its registry): lets a
+    /// <c>model_max_budget</c> on an upstream model name (<c>gpt-4o</c>) hold for the groups that serve it. Null
+    /// matches budgets by the public names only.
+    /// </summary>
+    public Func<string, IReadOnlyList<LLMux.Pipeline.Context.Deployment>?>? DeploymentsOf { get; set; }
+
     /// <summary>Subscribes to the other replicas' evictions (once, at start).</summary>
     public async Task StartAsync()
     {
@@ -114,15 +121,16 @@ public sealed class GovernanceService : IAsyncDisposable
         var now = Time.GetUtcNow();
         if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
         if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
-        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls }, null);
+        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls, ModelAliases = grant.ModelAliases }, null);
     }
 
     /// <summary>Whether the caller's key and team may call <paramref name="model"/> (the filter of <c>/v1/models</c> and <c>/model/info</c>).</summary>
-    public bool MayCall(Caller caller, string model)
+    /// <remarks>With <paramref name="alias"/> (the name the caller sends for <paramref name="model"/>), the rule of a call made by that alias.</remarks>
+    public bool MayCall(Caller caller, string model, string? alias = null)
     {
         if (caller.IsAdmin) return true;
         if (Grant(caller.KeyHash) is not { } grant) return false;
-        return GovernanceStage.Allows(grant.Key.Models, model) && (grant.Team is null || GovernanceStage.Allows(grant.Team.Models, model));
+        return GovernanceStage.Denies(grant, model, alias) is null;
     }
 
     /// <summary>The key with its team and user, from the cache or the store; null when the key does not exist.</summary>
@@ -355,23 +363,34 @@ public sealed class GovernanceService : IAsyncDisposable
         }
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Id, DateTimeOffset? End), decimal> _modelSeeds = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BudgetScope Scope, string Id, DateTimeOffset? End), decimal> _modelSeeds = new();
 
     /// <summary>
     /// A key's budget on the called model (<c>model_max_budget</c>), in its current window. Its spend lives in the
     /// spend logs only: the first call of a window on this replica sums them once (the seed), then the ledger and the
-    /// shared counters carry it, like every other budget.
+    /// shared counters carry it, like every other budget. <paramref name="loggedAs"/> is the model name the spend logs
+    /// record for the entry's calls (an alias's target), when it is not the entry's own name.
     /// </summary>
-    public async ValueTask<Budget> ModelBudgetAsync(VirtualKey key, string model, ModelBudget budget)
+    public ValueTask<Budget> ModelBudgetAsync(VirtualKey key, string model, ModelBudget budget, string? loggedAs = null) =>
+        ModelBudgetAsync(BudgetScope.KeyModel, key.Token, key.CreatedAt, model, budget, loggedAs);
+
+    /// <summary>
+    /// As the key's, for a team's (<see cref="BudgetScope.TeamModel"/>) or a user's (<see cref="BudgetScope.UserModel"/>)
+    /// <c>model_max_budget</c>: the spend of all its keys on the model; windows step from the owner's creation.
+    /// </summary>
+    public async ValueTask<Budget> ModelBudgetAsync(BudgetScope scope, string ownerId, DateTimeOffset anchor, string model, ModelBudget budget, string? loggedAs = null)
     {
-        var window = budget.WindowAt(key.CreatedAt, Time.GetUtcNow());
-        var id = key.Token + ":" + model;
+        var window = budget.WindowAt(anchor, Time.GetUtcNow());
+        var id = ownerId + ":" + model;
         var end = window?.End;
-        if (!_modelSeeds.TryGetValue((id, end), out var seed))
+        if (!_modelSeeds.TryGetValue((scope, id, end), out var seed))
         {
             try
             {
-                seed = await Store.KeyModelSpendAsync(key.Token, model, window?.Start).ConfigureAwait(false);
+                var owner = scope switch { BudgetScope.TeamModel => BudgetScope.Team, BudgetScope.UserModel => BudgetScope.User, _ => BudgetScope.Key };
+                seed = owner == BudgetScope.Key
+                    ? await Store.KeyModelSpendAsync(ownerId, loggedAs ?? model, window?.Start).ConfigureAwait(false)
+                    : await Store.ModelSpendAsync(owner, ownerId, loggedAs ?? model, window?.Start).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStoreOutage(ex))
             {
@@ -379,16 +398,20 @@ public sealed class GovernanceService : IAsyncDisposable
                 seed = 0;
             }
             if (_modelSeeds.Count > 100_000) _modelSeeds.Clear();
-            _modelSeeds[(id, end)] = seed;
+            _modelSeeds[(scope, id, end)] = seed;
         }
-        return new Budget(BudgetScope.KeyModel, id, seed, budget.MaxBudget, budget.Duration, end, "model", model);
+        var name = scope switch { BudgetScope.TeamModel => "team model", BudgetScope.UserModel => "user model", _ => "model" };
+        return new Budget(scope, id, seed, budget.MaxBudget, budget.Duration, end, name, scope == BudgetScope.KeyModel ? model : ownerId + ", model=" + model);
     }
 
     /// <summary>The admin changed or removed a key's per-model budgets: the next call reseeds them.</summary>
-    public void ForgetModelBudgets(VirtualKey key)
+    public void ForgetModelBudgets(VirtualKey key) => ForgetModelBudgets(BudgetScope.KeyModel, key.Token, key.ModelMaxBudget);
+
+    /// <summary>The admin changed or removed a key's, team's or user's per-model budgets: the next call reseeds them.</summary>
+    public void ForgetModelBudgets(BudgetScope scope, string ownerId, IReadOnlyDictionary<string, ModelBudget> budgets)
     {
-        foreach (var model in key.ModelMaxBudget.Keys) Ledger.Forget(BudgetScope.KeyModel, key.Token + ":" + model);
-        foreach (var k in _modelSeeds.Keys) if (k.Id.StartsWith(key.Token, StringComparison.Ordinal)) _modelSeeds.TryRemove(k, out _);
+        foreach (var model in budgets.Keys) Ledger.Forget(scope, ownerId + ":" + model);
+        foreach (var k in _modelSeeds.Keys) if (k.Scope == scope && k.Id.StartsWith(ownerId + ":", StringComparison.Ordinal)) _modelSeeds.TryRemove(k, out _);
     }
 
     /// <summary>A priced answer: added to this replica's ledger, and to the shared counters at once (not awaited on the request path).</summary>

@@ -40,9 +40,15 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 
         var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
         CheckModel(context, grant);
-        var perModel = context.RequestedModel is { } model ? ModelBudget.For(grant.Key.ModelMaxBudget, model) : null;
-        var budgets = Budgets(grant, customer, endUser, perModel is not null);
-        if (perModel is { } mb) budgets[^1] = await governance.ModelBudgetAsync(grant.Key, context.RequestedModel!, mb.Value).ConfigureAwait(false);
+        // Per-model budgets of the key, its team and its user (model_max_budget), in the last slots.
+        var keyModel = ModelBudgetOf(context, grant.Key.ModelMaxBudget);
+        var teamModel = grant.Team is { } owner ? ModelBudgetOf(context, owner.ModelMaxBudget) : null;
+        var userModel = grant.User is { } person ? ModelBudgetOf(context, person.ModelMaxBudget) : null;
+        var budgets = Budgets(grant, customer, endUser, (keyModel is null ? 0 : 1) + (teamModel is null ? 0 : 1) + (userModel is null ? 0 : 1));
+        var slot = budgets.Length;
+        if (userModel is { } um) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.UserModel, grant.User!.UserId, grant.User.CreatedAt, um.Key, um.Value, SeedName(um.Key, grant)).ConfigureAwait(false);
+        if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
+        if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);
         var (lease, refusal) = await governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
         if (lease is null)
         {
@@ -84,13 +90,50 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     private static RateLimits Limits(VirtualKey k) => new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
     private static RateLimits Limits(Team? t) => t is null ? default : new(t.RpmLimit, t.TpmLimit, t.MaxParallelRequests);
 
+    /// <summary>
+    /// LiteLLM's access rule with aliases: the call passes a <c>models</c> list when it names the model the client sent
+    /// or the model its alias stands for; a name that is one of the team's own <c>model_aliases</c> passes both lists
+    /// (the team's admin gave it).
+    /// </summary>
     private static void CheckModel(LlmContext context, KeyGrant grant)
     {
-        var model = context.RequestedModel;
-        if (model is null) return;
-        if (!Allows(grant.Key.Models, model)) throw GovernanceErrors.ModelDenied("key", model, grant.Key.Models).ToException();
-        if (grant.Team is { } team && !Allows(team.Models, model)) throw GovernanceErrors.ModelDenied("team", model, team.Models).ToException();
+        if (context.RequestedModel is not { } model) return;
+        if (Denies(grant, model, context.RequestedAlias) is { } scope)
+            throw GovernanceErrors.ModelDenied(scope, context.RequestedAlias ?? model, scope == "key" ? grant.Key.Models : grant.Team!.Models).ToException();
     }
+
+    /// <summary>Which list refuses the call (<c>key</c> or <c>team</c>), or null when both let it through.</summary>
+    internal static string? Denies(KeyGrant grant, string model, string? alias)
+    {
+        if (alias is not null && grant.Team is { } owner && owner.ModelAliases.TryGetValue(alias, out var teamTarget) && string.Equals(teamTarget, model, StringComparison.Ordinal)) return null;
+        if (!Allows(grant.Key.Models, model) && (alias is null || !Allows(grant.Key.Models, alias))) return "key";
+        if (grant.Team is { } team && !Allows(team.Models, model) && (alias is null || !Allows(team.Models, alias))) return "team";
+        return null;
+    }
+
+    /// <summary>
+    /// The entry of a key's, team's or user's <c>model_max_budget</c> for this call: by the name the client sent (an alias), by the model it
+    /// resolved to (the model group), then by the upstream model of the group's deployments (<c>openai/gpt-4o</c> or
+    /// <c>gpt-4o</c>), so that a budget on the upstream name holds whichever public name reaches it.
+    /// </summary>
+    private KeyValuePair<string, ModelBudget>? ModelBudgetOf(LlmContext context, IReadOnlyDictionary<string, ModelBudget> budgets)
+    {
+        if (budgets.Count == 0 || context.RequestedModel is not { } model) return null;
+        if (context.RequestedAlias is { } alias && ModelBudget.For(budgets, alias) is { } byAlias) return byAlias;
+        if (ModelBudget.For(budgets, model) is { } byGroup) return byGroup;
+        if (governance.DeploymentsOf?.Invoke(model) is not { } deployments) return null;
+        foreach (var d in deployments)
+        {
+            var served = LLMux.Stages.RouteStage.Resolve(d, model);
+            if (ModelBudget.For(budgets, served.Model) is { } byUpstream) return byUpstream;
+            if (ModelBudget.For(budgets, served.UpstreamModel) is { } byBare) return byBare;
+        }
+        return null;
+    }
+
+    /// <summary>The model name the spend logs record for a budget's calls: an alias's calls are logged under the model it names.</summary>
+    private static string SeedName(string budgetName, KeyGrant grant) =>
+        grant.ModelAliases is { } aliases && aliases.TryGetValue(budgetName, out var target) ? target : budgetName;
 
     /// <summary>Empty or <c>*</c> allows all; <c>provider/*</c> allows that prefix (LiteLLM's wildcard access).</summary>
     internal static bool Allows(IReadOnlyList<string> models, string model)
@@ -116,10 +159,10 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     }
 
     /// <summary>Every budget that applies to the call, in LiteLLM's check order: key, team, user, end user.</summary>
-    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, bool perModel = false)
+    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, int perModel = 0)
     {
-        // Sized exactly (one array per call, no list); a per-model budget, when there is one, goes in the last slot.
-        var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + (perModel ? 1 : 0);
+        // Sized exactly (one array per call, no list); per-model budgets, when there are some, go in the last slots.
+        var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + perModel;
         if (n == 0) return [];
         var list = new GovernanceService.Budget[n];
         var i = 0;

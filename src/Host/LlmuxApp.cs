@@ -76,6 +76,8 @@ public static class LlmuxApp
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
         // Outermost, so that whatever escapes an endpoint (a bug) is still answered in the API's error shape and logged once.
         app.Use(UnexpectedErrors.HandleAsync);
+        // Per-model budgets on an upstream model name hold for every public name that routes to it.
+        if (governance is not null) governance.DeploymentsOf = name => runtime.Registry.Group(Endpoints.ModelNames.GroupOf(config.Settings.Router, null, name));
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).

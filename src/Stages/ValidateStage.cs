@@ -72,7 +72,7 @@ public sealed class ValidateStage : ILlmStage
         context.Chat = r;
         ReadTimeout(context, r.Extra);
         RequireModel(r.Model);
-        context.RequestedModel = r.Model;
+        context.UseModel(r.Model!);
         context.IsStream = r.IsStream;
 
         if (r.Messages is null) throw LlmError.Invalid("`messages` is required: a non-empty array of messages", "messages").ToException();
@@ -208,7 +208,7 @@ public sealed class ValidateStage : ILlmStage
         context.Embedding = r;
         ReadTimeout(context, r.Extra);
         RequireModel(r.Model);
-        context.RequestedModel = r.Model;
+        context.UseModel(r.Model!);
         if (r.Input is not { } input || input.ValueKind == JsonValueKind.Null)
             throw LlmError.Invalid("`input` is required: a string or an array of strings or token arrays", "input").ToException();
         if (input.ValueKind == JsonValueKind.String) { }

@@ -70,6 +70,8 @@ public static class GovernanceErrors
             "user" => $"ExceededBudget: User={id} over budget. Spend={Money(spend)}, Budget={Money(max)}",
             "customer" => $"ExceededBudget: End User={id} over budget. Spend={Money(spend)}, Budget={Money(max)}",
             "model" => $"Budget has been exceeded for model={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
+            "team model" => $"Budget has been exceeded for Team={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
+            "user model" => $"Budget has been exceeded for User={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
             _ => $"Budget has been exceeded! Current cost: {Money(spend)}, Max budget: {Money(max)}",
         },
     };

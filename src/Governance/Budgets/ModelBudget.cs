@@ -23,6 +23,13 @@ public sealed record ModelBudget(decimal MaxBudget, string? Duration)
         return null;
     }
 
+    /// <summary>The model name without its provider prefix (<c>openai/gpt-4o</c> → <c>gpt-4o</c>): how the spend logs record the upstream model.</summary>
+    public static string Bare(string model)
+    {
+        var slash = model.LastIndexOf('/');
+        return slash >= 0 ? model[(slash + 1)..] : model;
+    }
+
     /// <summary>
     /// The window the spend belongs to: windows step by <see cref="Duration"/> from <paramref name="anchor"/> (the key's
     /// creation), so every replica and every restart agree on it without storing it. Null without a duration.

@@ -17,6 +17,8 @@ public sealed record InternalUser
     public long? RpmLimit { get; init; }
     public long? TpmLimit { get; init; }
     public string Metadata { get; init; } = "{}";
+    /// <summary>Per-model budgets of the user (<c>model_max_budget</c>): what all the user's keys together may spend on a model per window.</summary>
+    public IReadOnlyDictionary<string, Budgets.ModelBudget> ModelMaxBudget { get; init; } = Budgets.ModelBudget.None;
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

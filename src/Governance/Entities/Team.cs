@@ -15,6 +15,10 @@ public sealed record Team
     public long? TpmLimit { get; init; }
     public long? MaxParallelRequests { get; init; }
     public string Metadata { get; init; } = "{}";
+    /// <summary>Model aliases for the team's keys (<c>model_aliases</c>); a key's own <c>aliases</c> win a name both define.</summary>
+    public IReadOnlyDictionary<string, string> ModelAliases { get; init; } = Auth.ModelAliases.None;
+    /// <summary>Per-model budgets of the team (<c>model_max_budget</c>): what all its keys together may spend on a model per window.</summary>
+    public IReadOnlyDictionary<string, Budgets.ModelBudget> ModelMaxBudget { get; init; } = Budgets.ModelBudget.None;
     public IReadOnlyList<TeamMember> Members { get; init; } = [];
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -25,8 +25,8 @@ public sealed record VirtualKey
     public string? UserId { get; init; }
     /// <summary>JSON object.</summary>
     public string Metadata { get; init; } = "{}";
-    /// <summary>JSON object: model alias → model name.</summary>
-    public string Aliases { get; init; } = "{}";
+    /// <summary>Model aliases (<c>aliases</c>): a name the caller sends → the model it stands for.</summary>
+    public IReadOnlyDictionary<string, string> Aliases { get; init; } = Auth.ModelAliases.None;
     public IReadOnlyList<string> AllowedRoutes { get; init; } = [];
     /// <summary>The response-cache controls this key may set (LiteLLM's <c>allowed_cache_controls</c>); empty allows every one.</summary>
     public IReadOnlyList<string> AllowedCacheControls { get; init; } = [];

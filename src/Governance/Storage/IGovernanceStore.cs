@@ -47,6 +47,8 @@ public interface IGovernanceStore
     ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery query, CancellationToken cancellationToken = default);
     /// <summary>A key's spend on one model group since <paramref name="since"/> (all time when null): the seed of a per-model budget (<c>model_max_budget</c>).</summary>
     ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default);
+    /// <summary>As <see cref="KeyModelSpendAsync"/> for the rows of a team (<see cref="BudgetScope.Team"/>) or a user (<see cref="BudgetScope.User"/>).</summary>
+    ValueTask<decimal> ModelSpendAsync(BudgetScope owner, string id, string model, DateTimeOffset? since, CancellationToken cancellationToken = default);
     /// <summary>Spend summed per UTC day, group (team, end user or key), model and key, for <c>/global/spend/report</c>.</summary>
     ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery query, CancellationToken cancellationToken = default);
 }
@@ -61,8 +63,11 @@ public sealed record SpendReportQuery(DateTimeOffset Start, DateTimeOffset End, 
 public sealed record SpendReportRow(string Day, string? Group, string? Model, string ApiKey, decimal Spend, long PromptTokens, long CompletionTokens);
 
 /// <summary>Which table a budget belongs to.</summary>
-/// <summary>Whose budget: <see cref="KeyModel"/> is a key's budget on one model (<c>model_max_budget</c>), kept in the spend logs only.</summary>
-public enum BudgetScope { Key, Team, User, Customer, KeyModel }
+/// <summary>
+/// Whose budget: <see cref="KeyModel"/>, <see cref="TeamModel"/> and <see cref="UserModel"/> are a key's, team's or
+/// user's budget on one model (<c>model_max_budget</c>), kept in the spend logs only.
+/// </summary>
+public enum BudgetScope { Key, Team, User, Customer, KeyModel, TeamModel, UserModel }
 
 /// <summary>Filters of <c>GET /key/list</c>.</summary>
 public sealed record KeyQuery(int Page = 1, int Size = 10, string? UserId = null, string? TeamId = null, string? KeyAlias = null, string? KeyHash = null);

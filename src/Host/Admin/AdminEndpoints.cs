@@ -266,7 +266,6 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         b.Unsupported("model_rpm_limit", "model_tpm_limit", "guardrails", "permissions", "enforced_params", "tags", "organization_id",
             "project_id", "allowed_passthrough_routes", "config", "budget_id", "temp_budget_increase", "temp_budget_expiry",
             "object_permission", "router_settings", "access_group_ids", "auto_rotate", "rotation_interval", "prompts", "policies");
-        b.Unsupported("aliases");
         var c = new KeyChanges(b)
         {
             KeyAlias = b.String("key_alias"),
@@ -284,6 +283,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             AllowedCacheControls = CacheControlNames(b),
             Blocked = b.Bool("blocked"),
             ModelMaxBudget = ModelBudgets(b),
+            Aliases = Aliases(b, "aliases"),
         };
         b.String("key_type"); // LiteLLM's presets of allowed_routes; `llm_api`/`default` are what LLMux serves
         b.Bool("send_invite_email");
@@ -300,6 +300,16 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             if (!LLMux.Stages.Caching.CacheControls.Names.Contains(n))
                 b.Problems.Add($"`allowed_cache_controls`: `{n}` is not a cache control; use {string.Join(", ", LLMux.Stages.Caching.CacheControls.Names)}");
         return names;
+    }
+
+    /// <summary>A key's <c>aliases</c> or a team's <c>model_aliases</c>: <c>{"fast": "gpt-4o-mini"}</c>; <c>{}</c> or null clears them.</summary>
+    private static IReadOnlyDictionary<string, string>? Aliases(AdminBody b, string name)
+    {
+        if (b.IsNull(name)) return ModelAliases.None;
+        if (b.Element(name) is not { } e) return null;
+        var aliases = ModelAliases.Read(e, out var problem);
+        if (problem is not null) b.Problems.Add($"`{name}`: {problem}");
+        return aliases;
     }
 
     /// <summary><c>model_max_budget</c>: LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>; <c>{}</c> or null clears it.</summary>
@@ -320,6 +330,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         public long? RpmLimit, TpmLimit, MaxParallelRequests;
         public bool? Blocked;
         public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
+        public IReadOnlyDictionary<string, string>? Aliases;
 
         public VirtualKey Apply(VirtualKey k, DateTimeOffset now)
         {
@@ -341,6 +352,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 AllowedCacheControls = AllowedCacheControls ?? k.AllowedCacheControls,
                 Blocked = Blocked ?? k.Blocked,
                 ModelMaxBudget = ModelMaxBudget ?? k.ModelMaxBudget,
+                Aliases = Aliases ?? k.Aliases,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(k.BudgetDuration, out var d)) k = k with { BudgetResetAt = d.After(now) };
             else if (k.BudgetDuration is null) k = k with { BudgetResetAt = null };
@@ -480,6 +492,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     private void AfterTeamChange(Team old, Team team)
     {
         governance.Cache.EvictTeam(team.TeamId);
+        if (!SameModelBudgets(old.ModelMaxBudget, team.ModelMaxBudget)) governance.ForgetModelBudgets(BudgetScope.TeamModel, old.TeamId, old.ModelMaxBudget);
         if (old.BudgetDuration != team.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.Team, team.TeamId, team.BudgetDuration, team.BudgetResetAt);
     }
 
@@ -510,7 +523,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static TeamChangeSet TeamChanges(AdminBody b)
     {
-        b.Unsupported("organization_id", "model_aliases", "tags", "guardrails", "model_rpm_limit", "model_tpm_limit", "team_member_budget", "team_member_rpm_limit",
+        b.Unsupported("organization_id", "tags", "guardrails", "model_rpm_limit", "model_tpm_limit", "team_member_budget", "team_member_rpm_limit",
             "team_member_tpm_limit", "team_member_key_duration", "team_member_budget_duration", "object_permission", "router_settings", "policies", "prompts");
         return new TeamChangeSet(b)
         {
@@ -524,11 +537,15 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             MaxParallelRequests = b.Count("max_parallel_requests"),
             Metadata = b.Object("metadata"),
             Blocked = b.Bool("blocked"),
+            ModelAliases = Aliases(b, "model_aliases"),
+            ModelMaxBudget = ModelBudgets(b),
         };
     }
 
     private sealed class TeamChangeSet(AdminBody b)
     {
+        public IReadOnlyDictionary<string, string>? ModelAliases;
+        public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
         public string? TeamAlias, BudgetDuration, Metadata;
         public IReadOnlyList<string>? Models;
         public decimal? MaxBudget, SoftBudget;
@@ -550,6 +567,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 MaxParallelRequests = MaxParallelRequests ?? (b.IsNull("max_parallel_requests") ? null : t.MaxParallelRequests),
                 Metadata = Metadata ?? t.Metadata,
                 Blocked = Blocked ?? t.Blocked,
+                ModelAliases = ModelAliases ?? t.ModelAliases,
+                ModelMaxBudget = ModelMaxBudget ?? t.ModelMaxBudget,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(t.BudgetDuration, out var d)) t = t with { BudgetResetAt = d.After(now) };
             else if (t.BudgetDuration is null) t = t with { BudgetResetAt = null };
@@ -610,6 +629,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var user = u.Apply(old, now) with { UpdatedAt = now };
         await Store.ReplaceUserAsync(user);
         governance.Cache.EvictUser(user.UserId);
+        if (!SameModelBudgets(old.ModelMaxBudget, user.ModelMaxBudget)) governance.ForgetModelBudgets(BudgetScope.UserModel, old.UserId, old.ModelMaxBudget);
         if (old.BudgetDuration != user.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.User, user.UserId, user.BudgetDuration, user.BudgetResetAt);
         await JsonAsync(http, w =>
         {
@@ -667,7 +687,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static UserChangeSet UserChanges(AdminBody b)
     {
-        b.Unsupported("organization_id", "model_max_budget", "tags", "guardrails", "permissions", "object_permission", "prompts");
+        b.Unsupported("organization_id", "tags", "guardrails", "permissions", "object_permission", "prompts");
         var role = b.String("user_role");
         if (role is not null and not ("proxy_admin" or "proxy_admin_viewer" or "internal_user" or "internal_user_viewer"))
             b.Problems.Add($"`user_role`: `{role}` is not one of proxy_admin, proxy_admin_viewer, internal_user, internal_user_viewer");
@@ -684,11 +704,13 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             RpmLimit = b.Count("rpm_limit"),
             TpmLimit = b.Count("tpm_limit"),
             Metadata = b.Object("metadata"),
+            ModelMaxBudget = ModelBudgets(b),
         };
     }
 
     private sealed class UserChangeSet(AdminBody b)
     {
+        public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
         public string? UserEmail, UserAlias, UserRole, BudgetDuration, Metadata;
         public IReadOnlyList<string>? Teams, Models;
         public decimal? MaxBudget;
@@ -709,6 +731,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 RpmLimit = RpmLimit ?? (b.IsNull("rpm_limit") ? null : u.RpmLimit),
                 TpmLimit = TpmLimit ?? (b.IsNull("tpm_limit") ? null : u.TpmLimit),
                 Metadata = Metadata ?? u.Metadata,
+                ModelMaxBudget = ModelMaxBudget ?? u.ModelMaxBudget,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(u.BudgetDuration, out var d)) u = u with { BudgetResetAt = d.After(now) };
             else if (u.BudgetDuration is null) u = u with { BudgetResetAt = null };

@@ -23,7 +23,8 @@ internal static class AdminJson
         Num(w, "max_parallel_requests", k.MaxParallelRequests);
         Time(w, "expires", k.Expires);
         List(w, "models", k.Models);
-        Raw(w, "aliases", k.Aliases);
+        w.WritePropertyName("aliases");
+        LLMux.Governance.Auth.ModelAliases.Write(w, k.Aliases);
         Raw(w, "metadata", k.Metadata);
         List(w, "allowed_routes", k.AllowedRoutes);
         List(w, "allowed_cache_controls", k.AllowedCacheControls);
@@ -58,6 +59,10 @@ internal static class AdminJson
         Num(w, "tpm_limit", t.TpmLimit);
         Num(w, "max_parallel_requests", t.MaxParallelRequests);
         List(w, "models", t.Models);
+        w.WritePropertyName("model_aliases");
+        LLMux.Governance.Auth.ModelAliases.Write(w, t.ModelAliases);
+        w.WritePropertyName("model_max_budget");
+        LLMux.Governance.Budgets.ModelBudget.Write(w, t.ModelMaxBudget);
         Raw(w, "metadata", t.Metadata);
         w.WritePropertyName("members_with_roles");
         LLMux.Governance.Storage.TeamMembersJson.Write(w, t.Members);
@@ -81,6 +86,8 @@ internal static class AdminJson
         Num(w, "rpm_limit", u.RpmLimit);
         Num(w, "tpm_limit", u.TpmLimit);
         Raw(w, "metadata", u.Metadata);
+        w.WritePropertyName("model_max_budget");
+        LLMux.Governance.Budgets.ModelBudget.Write(w, u.ModelMaxBudget);
         Time(w, "created_at", u.CreatedAt);
         Time(w, "updated_at", u.UpdatedAt);
     }

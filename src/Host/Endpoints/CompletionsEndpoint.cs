@@ -48,7 +48,7 @@ internal sealed class CompletionsEndpoint(GatewayConfig config, ModelRegistry re
             first.Caller = Admin.RequestAuthenticator.CallerOf(http);
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             request = CompletionsApi.Read(body.Memory);
-            var group = Group(request.Model);
+            var group = Group(first.UseModel(request.Model));
             var route = RouteOf(group);
             if (route == CompletionRoute.Native)
             {
@@ -101,7 +101,7 @@ internal sealed class CompletionsEndpoint(GatewayConfig config, ModelRegistry re
     private static void Describe(LlmContext context, CompletionRequest request, LlmMode mode, ReadOnlyMemory<byte> body)
     {
         context.Mode = mode;
-        context.RequestedModel = request.Model;
+        context.UseModel(request.Model);
         context.IsStream = request.Stream;
         context.Body = body;
         if (request.Timeout is { } t) context.RequestTimeout = t;

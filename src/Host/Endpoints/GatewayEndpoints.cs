@@ -136,12 +136,29 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
             // Anthropic's Models API shape, for Anthropic SDKs and Claude Code.
             var query = http.Request.Query;
             var limit = int.TryParse(query["limit"], out var l) ? Math.Clamp(l, 1, 1000) : 20;
-            ModelListWriter.WriteAnthropic(w, registry, limit, NonEmpty(query["after_id"]), NonEmpty(query["before_id"]), Visible(http));
+            ModelListWriter.WriteAnthropic(w, registry, limit, NonEmpty(query["after_id"]), NonEmpty(query["before_id"]), Visible(http), AliasesOf(http));
         }
         else
         {
-            ModelListWriter.WriteOpenAI(w, registry, Visible(http));
+            ModelListWriter.WriteOpenAI(w, registry, Visible(http), AliasesOf(http));
         }
+    }
+
+    /// <summary>
+    /// The caller's model aliases it may call (a key's <c>aliases</c>, its team's <c>model_aliases</c>), each with the model
+    /// group it routes to: listed beside the configured names, described by their targets. Null when there are none.
+    /// </summary>
+    private List<KeyValuePair<string, string>>? AliasesOf(HttpContext http)
+    {
+        if (_auth.Governance is not { } governance || Admin.RequestAuthenticator.CallerOf(http) is not { ModelAliases: { Count: > 0 } aliases } caller) return null;
+        var list = new List<KeyValuePair<string, string>>(aliases.Count);
+        foreach (var (alias, target) in aliases)
+        {
+            var group = ModelNames.GroupOf(config.Settings.Router, null, target);
+            if (registry.Group(group) is { Count: > 0 } && governance.MayCall(caller, target, alias)) list.Add(new(alias, group));
+        }
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return list;
     }
 
     /// <summary>A virtual key sees the models its key and team may call (LiteLLM filters the lists the same way); others see all.</summary>
@@ -156,7 +173,7 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         if (!Authorized(http.Request)) { await Unauthorized(http); return; }
         http.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(http.Response.Body);
-        ModelListWriter.WriteModelInfo(w, registry, Visible(http));
+        ModelListWriter.WriteModelInfo(w, registry, Visible(http), AliasesOf(http));
     }
 
     private async Task ModelAsync(HttpContext http)
@@ -164,7 +181,10 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         if (!HttpMethods.IsGet(http.Request.Method)) { await MethodNotAllowed(http, "GET"); return; }
         if (!Authorized(http.Request)) { await Unauthorized(http); return; }
         var id = (string)http.Request.RouteValues["id"]!;
-        if (registry.Group(id) is not { Count: > 0 } || Visible(http) is { } visible && !visible(id))
+        string? describes = null;
+        if (registry.Group(id) is not { Count: > 0 } && AliasesOf(http) is { } aliases)
+            foreach (var (alias, group) in aliases) if (alias == id) describes = group;
+        if (describes is null && (registry.Group(id) is not { Count: > 0 } || Visible(http) is { } visible && !visible(id)))
         {
             await ResponseWriter.WriteErrorAsync(http, null, new LlmError
             {
@@ -177,8 +197,8 @@ internal sealed partial class GatewayEndpoints(GatewayConfig config, ModelRegist
         }
         http.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(http.Response.Body);
-        if (http.Request.Headers.ContainsKey("anthropic-version")) ModelListWriter.WriteAnthropicModel(w, registry, id);
-        else ModelListWriter.WriteOpenAIModel(w, registry, id);
+        if (http.Request.Headers.ContainsKey("anthropic-version")) ModelListWriter.WriteAnthropicModel(w, registry, id, describes);
+        else ModelListWriter.WriteOpenAIModel(w, registry, id, describes);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -45,8 +45,9 @@ internal sealed class ImageUploadEndpoint(GatewayConfig config, ModelRegistry re
                 throw RequestBodyReader.TooLarge(config.MaxRequestBytes, compressed: false);
             }
             upload = await MultipartBody.ReadAsync(http.Request.Body, boundary, config.MaxRequestBytes, http.RequestAborted);
-            var request = ImageUpload.From(upload, variation, Target);
-            context.RequestedModel = request.Model;
+            var caller = context.Caller;
+            var request = ImageUpload.From(upload, variation, model => Target(model, caller));
+            context.UseModel(request.Model);
             context.IsStream = request.Stream;
             context.ModeRequest = new ModeRequest
             {
@@ -77,9 +78,9 @@ internal sealed class ImageUploadEndpoint(GatewayConfig config, ModelRegistry re
         }
     }
 
-    private (string Provider, string Model)? Target(string model)
+    private (string Provider, string Model)? Target(string model, Caller? caller)
     {
-        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        var name = ModelNames.GroupOf(config.Settings.Router, caller, model);
         return registry.Group(name) is { Count: > 0 } group ? (group[0].ProviderName, group[0].UpstreamModel) : null;
     }
 }

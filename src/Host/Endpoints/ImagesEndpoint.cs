@@ -15,13 +15,13 @@ namespace LLMux.Host.Endpoints;
 internal static class ImagesEndpoint
 {
     public static void Map(WebApplication app, GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool, Func<HttpRequest, bool> authorized) =>
-        new JsonModeEndpoint(config, pipeline, pool, authorized, LlmMode.Images, body => Read(body, config, registry)).Map(app, "/v1/images/generations", "/images/generations");
+        new JsonModeEndpoint(config, pipeline, pool, authorized, LlmMode.Images, (body, caller) => Read(body, caller, config, registry)).Map(app, "/v1/images/generations", "/images/generations");
 
-    private static ModeCall Read(ReadOnlyMemory<byte> body, GatewayConfig config, ModelRegistry registry)
+    private static ModeCall Read(ReadOnlyMemory<byte> body, Caller? caller, GatewayConfig config, ModelRegistry registry)
     {
         var r = ImageRequest.Parse(body, model =>
         {
-            var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+            var name = ModelNames.GroupOf(config.Settings.Router, caller, model);
             return registry.Group(name) is { Count: > 0 } group ? (group[0].ProviderName, group[0].UpstreamModel) : null;
         });
         return new ModeCall(r.Model, new ModeRequest

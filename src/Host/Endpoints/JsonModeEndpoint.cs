@@ -14,7 +14,7 @@ internal sealed record ModeCall(string Model, ModeRequest Request, TimeSpan? Tim
 /// the mode's reader before anything else, then the standard pipeline runs (route, router, capability check that names
 /// the mode, provider writer and reader, usage and cost) and the provider's answer is written with LLMux's headers.
 /// </summary>
-internal sealed class JsonModeEndpoint(GatewayConfig config, StageDelegate pipeline, LlmContextPool pool, Func<HttpRequest, bool> authorized, LlmMode mode, Func<ReadOnlyMemory<byte>, ModeCall> read)
+internal sealed class JsonModeEndpoint(GatewayConfig config, StageDelegate pipeline, LlmContextPool pool, Func<HttpRequest, bool> authorized, LlmMode mode, Func<ReadOnlyMemory<byte>, Caller?, ModeCall> read)
 {
     public void Map(WebApplication app, params string[] paths)
     {
@@ -41,9 +41,9 @@ internal sealed class JsonModeEndpoint(GatewayConfig config, StageDelegate pipel
             context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
             context.CacheControl = http.Request.Headers.CacheControl;
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
-            call = read(body.Memory);
+            call = read(body.Memory, context.Caller);
             context.Body = body.Memory;
-            context.RequestedModel = call.Model;
+            context.UseModel(call.Model);
             context.ModeRequest = call.Request;
             if (call.Timeout is { } t) context.RequestTimeout = t;
             context.IsStream = call.Stream;

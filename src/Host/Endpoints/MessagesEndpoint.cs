@@ -44,7 +44,8 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             using (var doc = MessagesApi.Read(body.Memory))
             {
                 var root = doc.RootElement;
-                model = root.GetProperty("model").GetString()!;
+                // The caller's model alias applies before the passthrough choice and the translation read the deployment.
+                model = context.UseModel(root.GetProperty("model").GetString()!);
                 var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
                 if (AllAcceptPassthrough(model))
                 {
@@ -141,10 +142,9 @@ internal sealed class MessagesEndpoint(GatewayConfig config, ModelRegistry regis
             string source;
             using (var doc = MessagesApi.Read(body.Memory, countTokens: true))
             {
-                var model = doc.RootElement.GetProperty("model").GetString()!;
+                var model = context.UseModel(doc.RootElement.GetProperty("model").GetString()!);
                 var deployment = FirstDeployment(model) ?? throw UnknownModel(model);
                 context.Deployment = deployment;
-                context.RequestedModel = model;
                 context.Body = body.Memory;
                 foreach (var name in ForwardedHeaders)
                     if (http.Request.Headers.TryGetValue(name, out var v)) context.ForwardHeaders.Add(new(name, v.ToString()));

@@ -28,14 +28,30 @@ internal static class ModelListWriter
         return names;
     }
 
-    public static void WriteOpenAI(Utf8JsonWriter w, ModelRegistry registry, Func<string, bool>? visible = null)
+    /// <summary>
+    /// The listed names, each with the model group that describes it: the registry's names, then the caller's model
+    /// aliases (<paramref name="aliases"/>: alias → the group it routes to) whose names the registry does not have.
+    /// </summary>
+    public static List<KeyValuePair<string, string>> Entries(ModelRegistry registry, Func<string, bool>? visible, IReadOnlyList<KeyValuePair<string, string>>? aliases)
+    {
+        var names = Names(registry, visible);
+        var list = new List<KeyValuePair<string, string>>(names.Count + (aliases?.Count ?? 0));
+        foreach (var n in names) list.Add(new(n, n));
+        if (aliases is null) return list;
+        foreach (var a in aliases)
+            if (registry.Group(a.Key) is not { Count: > 0 }) list.Add(a);
+        return list;
+    }
+
+    public static void WriteOpenAI(Utf8JsonWriter w, ModelRegistry registry, Func<string, bool>? visible = null, IReadOnlyList<KeyValuePair<string, string>>? aliases = null)
     {
         w.WriteStartObject();
         w.WriteString("object"u8, "list"u8);
         w.WriteStartArray("data"u8);
-        foreach (var name in Names(registry, visible))
+        foreach (var (name, group) in Entries(registry, visible, aliases))
         {
-            if (!WriteWildcardModels(w, registry, name)) WriteOpenAIModel(w, registry, name);
+            if (name != group) WriteOpenAIModel(w, registry, name, group, PriceOf(registry, group));
+            else if (!WriteWildcardModels(w, registry, name)) WriteOpenAIModel(w, registry, name);
         }
         w.WriteEndArray();
         w.WriteEndObject();
@@ -58,20 +74,21 @@ internal static class ModelListWriter
             ids.TryAdd(prefix + model, price);
         }
         if (ids.Count == 0) return false;
-        foreach (var (id, price) in ids) WriteOpenAIModel(w, registry, id, price);
+        foreach (var (id, price) in ids) WriteOpenAIModel(w, registry, id, id, price);
         return true;
     }
 
-    public static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name) => WriteOpenAIModel(w, registry, name, PriceOf(registry, name));
+    /// <summary>One entry: <paramref name="name"/> as listed, described by the model group <paramref name="group"/> (the same name, or an alias's target).</summary>
+    public static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name, string? group = null) => WriteOpenAIModel(w, registry, name, group ?? name, PriceOf(registry, group ?? name));
 
-    private static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name, ModelPrice? price)
+    private static void WriteOpenAIModel(Utf8JsonWriter w, ModelRegistry registry, string name, string describes, ModelPrice? price)
     {
         w.WriteStartObject();
         w.WriteString("id"u8, name);
         w.WriteString("object"u8, "model"u8);
         w.WriteNumber("created"u8, Created);
         w.WriteString("owned_by"u8, "llmux"u8);
-        if (registry.Group(name) is { Count: > 0 } group) w.WriteString("provider"u8, group[0].ProviderName);
+        if (registry.Group(describes) is { Count: > 0 } group) w.WriteString("provider"u8, group[0].ProviderName);
         if (price is not null)
         {
             if (price.MaxInputTokens is { } input)
@@ -89,9 +106,9 @@ internal static class ModelListWriter
     }
 
     /// <summary>Anthropic's page: <c>limit</c> (1–1000, default 20), <c>after_id</c> / <c>before_id</c> cursors, <c>has_more</c>.</summary>
-    public static void WriteAnthropic(Utf8JsonWriter w, ModelRegistry registry, int limit, string? afterId, string? beforeId, Func<string, bool>? visible = null)
+    public static void WriteAnthropic(Utf8JsonWriter w, ModelRegistry registry, int limit, string? afterId, string? beforeId, Func<string, bool>? visible = null, IReadOnlyList<KeyValuePair<string, string>>? aliases = null)
     {
-        var names = Names(registry, visible);
+        var names = Entries(registry, visible, aliases);
         var start = 0;
         var end = names.Count;
         if (afterId is not null && IndexOf(names, afterId) is var a and >= 0) start = a + 1;
@@ -103,13 +120,13 @@ internal static class ModelListWriter
         var stop = Math.Min(end, start + limit);
         w.WriteStartObject();
         w.WriteStartArray("data"u8);
-        for (var i = start; i < stop; i++) WriteAnthropicModel(w, registry, names[i]);
+        for (var i = start; i < stop; i++) WriteAnthropicModel(w, registry, names[i].Key, names[i].Value);
         w.WriteEndArray();
         w.WriteBoolean("has_more"u8, beforeId is not null ? start > 0 : stop < end);
         if (stop > start)
         {
-            w.WriteString("first_id"u8, names[start]);
-            w.WriteString("last_id"u8, names[stop - 1]);
+            w.WriteString("first_id"u8, names[start].Key);
+            w.WriteString("last_id"u8, names[stop - 1].Key);
         }
         else
         {
@@ -119,10 +136,11 @@ internal static class ModelListWriter
         w.WriteEndObject();
     }
 
-    public static void WriteAnthropicModel(Utf8JsonWriter w, ModelRegistry registry, string name)
+    public static void WriteAnthropicModel(Utf8JsonWriter w, ModelRegistry registry, string name, string? describes = null)
     {
-        var price = PriceOf(registry, name);
-        var first = registry.Group(name) is { Count: > 0 } group ? group[0] : null;
+        describes ??= name;
+        var price = PriceOf(registry, describes);
+        var first = registry.Group(describes) is { Count: > 0 } group ? group[0] : null;
         // Anthropic's own fields (context management, citations, server tools) work where the body reaches Claude as it is.
         var anthropicBody = first is not null && LLMux.Stages.Messages.MessagesApi.TakesAnthropicFields(first);
         var reasoning = price?.Has("reasoning") == true;
@@ -182,9 +200,9 @@ internal static class ModelListWriter
         w.WriteEndObject();
     }
 
-    private static int IndexOf(IReadOnlyList<string> names, string id)
+    private static int IndexOf(List<KeyValuePair<string, string>> names, string id)
     {
-        for (var i = 0; i < names.Count; i++) if (names[i] == id) return i;
+        for (var i = 0; i < names.Count; i++) if (names[i].Key == id) return i;
         return -1;
     }
 
@@ -192,13 +210,13 @@ internal static class ModelListWriter
     /// LiteLLM's <c>GET /model/info</c>: one entry per deployment the caller may call, with its <c>litellm_params</c>
     /// (never its keys or other secrets) and what the price table knows in <c>model_info</c>.
     /// </summary>
-    public static void WriteModelInfo(Utf8JsonWriter w, ModelRegistry registry, Func<string, bool>? visible)
+    public static void WriteModelInfo(Utf8JsonWriter w, ModelRegistry registry, Func<string, bool>? visible, IReadOnlyList<KeyValuePair<string, string>>? aliases = null)
     {
         w.WriteStartObject();
         w.WriteStartArray("data"u8);
-        foreach (var name in Names(registry, visible))
+        foreach (var (name, group) in Entries(registry, visible, aliases))
         {
-            foreach (var d in registry.Group(name) ?? [])
+            foreach (var d in registry.Group(group) ?? [])
             {
                 var price = PriceTable.Default.Find(d.ProviderName, d.UpstreamModel);
                 w.WriteStartObject();

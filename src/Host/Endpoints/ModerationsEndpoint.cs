@@ -15,7 +15,7 @@ namespace LLMux.Host.Endpoints;
 internal static class ModerationsEndpoint
 {
     public static void Map(WebApplication app, GatewayConfig config, ModelRegistry registry, StageDelegate pipeline, LlmContextPool pool, Func<HttpRequest, bool> authorized) =>
-        new JsonModeEndpoint(config, pipeline, pool, authorized, LlmMode.Moderation, body => Read(body, registry)).Map(app, "/v1/moderations", "/moderations");
+        new JsonModeEndpoint(config, pipeline, pool, authorized, LlmMode.Moderation, (body, _) => Read(body, registry)).Map(app, "/v1/moderations", "/moderations");
 
     private static ModeCall Read(ReadOnlyMemory<byte> body, ModelRegistry registry)
     {

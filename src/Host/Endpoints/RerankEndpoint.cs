@@ -14,7 +14,7 @@ namespace LLMux.Host.Endpoints;
 internal static class RerankEndpoint
 {
     public static void Map(WebApplication app, GatewayConfig config, StageDelegate pipeline, LlmContextPool pool, Func<HttpRequest, bool> authorized) =>
-        new JsonModeEndpoint(config, pipeline, pool, authorized, LlmMode.Rerank, Read).Map(app, "/v1/rerank", "/v2/rerank", "/rerank");
+        new JsonModeEndpoint(config, pipeline, pool, authorized, LlmMode.Rerank, static (body, _) => Read(body)).Map(app, "/v1/rerank", "/v2/rerank", "/rerank");
 
     private static ModeCall Read(ReadOnlyMemory<byte> body)
     {

@@ -60,7 +60,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             using var doc = ResponsesApi.Read(body.Memory);
             var root = doc.RootElement;
-            var model = root.GetProperty("model").GetString()!;
+            var model = context.UseModel(root.GetProperty("model").GetString()!);
             var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
 
             if (AllNative(model))
@@ -507,7 +507,7 @@ internal sealed class ResponsesEndpoint(GatewayConfig config, ModelRegistry regi
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
             using var doc = ResponsesApi.Read(body.Memory, tokenCount: true);
             var root = doc.RootElement;
-            var model = root.GetProperty("model").GetString()!;
+            var model = context.UseModel(root.GetProperty("model").GetString()!);
             context.Deployment = FirstDeployment(model) ?? throw LlmError.Invalid($"unknown model `{model}`; GET /v1/models lists the models this gateway serves", "model", "model_not_found").ToException();
             var previous = ResponsesRequestReaderPrevious(root);
             var history = previous is null ? [] : await HistoryAsync(Owner(http.Request), previous, chain, http.RequestAborted);

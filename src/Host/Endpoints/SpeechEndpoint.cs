@@ -41,9 +41,10 @@ internal sealed class SpeechEndpoint(GatewayConfig config, ModelRegistry registr
             context.Caller = Admin.RequestAuthenticator.CallerOf(http);
             context.RequestTimeout = GatewayEndpoints.RequestTimeoutHeader(http.Request);
             body = await RequestBodyReader.ReadAsync(http.Request, config.MaxRequestBytes, http.RequestAborted);
-            var speech = SpeechRequest.Parse(body.Memory, UpstreamModel);
+            var caller = context.Caller;
+            var speech = SpeechRequest.Parse(body.Memory, model => UpstreamModel(model, caller));
             context.Body = body.Memory;
-            context.RequestedModel = speech.Model;
+            context.UseModel(speech.Model);
             context.IsStream = true;
             context.ModeRequest = new ModeRequest { Params = speech.Params, DropParams = speech.DropParams, Parsed = speech };
             await pipeline(context);
@@ -68,9 +69,9 @@ internal sealed class SpeechEndpoint(GatewayConfig config, ModelRegistry registr
         }
     }
 
-    private string? UpstreamModel(string model)
+    private string? UpstreamModel(string model, Caller? caller)
     {
-        var name = config.Settings.Router.ModelGroupAlias.TryGetValue(model, out var aliased) ? aliased : model;
+        var name = ModelNames.GroupOf(config.Settings.Router, caller, model);
         return registry.Group(name) is { Count: > 0 } group ? group[0].UpstreamModel : null;
     }
 

@@ -49,7 +49,7 @@ internal sealed class TranscriptionsEndpoint(GatewayConfig config, StageDelegate
             }
             upload = await MultipartBody.ReadAsync(http.Request.Body, boundary, config.MaxRequestBytes, http.RequestAborted);
             var request = TranscriptionRequest.From(upload, translation);
-            context.RequestedModel = request.Model;
+            context.UseModel(request.Model);
             context.IsStream = request.Stream;
             context.ModeRequest = new ModeRequest
             {

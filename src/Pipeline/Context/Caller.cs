@@ -16,6 +16,11 @@ public sealed record Caller
     public bool IsAdmin { get; init; }
     /// <summary>The response-cache controls the key may set (LiteLLM's <c>allowed_cache_controls</c>); empty allows every one.</summary>
     public IReadOnlyList<string> AllowedCacheControls { get; init; } = [];
+    /// <summary>
+    /// The key's <c>aliases</c> over its team's <c>model_aliases</c> (model name the caller sends → the model it means);
+    /// null when there are none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ModelAliases { get; init; }
 
     /// <summary>A stable owner id for stored objects: the key's hash (<c>key:&lt;hash&gt;</c>), or <c>admin</c>/<c>anonymous</c>.</summary>
     public string OwnerScope => KeyHash.Length > 0 && !IsAdmin ? "key:" + KeyHash : IsAdmin ? "admin" : "anonymous";

@@ -25,8 +25,10 @@ public sealed class LlmContext
     public EmbeddingRequest? Embedding { get; set; }
     /// <summary>A completion, rerank, moderation, image or audio request, validated at its endpoint.</summary>
     public ModeRequest? ModeRequest { get; set; }
-    /// <summary>The <c>model</c> the client asked for.</summary>
+    /// <summary>The <c>model</c> the client asked for, after the caller's model aliases (<see cref="UseModel"/>).</summary>
     public string? RequestedModel { get; set; }
+    /// <summary>The name the client sent when one of the caller's model aliases replaced it; else null.</summary>
+    public string? RequestedAlias { get; set; }
     public Deployment? Deployment { get; set; }
     /// <summary>The model group the request resolved to (after aliases); the router picks <see cref="Deployment"/> from it.</summary>
     public string? ModelGroup { get; set; }
@@ -123,6 +125,27 @@ public sealed class LlmContext
     /// <summary>The authenticated caller (virtual key, team, user), set by the host before the pipeline runs.</summary>
     public Caller? Caller { get; set; }
 
+    /// <summary>
+    /// Sets <see cref="RequestedModel"/> from the name the client sent, through the caller's model aliases (a key's
+    /// <c>aliases</c>, its team's <c>model_aliases</c>) — once, where an endpoint first reads the model, so that routing,
+    /// access checks and budgets all see the model the alias names. Returns the name to route.
+    /// </summary>
+    public string UseModel(string model)
+    {
+        if (RequestedAlias is null && Caller?.ModelAliases is { } aliases && aliases.TryGetValue(model, out var target))
+        {
+            RequestedAlias = model;
+            model = target;
+        }
+        else if (RequestedAlias is not null && string.Equals(model, RequestedAlias, StringComparison.Ordinal))
+        {
+            // Set again with the name the client sent (an endpoint and then the validate stage): the alias stands.
+            model = RequestedModel ?? model;
+        }
+        RequestedModel = model;
+        return model;
+    }
+
     /// <summary>The inbound <c>Cache-Control</c> header (the response cache reads no-cache, no-store, max-age).</summary>
     public string? CacheControl { get; set; }
 
@@ -214,6 +237,7 @@ public sealed class LlmContext
         Embedding = null;
         ModeRequest = null;
         RequestedModel = null;
+        RequestedAlias = null;
         Deployment = null;
         ModelGroup = null;
         Candidates = null;

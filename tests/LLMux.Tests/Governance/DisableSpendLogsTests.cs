@@ -11,7 +11,7 @@ public sealed class DisableSpendLogsTests
     [Fact]
     public async Task With_spend_logs_disabled_the_key_spend_adds_up_and_no_log_row_is_written()
     {
-        await using var g = await GovernanceGateway.StartAsync("  disable_spend_logs: true");
+        await using var g = await GovernanceGateway.StartAsync(generalSettingsExtra: "  disable_spend_logs: true");
         var key = await g.NewKeyAsync();
         for (var i = 0; i < 3; i++)
         {

@@ -33,6 +33,7 @@ internal sealed class GovernanceGateway : IAsyncDisposable
               model: openai/gpt-4o
               api_base: {Upstream.ApiBase}
               api_key: sk-upstream
+        {ExtraModels}
         router_settings:
           num_retries: 0
         general_settings:
@@ -48,9 +49,12 @@ internal sealed class GovernanceGateway : IAsyncDisposable
     /// <summary>Under CI (REDIS_URL set) these gateways use Redis too: each test in its own key namespace.</summary>
     public string RedisNamespace { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
 
-    public static async Task<GovernanceGateway> StartAsync(string generalSettingsExtra = "")
+    /// <summary>More <c>model_list</c> entries (YAML at the list's indent), for tests that need another upstream.</summary>
+    public string ExtraModels { get; private set; } = "";
+
+    public static async Task<GovernanceGateway> StartAsync(string extraModels = "", string generalSettingsExtra = "")
     {
-        var g = new GovernanceGateway { GeneralSettingsExtra = generalSettingsExtra };
+        var g = new GovernanceGateway { ExtraModels = extraModels, GeneralSettingsExtra = generalSettingsExtra };
         g._dir = Path.Combine(Path.GetTempPath(), "llmux-gov-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(g._dir);
         g.DatabasePath = Path.Combine(g._dir, "llmux.db");

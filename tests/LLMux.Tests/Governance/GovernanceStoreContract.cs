@@ -46,13 +46,14 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
         {
             Models = ["gpt-4o", "openai/*"], Spend = 0.25m, MaxBudget = 10.5m, SoftBudget = 8m, BudgetDuration = "1d", BudgetResetAt = Now.AddDays(1),
             RpmLimit = 60, TpmLimit = 1000, MaxParallelRequests = 4, Expires = Now.AddDays(30), Metadata = """{"env":"prod"}""",
-            Aliases = """{"fast":"gpt-4o-mini"}""", AllowedRoutes = ["/v1/chat/completions"], Blocked = true, CreatedBy = "admin", UpdatedBy = "admin",
+            Aliases = new Dictionary<string, string> { ["fast"] = "gpt-4o-mini", ["smart"] = "openai/gpt-4o" }, AllowedRoutes = ["/v1/chat/completions"], Blocked = true, CreatedBy = "admin", UpdatedBy = "admin",
             AllowedCacheControls = ["no-cache", "ttl"],
             ModelMaxBudget = new Dictionary<string, LLMux.Governance.Budgets.ModelBudget> { ["gpt-4o"] = new(10m, "1d"), ["openai/*"] = new(2.5m, null) },
         };
         Assert.True(await Store.InsertKeyAsync(key));
         var read = await Store.FindKeyAsync("t");
-        Assert.Equal(key with { Models = read!.Models, AllowedRoutes = read.AllowedRoutes, AllowedCacheControls = read.AllowedCacheControls, ModelMaxBudget = read.ModelMaxBudget }, read);
+        Assert.Equal(key with { Models = read!.Models, AllowedRoutes = read.AllowedRoutes, AllowedCacheControls = read.AllowedCacheControls, ModelMaxBudget = read.ModelMaxBudget, Aliases = read.Aliases }, read);
+        Assert.Equal(key.Aliases.OrderBy(static p => p.Key, StringComparer.Ordinal), read.Aliases.OrderBy(static p => p.Key, StringComparer.Ordinal));
         Assert.Equal(key.Models, read.Models);
         Assert.Equal(key.AllowedRoutes, read.AllowedRoutes);
         Assert.Equal(key.AllowedCacheControls, read.AllowedCacheControls);
@@ -195,6 +196,54 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
         await Store.InsertKeyAsync(Key("t", team: "team"));
         Assert.Equal(["team"], await Store.DeleteTeamsAsync(["team"]));
         Assert.Null((await Store.FindKeyAsync("t"))!.TeamId);
+    }
+
+    [SkippableFact]
+    public async Task A_teams_model_aliases_round_trip_and_update()
+    {
+        var team = new Team { TeamId = "t", ModelAliases = new Dictionary<string, string> { ["fast"] = "gpt-test", ["big"] = "gpt-other" }, CreatedAt = Now, UpdatedAt = Now };
+        Assert.True(await Store.InsertTeamAsync(team));
+        var read = (await Store.FindTeamAsync("t"))!;
+        Assert.Equal(team.ModelAliases.OrderBy(static p => p.Key, StringComparer.Ordinal), read.ModelAliases.OrderBy(static p => p.Key, StringComparer.Ordinal));
+        Assert.True(await Store.ReplaceTeamAsync(read with { ModelAliases = new Dictionary<string, string> { ["fast"] = "gpt-other" } }));
+        Assert.Equal("gpt-other", Assert.Single((await Store.ListTeamsAsync(null))[0].ModelAliases).Value);
+        Assert.True(await Store.ReplaceTeamAsync(read with { ModelAliases = LLMux.Governance.Auth.ModelAliases.None }));
+        Assert.Empty((await Store.FindTeamAsync("t"))!.ModelAliases);
+    }
+
+    [SkippableFact]
+    public async Task Team_and_user_model_budgets_round_trip_and_their_spend_is_summed_by_owner()
+    {
+        var budgets = new Dictionary<string, LLMux.Governance.Budgets.ModelBudget> { ["gpt-test"] = new(2m, "1d"), ["gpt-4o"] = new(1m, null) };
+        Assert.True(await Store.InsertTeamAsync(new Team { TeamId = "t", ModelMaxBudget = budgets, CreatedAt = Now, UpdatedAt = Now }));
+        Assert.True(await Store.InsertUserAsync(new InternalUser { UserId = "u", ModelMaxBudget = budgets, CreatedAt = Now, UpdatedAt = Now }));
+        Assert.Equal(budgets.OrderBy(static p => p.Key, StringComparer.Ordinal), (await Store.FindTeamAsync("t"))!.ModelMaxBudget.OrderBy(static p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(budgets.OrderBy(static p => p.Key, StringComparer.Ordinal), (await Store.FindUserAsync("u"))!.ModelMaxBudget.OrderBy(static p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(2, (await Store.ListUsersAsync())[0].ModelMaxBudget.Count);
+
+        await Store.WriteSpendAsync([Row("a", "k1", 1m, team: "t", user: "u"), Row("b", "k2", 2m, team: "t"), Row("c", "k3", 4m, user: "u"), Row("d", "k4", 8m, team: "other", user: "other")]);
+        Assert.Equal(3m, await Store.ModelSpendAsync(BudgetScope.Team, "t", "gpt-test", null));
+        Assert.Equal(5m, await Store.ModelSpendAsync(BudgetScope.User, "u", "gpt-test", Now.AddHours(-1)));
+        Assert.Equal(0m, await Store.ModelSpendAsync(BudgetScope.User, "u", "gpt-test", Now.AddHours(1)));
+        Assert.Equal(1m, await Store.ModelSpendAsync(BudgetScope.Key, "k1", "gpt-4o-mini", null));
+    }
+
+    [SkippableFact]
+    public async Task A_keys_spend_on_a_model_counts_rows_by_model_group_or_upstream_model()
+    {
+        await Store.WriteSpendAsync([
+            Row("g", "k", 1m) with { ModelGroup = "gpt-test", Model = "gpt-4o-mini" },
+            Row("u", "k", 2m) with { ModelGroup = "fast", Model = "gpt-4o-mini" },
+            Row("o", "k", 4m) with { ModelGroup = "other", Model = "gpt-4o" },
+            Row("x", "other-key", 8m) with { ModelGroup = "gpt-test", Model = "gpt-4o-mini" },
+            Row("old", "k", 16m, at: Now.AddDays(-2)) with { ModelGroup = "gpt-test", Model = "gpt-4o-mini" },
+        ]);
+        Assert.Equal(17m, await Store.KeyModelSpendAsync("k", "gpt-test", null));
+        Assert.Equal(1m, await Store.KeyModelSpendAsync("k", "gpt-test", Now.AddDays(-1)));
+        Assert.Equal(3m, await Store.KeyModelSpendAsync("k", "gpt-4o-mini", Now.AddDays(-1)));
+        // A budget on the prefixed upstream name counts the rows of its bare name (the spend logs record that).
+        Assert.Equal(3m, await Store.KeyModelSpendAsync("k", "openai/gpt-4o-mini", Now.AddDays(-1)));
+        Assert.Equal(4m, await Store.KeyModelSpendAsync("k", "gpt-4o", null));
     }
 
     [SkippableFact]

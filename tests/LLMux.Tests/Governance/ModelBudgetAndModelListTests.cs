@@ -74,6 +74,58 @@ public sealed class ModelBudgetAndModelListTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_teams_model_budget_holds_across_its_keys_and_is_shown_and_cleared()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/team/new", "{\"team_id\":\"t-mb\"," + TwoCalls[1..])).Status);
+        var a = await _g.NewKeyAsync("""{"team_id":"t-mb"}""");
+        var b = await _g.NewKeyAsync("""{"team_id":"t-mb"}""");
+        using (var one = await _g.ChatAsync(a)) Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        using (var two = await _g.ChatAsync(b)) Assert.Equal(HttpStatusCode.OK, two.StatusCode);
+        var calls = _g.Upstream.Requests.Count;
+        using (var over = await _g.ChatAsync(a))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+            Assert.Contains("Team=t-mb, model=gpt-test", await over.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        using (var other = await _g.ChatAsync(b, "gpt-other")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        var (_, info) = await _g.GetAsync("/team/info?team_id=t-mb");
+        Assert.Equal(0.00003m, info.GetProperty("team_info").GetProperty("model_max_budget").GetProperty("gpt-test").GetProperty("budget_limit").GetDecimal());
+
+        // It holds across a restart (seeded from the team's spend rows), then clearing it opens the model again.
+        await _g.RestartAsync();
+        using (var over = await _g.ChatAsync(b)) Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+        Assert.Equal(400, (await _g.PostAsync("/team/update", """{"team_id":"t-mb","model_max_budget":{"gpt-test":{"budget_limit":"x"}}}""")).Status);
+        Assert.Equal(200, (await _g.PostAsync("/team/update", """{"team_id":"t-mb","model_max_budget":null}""")).Status);
+        using var open = await _g.ChatAsync(b);
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_users_model_budget_holds_across_the_users_keys()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/user/new", """{"user_id":"u-mb","auto_create_key":false}""")).Status);
+        var (status, body) = await _g.PostAsync("/user/update", "{\"user_id\":\"u-mb\"," + TwoCalls[1..]);
+        Assert.True(status == 200, body.ToString());
+        var a = await _g.NewKeyAsync("""{"user_id":"u-mb"}""");
+        var b = await _g.NewKeyAsync("""{"user_id":"u-mb"}""");
+        var stranger = await _g.NewKeyAsync();
+        using (var one = await _g.ChatAsync(a)) Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        using (var two = await _g.ChatAsync(b)) Assert.Equal(HttpStatusCode.OK, two.StatusCode);
+        using (var over = await _g.ChatAsync(b))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+            Assert.Contains("User=u-mb, model=gpt-test", await over.Content.ReadAsStringAsync());
+        }
+        using (var other = await _g.ChatAsync(stranger)) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        var (_, info) = await _g.GetAsync("/user/info?user_id=u-mb");
+        Assert.Equal("1h", info.GetProperty("user_info").GetProperty("model_max_budget").GetProperty("gpt-test").GetProperty("time_period").GetString());
+        _g.Time.Advance(TimeSpan.FromHours(1));
+        using var reopened = await _g.ChatAsync(a);
+        Assert.Equal(HttpStatusCode.OK, reopened.StatusCode);
+    }
+
+    [Fact]
     public async Task Model_lists_show_a_key_only_the_models_its_key_and_team_allow()
     {
         Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"t-list","models":["gpt-test","gpt-other"]}""")).Status);

@@ -111,6 +111,7 @@ public sealed class SpendWriterTests : IDisposable
         public ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken c = default) => inner.ResetBudgetAsync(scope, id, dueAt, nextReset, c);
         public ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery query, CancellationToken c = default) => inner.SpendLogsAsync(query, c);
         public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken c = default) => inner.KeyModelSpendAsync(token, model, since, c);
+        public ValueTask<decimal> ModelSpendAsync(BudgetScope owner, string id, string model, DateTimeOffset? since, CancellationToken c = default) => inner.ModelSpendAsync(owner, id, model, since, c);
         public ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery query, CancellationToken c = default) => inner.SpendReportAsync(query, c);
     }
 }

@@ -148,7 +148,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     private static object?[] KeyValues(VirtualKey k) =>
     [
         k.Token, k.KeyName, k.KeyAlias, k.Spend, k.MaxBudget, k.SoftBudget, k.BudgetDuration, k.BudgetResetAt, k.RpmLimit, k.TpmLimit,
-        k.MaxParallelRequests, k.Expires, JsonColumns.Write(k.Models), k.Aliases, k.Metadata, JsonColumns.Write(k.AllowedRoutes), k.TeamId, k.UserId,
+        k.MaxParallelRequests, k.Expires, JsonColumns.Write(k.Models), Auth.ModelAliases.Write(k.Aliases), k.Metadata, JsonColumns.Write(k.AllowedRoutes), k.TeamId, k.UserId,
         k.Blocked, k.CreatedAt, k.UpdatedAt, k.CreatedBy, k.UpdatedBy, JsonColumns.Write(k.AllowedCacheControls), Budgets.ModelBudget.Write(k.ModelMaxBudget),
     ];
 
@@ -167,7 +167,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         MaxParallelRequests = Long(r, 10),
         Expires = TimeOf(r, 11),
         Models = JsonColumns.ReadList(r.GetString(12)),
-        Aliases = r.GetString(13),
+        Aliases = Auth.ModelAliases.ReadColumn(r.GetString(13)),
         Metadata = r.GetString(14),
         AllowedRoutes = JsonColumns.ReadList(r.GetString(15)),
         TeamId = Str(r, 16),
@@ -183,7 +183,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- teams ----
 
-    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at";
+    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget";
 
     public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $1""", ReadTeam, cancellationToken, teamId);
@@ -209,6 +209,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     [
         t.TeamId, t.TeamAlias, t.Spend, t.MaxBudget, t.SoftBudget, t.BudgetDuration, t.BudgetResetAt, t.RpmLimit, t.TpmLimit, t.MaxParallelRequests,
         JsonColumns.Write(t.Models), t.Metadata, TeamMembersJson.Write(t.Members), t.Blocked, t.CreatedAt, t.UpdatedAt,
+        Auth.ModelAliases.Write(t.ModelAliases), Budgets.ModelBudget.Write(t.ModelMaxBudget),
     ];
 
     private static Team ReadTeam(DbDataReader r) => new()
@@ -229,11 +230,13 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         Blocked = r.GetBoolean(13),
         CreatedAt = TimeOf(r, 14)!.Value,
         UpdatedAt = TimeOf(r, 15)!.Value,
+        ModelAliases = Auth.ModelAliases.ReadColumn(Str(r, 16)),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 17)),
     };
 
     // ---- users ----
 
-    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at";
+    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at, model_max_budget";
 
     public ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {UserColumns} FROM "LiteLLM_UserTable" WHERE user_id = $1""", ReadUser, cancellationToken, userId);
@@ -256,7 +259,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     private static object?[] UserValues(InternalUser u) =>
     [
         u.UserId, u.UserEmail, u.UserAlias, u.UserRole, JsonColumns.Write(u.Teams), JsonColumns.Write(u.Models), u.Spend, u.MaxBudget, u.BudgetDuration,
-        u.BudgetResetAt, u.RpmLimit, u.TpmLimit, u.Metadata, u.CreatedAt, u.UpdatedAt,
+        u.BudgetResetAt, u.RpmLimit, u.TpmLimit, u.Metadata, u.CreatedAt, u.UpdatedAt, Budgets.ModelBudget.Write(u.ModelMaxBudget),
     ];
 
     private static InternalUser ReadUser(DbDataReader r) => new()
@@ -276,6 +279,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         Metadata = r.GetString(12),
         CreatedAt = TimeOf(r, 13)!.Value,
         UpdatedAt = TimeOf(r, 14)!.Value,
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 15)),
     };
 
     // ---- customers ----
@@ -418,11 +422,15 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    public async ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
+    public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default) =>
+        ModelSpendAsync(BudgetScope.Key, token, model, since, cancellationToken);
+
+    public async ValueTask<decimal> ModelSpendAsync(BudgetScope owner, string id, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
     {
+        var column = Sqlite.SqliteGovernanceStore.SpendLogOwner(owner);
         await using var cmd = since is { } s
-            ? Command(_source, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND model_group = $2 AND "startTime" >= $3""", token, model, s)
-            : Command(_source, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $1 AND model_group = $2""", token, model);
+            ? Command(_source, $"""SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE {column} = $1 AND (model_group = $2 OR model = $3) AND "startTime" >= $4""", id, model, Budgets.ModelBudget.Bare(model), s)
+            : Command(_source, $"""SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE {column} = $1 AND (model_group = $2 OR model = $3)""", id, model, Budgets.ModelBudget.Bare(model));
         return Convert.ToDecimal(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -143,5 +143,12 @@ internal static class PostgresMigrations
         (6, "keys: model_max_budget", """
             ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
             """),
+        // LiteLLM's team column: a name the team's keys may send → the model it stands for; and the team's and the
+        // user's per-model budgets, the key column's shape.
+        (7, "teams: model_aliases, model_max_budget; users: model_max_budget", """
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_aliases text NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_UserTable" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
+            """),
     ];
 }

@@ -136,7 +136,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$token", k.Token), ("$key_name", k.KeyName), ("$key_alias", k.KeyAlias), ("$spend", k.Spend), ("$max_budget", k.MaxBudget),
         ("$soft_budget", k.SoftBudget), ("$budget_duration", k.BudgetDuration), ("$budget_reset_at", Time(k.BudgetResetAt)),
         ("$rpm_limit", k.RpmLimit), ("$tpm_limit", k.TpmLimit), ("$max_parallel_requests", k.MaxParallelRequests), ("$expires", Time(k.Expires)),
-        ("$models", JsonColumns.Write(k.Models)), ("$aliases", k.Aliases), ("$metadata", k.Metadata), ("$allowed_routes", JsonColumns.Write(k.AllowedRoutes)),
+        ("$models", JsonColumns.Write(k.Models)), ("$aliases", Auth.ModelAliases.Write(k.Aliases)), ("$metadata", k.Metadata), ("$allowed_routes", JsonColumns.Write(k.AllowedRoutes)),
         ("$team_id", k.TeamId), ("$user_id", k.UserId), ("$blocked", k.Blocked ? 1 : 0), ("$created_at", Time(k.CreatedAt)), ("$updated_at", Time(k.UpdatedAt)),
         ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy), ("$allowed_cache_controls", JsonColumns.Write(k.AllowedCacheControls)), ("$model_max_budget", Budgets.ModelBudget.Write(k.ModelMaxBudget)),
     ];
@@ -156,7 +156,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         MaxParallelRequests = Long(r, 10),
         Expires = TimeOf(r, 11),
         Models = JsonColumns.ReadList(r.GetString(12)),
-        Aliases = r.GetString(13),
+        Aliases = Auth.ModelAliases.ReadColumn(r.GetString(13)),
         Metadata = r.GetString(14),
         AllowedRoutes = JsonColumns.ReadList(r.GetString(15)),
         TeamId = Str(r, 16),
@@ -172,7 +172,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     // ---- teams ----
 
-    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at";
+    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget";
 
     public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $p""", ReadTeam, ("$p", teamId)));
@@ -201,6 +201,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$budget_duration", t.BudgetDuration), ("$budget_reset_at", Time(t.BudgetResetAt)), ("$rpm_limit", t.RpmLimit), ("$tpm_limit", t.TpmLimit),
         ("$max_parallel_requests", t.MaxParallelRequests), ("$models", JsonColumns.Write(t.Models)), ("$metadata", t.Metadata),
         ("$members_with_roles", TeamMembersJson.Write(t.Members)), ("$blocked", t.Blocked ? 1 : 0), ("$created_at", Time(t.CreatedAt)), ("$updated_at", Time(t.UpdatedAt)),
+        ("$model_aliases", Auth.ModelAliases.Write(t.ModelAliases)), ("$model_max_budget", Budgets.ModelBudget.Write(t.ModelMaxBudget)),
     ];
 
     private static Team ReadTeam(SqliteDataReader r) => new()
@@ -221,11 +222,13 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         Blocked = r.GetInt64(13) != 0,
         CreatedAt = TimeOf(r, 14)!.Value,
         UpdatedAt = TimeOf(r, 15)!.Value,
+        ModelAliases = Auth.ModelAliases.ReadColumn(Str(r, 16)),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 17)),
     };
 
     // ---- users ----
 
-    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at";
+    private const string UserColumns = "user_id, user_email, user_alias, user_role, teams, models, spend, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, metadata, created_at, updated_at, model_max_budget";
 
     public ValueTask<InternalUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {UserColumns} FROM "LiteLLM_UserTable" WHERE user_id = $p""", ReadUser, ("$p", userId)));
@@ -244,7 +247,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$user_id", u.UserId), ("$user_email", u.UserEmail), ("$user_alias", u.UserAlias), ("$user_role", u.UserRole), ("$teams", JsonColumns.Write(u.Teams)),
         ("$models", JsonColumns.Write(u.Models)), ("$spend", u.Spend), ("$max_budget", u.MaxBudget), ("$budget_duration", u.BudgetDuration),
         ("$budget_reset_at", Time(u.BudgetResetAt)), ("$rpm_limit", u.RpmLimit), ("$tpm_limit", u.TpmLimit), ("$metadata", u.Metadata),
-        ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)),
+        ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)), ("$model_max_budget", Budgets.ModelBudget.Write(u.ModelMaxBudget)),
     ];
 
     public ValueTask<IReadOnlyList<InternalUser>> ListUsersAsync(CancellationToken cancellationToken = default)
@@ -271,6 +274,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         Metadata = r.GetString(12),
         CreatedAt = TimeOf(r, 13)!.Value,
         UpdatedAt = TimeOf(r, 14)!.Value,
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 15)),
     };
 
     // ---- customers ----
@@ -475,14 +479,27 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         }));
     }
 
-    public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
+    public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken cancellationToken = default) =>
+        ModelSpendAsync(BudgetScope.Key, token, model, since, cancellationToken);
+
+    public ValueTask<decimal> ModelSpendAsync(BudgetScope owner, string id, string model, DateTimeOffset? since, CancellationToken cancellationToken = default)
     {
+        var column = SpendLogOwner(owner);
         using var c = Open();
         using var cmd = since is { } s
-            ? Command(c, null, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $key AND model_group = $model AND "startTime" >= $since""", ("$key", token), ("$model", model), ("$since", Time(s)))
-            : Command(c, null, """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE api_key = $key AND model_group = $model""", ("$key", token), ("$model", model));
+            ? Command(c, null, $"""SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE {column} = $id AND (model_group = $model OR model = $bare) AND "startTime" >= $since""", ("$id", id), ("$model", model), ("$bare", Budgets.ModelBudget.Bare(model)), ("$since", Time(s)))
+            : Command(c, null, $"""SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" WHERE {column} = $id AND (model_group = $model OR model = $bare)""", ("$id", id), ("$model", model), ("$bare", Budgets.ModelBudget.Bare(model)));
         return new((decimal)Convert.ToDouble(cmd.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
+
+    /// <summary>The spend-log column that names a budget's owner.</summary>
+    internal static string SpendLogOwner(BudgetScope owner) => owner switch
+    {
+        BudgetScope.Key => "api_key",
+        BudgetScope.Team => "team_id",
+        BudgetScope.User => "\"user\"",
+        _ => throw new ArgumentOutOfRangeException(nameof(owner), owner, "a per-model budget belongs to a key, a team or a user"),
+    };
 
     public ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery q, CancellationToken cancellationToken = default)
     {

@@ -140,5 +140,12 @@ internal static class SqliteMigrations
         (6, "keys: model_max_budget", """
             ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
             """),
+        // LiteLLM's team column: a name the team's keys may send → the model it stands for; and the team's and the
+        // user's per-model budgets, the key column's shape.
+        (7, "teams: model_aliases, model_max_budget; users: model_max_budget", """
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN model_aliases TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_UserTable" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
+            """),
     ];
 }
