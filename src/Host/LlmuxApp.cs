@@ -22,6 +22,11 @@ public sealed record LlmuxHostOptions
     public bool Metrics { get; init; }
     /// <summary>Extra logging set-up after LLMux's own (tests capture what is logged).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+    /// <summary>
+    /// The Redis key prefix when the config names no <c>general_settings.redis_namespace</c> (default <c>llmux</c>).
+    /// Tests give each host its own, so that hosts sharing the test Redis share no cooldowns or counters by accident.
+    /// </summary>
+    public string? RedisNamespace { get; init; }
 }
 
 /// <summary>Builds the <c>llmux</c> web host: config, pipeline, endpoints.</summary>
@@ -30,7 +35,7 @@ public static class LlmuxApp
     public static WebApplication Build(LlmuxHostOptions options)
     {
         var catalog = new ProviderCatalog(options.TimeProvider);
-        var loader = new ConfigLoader(catalog);
+        var loader = options.RedisNamespace is { } ns ? new ConfigLoader(catalog) { DefaultRedisNamespace = ns } : new ConfigLoader(catalog);
         var config = options.ConfigYaml is { } yaml ? loader.Load(new StringReader(yaml), "inline config")
             : options.ConfigPath is { } path ? loader.LoadFile(path)
             : ConfigLoader.BuiltIn(catalog);
@@ -54,7 +59,9 @@ public static class LlmuxApp
 
         // One composition root: the library's registration, fed the deployments and settings the config reader resolved.
         var time = options.TimeProvider ?? TimeProvider.System;
-        var governance = Admin.GovernanceSetup.Create(config, time);
+        // One Redis connection per process: the router's cooldowns, and governance's counters when it is on.
+        var redis = Replicas.SharedRedis.Connect(config);
+        var governance = Admin.GovernanceSetup.Create(config, time, redis);
         var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time) : null;
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(catalog);
@@ -67,11 +74,13 @@ public static class LlmuxApp
             if (cacheStore is not null) b.AddResponseCache(config.Settings.Cache, cacheStore, time);
         });
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
+        if (redis is not null) Replicas.SharedRedis.Register(builder.Services, redis);
         if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);
 
         var app = builder.Build();
         var runtime = app.Services.GetRequiredService<LLMuxRuntime>();
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
+        if (redis is not null) Replicas.SharedRedis.ShareCooldowns(app, app.Logger);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).
         var console = governance is not null && !ConsoleDisabled() ? new Ui.ConsoleSessions(time) : null;

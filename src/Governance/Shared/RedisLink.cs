@@ -6,8 +6,8 @@ using StackExchange.Redis;
 namespace LLMux.Governance.Shared;
 
 /// <summary>
-/// The Redis the replicas share (<c>router_settings.redis_*</c> or <c>REDIS_URL</c>): one multiplexed connection, the
-/// key namespace, and the outage rule. Redis is an accelerator, never a dependency: a failed call marks it away for a
+/// The Redis the replicas share (<c>router_settings.redis_*</c> or <c>REDIS_URL</c>): one multiplexed connection per
+/// process (the host owns it; router cooldowns and governance both use it), the key namespace, and the outage rule. Redis is an accelerator, never a dependency: a failed call marks it away for a
 /// short while (a warning, and <c>llmux.governance.redis_fallbacks</c> counted per call served locally), and every
 /// caller falls back to this replica's own counters until a later call succeeds.
 /// </summary>
@@ -70,7 +70,7 @@ public sealed class RedisLink : IAsyncDisposable
         var now = Stopwatch.GetTimestamp();
         var last = Interlocked.Read(ref _lastWarning);
         if (now - last < 10 * Stopwatch.Frequency || Interlocked.CompareExchange(ref _lastWarning, now, last) != last) return;
-        Warn?.Invoke($"governance: Redis is not answering ({error?.GetType().Name ?? "disconnected"}: {error?.Message}); rate limits, parallel slots and budgets are counted on this replica only until it returns");
+        Warn?.Invoke($"Redis is not answering ({error?.GetType().Name ?? "disconnected"}: {error?.Message}); router cooldowns, rate limits, parallel slots and budgets are kept on this replica only until it returns");
     }
 
     /// <summary>Whether an exception means "Redis is away" (as opposed to a bug).</summary>

@@ -43,11 +43,12 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
     /// <summary>
     /// The Redis replicas share (StackExchange.Redis configuration string): <c>router_settings.redis_host</c>,
     /// <c>redis_port</c>, <c>redis_password</c>, else the <c>REDIS_URL</c> (or <c>REDIS_HOST</c>/<c>REDIS_PORT</c>/
-    /// <c>REDIS_PASSWORD</c>) environment variables, as LiteLLM. Null: no Redis (one replica).
+    /// <c>REDIS_PASSWORD</c>) environment variables, as LiteLLM. Null: no Redis (one replica). The namespace is
+/// <c>general_settings.redis_namespace</c>, else <paramref name="defaultNamespace"/>.
     /// </summary>
-    public (string? Configuration, string Namespace) Redis(IConfigurationSection router)
+    public (string? Configuration, string Namespace) Redis(IConfigurationSection router, string defaultNamespace)
     {
-        var ns = Resolve(general["redis_namespace"], "general_settings.redis_namespace") is { Length: > 0 } n ? n : "llmux";
+        var ns = Resolve(general["redis_namespace"], "general_settings.redis_namespace") is { Length: > 0 } n ? n : defaultNamespace;
         var host = ResolveIn(router, "redis_host") ?? environment("REDIS_HOST");
         var port = ResolveIn(router, "redis_port") ?? environment("REDIS_PORT");
         var password = ResolveIn(router, "redis_password") ?? environment("REDIS_PASSWORD");

@@ -59,7 +59,7 @@ internal sealed class GovernanceGateway : IAsyncDisposable
     public System.Collections.Concurrent.ConcurrentQueue<string> Logs { get; } = new();
 
     public async Task StartHostAsync() =>
-        Host = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions
+        Host = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions
         {
             ConfigYaml = Yaml,
             Port = 0,
