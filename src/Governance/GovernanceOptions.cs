@@ -11,4 +11,9 @@ public sealed record GovernanceOptions
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Where spend rows go while the store is away and the writer's queue is full (null: the caller writes its own row).</summary>
     public string? SpillDirectory { get; init; }
+    /// <summary>
+    /// The <c>grace_period</c> of a <c>/key/regenerate</c> that names none (LiteLLM's
+    /// <c>LITELLM_KEY_ROTATION_GRACE_PERIOD</c>, a duration such as <c>24h</c>); null: the old key is refused at once.
+    /// </summary>
+    public string? DefaultGracePeriod { get; init; }
 }

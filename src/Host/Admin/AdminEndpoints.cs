@@ -215,8 +215,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = fromPath ?? b.String("key", required: true);
         var custom = b.String("new_key");
         if (custom is not null && !custom.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) b.Problems.Add("`new_key` must start with `sk-`");
-        // LiteLLM's shape ("24h", "2d", ...); empty or absent: the old key is refused at once.
-        var grace = b.String("grace_period") is { Length: > 0 } ? b.Duration("grace_period") : null;
+        // LiteLLM's shape ("24h", "2d", ...). Absent: LITELLM_KEY_ROTATION_GRACE_PERIOD if set; "": refused at once.
+        var grace = b.String("grace_period") is { } given ? (given.Length > 0 ? b.Duration("grace_period") : null) : governance.Options.DefaultGracePeriod;
         b.Unsupported("new_master_key");
         var fields = KeyFields(b, forUpdate: true);
         b.RejectUnknown();

@@ -85,6 +85,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var masterKey = host.MasterKey();
         var maxBytes = host.MaxRequestBytes();
         var (databasePath, databaseUrl, cacheTtl) = host.Governance();
+        var gracePeriod = host.KeyRotationGracePeriod();
         var (redis, redisNamespace) = host.Redis(configuration.GetSection("router_settings"), DefaultRedisNamespace);
         var responseStore = host.ResponseStore();
         var fileSettings = host.Files();
@@ -95,6 +96,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             DatabaseUrl = databaseUrl,
             Redis = redis,
             RedisNamespace = redisNamespace,
+            KeyRotationGracePeriod = gracePeriod,
             KeyCacheTtl = cacheTtl,
             Deployments = deployments,
             Settings = read.Settings,

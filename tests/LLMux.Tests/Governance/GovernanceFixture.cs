@@ -39,7 +39,10 @@ internal sealed class GovernanceGateway : IAsyncDisposable
           master_key: {Master}
           database_path: {DatabasePath}
           redis_namespace: {RedisNamespace}
-        """;
+        """ + ExtraYaml;
+
+    /// <summary>Top-level YAML appended to the config (applies at the next <see cref="RestartAsync"/>).</summary>
+    public string ExtraYaml { get; set; } = "";
 
     /// <summary>Under CI (REDIS_URL set) these gateways use Redis too: each test in its own key namespace.</summary>
     public string RedisNamespace { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];

@@ -141,6 +141,34 @@ public sealed class GracePeriodTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LITELLM_KEY_ROTATION_GRACE_PERIOD_is_the_grace_of_a_regeneration_that_names_none()
+    {
+        _g.ExtraYaml = "\nenvironment_variables:\n  LITELLM_KEY_ROTATION_GRACE_PERIOD: 10m\n";
+        await _g.RestartAsync();
+        var old = await _g.NewKeyAsync();
+        var (status, body) = await _g.PostAsync("/key/regenerate", $$"""{"key":"{{old}}"}""");
+        Assert.Equal(200, status);
+        var fresh = body.GetProperty("key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(old));
+        _g.Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(old));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(fresh));
+
+        // "" still means at once.
+        var other = await _g.NewKeyAsync();
+        await RegenerateAsync(other, "");
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(other));
+    }
+
+    [Fact]
+    public async Task A_LITELLM_KEY_ROTATION_GRACE_PERIOD_that_is_not_a_duration_stops_the_start()
+    {
+        var yaml = _g.Yaml + "\nenvironment_variables:\n  LITELLM_KEY_ROTATION_GRACE_PERIOD: soon\n";
+        var error = Assert.Throws<LLMux.Host.Config.ConfigException>(() => LLMux.Tests.Infrastructure.TestApp.Build(new LLMux.Host.LlmuxHostOptions { ConfigYaml = yaml, Port = 0 }));
+        Assert.Contains("LITELLM_KEY_ROTATION_GRACE_PERIOD", error.Message);
+    }
+
+    [Fact]
     public async Task An_empty_grace_period_refuses_the_old_key_at_once()
     {
         var old = await _g.NewKeyAsync();
