@@ -61,7 +61,17 @@ public static class LlmuxApp
         var time = options.TimeProvider ?? TimeProvider.System;
         // One Redis connection per process: the router's cooldowns, and governance's counters when it is on.
         var redis = Replicas.SharedRedis.Connect(config);
-        var governance = Admin.GovernanceSetup.Create(config, time, redis);
+        LLMux.Governance.GovernanceService? governance;
+        try
+        {
+            governance = Admin.GovernanceSetup.Create(config, time, redis);
+        }
+        catch (ConfigException)
+        {
+            // The host will not start: close the connection made for it.
+            redis?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
         var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time) : null;
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(catalog);
