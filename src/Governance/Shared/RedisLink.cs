@@ -11,7 +11,7 @@ namespace LLMux.Governance.Shared;
 /// short while (a warning, and <c>llmux.governance.redis_fallbacks</c> counted per call served locally), and every
 /// caller falls back to this replica's own counters until a later call succeeds.
 /// </summary>
-public sealed class RedisLink : IAsyncDisposable
+public sealed class RedisLink : IAsyncDisposable, IDisposable
 {
     private static readonly Counter<long> Fallbacks = LLMuxTelemetry.Meter.CreateCounter<long>("llmux.governance.redis_fallbacks", "{call}",
         "Governance decisions made on this replica's own counters because Redis did not answer.");
@@ -77,4 +77,7 @@ public sealed class RedisLink : IAsyncDisposable
     internal static bool IsOutage(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException;
 
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>For containers disposed synchronously (the host's provider owns the link).</summary>
+    public void Dispose() => _redis.Dispose();
 }

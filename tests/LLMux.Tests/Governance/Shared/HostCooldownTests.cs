@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using LLMux.Emulators;
+using LLMux.Governance;
+using LLMux.Governance.Shared;
 using LLMux.Host;
 using LLMux.Stages.Hosting;
 using LLMux.Stages.Routing;
@@ -45,6 +47,18 @@ public sealed class HostCooldownTests
 
     private static Task<HttpResponseMessage> ChatAsync(GatewayHost gw) =>
         gw.Http.PostAsync("/v1/chat/completions", new StringContent("""{"model":"solo","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
+
+    [SkippableFact]
+    public async Task Governance_uses_the_hosts_one_Redis_link()
+    {
+        _ = TestServices.RedisUrl;
+        await using var upstream = await OpenAIEmulator.StartNewAsync();
+        var app = TestApp.Build(new LlmuxHostOptions { ConfigYaml = Yaml(upstream, null) + "\ngeneral_settings:\n  master_key: sk-master-link\n", Port = 0 });
+        await using var host = await GatewayHost.StartAsync(app);
+        var link = app.Services.GetRequiredService<RedisLink>();
+        Assert.Same(link, app.Services.GetRequiredService<GovernanceService>().Shared);
+        Assert.StartsWith("test-", link.Namespace);
+    }
 
     [SkippableFact]
     public async Task Two_hosts_on_one_Redis_without_a_master_key_share_a_cooldown_and_a_host_on_another_namespace_does_not()
