@@ -69,7 +69,7 @@ public static class LlmuxApp
         catch (ConfigException)
         {
             // The host will not start: close the connection made for it.
-            redis?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            redis?.Dispose();
             throw;
         }
         var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time) : null;

@@ -222,8 +222,15 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         b.RejectUnknown();
         if (await InvalidAsync(http, b)) return;
         // This replica's queued rows of the old key first: the new row then starts from its whole spend, and the move
-        // of the spend rows takes them too.
-        await governance.Writer.FlushAsync();
+        // of the spend rows takes them too. Bounded: with the store away the writer retries, and the store call below
+        // answers for itself.
+        try
+        {
+            await governance.Writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5), governance.Time, http.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+        }
         if (await FindKeyOr404Async(http, id!) is not { } old) return;
         var raw = custom ?? VirtualKeys.Generate();
         var now = Now;
