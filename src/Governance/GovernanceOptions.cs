@@ -17,4 +17,9 @@ public sealed record GovernanceOptions
     /// restart (<c>model_max_budget</c>, summed from the log) then have nothing to read.
     /// </summary>
     public bool DisableSpendLogs { get; init; }
+    /// <summary>
+    /// The <c>grace_period</c> of a <c>/key/regenerate</c> that names none (LiteLLM's
+    /// <c>LITELLM_KEY_ROTATION_GRACE_PERIOD</c>, a duration such as <c>24h</c>); null: the old key is refused at once.
+    /// </summary>
+    public string? DefaultGracePeriod { get; init; }
 }

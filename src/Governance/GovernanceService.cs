@@ -96,7 +96,8 @@ public sealed class GovernanceService : IAsyncDisposable
 
     /// <summary>
     /// As <see cref="Authenticate"/>. Warm path: one SHA-256 and one dictionary read, completing synchronously; a cache
-    /// miss reads the store asynchronously (no thread waits on PostgreSQL).
+    /// miss reads the store asynchronously (no thread waits on PostgreSQL). A key regenerated with a
+    /// <c>grace_period</c> authenticates as the new key (its limits, budgets and spend) until the grace ends.
     /// </summary>
     public ValueTask<(Caller? Caller, LlmError? Error)> AuthenticateAsync(string? presented, CancellationToken cancellationToken = default)
     {
@@ -104,24 +105,70 @@ public sealed class GovernanceService : IAsyncDisposable
         var hash = _hashes.HashOf(presented);
         if (VirtualKeys.SameHash(hash, _masterHash)) return new((new Caller { KeyHash = hash, IsAdmin = true }, null));
         if (!presented.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) return new((null, GovernanceErrors.NotVirtualKey(VirtualKeys.Masked(presented))));
-        var pending = GrantAsync(hash, cancellationToken);
-        if (pending.IsCompletedSuccessfully) return new(Check(presented, hash, pending.Result));
-        return Awaited(presented, hash, pending);
-
-        async ValueTask<(Caller?, LlmError?)> Awaited(string presented, string hash, ValueTask<KeyGrant?> pending) => Check(presented, hash, await pending.ConfigureAwait(false));
+        if (Cache.TryGet(hash, out var cached)) return new(Check(presented, hash, hash, cached));
+        // A regenerated key in its grace period: it authenticates as the key that replaced it.
+        if (Cache.TryGetSuccessor(hash, Time.GetUtcNow(), out var successor))
+        {
+            var active = GrantAsync(successor.ActiveToken, cancellationToken);
+            if (active.IsCompletedSuccessfully) return new(Check(presented, hash, successor.ActiveToken, active.Result));
+        }
+        return LoadAndCheckAsync(presented, hash, cancellationToken);
     }
 
-    private (Caller?, LlmError?) Check(string presented, string hash, KeyGrant? grant)
+    /// <summary>The key cache missed: the key from the store, else the grace row of a regenerated key and the key it points at.</summary>
+    private async ValueTask<(Caller?, LlmError?)> LoadAndCheckAsync(string presented, string hash, CancellationToken cancellationToken)
     {
-        if (grant is null || !VirtualKeys.SameHash(grant.Key.Token, hash)) return (null, GovernanceErrors.UnknownKey(VirtualKeys.NameOf(presented)));
-        // Only keys that exist are remembered, so unknown keys sent at random cannot grow the table.
-        _hashes.Remember(presented, hash);
+        KeyGrant? grant;
+        try
+        {
+            grant = await GrantAsync(hash, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreOutage(ex) && Cache.TryGetSuccessor(hash, Time.GetUtcNow(), out var known, stale: true))
+        {
+            // The database is away and this is an old key this replica knew in its grace: it keeps it (ending on time).
+            StoreOutages++;
+            return Check(presented, hash, known.ActiveToken, await GrantAsync(known.ActiveToken, cancellationToken).ConfigureAwait(false));
+        }
+        if (grant is not null) return Check(presented, hash, hash, grant);
+        if (await SuccessorAsync(hash, cancellationToken).ConfigureAwait(false) is not { } successor) return Check(presented, hash, hash, null);
+        return Check(presented, hash, successor.ActiveToken, await GrantAsync(successor.ActiveToken, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async ValueTask<DeprecatedKey?> SuccessorAsync(string hash, CancellationToken cancellationToken)
+    {
+        var now = Time.GetUtcNow();
+        if (Cache.TryGetSuccessor(hash, now, out var cached)) return cached;
+        DeprecatedKey? found;
+        try
+        {
+            found = await Store.FindDeprecatedKeyAsync(hash, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreOutage(ex))
+        {
+            // The database is away: an old key this replica knew keeps its grace, which still ends on time.
+            StoreOutages++;
+            return Cache.TryGetSuccessor(hash, now, out var stale, stale: true) ? stale : null;
+        }
+        if (found is not null) Cache.PutSuccessor(found);
+        return found;
+    }
+
+    /// <summary>
+    /// <paramref name="presentedHash"/> is the hash of what the caller sent; <paramref name="token"/> the key it
+    /// authenticates as (the same, or the key that replaced a regenerated one in its grace period).
+    /// </summary>
+    private (Caller?, LlmError?) Check(string presented, string presentedHash, string token, KeyGrant? grant)
+    {
+        if (grant is null || !VirtualKeys.SameHash(grant.Key.Token, token)) return (null, GovernanceErrors.UnknownKey(VirtualKeys.NameOf(presented)));
+        // Only keys that exist are remembered, so unknown keys sent at random cannot grow the table. An old key is
+        // remembered with its own hash, so that its grace is looked up (and ends) every time.
+        _hashes.Remember(presented, presentedHash);
         var key = grant.Key;
         if (key.Blocked) return (null, GovernanceErrors.KeyBlocked());
         var now = Time.GetUtcNow();
         if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
         if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
-        return (new Caller { KeyHash = hash, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls, ModelAliases = grant.ModelAliases }, null);
+        return (new Caller { KeyHash = token, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls, ModelAliases = grant.ModelAliases }, null);
     }
 
     /// <summary>Whether the caller's key and team may call <paramref name="model"/> (the filter of <c>/v1/models</c> and <c>/model/info</c>).</summary>

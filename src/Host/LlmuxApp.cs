@@ -24,6 +24,11 @@ public sealed record LlmuxHostOptions
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
     /// <summary>Extra library set-up after the config's (tests add stages or providers).</summary>
     public Action<LLMuxBuilder>? ConfigureLLMux { get; init; }
+    /// <summary>
+    /// The Redis key prefix when the config names no <c>general_settings.redis_namespace</c> (default <c>llmux</c>).
+    /// Tests give each host its own, so that hosts sharing the test Redis share no cooldowns or counters by accident.
+    /// </summary>
+    public string? RedisNamespace { get; init; }
 }
 
 /// <summary>Builds the <c>llmux</c> web host: config, pipeline, endpoints.</summary>
@@ -32,7 +37,7 @@ public static class LlmuxApp
     public static WebApplication Build(LlmuxHostOptions options)
     {
         var catalog = new ProviderCatalog(options.TimeProvider);
-        var loader = new ConfigLoader(catalog);
+        var loader = options.RedisNamespace is { } ns ? new ConfigLoader(catalog) { DefaultRedisNamespace = ns } : new ConfigLoader(catalog);
         var config = options.ConfigYaml is { } yaml ? loader.Load(new StringReader(yaml), "inline config")
             : options.ConfigPath is { } path ? loader.LoadFile(path)
             : ConfigLoader.BuiltIn(catalog);
@@ -56,7 +61,19 @@ public static class LlmuxApp
 
         // One composition root: the library's registration, fed the deployments and settings the config reader resolved.
         var time = options.TimeProvider ?? TimeProvider.System;
-        var governance = Admin.GovernanceSetup.Create(config, time);
+        // One Redis connection per process: the router's cooldowns, and governance's counters when it is on.
+        var redis = Replicas.SharedRedis.Connect(config);
+        LLMux.Governance.GovernanceService? governance;
+        try
+        {
+            governance = Admin.GovernanceSetup.Create(config, time, redis);
+        }
+        catch (ConfigException)
+        {
+            // The host will not start: close the connection made for it.
+            redis?.Dispose();
+            throw;
+        }
         var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time) : null;
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(catalog);
@@ -70,6 +87,7 @@ public static class LlmuxApp
             options.ConfigureLLMux?.Invoke(b);
         });
         Telemetry.HostTelemetry.Add(builder.Services, options.Metrics);
+        if (redis is not null) Replicas.SharedRedis.Register(builder.Services, redis);
         if (governance is not null) Admin.GovernanceSetup.Register(builder.Services, governance);
 
         var app = builder.Build();
@@ -79,6 +97,7 @@ public static class LlmuxApp
         // Per-model budgets on an upstream model name hold for every public name that routes to it.
         if (governance is not null) governance.DeploymentsOf = name => runtime.Registry.Group(Endpoints.ModelNames.GroupOf(config.Settings.Router, null, name));
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
+        if (redis is not null) Replicas.SharedRedis.ShareCooldowns(app, app.Logger);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).
         var console = governance is not null && !ConsoleDisabled() ? new Ui.ConsoleSessions(time) : null;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LLMux.Governance.Entities;
 
 namespace LLMux.Governance.Auth;
 
@@ -9,8 +10,33 @@ namespace LLMux.Governance.Auth;
 public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
 {
     private readonly ConcurrentDictionary<string, KeyGrant> _byToken = new(StringComparer.Ordinal);
+    // Old key hash → the key that replaced it, while the old one is in its grace period (regenerated keys).
+    private readonly ConcurrentDictionary<string, (DeprecatedKey Key, long LoadedAt)> _successors = new(StringComparer.Ordinal);
 
     public TimeSpan Ttl { get; } = ttl;
+
+    /// <summary>
+    /// The key an old key hash authenticates as, while its grace period runs at <paramref name="now"/>: from the cache
+    /// for <see cref="Ttl"/> (<paramref name="stale"/>: however old, the store being away). An entry whose grace has
+    /// ended is dropped.
+    /// </summary>
+    public bool TryGetSuccessor(string token, DateTimeOffset now, out DeprecatedKey successor, bool stale = false)
+    {
+        if (_successors.TryGetValue(token, out var entry))
+        {
+            if (now >= entry.Key.RevokeAt) _successors.TryRemove(token, out _);
+            else if (stale || time.GetElapsedTime(entry.LoadedAt) < Ttl) { successor = entry.Key; return true; }
+        }
+        successor = null!;
+        return false;
+    }
+
+    public void PutSuccessor(DeprecatedKey successor)
+    {
+        // Bounded like the hash table: a flood of rotations must not grow it without end.
+        if (_successors.Count >= 50_000) _successors.Clear();
+        _successors[successor.Token] = (successor, time.GetTimestamp());
+    }
 
     public bool TryGet(string token, out KeyGrant grant)
     {
@@ -27,9 +53,10 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     /// <summary>Told of every eviction made here (kind <c>key</c>, <c>team</c> or <c>user</c>, and the id), to pass it on to the other replicas.</summary>
     public Action<string, string>? Evicted { get; set; }
 
+    /// <summary>Evicts a key, and every old key in its grace that authenticates as it (deleted, blocked or regenerated again).</summary>
     public void EvictKey(string token)
     {
-        _byToken.TryRemove(token, out _);
+        RemoveKey(token);
         Evicted?.Invoke("key", token);
     }
 
@@ -51,10 +78,17 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     {
         switch (kind)
         {
-            case "key": _byToken.TryRemove(id, out _); break;
+            case "key": RemoveKey(id); break;
             case "team": RemoveTeam(id); break;
             case "user": RemoveUser(id); break;
         }
+    }
+
+    private void RemoveKey(string token)
+    {
+        _byToken.TryRemove(token, out _);
+        if (_successors.IsEmpty) return;
+        foreach (var (old, entry) in _successors) if (old == token || entry.Key.ActiveToken == token) _successors.TryRemove(old, out _);
     }
 
     private void RemoveTeam(string teamId)

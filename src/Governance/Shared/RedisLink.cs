@@ -6,12 +6,12 @@ using StackExchange.Redis;
 namespace LLMux.Governance.Shared;
 
 /// <summary>
-/// The Redis the replicas share (<c>router_settings.redis_*</c> or <c>REDIS_URL</c>): one multiplexed connection, the
-/// key namespace, and the outage rule. Redis is an accelerator, never a dependency: a failed call marks it away for a
+/// The Redis the replicas share (<c>router_settings.redis_*</c> or <c>REDIS_URL</c>): one multiplexed connection per
+/// process (the host owns it; router cooldowns and governance both use it), the key namespace, and the outage rule. Redis is an accelerator, never a dependency: a failed call marks it away for a
 /// short while (a warning, and <c>llmux.governance.redis_fallbacks</c> counted per call served locally), and every
 /// caller falls back to this replica's own counters until a later call succeeds.
 /// </summary>
-public sealed class RedisLink : IAsyncDisposable
+public sealed class RedisLink : IAsyncDisposable, IDisposable
 {
     private static readonly Counter<long> Fallbacks = LLMuxTelemetry.Meter.CreateCounter<long>("llmux.governance.redis_fallbacks", "{call}",
         "Governance decisions made on this replica's own counters because Redis did not answer.");
@@ -70,11 +70,14 @@ public sealed class RedisLink : IAsyncDisposable
         var now = Stopwatch.GetTimestamp();
         var last = Interlocked.Read(ref _lastWarning);
         if (now - last < 10 * Stopwatch.Frequency || Interlocked.CompareExchange(ref _lastWarning, now, last) != last) return;
-        Warn?.Invoke($"governance: Redis is not answering ({error?.GetType().Name ?? "disconnected"}: {error?.Message}); rate limits, parallel slots and budgets are counted on this replica only until it returns");
+        Warn?.Invoke($"Redis is not answering ({error?.GetType().Name ?? "disconnected"}: {error?.Message}); router cooldowns, rate limits, parallel slots and budgets are kept on this replica only until it returns");
     }
 
     /// <summary>Whether an exception means "Redis is away" (as opposed to a bug).</summary>
     internal static bool IsOutage(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException;
 
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>For containers disposed synchronously (the host's provider owns the link).</summary>
+    public void Dispose() => _redis.Dispose();
 }

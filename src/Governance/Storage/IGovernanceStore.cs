@@ -17,7 +17,19 @@ public interface IGovernanceStore
     ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default);
     /// <summary>Replaces the row whose token is <paramref name="token"/> (a regenerated key has a new token); false when it is gone.</summary>
     ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken cancellationToken = default);
-    /// <summary>Deletes the rows, all or none: returns null (and deletes nothing) when any token is unknown.</summary>
+    /// <summary>
+    /// <c>/key/regenerate</c> in one transaction: replaces the row as <see cref="ReplaceKeyAsync"/> does; with
+    /// <paramref name="graceUntil"/> the old hash keeps authenticating as the new key until then (a
+    /// <see cref="DeprecatedKey"/>), else it is refused at once. Earlier keys still in their grace that pointed at the
+    /// old one now point at the new one (their end unchanged); grace rows that ended before <paramref name="now"/> are
+    /// dropped. False when the old row is gone or the new token or alias is taken.
+    /// </summary>
+    ValueTask<bool> RegenerateKeyAsync(string token, VirtualKey key, DateTimeOffset? graceUntil, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <summary>The grace row of an old key hash, if its grace has not ended at <paramref name="now"/>.</summary>
+    ValueTask<DeprecatedKey?> FindDeprecatedKeyAsync(string token, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <summary>Ends the grace of every old key that authenticates as <paramref name="activeToken"/> (the key was blocked).</summary>
+    ValueTask EndGraceAsync(string activeToken, CancellationToken cancellationToken = default);
+    /// <summary>Deletes the rows, all or none: returns null (and deletes nothing) when any token is unknown. Old keys in their grace that authenticate as a deleted key are refused from then on.</summary>
     ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken = default);
     ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery query, CancellationToken cancellationToken = default);
 

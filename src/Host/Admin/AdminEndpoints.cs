@@ -204,6 +204,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await FindKeyOr404Async(http, id!) is not { } old) return;
         var key = old with { Blocked = blocked, UpdatedAt = Now, UpdatedBy = ChangedBy(http) };
         await Store.ReplaceKeyAsync(old.Token, key);
+        // A blocked key's old keys in their grace are done for good (unblocking does not bring them back).
+        if (blocked) await Store.EndGraceAsync(key.Token);
         governance.Cache.EvictKey(key.Token);
         await WriteKeyAsync(http, key, null);
     }
@@ -213,16 +215,30 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = fromPath ?? b.String("key", required: true);
         var custom = b.String("new_key");
         if (custom is not null && !custom.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) b.Problems.Add("`new_key` must start with `sk-`");
-        b.Unsupported("grace_period", "new_master_key");
+        // LiteLLM's shape ("24h", "2d", ...). Absent: LITELLM_KEY_ROTATION_GRACE_PERIOD if set; "": refused at once.
+        var grace = b.String("grace_period") is { } given ? (given.Length > 0 ? b.Duration("grace_period") : null) : governance.Options.DefaultGracePeriod;
+        b.Unsupported("new_master_key");
         var fields = KeyFields(b, forUpdate: true);
         b.RejectUnknown();
         if (await InvalidAsync(http, b)) return;
+        // This replica's queued rows of the old key first: the new row then starts from its whole spend, and the move
+        // of the spend rows takes them too. Bounded: with the store away the writer retries, and the store call below
+        // answers for itself.
+        try
+        {
+            await governance.Writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5), governance.Time, http.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+        }
         if (await FindKeyOr404Async(http, id!) is not { } old) return;
         var raw = custom ?? VirtualKeys.Generate();
         var now = Now;
         var key = fields.Apply(old, now) with { Token = VirtualKeys.Hash(raw), KeyName = VirtualKeys.NameOf(raw), UpdatedAt = now, UpdatedBy = ChangedBy(http) };
-        if (!await Store.ReplaceKeyAsync(old.Token, key)) { await BadRequestAsync(http, "the new key already exists, or its key_alias is taken", "new_key"); return; }
-        // The old key stops working on this replica now; its spend follows the new one.
+        DateTimeOffset? graceUntil = grace is not null && BudgetDuration.TryParse(grace, out var g) ? g.After(now) : null;
+        if (!await Store.RegenerateKeyAsync(old.Token, key, graceUntil, now)) { await BadRequestAsync(http, "the new key already exists, or its key_alias is taken", "new_key"); return; }
+        // Without a grace period the old key stops working now (on the other replicas through the eviction); with one,
+        // it authenticates as the new key until the grace ends. Its spend follows the new key either way.
         AfterKeyChange(old, key);
         await WriteKeyAsync(http, key, raw);
     }

@@ -10,14 +10,14 @@ namespace LLMux.Host.Admin;
 /// <summary>
 /// Turns governance on when the config has a master key (as LiteLLM's virtual keys need one): PostgreSQL when
 /// <c>general_settings.database_url</c> (or <c>DATABASE_URL</c>) names one, else the SQLite file at
-/// <c>general_settings.database_path</c>; migrated at start. With Redis (<c>router_settings.redis_*</c> or
-/// <c>REDIS_URL</c>) the replicas share limits, budgets and cache invalidation. Also: the middleware that
+/// <c>general_settings.database_path</c>; migrated at start. With the host's Redis link (<c>router_settings.redis_*</c>
+/// or <c>REDIS_URL</c>) the replicas share limits, budgets and cache invalidation. Also: the middleware that
 /// authenticates every request asynchronously before its endpoint runs, and a hosted service that flushes queued
 /// spend when the host stops (SIGTERM).
 /// </summary>
 internal static class GovernanceSetup
 {
-    public static GovernanceService? Create(GatewayConfig config, TimeProvider time)
+    public static GovernanceService? Create(GatewayConfig config, TimeProvider time, RedisLink? redis)
     {
         if (config.MasterKey is not { } master) return null;
         IGovernanceStore store;
@@ -49,19 +49,7 @@ internal static class GovernanceSetup
                 throw new ConfigException([$"general_settings.database_path: cannot open or migrate the SQLite database `{config.DatabasePath}`: {ex.Message}"]);
             }
         }
-        RedisLink? redis = null;
-        if (config.Redis is { } redisConfig)
-        {
-            try
-            {
-                redis = RedisLink.ConnectAsync(redisConfig, config.RedisNamespace).GetAwaiter().GetResult();
-            }
-            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or ArgumentException)
-            {
-                throw new ConfigException([$"router_settings.redis_host / REDIS_URL: {ex.Message}"]);
-            }
-        }
-        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill, DisableSpendLogs = config.DisableSpendLogs };
+        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill, DisableSpendLogs = config.DisableSpendLogs, DefaultGracePeriod = config.KeyRotationGracePeriod };
         var governance = new GovernanceService(store, options, time, redis);
         governance.StartAsync().GetAwaiter().GetResult();
         return governance;
@@ -79,15 +67,6 @@ internal static class GovernanceSetup
     /// </summary>
     public static void UseAuthentication(WebApplication app, RequestAuthenticator authenticator, ILogger logger)
     {
-        if (authenticator.Governance?.Shared is { } redis)
-        {
-            redis.Warn = message => logger.LogWarning("{Message}", message);
-            // Router cooldowns shared too: a deployment cooled down here is cooled down on every replica.
-            var deployments = app.Services.GetRequiredService<LLMux.Stages.Hosting.LLMuxRuntime>().Registry.All;
-            var ids = new string[deployments.Count];
-            for (var i = 0; i < ids.Length; i++) ids[i] = deployments[i].Id;
-            new RedisCooldowns(redis, app.Services.GetRequiredService<LLMux.Stages.Routing.RouterState>()).StartAsync(ids).GetAwaiter().GetResult();
-        }
         if (authenticator.Governance is { } governance)
             governance.SoftBudgetCrossed += a => logger.LogWarning("governance: soft budget reached: {Scope} {Name} has spent {Spend} of its soft_budget {SoftBudget} (max_budget {MaxBudget})",
                 a.Scope.ToString().ToLowerInvariant(), a.Name, a.Spend, a.SoftBudget, a.MaxBudget?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
@@ -114,8 +93,8 @@ internal static class GovernanceSetup
 
         public async Task StoppedAsync(CancellationToken cancellationToken)
         {
+            // The Redis link is the host's (closed when its service provider is disposed, after this).
             await governance.DisposeAsync().ConfigureAwait(false);
-            if (governance.Shared is { } redis) await redis.DisposeAsync().ConfigureAwait(false);
             switch (governance.Store)
             {
                 case IAsyncDisposable d: await d.DisposeAsync().ConfigureAwait(false); break;

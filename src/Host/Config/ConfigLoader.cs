@@ -15,6 +15,12 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
 {
     private readonly Func<string, string?> _env = environment ?? Environment.GetEnvironmentVariable;
 
+    /// <summary>
+    /// The Redis key prefix when the config names none (<c>general_settings.redis_namespace</c>): <c>llmux</c>, which
+    /// production replicas share. A test host gets one of its own so that hosts on one Redis do not see each other.
+    /// </summary>
+    public string DefaultRedisNamespace { get; init; } = "llmux";
+
     public static GatewayConfig BuiltIn(ProviderCatalog catalog) =>
         new ConfigLoader(catalog).Load(new StringReader(BuiltInYaml), "built-in mock config");
 
@@ -80,7 +86,8 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var maxBytes = host.MaxRequestBytes();
         var (databasePath, databaseUrl, cacheTtl) = host.Governance();
         var disableSpendLogs = host.DisableSpendLogs();
-        var (redis, redisNamespace) = host.Redis(configuration.GetSection("router_settings"));
+        var gracePeriod = host.KeyRotationGracePeriod();
+        var (redis, redisNamespace) = host.Redis(configuration.GetSection("router_settings"), DefaultRedisNamespace);
         var responseStore = host.ResponseStore();
         var fileSettings = host.Files();
         if (errors.Count > 0) throw new ConfigException(errors);
@@ -90,6 +97,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             DatabaseUrl = databaseUrl,
             Redis = redis,
             RedisNamespace = redisNamespace,
+            KeyRotationGracePeriod = gracePeriod,
             KeyCacheTtl = cacheTtl,
             DisableSpendLogs = disableSpendLogs,
             Deployments = deployments,

@@ -25,6 +25,8 @@ public sealed record GatewayConfig
     public string RedisNamespace { get; init; } = "llmux";
     /// <summary><c>general_settings.disable_spend_logs</c>: spend adds up on keys, teams, users and customers, with no log row per call.</summary>
     public bool DisableSpendLogs { get; init; }
+    /// <summary><c>LITELLM_KEY_ROTATION_GRACE_PERIOD</c>: the grace period of a <c>/key/regenerate</c> that names none (null: none).</summary>
+    public string? KeyRotationGracePeriod { get; init; }
     /// <summary><c>general_settings.user_api_key_cache_ttl</c> (seconds): how long a key lookup is reused.</summary>
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Bounds of the in-memory store of <c>/v1/responses</c> (<c>general_settings.responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>

@@ -41,13 +41,26 @@ internal sealed class HostSettingsReader(IConfigurationSection general, Func<str
     }
 
     /// <summary>
+    /// LiteLLM's <c>LITELLM_KEY_ROTATION_GRACE_PERIOD</c> (environment or the config's <c>environment_variables</c>): the
+    /// grace period of a key regeneration that names none. Null when unset; not a duration: a startup error.
+    /// </summary>
+    public string? KeyRotationGracePeriod()
+    {
+        if (environment("LITELLM_KEY_ROTATION_GRACE_PERIOD") is not { Length: > 0 } v) return null;
+        if (LLMux.Governance.Budgets.BudgetDuration.TryParse(v, out _)) return v.Trim();
+        errors.Add($"LITELLM_KEY_ROTATION_GRACE_PERIOD: `{v}` is not {LLMux.Governance.Budgets.BudgetDuration.Expected}");
+        return null;
+    }
+
+    /// <summary>
     /// The Redis replicas share (StackExchange.Redis configuration string): <c>router_settings.redis_host</c>,
     /// <c>redis_port</c>, <c>redis_password</c>, else the <c>REDIS_URL</c> (or <c>REDIS_HOST</c>/<c>REDIS_PORT</c>/
-    /// <c>REDIS_PASSWORD</c>) environment variables, as LiteLLM. Null: no Redis (one replica).
+    /// <c>REDIS_PASSWORD</c>) environment variables, as LiteLLM. Null: no Redis (one replica). The namespace is
+/// <c>general_settings.redis_namespace</c>, else <paramref name="defaultNamespace"/>.
     /// </summary>
-    public (string? Configuration, string Namespace) Redis(IConfigurationSection router)
+    public (string? Configuration, string Namespace) Redis(IConfigurationSection router, string defaultNamespace)
     {
-        var ns = Resolve(general["redis_namespace"], "general_settings.redis_namespace") is { Length: > 0 } n ? n : "llmux";
+        var ns = Resolve(general["redis_namespace"], "general_settings.redis_namespace") is { Length: > 0 } n ? n : defaultNamespace;
         var host = ResolveIn(router, "redis_host") ?? environment("REDIS_HOST");
         var port = ResolveIn(router, "redis_port") ?? environment("REDIS_PORT");
         var password = ResolveIn(router, "redis_password") ?? environment("REDIS_PASSWORD");

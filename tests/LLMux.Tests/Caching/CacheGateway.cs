@@ -53,7 +53,7 @@ internal sealed class CacheGateway : IAsyncDisposable
               master_key: {Master}
               database_path: {Path.Combine(g._dir, "llmux.db")}
             """;
-        g.Host = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0, TimeProvider = g.Time }));
+        g.Host = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0, TimeProvider = g.Time }));
         return g;
     }
 

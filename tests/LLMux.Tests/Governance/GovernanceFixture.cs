@@ -41,7 +41,10 @@ internal sealed class GovernanceGateway : IAsyncDisposable
           database_path: {DatabasePath}
           redis_namespace: {RedisNamespace}
         {GeneralSettingsExtra}
-        """;
+        """ + ExtraYaml;
+
+    /// <summary>Top-level YAML appended to the config (applies at the next <see cref="RestartAsync"/>).</summary>
+    public string ExtraYaml { get; set; } = "";
 
     /// <summary>More <c>general_settings</c> lines (indented by two spaces), as a test needs them.</summary>
     public string GeneralSettingsExtra { get; private init; } = "";
@@ -67,7 +70,7 @@ internal sealed class GovernanceGateway : IAsyncDisposable
     public System.Collections.Concurrent.ConcurrentQueue<string> Logs { get; } = new();
 
     public async Task StartHostAsync() =>
-        Host = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions
+        Host = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions
         {
             ConfigYaml = Yaml,
             Port = 0,

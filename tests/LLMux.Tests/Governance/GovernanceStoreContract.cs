@@ -82,6 +82,59 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_key_regenerated_with_a_grace_period_keeps_its_old_hash_until_the_grace_ends()
+    {
+        await Store.InsertKeyAsync(Key("old"));
+        await Store.WriteSpendAsync([Row("r1", "old", 0.5m)]);
+        Assert.True(await Store.RegenerateKeyAsync("old", Key("new"), Now.AddHours(1), Now));
+        Assert.Null(await Store.FindKeyAsync("old"));
+        Assert.Single(await Store.SpendLogsAsync(new(ApiKey: "new")));
+        Assert.Equal(new DeprecatedKey("old", "new", Now.AddHours(1)), await Store.FindDeprecatedKeyAsync("old", Now));
+        Assert.Equal("new", (await Store.FindDeprecatedKeyAsync("old", Now.AddMinutes(59)))!.ActiveToken);
+        Assert.Null(await Store.FindDeprecatedKeyAsync("old", Now.AddHours(1)));
+        Assert.Null(await Store.FindDeprecatedKeyAsync("new", Now));
+
+        // Regenerated again without a grace: "new" is refused at once, "old" follows to "newer" with its own end.
+        Assert.True(await Store.RegenerateKeyAsync("new", Key("newer"), null, Now.AddMinutes(10)));
+        Assert.Null(await Store.FindDeprecatedKeyAsync("new", Now.AddMinutes(10)));
+        Assert.Equal(new DeprecatedKey("old", "newer", Now.AddHours(1)), await Store.FindDeprecatedKeyAsync("old", Now.AddMinutes(10)));
+
+        // Refused regenerations leave the grace rows alone.
+        Assert.False(await Store.RegenerateKeyAsync("gone", Key("other"), Now.AddHours(1), Now));
+        Assert.Null(await Store.FindDeprecatedKeyAsync("gone", Now));
+    }
+
+    [SkippableFact]
+    public async Task Deleting_or_ending_the_grace_of_the_new_key_ends_its_old_keys_grace()
+    {
+        await Store.InsertKeyAsync(Key("a1"));
+        await Store.InsertKeyAsync(Key("b1"));
+        Assert.True(await Store.RegenerateKeyAsync("a1", Key("a2"), Now.AddDays(1), Now));
+        Assert.True(await Store.RegenerateKeyAsync("b1", Key("b2"), Now.AddDays(1), Now));
+        Assert.NotNull(await Store.DeleteKeysAsync(["a2"]));
+        Assert.Null(await Store.FindDeprecatedKeyAsync("a1", Now));
+        Assert.NotNull(await Store.FindDeprecatedKeyAsync("b1", Now));
+        await Store.EndGraceAsync("b2");
+        Assert.Null(await Store.FindDeprecatedKeyAsync("b1", Now));
+        Assert.NotNull(await Store.FindKeyAsync("b2"));
+    }
+
+    [SkippableFact]
+    public async Task A_grace_row_never_shadows_a_live_key_and_ended_ones_are_dropped()
+    {
+        await Store.InsertKeyAsync(Key("k1"));
+        Assert.True(await Store.RegenerateKeyAsync("k1", Key("k2"), Now.AddMinutes(5), Now));
+        // Back to the first hash (a custom new_key): it is a live key again, not an old one.
+        Assert.True(await Store.RegenerateKeyAsync("k2", Key("k1"), Now.AddMinutes(5), Now.AddMinutes(1)));
+        Assert.Null(await Store.FindDeprecatedKeyAsync("k1", Now.AddMinutes(1)));
+        Assert.Equal("k1", (await Store.FindDeprecatedKeyAsync("k2", Now.AddMinutes(1)))!.ActiveToken);
+        // A later regeneration drops the rows whose grace ended: an upsert on the same hash starts a fresh one.
+        Assert.True(await Store.RegenerateKeyAsync("k1", Key("k3"), Now.AddMinutes(30), Now.AddMinutes(10)));
+        Assert.Null(await Store.FindDeprecatedKeyAsync("k2", Now.AddMinutes(10)));
+        Assert.Equal(new DeprecatedKey("k1", "k3", Now.AddMinutes(30)), await Store.FindDeprecatedKeyAsync("k1", Now.AddMinutes(10)));
+    }
+
+    [SkippableFact]
     public async Task Key_lists_filter_count_and_page()
     {
         for (var i = 0; i < 5; i++) await Store.InsertKeyAsync(Key("k" + i, team: i < 3 ? "t" : null) with { CreatedAt = Now.AddMinutes(i) });

@@ -91,6 +91,9 @@ public sealed class SpendWriterTests : IDisposable
         public ValueTask<VirtualKey?> FindKeyByAliasAsync(string alias, CancellationToken c = default) => inner.FindKeyByAliasAsync(alias, c);
         public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken c = default) => inner.InsertKeyAsync(key, c);
         public ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken c = default) => inner.ReplaceKeyAsync(token, key, c);
+        public ValueTask<bool> RegenerateKeyAsync(string token, VirtualKey key, DateTimeOffset? graceUntil, DateTimeOffset now, CancellationToken c = default) => inner.RegenerateKeyAsync(token, key, graceUntil, now, c);
+        public ValueTask<DeprecatedKey?> FindDeprecatedKeyAsync(string token, DateTimeOffset now, CancellationToken c = default) => inner.FindDeprecatedKeyAsync(token, now, c);
+        public ValueTask EndGraceAsync(string activeToken, CancellationToken c = default) => inner.EndGraceAsync(activeToken, c);
         public ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken c = default) => inner.DeleteKeysAsync(tokens, c);
         public ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery query, CancellationToken c = default) => inner.ListKeysAsync(query, c);
         public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken c = default) => inner.FindTeamAsync(teamId, c);

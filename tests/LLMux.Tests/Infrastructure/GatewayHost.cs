@@ -24,7 +24,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public Uri Root { get; }
     public HttpClient Http { get; }
 
-    public static Task<GatewayHost> StartAsync(string yaml) => StartAsync(LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 }));
+    public static Task<GatewayHost> StartAsync(string yaml) => StartAsync(TestApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 }));
 
     /// <summary>Starts an app built by the caller (e.g. with a FakeTimeProvider).</summary>
     public static async Task<GatewayHost> StartAsync(WebApplication app)

@@ -17,7 +17,7 @@ public sealed class HostMetricsTests
     [Fact]
     public async Task Metrics_endpoint_serves_genai_histograms_after_a_call()
     {
-        await using var gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = Yaml, Port = 0, Metrics = true }));
+        await using var gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions { ConfigYaml = Yaml, Port = 0, Metrics = true }));
         await gateway.OpenAI().GetChatClient("metrics-mock").CompleteChatAsync([new UserChatMessage("hi")]);
 
         var text = await gateway.Http.GetStringAsync("/metrics");

@@ -45,7 +45,7 @@ public sealed class AzureImageSubmitTests : IAsyncLifetime
     {
         _upstream = await ImagesEmulator.StartNewAsync();
         var root = _upstream.Root.ToString().TrimEnd('/');
-        _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions
+        _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions
         {
             Port = 0,
             TimeProvider = _clock,

@@ -21,7 +21,7 @@ public sealed class BuiltInMockModesTests : IAsyncLifetime
 {
     private GatewayHost _gateway = null!;
 
-    public async Task InitializeAsync() => _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { Port = 0 }));
+    public async Task InitializeAsync() => _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions { Port = 0 }));
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
     [Fact]

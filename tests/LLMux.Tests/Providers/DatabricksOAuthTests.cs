@@ -20,7 +20,7 @@ public sealed class DatabricksOAuthTests : IAsyncLifetime
         _upstream = await DatabricksEmulator.StartNewAsync();
         _upstream.Clients["sp-client-1"] = "sp-secret/with:chars";
         _upstream.Pats["dapi-pat-1"] = true;
-        _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = _time, ConfigYaml = $"""
+        _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = _time, ConfigYaml = $"""
             router_settings:
               num_retries: 0
             model_list:

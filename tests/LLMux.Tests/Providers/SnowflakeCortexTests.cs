@@ -35,7 +35,7 @@ public sealed class SnowflakeCortexTests : IAsyncLifetime
         _upstream.KeyPairSubject = "MYORG-ACCT1.ANALYST";
         _upstream.Now = _time.GetUtcNow;
         _upstream.Pats["pat-secret-1"] = true;
-        _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = _time, ConfigYaml = $"""
+        _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = _time, ConfigYaml = $"""
             router_settings:
               num_retries: 0
             model_list:

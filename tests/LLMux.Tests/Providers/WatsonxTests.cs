@@ -32,7 +32,7 @@ public sealed class WatsonxTests : IAsyncLifetime
         _upstream = await WatsonxEmulator.StartNewAsync();
         _upstream.ApiKeys[ApiKey] = true;
         _upstream.StaticTokens["cpd-token-1"] = true;
-        _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = _time, ConfigYaml = $"""
+        _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = _time, ConfigYaml = $"""
             router_settings:
               num_retries: 0
             environment_variables:

@@ -86,7 +86,7 @@ public sealed class PromptCacheAffinityTests : IAsyncLifetime
     public async Task A_cooling_owner_hands_its_prefix_to_another_deployment_until_it_is_back()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var app = LlmuxApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = time, ConfigYaml = Config("cooling", "  num_retries: 1\n  cooldown_time: 30\n") });
+        var app = TestApp.Build(new LlmuxHostOptions { Port = 0, TimeProvider = time, ConfigYaml = Config("cooling", "  num_retries: 1\n  cooldown_time: 30\n") });
         await using var gw = await GatewayHost.StartAsync(app);
         var body = Turn("cooling", "Be brief.", 0);
         var owner = await DeploymentOfAsync(gw, body);

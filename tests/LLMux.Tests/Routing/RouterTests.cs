@@ -81,7 +81,7 @@ public sealed class RouterTests : IAsyncLifetime
     public async Task Retry_waits_for_retry_after_on_a_single_deployment()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var app = LlmuxApp.Build(new LlmuxHostOptions
+        var app = TestApp.Build(new LlmuxHostOptions
         {
             Port = 0,
             TimeProvider = time,
@@ -173,7 +173,7 @@ public sealed class RouterTests : IAsyncLifetime
     public async Task Failing_deployment_cools_down_and_comes_back_after_cooldown_time()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var app = LlmuxApp.Build(new LlmuxHostOptions
+        var app = TestApp.Build(new LlmuxHostOptions
         {
             Port = 0,
             TimeProvider = time,

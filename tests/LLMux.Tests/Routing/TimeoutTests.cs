@@ -17,7 +17,7 @@ public sealed class TimeoutTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await OpenAIEmulator.StartNewAsync();
-        _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions
+        _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions
         {
             Port = 0,
             TimeProvider = _time,

@@ -123,8 +123,49 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         return true;
     }
 
+    public async ValueTask<bool> RegenerateKeyAsync(string token, VirtualKey key, DateTimeOffset? graceUntil, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Rolled back on dispose on every early return.
+        if (await ExecAsync(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $1""", cancellationToken, token).ConfigureAwait(false) == 0)
+            return false;
+        try
+        {
+            await ExecAsync(c, tx, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", cancellationToken, KeyValues(key)).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return false;
+        }
+        if (token != key.Token)
+        {
+            await ExecAsync(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $1 WHERE api_key = $2""", cancellationToken, key.Token, token).ConfigureAwait(false);
+            await ExecAsync(c, tx, """UPDATE "LiteLLM_DeprecatedVerificationToken" SET active_token_id = $1 WHERE active_token_id = $2""", cancellationToken, key.Token, token).ConfigureAwait(false);
+            // The new hash is a live key now: no grace row may shadow it.
+            await ExecAsync(c, tx, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1 OR revoke_at <= $2""", cancellationToken, key.Token, now).ConfigureAwait(false);
+            if (graceUntil is { } until)
+                await ExecAsync(c, tx, """
+                    INSERT INTO "LiteLLM_DeprecatedVerificationToken" (token, active_token_id, revoke_at, created_at) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (token) DO UPDATE SET active_token_id = excluded.active_token_id, revoke_at = excluded.revoke_at
+                    """, cancellationToken, token, key.Token, until, now).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public ValueTask<DeprecatedKey?> FindDeprecatedKeyAsync(string token, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        QueryOneAsync("""SELECT token, active_token_id, revoke_at FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1 AND revoke_at > $2""",
+            static r => new DeprecatedKey(r.GetString(0), r.GetString(1), TimeOf(r, 2)!.Value), cancellationToken, token, now);
+
+    public async ValueTask EndGraceAsync(string activeToken, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = Command(_source, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = $1""", activeToken);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken = default) =>
-        DeleteAllAsync("LiteLLM_VerificationToken", "token", tokens, null, cancellationToken);
+        DeleteAllAsync("LiteLLM_VerificationToken", "token", tokens, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = $1""", cancellationToken);
 
     public async ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery q, CancellationToken cancellationToken = default)
     {

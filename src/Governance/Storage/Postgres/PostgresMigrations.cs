@@ -150,5 +150,16 @@ internal static class PostgresMigrations
             ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
             ALTER TABLE "LiteLLM_UserTable" ADD COLUMN IF NOT EXISTS model_max_budget text NOT NULL DEFAULT '{}';
             """),
+        // LiteLLM's table of regenerated keys in their grace period (hashes only).
+        (8, "deprecated keys", """
+            CREATE TABLE IF NOT EXISTS "LiteLLM_DeprecatedVerificationToken" (
+                token text PRIMARY KEY,
+                active_token_id text NOT NULL,
+                revoke_at timestamptz NOT NULL,
+                created_at timestamptz NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS "ix_deprecated_active" ON "LiteLLM_DeprecatedVerificationToken"(active_token_id);
+            CREATE INDEX IF NOT EXISTS "ix_deprecated_revoke" ON "LiteLLM_DeprecatedVerificationToken"(revoke_at);
+            """),
     ];
 }

@@ -109,8 +109,47 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         return new(true);
     }
 
+    public ValueTask<bool> RegenerateKeyAsync(string token, VirtualKey key, DateTimeOffset? graceUntil, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        int n;
+        using (var del = Command(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $old""", ("$old", token))) n = del.ExecuteNonQuery();
+        if (n == 0) { tx.Rollback(); return new(false); }
+        using (var ins = Command(c, tx, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", KeyValues(key)))
+        {
+            if (!TryUnique(ins)) { tx.Rollback(); return new(false); }
+        }
+        if (token != key.Token)
+        {
+            using (var move = Command(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $new WHERE api_key = $old""", ("$new", key.Token), ("$old", token))) move.ExecuteNonQuery();
+            using (var follow = Command(c, tx, """UPDATE "LiteLLM_DeprecatedVerificationToken" SET active_token_id = $new WHERE active_token_id = $old""", ("$new", key.Token), ("$old", token))) follow.ExecuteNonQuery();
+            // The new hash is a live key now: no grace row may shadow it.
+            using (var live = Command(c, tx, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $new OR revoke_at <= $now""", ("$new", key.Token), ("$now", Time(now)))) live.ExecuteNonQuery();
+            if (graceUntil is { } until)
+                using (var grace = Command(c, tx, """
+                    INSERT INTO "LiteLLM_DeprecatedVerificationToken" (token, active_token_id, revoke_at, created_at) VALUES ($old, $new, $until, $now)
+                    ON CONFLICT(token) DO UPDATE SET active_token_id = excluded.active_token_id, revoke_at = excluded.revoke_at
+                    """, ("$old", token), ("$new", key.Token), ("$until", Time(until)), ("$now", Time(now)))) grace.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return new(true);
+    }
+
+    public ValueTask<DeprecatedKey?> FindDeprecatedKeyAsync(string token, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        new(QueryOne("""SELECT token, active_token_id, revoke_at FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $p AND revoke_at > $now""",
+            static r => new DeprecatedKey(r.GetString(0), r.GetString(1), TimeOf(r, 2)!.Value), ("$p", token), ("$now", Time(now))));
+
+    public ValueTask EndGraceAsync(string activeToken, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = $p""", ("$p", activeToken));
+        cmd.ExecuteNonQuery();
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask<IReadOnlyList<string>?> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken = default) =>
-        new(DeleteAll("LiteLLM_VerificationToken", "token", tokens, null));
+        new(DeleteAll("LiteLLM_VerificationToken", "token", tokens, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = $id"""));
 
     public ValueTask<(IReadOnlyList<VirtualKey> Keys, int Total)> ListKeysAsync(KeyQuery q, CancellationToken cancellationToken = default)
     {

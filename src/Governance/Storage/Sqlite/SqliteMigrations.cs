@@ -147,5 +147,16 @@ internal static class SqliteMigrations
             ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
             ALTER TABLE "LiteLLM_UserTable" ADD COLUMN model_max_budget TEXT NOT NULL DEFAULT '{}';
             """),
+        // LiteLLM's table of regenerated keys in their grace period (hashes only).
+        (8, "deprecated keys", """
+            CREATE TABLE "LiteLLM_DeprecatedVerificationToken" (
+                token TEXT PRIMARY KEY,
+                active_token_id TEXT NOT NULL,
+                revoke_at TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX "ix_deprecated_active" ON "LiteLLM_DeprecatedVerificationToken"(active_token_id);
+            CREATE INDEX "ix_deprecated_revoke" ON "LiteLLM_DeprecatedVerificationToken"(revoke_at);
+            """),
     ];
 }

@@ -61,7 +61,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
         c.Upstream = await OpenAIEmulator.StartNewAsync();
         var yaml = c._yaml = c.Yaml(redisHost, redisPort);
         // Started at once, as replicas of one deployment are: migrations must cope.
-        c.Apps = Enumerable.Range(0, count).Select(_ => LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 })).ToArray();
+        c.Apps = Enumerable.Range(0, count).Select(_ => TestApp.Build(new LlmuxHostOptions { ConfigYaml = yaml, Port = 0 })).ToArray();
         c.Replicas = await Task.WhenAll(c.Apps.Select(GatewayHost.StartAsync));
         return c;
     }
@@ -71,7 +71,7 @@ internal sealed class ReplicaCluster : IAsyncDisposable
     /// <summary>Starts one more replica on the same database and Redis (a restart, or scaling out); returns its index.</summary>
     public async Task<int> AddReplicaAsync()
     {
-        var app = LlmuxApp.Build(new LlmuxHostOptions { ConfigYaml = _yaml, Port = 0 });
+        var app = TestApp.Build(new LlmuxHostOptions { ConfigYaml = _yaml, Port = 0 });
         var host = await GatewayHost.StartAsync(app);
         Apps = [.. Apps, app];
         Replicas = [.. Replicas, host];
