@@ -48,7 +48,7 @@ public sealed class UnexpectedErrorTests : IAsyncLifetime
                   api_base: {_upstream.ApiBase}
                   api_key: sk-up
             """;
-        _gateway = await GatewayHost.StartAsync(LlmuxApp.Build(new LlmuxHostOptions
+        _gateway = await GatewayHost.StartAsync(TestApp.Build(new LlmuxHostOptions
         {
             ConfigYaml = yaml,
             Port = 0,
