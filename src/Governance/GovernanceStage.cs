@@ -19,23 +19,44 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 {
     private static readonly Action<LlmContext, object?> SettleStream = static (ctx, s) => ((Settlement)s!).Settle(ctx);
 
-    public async ValueTask InvokeAsync(LlmContext context, StageDelegate next)
+    public ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
         var caller = context.Caller;
-        if (caller is null || caller.KeyHash.Length == 0)
+        if (caller is null || caller.KeyHash.Length == 0) return next(context);
+        // The checks complete synchronously in the common case (key cached, no Redis): no state machine is boxed for
+        // them, and the frame that waits for the upstream (RunAsync) keeps only what settling needs.
+        var admitted = AdmitAsync(context, caller);
+        return admitted.IsCompletedSuccessfully ? RunAsync(context, next, admitted.Result) : AdmitThenRunAsync(admitted, context, next);
+    }
+
+    private static async ValueTask AdmitThenRunAsync(ValueTask<Settlement> admitted, LlmContext context, StageDelegate next) =>
+        await RunAsync(context, next, await admitted.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private static async ValueTask RunAsync(LlmContext context, StageDelegate next, Settlement settlement)
+    {
+        try
         {
             await next(context).ConfigureAwait(false);
-            return;
         }
+        catch
+        {
+            // A failed call used no tokens: its reservation goes back with its slot.
+            settlement.Lease.Finish(0);
+            throw;
+        }
+        Finish(context, settlement);
+    }
+
+    /// <summary>Every check before the call; throws the refusal. Its result settles the call once it is done.</summary>
+    private async ValueTask<Settlement> AdmitAsync(LlmContext context, Caller caller)
+    {
         var started = governance.Time.GetUtcNow();
         var (endUser, customer) = await CheckCustomerAsync(context).ConfigureAwait(false);
         if (caller.IsAdmin)
         {
             var endUserBudgets = Budgets(null, customer, endUser);
             if (await governance.CheckBudgetsAsync(endUserBudgets).ConfigureAwait(false) is { } endUserOver) throw endUserOver.ToException();
-            await next(context).ConfigureAwait(false);
-            Finish(context, new Settlement(governance, caller, endUser, endUserBudgets, RateLease.None, started));
-            return;
+            return new Settlement(governance, caller, endUser, endUserBudgets, RateLease.None, started);
         }
 
         var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
@@ -50,22 +71,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
         if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);
         var (lease, refusal) = await governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context)).ConfigureAwait(false);
-        if (lease is null)
-        {
-            throw refusal!.ToException();
-        }
-        var settlement = new Settlement(governance, caller, endUser, budgets, lease, started);
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        catch
-        {
-            // A failed call used no tokens: its reservation goes back with its slot.
-            lease.Finish(0);
-            throw;
-        }
-        Finish(context, settlement);
+        if (lease is null) throw refusal!.ToException();
+        return new Settlement(governance, caller, endUser, budgets, lease, started);
     }
 
     private static void Finish(LlmContext context, Settlement settlement)
@@ -188,6 +195,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     /// <summary>What one admitted call owes once its usage is known.</summary>
     private sealed class Settlement(GovernanceService governance, Caller caller, string? endUser, GovernanceService.Budget[] budgets, RateLease lease, DateTimeOffset started)
     {
+        public RateLease Lease => lease;
         private int _settled;
 
         public void WriteHeaders(List<KeyValuePair<string, string>> headers) => lease.WriteHeaders(headers);
