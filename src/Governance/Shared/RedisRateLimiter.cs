@@ -19,50 +19,12 @@ public sealed class RedisRateLimiter : IDisposable
 {
     public static readonly TimeSpan LeaseLength = TimeSpan.FromSeconds(30);
 
-    // KEYS: per descriptor its window hash and its slot set. ARGV: now, window, lease, lease id, then per descriptor
-    // rpm, tpm, max parallel (-1 = none) and the tokens to reserve.
+    // KEYS: per descriptor (key, team) its window hash and its slot set, then the call's budget counters. ARGV: now,
+    // window, lease, lease id, the descriptor count n, per descriptor rpm, tpm, max parallel (-1 = none) and the tokens to
+    // reserve, then per counter (seed, ttl ms, max budget or -1). A counter at or over its budget refuses the call before
+    // any limit counts it: {-1, counter index, spend}. Else a refusal {descriptor, kind, ms left}, or
+    // {0, per descriptor: start, requests, tokens, in flight}. Budgets and limits in one round trip.
     private const string AdmitScript = """
-        local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local lease = tonumber(ARGV[3]); local id = ARGV[4]
-        local n = #KEYS / 2
-        for i = 1, n do
-          local w = KEYS[2*i-1]; local s = KEYS[2*i]; local b = 4 + (i-1)*4
-          local rpm = tonumber(ARGV[b+1]); local tpm = tonumber(ARGV[b+2]); local par = tonumber(ARGV[b+3])
-          local start = tonumber(redis.call('HGET', w, 'start') or '-1')
-          if start < 0 or now - start >= win then
-            redis.call('HSET', w, 'start', now, 'requests', 0, 'tokens', 0)
-            redis.call('PEXPIRE', w, win * 2)
-            start = now
-          end
-          if par >= 0 then
-            redis.call('ZREMRANGEBYSCORE', s, '-inf', now)
-            if redis.call('ZCARD', s) + 1 > par then return {i, 3, 1000} end
-          end
-          if rpm >= 0 and tonumber(redis.call('HGET', w, 'requests')) + 1 > rpm then return {i, 1, start + win - now} end
-          if tpm >= 0 and tonumber(redis.call('HGET', w, 'tokens')) >= tpm then return {i, 2, start + win - now} end
-        end
-        local out = {0}
-        for i = 1, n do
-          local w = KEYS[2*i-1]; local s = KEYS[2*i]; local b = 4 + (i-1)*4
-          local req = redis.call('HINCRBY', w, 'requests', 1)
-          local tok = redis.call('HINCRBY', w, 'tokens', tonumber(ARGV[b+4]))
-          local inflight = 0
-          if tonumber(ARGV[b+3]) >= 0 then
-            redis.call('ZADD', s, now + lease, id)
-            redis.call('PEXPIRE', s, lease * 4)
-            inflight = redis.call('ZCARD', s)
-          end
-          table.insert(out, tonumber(redis.call('HGET', w, 'start')))
-          table.insert(out, req); table.insert(out, tok); table.insert(out, inflight)
-        end
-        return out
-        """;
-
-    // KEYS: window hashes. ARGV: per descriptor the window start at admission and the tokens reserved, then the real tokens.
-    // The same admission, after the call's budgets: ARGV[5] is the number of limit descriptors n; KEYS after the 2n
-    // limit keys are spend counters, each with (seed, ttl ms, max budget or -1) at the end of ARGV. A counter at or over
-    // its budget refuses the call before any limit counts it: {-1, counter index, spend}. Else the admission's answer
-    // (refusal, or {0, per descriptor: start, requests, tokens, in flight}). One round trip instead of two.
-    private const string BudgetedAdmitScript = """
         local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local lease = tonumber(ARGV[3]); local id = ARGV[4]
         local n = tonumber(ARGV[5]); local bb = 5 + n*4
         for j = 1, #KEYS - 2*n do
@@ -126,6 +88,7 @@ public sealed class RedisRateLimiter : IDisposable
         return 1
         """;
 
+    // KEYS: window hashes. ARGV: per descriptor the window start at admission and the tokens reserved, then the real tokens.
     private const string SettleScript = """
         local actual = tonumber(ARGV[#ARGV])
         for i = 1, #KEYS do
@@ -180,12 +143,11 @@ public sealed class RedisRateLimiter : IDisposable
         var nowMs = now.ToUnixTimeMilliseconds();
         var leaseId = Guid.NewGuid().ToString("N");
         var nb = budgets?.Keys.Length ?? 0;
-        // Without budgets the script takes no descriptor count: its limit arguments start one earlier.
-        var o = nb == 0 ? 4 : 5;
+        const int o = 5;
         var keys = new RedisKey[list.Count * 2 + nb];
         var args = new RedisValue[o + list.Count * 4 + nb * 3];
         args[0] = nowMs; args[1] = (long)RateWindow.Length.TotalMilliseconds; args[2] = (long)LeaseLength.TotalMilliseconds; args[3] = leaseId;
-        if (nb > 0) args[4] = list.Count;
+        args[4] = list.Count;
         for (var i = 0; i < list.Count; i++)
         {
             var d = list[i];
@@ -201,7 +163,7 @@ public sealed class RedisRateLimiter : IDisposable
             b.Keys.CopyTo(keys, list.Count * 2);
             b.Args.CopyTo(args, o + list.Count * 4);
         }
-        var result = (RedisResult[])(await _link.Database.ScriptEvaluateAsync(nb == 0 ? AdmitScript : BudgetedAdmitScript, keys, args).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await _link.Database.ScriptEvaluateAsync(AdmitScript, keys, args).ConfigureAwait(false))!;
         var refusedAt = (int)result[0];
         if (refusedAt < 0) return (null, null, (int)result[1] - 1, decimal.Parse((string)result[2]!, NumberStyles.Float, CultureInfo.InvariantCulture));
         if (refusedAt > 0)
