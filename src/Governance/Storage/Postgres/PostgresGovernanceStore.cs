@@ -106,6 +106,15 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     {
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // Rolled back on dispose on every early return.
+        if (!await SwapKeyRowAsync(c, tx, token, key, cancellationToken).ConfigureAwait(false)) return false;
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The key row under <paramref name="token"/> replaced by <paramref name="key"/>, its spend rows following; false when the old row is gone or the new one collides (the caller's transaction is then to be dropped).</summary>
+    private static async ValueTask<bool> SwapKeyRowAsync(NpgsqlConnection c, NpgsqlTransaction tx, string token, VirtualKey key, CancellationToken cancellationToken)
+    {
         if (await ExecAsync(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $1""", cancellationToken, token).ConfigureAwait(false) == 0)
             return false;
         try
@@ -119,7 +128,6 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         // Spend rows follow a regenerated key, so its history stays in one place.
         if (token != key.Token)
             await ExecAsync(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $1 WHERE api_key = $2""", cancellationToken, key.Token, token).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -128,19 +136,9 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Rolled back on dispose on every early return.
-        if (await ExecAsync(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $1""", cancellationToken, token).ConfigureAwait(false) == 0)
-            return false;
-        try
-        {
-            await ExecAsync(c, tx, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", cancellationToken, KeyValues(key)).ConfigureAwait(false);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return false;
-        }
+        if (!await SwapKeyRowAsync(c, tx, token, key, cancellationToken).ConfigureAwait(false)) return false;
         if (token != key.Token)
         {
-            await ExecAsync(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $1 WHERE api_key = $2""", cancellationToken, key.Token, token).ConfigureAwait(false);
             await ExecAsync(c, tx, """UPDATE "LiteLLM_DeprecatedVerificationToken" SET active_token_id = $1 WHERE active_token_id = $2""", cancellationToken, key.Token, token).ConfigureAwait(false);
             // The new hash is a live key now: no grace row may shadow it.
             await ExecAsync(c, tx, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1 OR revoke_at <= $2""", cancellationToken, key.Token, now).ConfigureAwait(false);

@@ -95,34 +95,31 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     {
         using var c = Open();
         using var tx = c.BeginTransaction(deferred: false);
-        int n;
-        using (var del = Command(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $old""", ("$old", token))) n = del.ExecuteNonQuery();
-        if (n == 0) { tx.Rollback(); return new(false); }
+        if (!SwapKeyRow(c, tx, token, key)) { tx.Rollback(); return new(false); }
+        tx.Commit();
+        return new(true);
+    }
+
+    /// <summary>The key row under <paramref name="token"/> replaced by <paramref name="key"/>, its spend rows following; false (nothing done) when the old row is gone or the new one collides.</summary>
+    private static bool SwapKeyRow(SqliteConnection c, SqliteTransaction tx, string token, VirtualKey key)
+    {
+        using (var del = Command(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $old""", ("$old", token)))
+            if (del.ExecuteNonQuery() == 0) return false;
         using (var ins = Command(c, tx, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", KeyValues(key)))
-        {
-            if (!TryUnique(ins)) { tx.Rollback(); return new(false); }
-        }
+            if (!TryUnique(ins)) return false;
         // Spend rows follow a regenerated key, so its history stays in one place.
         if (token != key.Token)
             using (var move = Command(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $new WHERE api_key = $old""", ("$new", key.Token), ("$old", token))) move.ExecuteNonQuery();
-        tx.Commit();
-        return new(true);
+        return true;
     }
 
     public ValueTask<bool> RegenerateKeyAsync(string token, VirtualKey key, DateTimeOffset? graceUntil, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         using var c = Open();
         using var tx = c.BeginTransaction(deferred: false);
-        int n;
-        using (var del = Command(c, tx, """DELETE FROM "LiteLLM_VerificationToken" WHERE token = $old""", ("$old", token))) n = del.ExecuteNonQuery();
-        if (n == 0) { tx.Rollback(); return new(false); }
-        using (var ins = Command(c, tx, $"""INSERT INTO "LiteLLM_VerificationToken" ({KeyColumns}) VALUES ({Params(KeyColumns)})""", KeyValues(key)))
-        {
-            if (!TryUnique(ins)) { tx.Rollback(); return new(false); }
-        }
+        if (!SwapKeyRow(c, tx, token, key)) { tx.Rollback(); return new(false); }
         if (token != key.Token)
         {
-            using (var move = Command(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $new WHERE api_key = $old""", ("$new", key.Token), ("$old", token))) move.ExecuteNonQuery();
             using (var follow = Command(c, tx, """UPDATE "LiteLLM_DeprecatedVerificationToken" SET active_token_id = $new WHERE active_token_id = $old""", ("$new", key.Token), ("$old", token))) follow.ExecuteNonQuery();
             // The new hash is a live key now: no grace row may shadow it.
             using (var live = Command(c, tx, """DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $new OR revoke_at <= $now""", ("$new", key.Token), ("$now", Time(now)))) live.ExecuteNonQuery();
