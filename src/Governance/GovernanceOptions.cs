@@ -22,4 +22,9 @@ public sealed record GovernanceOptions
     /// <c>LITELLM_KEY_ROTATION_GRACE_PERIOD</c>, a duration such as <c>24h</c>); null: the old key is refused at once.
     /// </summary>
     public string? DefaultGracePeriod { get; init; }
+    /// <summary>
+    /// <c>litellm_settings.max_end_user_budget_id</c>: the budget table row whose limits apply to every end user that
+    /// links to no budget of its own (LiteLLM's default end-user budget). Null: such end users have no limits.
+    /// </summary>
+    public string? MaxEndUserBudgetId { get; init; }
 }

@@ -18,7 +18,7 @@ namespace LLMux.Governance;
 /// invalidation; whenever Redis does not answer, each decision is made on this replica's own counters instead
 /// (a warning and a metric, never an error).
 /// </summary>
-public sealed class GovernanceService : IAsyncDisposable
+public sealed partial class GovernanceService : IAsyncDisposable
 {
     private readonly string _masterHash;
     private readonly KeyHashes _hashes = new();
@@ -73,6 +73,7 @@ public sealed class GovernanceService : IAsyncDisposable
             await Invalidation.SubscribeAsync((kind, id) =>
             {
                 if (kind == "customer") _customers.TryRemove(id, out _);
+                else if (kind == "budget") { _budgetRows.TryRemove(id, out _); Cache.EvictLocal(kind, id); }
                 else Cache.EvictLocal(kind, id);
             }).ConfigureAwait(false);
         }
@@ -202,6 +203,7 @@ public sealed class GovernanceService : IAsyncDisposable
             if (key is null) return null;
             team = key.TeamId is { } t ? await Store.FindTeamAsync(t, cancellationToken).ConfigureAwait(false) : null;
             user = key.UserId is { } u ? await Store.FindUserAsync(u, cancellationToken).ConfigureAwait(false) : null;
+            if (key.BudgetId is { } linked) key = LinkedBudgets.Fill(key, await BudgetRowAsync(linked, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (IsStoreOutage(ex) && Cache.TryGetStale(token, out var stale))
         {

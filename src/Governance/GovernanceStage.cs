@@ -51,10 +51,10 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     private async ValueTask<Settlement> AdmitAsync(LlmContext context, Caller caller)
     {
         var started = governance.Time.GetUtcNow();
-        var (endUser, customer) = await CheckCustomerAsync(context).ConfigureAwait(false);
+        var (endUser, customer, endUserBudget) = await CheckCustomerAsync(context).ConfigureAwait(false);
         if (caller.IsAdmin)
         {
-            var endUserBudgets = Budgets(null, customer, endUser);
+            var endUserBudgets = Budgets(null, customer, endUser, endUserSoft: endUserBudget?.SoftBudget);
             if (await governance.CheckBudgetsAsync(endUserBudgets).ConfigureAwait(false) is { } endUserOver) throw endUserOver.ToException();
             return new Settlement(governance, caller, endUser, endUserBudgets, RateLease.None, started);
         }
@@ -65,7 +65,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         var keyModel = ModelBudgetOf(context, grant.Key.ModelMaxBudget);
         var teamModel = grant.Team is { } owner ? ModelBudgetOf(context, owner.ModelMaxBudget) : null;
         var userModel = grant.User is { } person ? ModelBudgetOf(context, person.ModelMaxBudget) : null;
-        var budgets = Budgets(grant, customer, endUser, (keyModel is null ? 0 : 1) + (teamModel is null ? 0 : 1) + (userModel is null ? 0 : 1));
+        var budgets = Budgets(grant, customer, endUser, (keyModel is null ? 0 : 1) + (teamModel is null ? 0 : 1) + (userModel is null ? 0 : 1), endUserBudget?.SoftBudget);
         var slot = budgets.Length;
         if (userModel is { } um) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.UserModel, grant.User!.UserId, grant.User.CreatedAt, um.Key, um.Value, SeedName(um.Key, grant)).ConfigureAwait(false);
         if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
@@ -156,17 +156,20 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     }
 
     /// <summary>The request's end user (<c>user</c>): blocked refuses the call whatever key is used (its budget is checked with the others).</summary>
-    private async ValueTask<(string? Id, Customer? Customer)> CheckCustomerAsync(LlmContext context)
+    private async ValueTask<(string? Id, Customer? Customer, BudgetRow? Budget)> CheckCustomerAsync(LlmContext context)
     {
         var id = context.Chat?.User ?? context.Embedding?.User;
-        if (string.IsNullOrEmpty(id)) return (null, null);
-        if (await governance.CustomerOfAsync(id).ConfigureAwait(false) is not { } c) return (id, null);
-        if (c.Blocked) throw GovernanceErrors.CustomerBlocked(id).ToException();
-        return (id, c);
+        if (string.IsNullOrEmpty(id)) return (null, null, null);
+        var c = await governance.CustomerOfAsync(id).ConfigureAwait(false);
+        if (c is { Blocked: true }) throw GovernanceErrors.CustomerBlocked(id).ToException();
+        // Its budget_id (else litellm_settings.max_end_user_budget_id) gives its limits.
+        if (c?.BudgetId is null && governance.Options.MaxEndUserBudgetId is null) return (id, c, null);
+        var (linked, budget) = await governance.EndUserAsync(id, c).ConfigureAwait(false);
+        return (id, linked, budget);
     }
 
     /// <summary>Every budget that applies to the call, in LiteLLM's check order: key, team, user, end user.</summary>
-    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, int perModel = 0)
+    private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, int perModel = 0, decimal? endUserSoft = null)
     {
         // Sized exactly (one array per call, no list); per-model budgets, when there are some, go in the last slots.
         var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + perModel;
@@ -180,7 +183,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             if (grant.Team is { } t) list[i++] = new(BudgetScope.Team, t.TeamId, t.Spend, t.MaxBudget, t.BudgetDuration, t.BudgetResetAt, "team", t.TeamId, t.SoftBudget);
             if (grant.User is { } u) list[i++] = new(BudgetScope.User, u.UserId, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, "user", u.UserId);
         }
-        if (customer is { } c) list[i] = new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId);
+        if (customer is { } c) list[i] = new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId, endUserSoft);
         else if (endUser is not null) list[i] = new(BudgetScope.Customer, endUser, 0, null, null, null, "customer", endUser);
         return list;
     }

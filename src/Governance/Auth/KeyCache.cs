@@ -81,6 +81,7 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
             case "key": RemoveKey(id); break;
             case "team": RemoveTeam(id); break;
             case "user": RemoveUser(id); break;
+            case "budget": RemoveBudget(id); break;
         }
     }
 
@@ -94,6 +95,18 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     private void RemoveTeam(string teamId)
     {
         foreach (var (token, g) in _byToken) if (g.Key.TeamId == teamId || g.Team?.TeamId == teamId) _byToken.TryRemove(token, out _);
+    }
+
+    /// <summary>Evicts every cached key that links to a budget table row (its limits changed).</summary>
+    public void EvictBudget(string budgetId)
+    {
+        RemoveBudget(budgetId);
+        Evicted?.Invoke("budget", budgetId);
+    }
+
+    private void RemoveBudget(string budgetId)
+    {
+        foreach (var (token, g) in _byToken) if (g.Key.BudgetId == budgetId) _byToken.TryRemove(token, out _);
     }
 
     private void RemoveUser(string userId)

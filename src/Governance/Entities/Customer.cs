@@ -12,6 +12,8 @@ public sealed record Customer
     public bool Blocked { get; init; }
     public string? AllowedModelRegion { get; init; }
     public string? DefaultModel { get; init; }
+    /// <summary>The <see cref="BudgetRow"/> whose limits apply to this end user (LiteLLM keeps an end user's limits there only).</summary>
+    public string? BudgetId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

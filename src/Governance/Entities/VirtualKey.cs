@@ -32,6 +32,12 @@ public sealed record VirtualKey
     public IReadOnlyList<string> AllowedCacheControls { get; init; } = [];
     /// <summary>Per-model budgets (<c>model_max_budget</c>): model name → most the key may spend on it per window.</summary>
     public IReadOnlyDictionary<string, Budgets.ModelBudget> ModelMaxBudget { get; init; } = Budgets.ModelBudget.None;
+    /// <summary>A <see cref="BudgetRow"/> that fills the limits this key leaves null (LiteLLM's rule).</summary>
+    public string? BudgetId { get; init; }
+    /// <summary>Requests per minute per model for this key (<c>model_rpm_limit</c>): model name → limit.</summary>
+    public IReadOnlyDictionary<string, long> ModelRpmLimit { get; init; } = Limits.ModelLimits.None;
+    /// <summary>Tokens per minute per model for this key (<c>model_tpm_limit</c>).</summary>
+    public IReadOnlyDictionary<string, long> ModelTpmLimit { get; init; } = Limits.ModelLimits.None;
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

@@ -52,6 +52,14 @@ public interface IGovernanceStore
     ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default);
     ValueTask<IReadOnlyList<Customer>> ListCustomersAsync(CancellationToken cancellationToken = default);
 
+    ValueTask<BudgetRow?> FindBudgetAsync(string budgetId, CancellationToken cancellationToken = default);
+    /// <summary>False when the id is taken.</summary>
+    ValueTask<bool> InsertBudgetAsync(BudgetRow budget, CancellationToken cancellationToken = default);
+    ValueTask<bool> ReplaceBudgetAsync(BudgetRow budget, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<BudgetRow>> ListBudgetsAsync(CancellationToken cancellationToken = default);
+    /// <summary>Deletes the budget unless an end user or a key still links to it (then nothing changes).</summary>
+    ValueTask<BudgetDeletion> DeleteBudgetAsync(string budgetId, CancellationToken cancellationToken = default);
+
     /// <summary>Writes spend rows and adds their spend to each key, team, user and end user (created at its first spend), in one transaction (idempotent per request id).</summary>
     ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default);
     /// <summary>Sets an entity's spend to 0 and its next reset time, if its reset time is still <paramref name="dueAt"/> (so a reset happens once).</summary>
@@ -74,7 +82,9 @@ public sealed record SpendReportQuery(DateTimeOffset Start, DateTimeOffset End, 
 /// <summary>One (day, group, model, key) sum. <see cref="Day"/> is <c>YYYY-MM-DD</c> (UTC); <see cref="Group"/> is the team's alias (else its id), the end user or the key hash.</summary>
 public sealed record SpendReportRow(string Day, string? Group, string? Model, string ApiKey, decimal Spend, long PromptTokens, long CompletionTokens);
 
-/// <summary>Which table a budget belongs to.</summary>
+/// <summary>What <see cref="IGovernanceStore.DeleteBudgetAsync"/> did.</summary>
+public enum BudgetDeletion { Deleted, NotFound, InUse }
+
 /// <summary>
 /// Whose budget: <see cref="KeyModel"/>, <see cref="TeamModel"/> and <see cref="UserModel"/> are a key's, team's or
 /// user's budget on one model (<c>model_max_budget</c>), kept in the spend logs only.

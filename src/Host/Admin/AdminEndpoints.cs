@@ -58,6 +58,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             Get(app, prefix + "/info", CustomerInfoAsync);
             Get(app, prefix + "/list", ListCustomersAsync);
         }
+        MapBudgets(app);
         Get(app, "/spend/logs", SpendLogsAsync);
         Get(app, "/global/spend/report", SpendReportAsync);
     }
@@ -764,10 +765,18 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         b.RejectUnknown();
         if (await InvalidAsync(http, b)) return;
         var now = Now;
-        var customer = c.Apply(new Customer { UserId = id!, CreatedAt = now, UpdatedAt = now }, now);
-        if (!await Store.InsertCustomerAsync(customer)) { await BadRequestAsync(http, $"end user `{id}` already exists", "user_id"); return; }
+        if (await LinkedBudgetAsync(http, c, null, now) is not { } link) return;
+        var customer = c.Apply(new Customer { UserId = id!, CreatedAt = now, UpdatedAt = now }, link.Budget, now);
+        if (await Store.FindCustomerAsync(id!) is not null) { await BadRequestAsync(http, $"Customer already exists, passed user_id={id}. Please pass a new user_id.", "user_id"); return; }
+        if (link.Created && !await Store.InsertBudgetAsync(link.Budget!)) { await BadRequestAsync(http, "the end user's budget could not be created; retry", "budget_id"); return; }
+        if (!await Store.InsertCustomerAsync(customer))
+        {
+            if (link.Created) await Store.DeleteBudgetAsync(link.Budget!.BudgetId);
+            await BadRequestAsync(http, $"Customer already exists, passed user_id={id}. Please pass a new user_id.", "user_id");
+            return;
+        }
         governance.EvictCustomer(customer.UserId);
-        await JsonAsync(http, w => AdminJson.Customer(w, customer));
+        await JsonAsync(http, w => AdminJson.Customer(w, customer, link.Budget));
     }
 
     private async Task UpdateCustomerAsync(HttpContext http, AdminBody b)
@@ -778,11 +787,39 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await InvalidAsync(http, b)) return;
         if (await FindCustomerOr404Async(http, id!) is not { } old) return;
         var now = Now;
-        var customer = c.Apply(old, now) with { UpdatedAt = now };
+        var current = old.BudgetId is { } linked ? await Store.FindBudgetAsync(linked) : null;
+        if (await LinkedBudgetAsync(http, c, old, now, current) is not { } link) return;
+        var customer = c.Apply(old, link.Budget, now, LinkedBudgets.Apply(old, current).BudgetDuration) with { UpdatedAt = now };
+        if (link.Created && !await Store.InsertBudgetAsync(link.Budget!)) { await BadRequestAsync(http, "the end user's budget could not be created; retry", "budget_id"); return; }
         await Store.ReplaceCustomerAsync(customer);
         governance.EvictCustomer(customer.UserId);
-        if (old.BudgetDuration != customer.BudgetDuration) governance.Ledger.Rewindow(BudgetScope.Customer, customer.UserId, customer.BudgetDuration, customer.BudgetResetAt);
-        await JsonAsync(http, w => AdminJson.Customer(w, customer));
+        var before = LinkedBudgets.Apply(old, current);
+        var after = LinkedBudgets.Apply(customer, link.Budget);
+        if (before.BudgetDuration != after.BudgetDuration || before.BudgetResetAt != after.BudgetResetAt)
+            governance.Ledger.Rewindow(BudgetScope.Customer, customer.UserId, after.BudgetDuration, after.BudgetResetAt);
+        await JsonAsync(http, w => AdminJson.Customer(w, customer, link.Budget));
+    }
+
+    /// <summary>
+    /// The budget an end user links to after this change: <c>budget_id</c> (which must exist), a new row from the inline
+    /// budget fields (LiteLLM creates one; an update copies the current budget, so that a budget other end users share
+    /// never changes under them), or the current one. Null after answering the error.
+    /// </summary>
+    private async Task<(BudgetRow? Budget, bool Created)?> LinkedBudgetAsync(HttpContext http, CustomerChangeSet c, Customer? old, DateTimeOffset now, BudgetRow? current = null)
+    {
+        if (c.BudgetId is { } id)
+        {
+            if (await Store.FindBudgetAsync(id) is { } row) return (row, false);
+            await NotFoundAsync(http, $"Budget id={id} does not exist in db; create it with /budget/new first");
+            return null;
+        }
+        if (c.UnlinksBudget) return (null, false);
+        if (!c.Budget.Any) return (current, false);
+        var by = ChangedBy(http) ?? "default_user_id";
+        // An end user written before budgets existed keeps its own max_budget and duration as the base.
+        var basis = current ?? new BudgetRow { BudgetId = "", MaxBudget = old?.MaxBudget, BudgetDuration = old?.BudgetDuration, BudgetResetAt = old?.BudgetResetAt, CreatedBy = by, UpdatedBy = by };
+        var budget = c.Budget.Apply(basis with { BudgetId = Guid.NewGuid().ToString(), CreatedAt = now, UpdatedAt = now, CreatedBy = by, UpdatedBy = by }, now);
+        return (budget, true);
     }
 
     private async Task DeleteCustomersAsync(HttpContext http, AdminBody b)
@@ -827,17 +864,22 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = http.Request.Query["end_user_id"].ToString();
         if (id.Length == 0) { await BadRequestAsync(http, "give ?end_user_id=", "end_user_id"); return; }
         if (await FindCustomerOr404Async(http, id) is not { } c) return;
-        c = c with { Spend = await LiveSpendAsync(BudgetScope.Customer, c.UserId, c.Spend, c.BudgetDuration, c.BudgetResetAt) };
-        await JsonAsync(http, w => AdminJson.Customer(w, c));
+        var budget = c.BudgetId is { } linked ? await Store.FindBudgetAsync(linked) : null;
+        var seen = LinkedBudgets.Apply(c, budget);
+        c = c with { Spend = await LiveSpendAsync(BudgetScope.Customer, c.UserId, c.Spend, seen.BudgetDuration, seen.BudgetResetAt) };
+        await JsonAsync(http, w => AdminJson.Customer(w, c, budget));
     }
 
     private async Task ListCustomersAsync(HttpContext http, AdminBody _)
     {
         var all = await Store.ListCustomersAsync();
+        var budgets = new Dictionary<string, BudgetRow?>(StringComparer.Ordinal);
+        foreach (var c in all)
+            if (c.BudgetId is { } id && !budgets.ContainsKey(id)) budgets[id] = await Store.FindBudgetAsync(id);
         await JsonAsync(http, w =>
         {
             w.WriteStartArray();
-            foreach (var c in all) AdminJson.Customer(w, c);
+            foreach (var c in all) AdminJson.Customer(w, c, c.BudgetId is { } id ? budgets[id] : null);
             w.WriteEndArray();
         });
     }
@@ -851,35 +893,45 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static CustomerChangeSet CustomerChanges(AdminBody b)
     {
-        b.Unsupported("budget_id", "tpm_limit", "rpm_limit", "model_max_budget", "max_parallel_requests", "soft_budget", "object_permission", "allowed_model_region", "default_model");
-        return new CustomerChangeSet(b)
+        b.Unsupported("model_max_budget", "object_permission", "allowed_model_region", "default_model");
+        var c = new CustomerChangeSet(b)
         {
             Alias = b.String("alias"),
-            MaxBudget = b.Money("max_budget"),
-            BudgetDuration = b.Duration("budget_duration"),
             Blocked = b.Bool("blocked"),
+            BudgetId = b.String("budget_id"),
+            Budget = BudgetFields(b),
         };
+        if (c.BudgetId is { Length: 0 }) b.Problems.Add("`budget_id` must not be empty");
+        // LiteLLM: an end user links to a budget, or gives the fields of a new one; not both.
+        if (b.Has("budget_id") && c.Budget.Any) b.Problems.Add("give `budget_id` or the budget's fields (max_budget, soft_budget, tpm_limit, rpm_limit, max_parallel_requests, budget_duration), not both");
+        return c;
     }
 
     private sealed class CustomerChangeSet(AdminBody b)
     {
-        public string? Alias, BudgetDuration;
-        public decimal? MaxBudget;
+        public string? Alias, BudgetId;
         public bool? Blocked;
+        public required BudgetChanges Budget;
 
-        public Customer Apply(Customer c, DateTimeOffset now)
+        /// <summary><c>"budget_id": null</c>: the end user links to no budget any more.</summary>
+        public bool UnlinksBudget => b.IsNull("budget_id");
+
+        /// <param name="previousDuration">The duration the end user's window had before (its old budget's, or its own column's).</param>
+        public Customer Apply(Customer c, BudgetRow? budget, DateTimeOffset now, string? previousDuration = null)
         {
-            var windowChanged = BudgetDuration is not null && BudgetDuration != c.BudgetDuration;
+            var relinked = budget?.BudgetId != c.BudgetId;
             c = c with
             {
                 Alias = Alias ?? (b.IsNull("alias") ? null : c.Alias),
-                MaxBudget = MaxBudget ?? (b.IsNull("max_budget") ? null : c.MaxBudget),
-                BudgetDuration = BudgetDuration ?? (b.IsNull("budget_duration") ? null : c.BudgetDuration),
                 Blocked = Blocked ?? c.Blocked,
+                BudgetId = budget?.BudgetId,
             };
-            if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(c.BudgetDuration, out var d)) c = c with { BudgetResetAt = d.After(now) };
-            else if (c.BudgetDuration is null) c = c with { BudgetResetAt = null };
-            return c;
+            if (!relinked) return c;
+            // The limits now live in the budget row; each end user counts its own window of the budget's duration
+            // (rolling, from now: LiteLLM's rule for budget-table entities).
+            c = c with { MaxBudget = null, BudgetDuration = null };
+            if (budget?.BudgetDuration is { } same && same == previousDuration) return c;
+            return c with { BudgetResetAt = global::LLMux.Governance.Budgets.BudgetDuration.TryParse(budget?.BudgetDuration, out var d) ? d.After(now) : null };
         }
     }
 

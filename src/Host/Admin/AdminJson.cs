@@ -92,7 +92,8 @@ internal static class AdminJson
         Time(w, "updated_at", u.UpdatedAt);
     }
 
-    public static void Customer(Utf8JsonWriter w, Customer c)
+    /// <summary>An end user with its <c>litellm_budget_table</c>: the linked budget row (else the columns of an end user written before budgets).</summary>
+    public static void Customer(Utf8JsonWriter w, Customer c, BudgetRow? budget = null)
     {
         w.WriteStartObject();
         w.WriteString("user_id", c.UserId);
@@ -101,14 +102,81 @@ internal static class AdminJson
         w.WriteBoolean("blocked", c.Blocked);
         Str(w, "allowed_model_region", c.AllowedModelRegion);
         Str(w, "default_model", c.DefaultModel);
-        w.WriteStartObject("litellm_budget_table");
-        Num(w, "max_budget", c.MaxBudget);
-        Str(w, "budget_duration", c.BudgetDuration);
+        Str(w, "budget_id", c.BudgetId);
         Time(w, "budget_reset_at", c.BudgetResetAt);
-        w.WriteEndObject();
+        if (budget is not null)
+        {
+            w.WritePropertyName("litellm_budget_table");
+            Budget(w, budget);
+        }
+        else if (c.MaxBudget is not null || c.BudgetDuration is not null)
+        {
+            w.WriteStartObject("litellm_budget_table");
+            Num(w, "max_budget", c.MaxBudget);
+            Str(w, "budget_duration", c.BudgetDuration);
+            Time(w, "budget_reset_at", c.BudgetResetAt);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("litellm_budget_table");
         Time(w, "created_at", c.CreatedAt);
         Time(w, "updated_at", c.UpdatedAt);
         w.WriteEndObject();
+    }
+
+    /// <summary>A <c>LiteLLM_BudgetTable</c> row as LiteLLM answers it.</summary>
+    public static void Budget(Utf8JsonWriter w, BudgetRow b)
+    {
+        w.WriteStartObject();
+        w.WriteString("budget_id", b.BudgetId);
+        BudgetFields(w, b);
+        Time(w, "created_at", b.CreatedAt);
+        w.WriteString("created_by", b.CreatedBy);
+        Time(w, "updated_at", b.UpdatedAt);
+        w.WriteString("updated_by", b.UpdatedBy);
+        w.WriteEndObject();
+    }
+
+    private static void BudgetFields(Utf8JsonWriter w, BudgetRow b)
+    {
+        Num(w, "max_budget", b.MaxBudget);
+        Num(w, "soft_budget", b.SoftBudget);
+        Num(w, "max_parallel_requests", b.MaxParallelRequests);
+        Num(w, "tpm_limit", b.TpmLimit);
+        Num(w, "rpm_limit", b.RpmLimit);
+        if (b.ModelMaxBudget.Count == 0) w.WriteNull("model_max_budget");
+        else { w.WritePropertyName("model_max_budget"); LLMux.Governance.Budgets.ModelBudget.Write(w, b.ModelMaxBudget); }
+        Str(w, "budget_duration", b.BudgetDuration);
+        Time(w, "budget_reset_at", b.BudgetResetAt);
+    }
+
+    /// <summary><c>/budget/settings</c>: LiteLLM's <c>ConfigList</c> entries, one per field an admin may set.</summary>
+    public static void BudgetSettings(Utf8JsonWriter w, BudgetRow b)
+    {
+        w.WriteStartArray();
+        Setting(w, "max_budget", "Float", "Requests are refused once the spend reaches it.", x => Num(x, "field_value", b.MaxBudget));
+        Setting(w, "soft_budget", "Float", "An alert when the spend crosses it; never refuses.", x => Num(x, "field_value", b.SoftBudget));
+        Setting(w, "max_parallel_requests", "Integer", "Calls in flight at once.", x => Num(x, "field_value", b.MaxParallelRequests));
+        Setting(w, "tpm_limit", "Integer", "Tokens per minute.", x => Num(x, "field_value", b.TpmLimit));
+        Setting(w, "rpm_limit", "Integer", "Requests per minute.", x => Num(x, "field_value", b.RpmLimit));
+        Setting(w, "budget_duration", "String", "How often the spend resets (30s, 1h, 1d, 1mo).", x => Str(x, "field_value", b.BudgetDuration));
+        Setting(w, "model_max_budget", "Object", "Per-model budgets: {\"gpt-4o\": {\"max_budget\": 10, \"budget_duration\": \"1d\"}}.", x =>
+        {
+            if (b.ModelMaxBudget.Count == 0) x.WriteNull("field_value");
+            else { x.WritePropertyName("field_value"); LLMux.Governance.Budgets.ModelBudget.Write(x, b.ModelMaxBudget); }
+        });
+        w.WriteEndArray();
+
+        static void Setting(Utf8JsonWriter w, string name, string type, string description, Action<Utf8JsonWriter> value)
+        {
+            w.WriteStartObject();
+            w.WriteString("field_name", name);
+            w.WriteString("field_type", type);
+            w.WriteString("field_description", description);
+            value(w);
+            w.WriteBoolean("stored_in_db", true);
+            w.WriteNull("field_default_value");
+            w.WriteEndObject();
+        }
     }
 
     public static void SpendRow(Utf8JsonWriter w, SpendRow r)

@@ -49,7 +49,7 @@ internal static class GovernanceSetup
                 throw new ConfigException([$"general_settings.database_path: cannot open or migrate the SQLite database `{config.DatabasePath}`: {ex.Message}"]);
             }
         }
-        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill, DisableSpendLogs = config.DisableSpendLogs, DefaultGracePeriod = config.KeyRotationGracePeriod };
+        var options = new GovernanceOptions { MasterKey = master, KeyCacheTtl = config.KeyCacheTtl, SpillDirectory = spill, DisableSpendLogs = config.DisableSpendLogs, DefaultGracePeriod = config.KeyRotationGracePeriod, MaxEndUserBudgetId = config.MaxEndUserBudgetId };
         var governance = new GovernanceService(store, options, time, redis);
         governance.StartAsync().GetAwaiter().GetResult();
         return governance;

@@ -87,6 +87,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
         var (databasePath, databaseUrl, cacheTtl) = host.Governance();
         var disableSpendLogs = host.DisableSpendLogs();
         var gracePeriod = host.KeyRotationGracePeriod();
+        var endUserBudget = configuration.GetSection("litellm_settings")["max_end_user_budget_id"] is { Length: > 0 } eb ? eb : null;
         var (redis, redisNamespace) = host.Redis(configuration.GetSection("router_settings"), DefaultRedisNamespace);
         var responseStore = host.ResponseStore();
         var fileSettings = host.Files();
@@ -98,6 +99,7 @@ public sealed class ConfigLoader(ProviderCatalog catalog, Func<string, string?>?
             Redis = redis,
             RedisNamespace = redisNamespace,
             KeyRotationGracePeriod = gracePeriod,
+            MaxEndUserBudgetId = endUserBudget,
             KeyCacheTtl = cacheTtl,
             DisableSpendLogs = disableSpendLogs,
             Deployments = deployments,

@@ -27,6 +27,8 @@ public sealed record GatewayConfig
     public bool DisableSpendLogs { get; init; }
     /// <summary><c>LITELLM_KEY_ROTATION_GRACE_PERIOD</c>: the grace period of a <c>/key/regenerate</c> that names none (null: none).</summary>
     public string? KeyRotationGracePeriod { get; init; }
+    /// <summary><c>litellm_settings.max_end_user_budget_id</c>: the budget of end users that link to none of their own.</summary>
+    public string? MaxEndUserBudgetId { get; init; }
     /// <summary><c>general_settings.user_api_key_cache_ttl</c> (seconds): how long a key lookup is reused.</summary>
     public TimeSpan KeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Bounds of the in-memory store of <c>/v1/responses</c> (<c>general_settings.responses_store_max_items</c>, <c>_max_mb</c>, <c>_ttl_seconds</c>).</summary>

@@ -32,6 +32,53 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
         new() { RequestId = id, CallType = "acompletion", ApiKey = key, Spend = spend, PromptTokens = 11, CompletionTokens = 7, StartTime = at ?? Now, EndTime = at ?? Now, TeamId = team, UserId = user, EndUser = endUser, Model = "gpt-4o-mini", ModelGroup = "gpt-test", Provider = "openai" };
 
     [SkippableFact]
+    public async Task A_budget_row_round_trips_and_cannot_be_deleted_while_linked()
+    {
+        var budget = new BudgetRow
+        {
+            BudgetId = "free-tier", MaxBudget = 1.5m, SoftBudget = 1m, MaxParallelRequests = 2, TpmLimit = 5000, RpmLimit = 10, BudgetDuration = "1d",
+            BudgetResetAt = Now.AddDays(1), CreatedAt = Now, UpdatedAt = Now, CreatedBy = "admin", UpdatedBy = "admin",
+            ModelMaxBudget = new Dictionary<string, LLMux.Governance.Budgets.ModelBudget> { ["gpt-4o"] = new(0.5m, "1h") },
+        };
+        Assert.True(await Store.InsertBudgetAsync(budget));
+        Assert.False(await Store.InsertBudgetAsync(budget with { MaxBudget = 9m }));
+        var read = await Store.FindBudgetAsync("free-tier");
+        Assert.Equal(budget with { ModelMaxBudget = read!.ModelMaxBudget }, read);
+        Assert.Equal(new LLMux.Governance.Budgets.ModelBudget(0.5m, "1h"), read.ModelMaxBudget["gpt-4o"]);
+        Assert.True(await Store.ReplaceBudgetAsync(budget with { RpmLimit = null, UpdatedBy = "other" }));
+        Assert.Null((await Store.FindBudgetAsync("free-tier"))!.RpmLimit);
+        Assert.False(await Store.ReplaceBudgetAsync(budget with { BudgetId = "missing" }));
+
+        await Store.InsertCustomerAsync(new Customer { UserId = "acme", BudgetId = "free-tier", CreatedAt = Now, UpdatedAt = Now });
+        await Store.InsertKeyAsync(Key("k") with { BudgetId = "free-tier", ModelRpmLimit = new Dictionary<string, long> { ["gpt-4o"] = 3 }, ModelTpmLimit = new Dictionary<string, long> { ["gpt-4o"] = 300 } });
+        Assert.Equal("free-tier", (await Store.FindCustomerAsync("acme"))!.BudgetId);
+        var key = (await Store.FindKeyAsync("k"))!;
+        Assert.Equal("free-tier", key.BudgetId);
+        Assert.Equal(3, key.ModelRpmLimit["gpt-4o"]);
+        Assert.Equal(300, key.ModelTpmLimit["gpt-4o"]);
+        Assert.Equal(BudgetDeletion.InUse, await Store.DeleteBudgetAsync("free-tier"));
+        await Store.ReplaceCustomerAsync((await Store.FindCustomerAsync("acme"))! with { BudgetId = null });
+        Assert.Equal(BudgetDeletion.InUse, await Store.DeleteBudgetAsync("free-tier"));
+        await Store.DeleteKeysAsync(["k"]);
+        Assert.Equal(BudgetDeletion.Deleted, await Store.DeleteBudgetAsync("free-tier"));
+        Assert.Equal(BudgetDeletion.NotFound, await Store.DeleteBudgetAsync("free-tier"));
+        Assert.Empty(await Store.ListBudgetsAsync());
+    }
+
+    [SkippableFact]
+    public async Task A_reset_takes_a_row_that_has_no_reset_time_of_its_own()
+    {
+        // An end user under a budget's window (budget_id, or the default end-user budget) starts with none.
+        await Store.InsertCustomerAsync(new Customer { UserId = "new", Spend = 2m, CreatedAt = Now, UpdatedAt = Now });
+        Assert.True(await Store.ResetBudgetAsync(BudgetScope.Customer, "new", Now, Now.AddDays(1)));
+        var c = (await Store.FindCustomerAsync("new"))!;
+        Assert.Equal(0m, c.Spend);
+        Assert.Equal(Now.AddDays(1), c.BudgetResetAt);
+        // From then on, only the window it holds resets it (once).
+        Assert.False(await Store.ResetBudgetAsync(BudgetScope.Customer, "new", Now, Now.AddDays(1)));
+    }
+
+    [SkippableFact]
     public async Task Migrating_again_changes_nothing()
     {
         await Store.InsertKeyAsync(Key("t", "alias"));

@@ -268,7 +268,8 @@ public sealed class CustomerTests : IAsyncLifetime
     [Theory]
     [InlineData("""{"max_budget":1}""", "user_id")]
     [InlineData("""{"user_id":"x","max_budget":-2}""", "max_budget")]
-    [InlineData("""{"user_id":"x","budget_id":"b1"}""", "budget_id")]
+    [InlineData("""{"user_id":"x","budget_id":5}""", "budget_id")]
+    [InlineData("""{"user_id":"x","budget_id":"b","rpm_limit":2}""", "budget_id")]
     [InlineData("""{"user_id":"x","allowed_model_region":"eu"}""", "allowed_model_region")]
     public async Task Bad_customer_input_is_a_400_and_writes_nothing(string json, string mentioned)
     {

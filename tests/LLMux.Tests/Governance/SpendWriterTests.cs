@@ -111,6 +111,11 @@ public sealed class SpendWriterTests : IDisposable
         public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken c = default) => inner.ReplaceCustomerAsync(customer, c);
         public ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken c = default) => inner.DeleteCustomersAsync(userIds, c);
         public ValueTask<IReadOnlyList<Customer>> ListCustomersAsync(CancellationToken c = default) => inner.ListCustomersAsync(c);
+        public ValueTask<BudgetRow?> FindBudgetAsync(string budgetId, CancellationToken c = default) => inner.FindBudgetAsync(budgetId, c);
+        public ValueTask<bool> InsertBudgetAsync(BudgetRow budget, CancellationToken c = default) => inner.InsertBudgetAsync(budget, c);
+        public ValueTask<bool> ReplaceBudgetAsync(BudgetRow budget, CancellationToken c = default) => inner.ReplaceBudgetAsync(budget, c);
+        public ValueTask<IReadOnlyList<BudgetRow>> ListBudgetsAsync(CancellationToken c = default) => inner.ListBudgetsAsync(c);
+        public ValueTask<BudgetDeletion> DeleteBudgetAsync(string budgetId, CancellationToken c = default) => inner.DeleteBudgetAsync(budgetId, c);
         public ValueTask<bool> ResetBudgetAsync(BudgetScope scope, string id, DateTimeOffset dueAt, DateTimeOffset nextReset, CancellationToken c = default) => inner.ResetBudgetAsync(scope, id, dueAt, nextReset, c);
         public ValueTask<IReadOnlyList<SpendRow>> SpendLogsAsync(SpendQuery query, CancellationToken c = default) => inner.SpendLogsAsync(query, c);
         public ValueTask<decimal> KeyModelSpendAsync(string token, string model, DateTimeOffset? since, CancellationToken c = default) => inner.KeyModelSpendAsync(token, model, since, c);

@@ -91,7 +91,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- keys ----
 
-    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls, model_max_budget";
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls, model_max_budget, budget_id, model_rpm_limit, model_tpm_limit";
 
     public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $1""", ReadKey, cancellationToken, token);
@@ -189,6 +189,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         k.Token, k.KeyName, k.KeyAlias, k.Spend, k.MaxBudget, k.SoftBudget, k.BudgetDuration, k.BudgetResetAt, k.RpmLimit, k.TpmLimit,
         k.MaxParallelRequests, k.Expires, JsonColumns.Write(k.Models), Auth.ModelAliases.Write(k.Aliases), k.Metadata, JsonColumns.Write(k.AllowedRoutes), k.TeamId, k.UserId,
         k.Blocked, k.CreatedAt, k.UpdatedAt, k.CreatedBy, k.UpdatedBy, JsonColumns.Write(k.AllowedCacheControls), Budgets.ModelBudget.Write(k.ModelMaxBudget),
+        k.BudgetId, Limits.ModelLimits.Write(k.ModelRpmLimit), Limits.ModelLimits.Write(k.ModelTpmLimit),
     ];
 
     private static VirtualKey ReadKey(DbDataReader r) => new()
@@ -218,6 +219,9 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         UpdatedBy = Str(r, 22),
         AllowedCacheControls = JsonColumns.ReadList(r.GetString(23)),
         ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 24)),
+        BudgetId = Str(r, 25),
+        ModelRpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 26)),
+        ModelTpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 27)),
     };
 
     // ---- teams ----
@@ -321,9 +325,69 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 15)),
     };
 
+    // ---- budgets ----
+
+    private const string BudgetColumns = "budget_id, max_budget, soft_budget, max_parallel_requests, tpm_limit, rpm_limit, model_max_budget, budget_duration, budget_reset_at, created_at, created_by, updated_at, updated_by";
+
+    public ValueTask<BudgetRow?> FindBudgetAsync(string budgetId, CancellationToken cancellationToken = default) =>
+        QueryOneAsync($"""SELECT {BudgetColumns} FROM "LiteLLM_BudgetTable" WHERE budget_id = $1""", ReadBudget, cancellationToken, budgetId);
+
+    public ValueTask<bool> InsertBudgetAsync(BudgetRow budget, CancellationToken cancellationToken = default) =>
+        InsertAsync("LiteLLM_BudgetTable", BudgetColumns, BudgetValues(budget), cancellationToken);
+
+    public ValueTask<bool> ReplaceBudgetAsync(BudgetRow budget, CancellationToken cancellationToken = default) =>
+        UpdateAsync("LiteLLM_BudgetTable", BudgetColumns, BudgetValues(budget), cancellationToken);
+
+    public async ValueTask<IReadOnlyList<BudgetRow>> ListBudgetsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _source.CreateCommand($"""SELECT {BudgetColumns} FROM "LiteLLM_BudgetTable" ORDER BY created_at, budget_id""");
+        return await ReadAllAsync(cmd, ReadBudget, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<BudgetDeletion> DeleteBudgetAsync(string budgetId, CancellationToken cancellationToken = default)
+    {
+        await using var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The row is locked first, so that no end user or key links to it between the check and the delete.
+        await using (var lockRow = Command(c, tx, """SELECT 1 FROM "LiteLLM_BudgetTable" WHERE budget_id = $1 FOR UPDATE""", budgetId))
+        {
+            if (await lockRow.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null) return BudgetDeletion.NotFound;
+        }
+        await using (var used = Command(c, tx, """SELECT (SELECT COUNT(*) FROM "LiteLLM_EndUserTable" WHERE budget_id = $1) + (SELECT COUNT(*) FROM "LiteLLM_VerificationToken" WHERE budget_id = $1)""", budgetId))
+        {
+            if (Convert.ToInt64(await used.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) > 0) return BudgetDeletion.InUse;
+        }
+        await ExecAsync(c, tx, """DELETE FROM "LiteLLM_BudgetTable" WHERE budget_id = $1""", cancellationToken, budgetId).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return BudgetDeletion.Deleted;
+    }
+
+    private static object?[] BudgetValues(BudgetRow b) =>
+    [
+        b.BudgetId, b.MaxBudget, b.SoftBudget, b.MaxParallelRequests, b.TpmLimit, b.RpmLimit, Budgets.ModelBudget.Write(b.ModelMaxBudget),
+        b.BudgetDuration, b.BudgetResetAt, b.CreatedAt, b.CreatedBy, b.UpdatedAt, b.UpdatedBy,
+    ];
+
+    private static BudgetRow ReadBudget(DbDataReader r) => new()
+    {
+        BudgetId = r.GetString(0),
+        MaxBudget = Dec(r, 1),
+        SoftBudget = Dec(r, 2),
+        MaxParallelRequests = Long(r, 3),
+        TpmLimit = Long(r, 4),
+        RpmLimit = Long(r, 5),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 6)),
+        BudgetDuration = Str(r, 7),
+        BudgetResetAt = TimeOf(r, 8),
+        CreatedAt = TimeOf(r, 9)!.Value,
+        CreatedBy = r.GetString(10),
+        UpdatedAt = TimeOf(r, 11)!.Value,
+        UpdatedBy = r.GetString(12),
+    };
+
     // ---- customers ----
 
-    private const string CustomerColumns = "user_id, alias, spend, max_budget, budget_duration, budget_reset_at, blocked, allowed_model_region, default_model, created_at, updated_at";
+    private const string CustomerColumns = "user_id, alias, spend, max_budget, budget_duration, budget_reset_at, blocked, allowed_model_region, default_model, created_at, updated_at, budget_id";
 
     public ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" WHERE user_id = $1""", ReadCustomer, cancellationToken, userId);
@@ -345,7 +409,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     private static object?[] CustomerValues(Customer u) =>
     [
-        u.UserId, u.Alias, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, u.Blocked, u.AllowedModelRegion, u.DefaultModel, u.CreatedAt, u.UpdatedAt,
+        u.UserId, u.Alias, u.Spend, u.MaxBudget, u.BudgetDuration, u.BudgetResetAt, u.Blocked, u.AllowedModelRegion, u.DefaultModel, u.CreatedAt, u.UpdatedAt, u.BudgetId,
     ];
 
     private static Customer ReadCustomer(DbDataReader r) => new()
@@ -361,6 +425,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         DefaultModel = Str(r, 8),
         CreatedAt = TimeOf(r, 9)!.Value,
         UpdatedAt = TimeOf(r, 10)!.Value,
+        BudgetId = Str(r, 11),
     };
 
     // ---- spend ----
@@ -456,8 +521,9 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
             BudgetScope.Customer => ("LiteLLM_EndUserTable", "user_id"),
             _ => ("LiteLLM_UserTable", "user_id"),
         };
-        // Compare-and-set on the reset time: of several replicas resetting the same window, one wins.
-        await using var cmd = Command(_source, $"""UPDATE "{table}" SET spend = 0, budget_reset_at = $1 WHERE {idColumn} = $2 AND budget_reset_at = $3""", nextReset, id, dueAt);
+        // Compare-and-set on the reset time: of several replicas resetting the same window, one wins. A row with no
+        // reset time of its own counts windows of its linked budget (budget_id) and takes its first one here.
+        await using var cmd = Command(_source, $"""UPDATE "{table}" SET spend = 0, budget_reset_at = $1 WHERE {idColumn} = $2 AND (budget_reset_at = $3 OR budget_reset_at IS NULL)""", nextReset, id, dueAt);
         return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 

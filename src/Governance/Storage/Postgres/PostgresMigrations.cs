@@ -161,5 +161,30 @@ internal static class PostgresMigrations
             CREATE INDEX IF NOT EXISTS "ix_deprecated_active" ON "LiteLLM_DeprecatedVerificationToken"(active_token_id);
             CREATE INDEX IF NOT EXISTS "ix_deprecated_revoke" ON "LiteLLM_DeprecatedVerificationToken"(revoke_at);
             """),
+        // LiteLLM's budget table, and the links to it: an end user's limits live only in its budget; a key's budget
+        // fills the limits the key leaves null. A key's per-model rpm/tpm (LiteLLM keeps them in the key's metadata).
+        (9, "budgets; customers and keys: budget_id; keys: model_rpm_limit, model_tpm_limit", """
+            CREATE TABLE IF NOT EXISTS "LiteLLM_BudgetTable" (
+                budget_id text PRIMARY KEY,
+                max_budget numeric,
+                soft_budget numeric,
+                max_parallel_requests bigint,
+                tpm_limit bigint,
+                rpm_limit bigint,
+                model_max_budget text NOT NULL DEFAULT '{}',
+                budget_duration text,
+                budget_reset_at timestamptz,
+                created_at timestamptz NOT NULL,
+                created_by text NOT NULL,
+                updated_at timestamptz NOT NULL,
+                updated_by text NOT NULL
+            );
+            ALTER TABLE "LiteLLM_EndUserTable" ADD COLUMN IF NOT EXISTS budget_id text;
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS budget_id text;
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS model_rpm_limit text NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN IF NOT EXISTS model_tpm_limit text NOT NULL DEFAULT '{}';
+            CREATE INDEX IF NOT EXISTS "ix_end_user_budget" ON "LiteLLM_EndUserTable"(budget_id);
+            CREATE INDEX IF NOT EXISTS "ix_token_budget" ON "LiteLLM_VerificationToken"(budget_id);
+            """),
     ];
 }

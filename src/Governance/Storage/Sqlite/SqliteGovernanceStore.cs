@@ -80,7 +80,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     // ---- keys ----
 
-    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls, model_max_budget";
+    private const string KeyColumns = "token, key_name, key_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, expires, models, aliases, metadata, allowed_routes, team_id, user_id, blocked, created_at, updated_at, created_by, updated_by, allowed_cache_controls, model_max_budget, budget_id, model_rpm_limit, model_tpm_limit";
 
     public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE token = $p""", ReadKey, ("$p", token)));
@@ -175,6 +175,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$models", JsonColumns.Write(k.Models)), ("$aliases", Auth.ModelAliases.Write(k.Aliases)), ("$metadata", k.Metadata), ("$allowed_routes", JsonColumns.Write(k.AllowedRoutes)),
         ("$team_id", k.TeamId), ("$user_id", k.UserId), ("$blocked", k.Blocked ? 1 : 0), ("$created_at", Time(k.CreatedAt)), ("$updated_at", Time(k.UpdatedAt)),
         ("$created_by", k.CreatedBy), ("$updated_by", k.UpdatedBy), ("$allowed_cache_controls", JsonColumns.Write(k.AllowedCacheControls)), ("$model_max_budget", Budgets.ModelBudget.Write(k.ModelMaxBudget)),
+        ("$budget_id", k.BudgetId), ("$model_rpm_limit", Limits.ModelLimits.Write(k.ModelRpmLimit)), ("$model_tpm_limit", Limits.ModelLimits.Write(k.ModelTpmLimit)),
     ];
 
     private static VirtualKey ReadKey(SqliteDataReader r) => new()
@@ -204,6 +205,9 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         UpdatedBy = Str(r, 22),
         AllowedCacheControls = JsonColumns.ReadList(r.GetString(23)),
         ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 24)),
+        BudgetId = Str(r, 25),
+        ModelRpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 26)),
+        ModelTpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 27)),
     };
 
     // ---- teams ----
@@ -313,9 +317,68 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 15)),
     };
 
+    // ---- budgets ----
+
+    private const string BudgetColumns = "budget_id, max_budget, soft_budget, max_parallel_requests, tpm_limit, rpm_limit, model_max_budget, budget_duration, budget_reset_at, created_at, created_by, updated_at, updated_by";
+
+    public ValueTask<BudgetRow?> FindBudgetAsync(string budgetId, CancellationToken cancellationToken = default) =>
+        new(QueryOne($"""SELECT {BudgetColumns} FROM "LiteLLM_BudgetTable" WHERE budget_id = $p""", ReadBudget, ("$p", budgetId)));
+
+    public ValueTask<bool> InsertBudgetAsync(BudgetRow budget, CancellationToken cancellationToken = default) =>
+        new(Insert("LiteLLM_BudgetTable", BudgetColumns, BudgetValues(budget)));
+
+    public ValueTask<bool> ReplaceBudgetAsync(BudgetRow budget, CancellationToken cancellationToken = default) =>
+        new(Update("LiteLLM_BudgetTable", BudgetColumns, "budget_id", BudgetValues(budget)));
+
+    public ValueTask<IReadOnlyList<BudgetRow>> ListBudgetsAsync(CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = Command(c, null, $"""SELECT {BudgetColumns} FROM "LiteLLM_BudgetTable" ORDER BY created_at, budget_id""");
+        return new(ReadAll(cmd, ReadBudget));
+    }
+
+    public ValueTask<BudgetDeletion> DeleteBudgetAsync(string budgetId, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        using (var used = Command(c, tx, """SELECT (SELECT COUNT(*) FROM "LiteLLM_EndUserTable" WHERE budget_id = $id) + (SELECT COUNT(*) FROM "LiteLLM_VerificationToken" WHERE budget_id = $id)""", ("$id", budgetId)))
+        {
+            if (Convert.ToInt64(used.ExecuteScalar(), CultureInfo.InvariantCulture) > 0) { tx.Rollback(); return new(BudgetDeletion.InUse); }
+        }
+        using var del = Command(c, tx, """DELETE FROM "LiteLLM_BudgetTable" WHERE budget_id = $id""", ("$id", budgetId));
+        var n = del.ExecuteNonQuery();
+        tx.Commit();
+        return new(n == 1 ? BudgetDeletion.Deleted : BudgetDeletion.NotFound);
+    }
+
+    private static (string, object?)[] BudgetValues(BudgetRow b) =>
+    [
+        ("$budget_id", b.BudgetId), ("$max_budget", b.MaxBudget), ("$soft_budget", b.SoftBudget), ("$max_parallel_requests", b.MaxParallelRequests),
+        ("$tpm_limit", b.TpmLimit), ("$rpm_limit", b.RpmLimit), ("$model_max_budget", Budgets.ModelBudget.Write(b.ModelMaxBudget)),
+        ("$budget_duration", b.BudgetDuration), ("$budget_reset_at", Time(b.BudgetResetAt)), ("$created_at", Time(b.CreatedAt)),
+        ("$created_by", b.CreatedBy), ("$updated_at", Time(b.UpdatedAt)), ("$updated_by", b.UpdatedBy),
+    ];
+
+    private static BudgetRow ReadBudget(SqliteDataReader r) => new()
+    {
+        BudgetId = r.GetString(0),
+        MaxBudget = Dec(r, 1),
+        SoftBudget = Dec(r, 2),
+        MaxParallelRequests = Long(r, 3),
+        TpmLimit = Long(r, 4),
+        RpmLimit = Long(r, 5),
+        ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 6)),
+        BudgetDuration = Str(r, 7),
+        BudgetResetAt = TimeOf(r, 8),
+        CreatedAt = TimeOf(r, 9)!.Value,
+        CreatedBy = r.GetString(10),
+        UpdatedAt = TimeOf(r, 11)!.Value,
+        UpdatedBy = r.GetString(12),
+    };
+
     // ---- customers ----
 
-    private const string CustomerColumns = "user_id, alias, spend, max_budget, budget_duration, budget_reset_at, blocked, allowed_model_region, default_model, created_at, updated_at";
+    private const string CustomerColumns = "user_id, alias, spend, max_budget, budget_duration, budget_reset_at, blocked, allowed_model_region, default_model, created_at, updated_at, budget_id";
 
     public ValueTask<Customer?> FindCustomerAsync(string userId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" WHERE user_id = $p""", ReadCustomer, ("$p", userId)));
@@ -340,7 +403,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     [
         ("$user_id", u.UserId), ("$alias", u.Alias), ("$spend", u.Spend), ("$max_budget", u.MaxBudget), ("$budget_duration", u.BudgetDuration),
         ("$budget_reset_at", Time(u.BudgetResetAt)), ("$blocked", u.Blocked ? 1 : 0), ("$allowed_model_region", u.AllowedModelRegion),
-        ("$default_model", u.DefaultModel), ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)),
+        ("$default_model", u.DefaultModel), ("$created_at", Time(u.CreatedAt)), ("$updated_at", Time(u.UpdatedAt)), ("$budget_id", u.BudgetId),
     ];
 
     private static Customer ReadCustomer(SqliteDataReader r) => new()
@@ -356,6 +419,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         DefaultModel = Str(r, 8),
         CreatedAt = TimeOf(r, 9)!.Value,
         UpdatedAt = TimeOf(r, 10)!.Value,
+        BudgetId = Str(r, 11),
     };
 
     // ---- spend ----
@@ -474,7 +538,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             _ => ("LiteLLM_UserTable", "user_id"),
         };
         using var c = Open();
-        using var cmd = Command(c, null, $"""UPDATE "{table}" SET spend = 0, budget_reset_at = $next WHERE {idColumn} = $id AND budget_reset_at = $due""",
+        using var cmd = Command(c, null, $"""UPDATE "{table}" SET spend = 0, budget_reset_at = $next WHERE {idColumn} = $id AND (budget_reset_at = $due OR budget_reset_at IS NULL)""",
             ("$next", Time(nextReset)), ("$id", id), ("$due", Time(dueAt)));
         return new(cmd.ExecuteNonQuery() == 1);
     }

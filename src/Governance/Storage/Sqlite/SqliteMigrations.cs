@@ -158,5 +158,30 @@ internal static class SqliteMigrations
             CREATE INDEX "ix_deprecated_active" ON "LiteLLM_DeprecatedVerificationToken"(active_token_id);
             CREATE INDEX "ix_deprecated_revoke" ON "LiteLLM_DeprecatedVerificationToken"(revoke_at);
             """),
+        // LiteLLM's budget table, and the links to it: an end user's limits live only in its budget; a key's budget
+        // fills the limits the key leaves null. A key's per-model rpm/tpm (LiteLLM keeps them in the key's metadata).
+        (9, "budgets; customers and keys: budget_id; keys: model_rpm_limit, model_tpm_limit", """
+            CREATE TABLE "LiteLLM_BudgetTable" (
+                budget_id TEXT PRIMARY KEY,
+                max_budget REAL,
+                soft_budget REAL,
+                max_parallel_requests INTEGER,
+                tpm_limit INTEGER,
+                rpm_limit INTEGER,
+                model_max_budget TEXT NOT NULL DEFAULT '{}',
+                budget_duration TEXT,
+                budget_reset_at TEXT,
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                updated_by TEXT NOT NULL
+            );
+            ALTER TABLE "LiteLLM_EndUserTable" ADD COLUMN budget_id TEXT;
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN budget_id TEXT;
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN model_rpm_limit TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_VerificationToken" ADD COLUMN model_tpm_limit TEXT NOT NULL DEFAULT '{}';
+            CREATE INDEX "ix_end_user_budget" ON "LiteLLM_EndUserTable"(budget_id);
+            CREATE INDEX "ix_token_budget" ON "LiteLLM_VerificationToken"(budget_id);
+            """),
     ];
 }
