@@ -256,15 +256,16 @@ public sealed partial class GovernanceService : IAsyncDisposable
     }
 
     /// <summary>Admits a call under its key's and team's limits: in Redis when it answers, else on local counters.</summary>
-    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens)
+    /// <remarks><paramref name="extra"/>: the end user's and per-model descriptors, counted in the same admission.</remarks>
+    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra = null)
     {
-        if (SharedLimiter is not null && (keyLimits.Any || (teamId is not null && teamLimits.Any)))
+        if (SharedLimiter is not null && (keyLimits.Any || (teamId is not null && teamLimits.Any) || extra is { Count: > 0 }))
         {
             if (Shared!.Available)
             {
                 try
                 {
-                    return await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens).ConfigureAwait(false);
+                    return await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (RedisLink.IsOutage(ex))
                 {
@@ -273,7 +274,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             }
             else Shared.FellBack(null);
         }
-        var lease = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, out var refusal);
+        var lease = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, extra, estimatedTokens, out var refusal);
         return (lease, refusal);
     }
 
@@ -282,15 +283,15 @@ public sealed partial class GovernanceService : IAsyncDisposable
     /// script (one round trip; a call over budget counts against no limit); without, or when Redis is away, on this
     /// replica's ledger and counters.
     /// </summary>
-    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitWithinBudgetsAsync(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens)
+    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitWithinBudgetsAsync(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra = null)
     {
-        var limited = keyLimits.Any || (teamId is not null && teamLimits.Any);
+        var limited = keyLimits.Any || (teamId is not null && teamLimits.Any) || extra is { Count: > 0 };
         var capped = 0;
         for (var i = 0; i < budgets.Count; i++) if (budgets[i].MaxBudget is not null) capped++;
         if (SharedLimiter is null || SharedSpend is null || !limited || capped == 0 || !Shared!.Available)
         {
             if (await CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) return (null, over);
-            return await AdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens).ConfigureAwait(false);
+            return await AdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra).ConfigureAwait(false);
         }
         // Only budgets with a limit are read before the call; the others' counters are added to after it.
         var checkedBudgets = new Budget[capped];
@@ -310,7 +311,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
         try
         {
             var read = SharedSpend.Prepare(counters, max, Time.GetUtcNow());
-            var (lease, refusal, overAt, spend) = await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, read).ConfigureAwait(false);
+            var (lease, refusal, overAt, spend) = await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, read, extra).ConfigureAwait(false);
             if (overAt >= 0)
             {
                 var b = checkedBudgets[overAt];
@@ -323,7 +324,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             Shared.FellBack(ex);
         }
         if (CheckLocal(budgets) is { } localOver) return (null, localOver);
-        var local = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, out var localRefusal);
+        var local = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, extra, estimatedTokens, out var localRefusal);
         return (local, localRefusal);
     }
 

@@ -12,7 +12,7 @@ namespace LLMux.Governance.Limits;
 /// against each other) and the reservation is replaced by the real usage when the answer is done. Each admission is a
 /// <see cref="RateLease"/> that gives its parallel slot back exactly once, whatever path the call ends on.
 /// </summary>
-public sealed class RateLimiter(TimeProvider time)
+public sealed partial class RateLimiter(TimeProvider time)
 {
     // One table per descriptor: no "api_key:" + token string per call.
     private readonly ConcurrentDictionary<string, RateWindow> _keys = new(StringComparer.Ordinal);

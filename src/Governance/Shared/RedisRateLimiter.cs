@@ -121,9 +121,9 @@ public sealed class RedisRateLimiter : IDisposable
     /// Admits the call in Redis, or returns its 429. Throws only when Redis is away (the caller then falls back to
     /// local counters).
     /// </summary>
-    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens)
+    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra = null)
     {
-        var (lease, refusal, _, _) = await TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, null).ConfigureAwait(false);
+        var (lease, refusal, _, _) = await TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, null, extra).ConfigureAwait(false);
         return (lease, refusal);
     }
 
@@ -132,12 +132,15 @@ public sealed class RedisRateLimiter : IDisposable
     /// counters with their budget; null checks none). <c>OverBudget</c> is the index of the first counter at or over
     /// its budget (then nothing was counted) and <c>Spend</c> its value; else -1 and the admission's answer.
     /// </summary>
-    internal async ValueTask<(RateLease? Lease, LlmError? Refusal, int OverBudget, decimal Spend)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, RedisSpendCounters.BudgetedRead? budgets)
+    internal async ValueTask<(RateLease? Lease, LlmError? Refusal, int OverBudget, decimal Spend)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, RedisSpendCounters.BudgetedRead? budgets, IReadOnlyList<RateDescriptor>? extra = null)
     {
-        var list = new List<Descriptor>(2);
+        var list = new List<Descriptor>(2 + (extra?.Count ?? 0));
         var reserve = Math.Max(0, estimatedTokens);
         if (keyLimits.Any) list.Add(new("api_key", keyToken, keyLimits, keyLimits.Tpm is null ? 0 : reserve));
         if (teamId is not null && teamLimits.Any) list.Add(new("team", teamId, teamLimits, teamLimits.Tpm is null ? 0 : reserve));
+        if (extra is not null)
+            foreach (var d in extra)
+                if (d.Limits.Any) list.Add(new(d.Name, d.Value, d.Limits, d.Limits.Tpm is null ? 0 : reserve));
         if (list.Count == 0) return (RateLease.None, null, -1, 0);
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();

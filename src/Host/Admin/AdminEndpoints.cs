@@ -102,6 +102,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         b.RejectUnknown();
         if (await InvalidAsync(http, b)) return;
         if (fields.TeamId is { } tid && await Store.FindTeamAsync(tid) is null) { await BadRequestAsync(http, $"team_id `{tid}` does not exist; create it with /team/new first", "team_id"); return; }
+        if (await UnknownBudgetAsync(http, fields.BudgetId)) return;
 
         var raw = custom ?? VirtualKeys.Generate();
         var now = Now;
@@ -124,6 +125,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (await InvalidAsync(http, b)) return;
         if (await FindKeyOr404Async(http, id!) is not { } old) return;
         if (fields.TeamId is { } tid && await Store.FindTeamAsync(tid) is null) { await BadRequestAsync(http, $"team_id `{tid}` does not exist", "team_id"); return; }
+        if (await UnknownBudgetAsync(http, fields.BudgetId)) return;
         var now = Now;
         var key = fields.Apply(old, now) with { UpdatedAt = now, UpdatedBy = ChangedBy(http) };
         if (duration is not null && BudgetDuration.TryParse(duration, out var d)) key = key with { Expires = d.After(now) };
@@ -233,6 +235,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         {
         }
         if (await FindKeyOr404Async(http, id!) is not { } old) return;
+        if (await UnknownBudgetAsync(http, fields.BudgetId)) return;
         var raw = custom ?? VirtualKeys.Generate();
         var now = Now;
         var key = fields.Apply(old, now) with { Token = VirtualKeys.Hash(raw), KeyName = VirtualKeys.NameOf(raw), UpdatedAt = now, UpdatedBy = ChangedBy(http) };
@@ -280,8 +283,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     /// <summary>The key fields shared by generate, update and regenerate; unset fields keep their value on update.</summary>
     private static KeyChanges KeyFields(AdminBody b, bool forUpdate)
     {
-        b.Unsupported("model_rpm_limit", "model_tpm_limit", "guardrails", "permissions", "enforced_params", "tags", "organization_id",
-            "project_id", "allowed_passthrough_routes", "config", "budget_id", "temp_budget_increase", "temp_budget_expiry",
+        b.Unsupported("guardrails", "permissions", "enforced_params", "tags", "organization_id",
+            "project_id", "allowed_passthrough_routes", "config", "temp_budget_increase", "temp_budget_expiry",
             "object_permission", "router_settings", "access_group_ids", "auto_rotate", "rotation_interval", "prompts", "policies");
         var c = new KeyChanges(b)
         {
@@ -301,7 +304,11 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             Blocked = b.Bool("blocked"),
             ModelMaxBudget = ModelBudgets(b),
             Aliases = Aliases(b, "aliases"),
+            BudgetId = b.String("budget_id"),
+            ModelRpmLimit = PerModelLimits(b, "model_rpm_limit"),
+            ModelTpmLimit = PerModelLimits(b, "model_tpm_limit"),
         };
+        if (c.BudgetId is { Length: 0 }) b.Problems.Add("`budget_id` must not be empty");
         b.String("key_type"); // LiteLLM's presets of allowed_routes; `llm_api`/`default` are what LLMux serves
         b.Bool("send_invite_email");
         _ = forUpdate;
@@ -317,6 +324,24 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             if (!LLMux.Stages.Caching.CacheControls.Names.Contains(n))
                 b.Problems.Add($"`allowed_cache_controls`: `{n}` is not a cache control; use {string.Join(", ", LLMux.Stages.Caching.CacheControls.Names)}");
         return names;
+    }
+
+    /// <summary><c>model_rpm_limit</c> / <c>model_tpm_limit</c>: <c>{"gpt-4o": 10}</c> per minute; <c>{}</c> or null clears them.</summary>
+    private static IReadOnlyDictionary<string, long>? PerModelLimits(AdminBody b, string name)
+    {
+        if (b.IsNull(name)) return LLMux.Governance.Limits.ModelLimits.None;
+        if (b.Element(name) is not { } e) return null;
+        var limits = LLMux.Governance.Limits.ModelLimits.Read(e, out var problem);
+        if (problem is not null) b.Problems.Add($"`{name}`: {problem}");
+        return limits;
+    }
+
+    /// <summary>A <c>budget_id</c> a key names must exist (the budget fills the limits the key leaves null); true after answering the 400.</summary>
+    private async Task<bool> UnknownBudgetAsync(HttpContext http, string? budgetId)
+    {
+        if (budgetId is null || await Store.FindBudgetAsync(budgetId) is not null) return false;
+        await BadRequestAsync(http, $"budget_id `{budgetId}` does not exist; create it with /budget/new first", "budget_id");
+        return true;
     }
 
     /// <summary>A key's <c>aliases</c> or a team's <c>model_aliases</c>: <c>{"fast": "gpt-4o-mini"}</c>; <c>{}</c> or null clears them.</summary>
@@ -348,6 +373,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         public bool? Blocked;
         public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
         public IReadOnlyDictionary<string, string>? Aliases;
+        public string? BudgetId;
+        public IReadOnlyDictionary<string, long>? ModelRpmLimit, ModelTpmLimit;
 
         public VirtualKey Apply(VirtualKey k, DateTimeOffset now)
         {
@@ -370,6 +397,9 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 Blocked = Blocked ?? k.Blocked,
                 ModelMaxBudget = ModelMaxBudget ?? k.ModelMaxBudget,
                 Aliases = Aliases ?? k.Aliases,
+                BudgetId = Pick(BudgetId, "budget_id", k.BudgetId),
+                ModelRpmLimit = ModelRpmLimit ?? k.ModelRpmLimit,
+                ModelTpmLimit = ModelTpmLimit ?? k.ModelTpmLimit,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(k.BudgetDuration, out var d)) k = k with { BudgetResetAt = d.After(now) };
             else if (k.BudgetDuration is null) k = k with { BudgetResetAt = null };
@@ -810,7 +840,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (c.BudgetId is { } id)
         {
             if (await Store.FindBudgetAsync(id) is { } row) return (row, false);
-            await NotFoundAsync(http, $"Budget id={id} does not exist in db; create it with /budget/new first");
+            await BadRequestAsync(http, $"budget_id `{id}` does not exist; create it with /budget/new first", "budget_id");
             return null;
         }
         if (c.UnlinksBudget) return (null, false);

@@ -37,6 +37,11 @@ internal static class AdminJson
         Time(w, "updated_at", k.UpdatedAt);
         Str(w, "created_by", k.CreatedBy);
         Str(w, "updated_by", k.UpdatedBy);
+        Str(w, "budget_id", k.BudgetId);
+        w.WritePropertyName("model_rpm_limit");
+        LLMux.Governance.Limits.ModelLimits.Write(w, k.ModelRpmLimit);
+        w.WritePropertyName("model_tpm_limit");
+        LLMux.Governance.Limits.ModelLimits.Write(w, k.ModelTpmLimit);
     }
 
     public static void Team(Utf8JsonWriter w, Team t)

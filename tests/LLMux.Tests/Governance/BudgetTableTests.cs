@@ -177,7 +177,7 @@ public sealed class BudgetTableTests : IAsyncLifetime
         var (both, body) = await _g.PostAsync("/customer/new", """{"user_id":"x","budget_id":"b","max_budget":1}""");
         Assert.Equal(400, both);
         Assert.Contains("not both", body.ToString());
-        Assert.Equal(404, (await _g.PostAsync("/customer/new", """{"user_id":"x","budget_id":"missing"}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/customer/new", """{"user_id":"x","budget_id":"missing"}""")).Status);
         Assert.Equal(404, (await _g.GetAsync("/customer/info?end_user_id=x")).Status);
         Assert.Equal(400, (await _g.PostAsync("/customer/new", """{"user_id":"x","rpm_limit":-1}""")).Status);
         Assert.Equal(400, (await _g.PostAsync("/customer/new", """{"user_id":"x","tpm_limit":"many"}""")).Status);

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text;
+
+namespace LLMux.Tests.Governance;
+
+/// <summary>
+/// Limits that come from the budget table (end users, keys with <c>budget_id</c>) and a key's per-model limits, through
+/// the real host. Under CI (REDIS_URL set) the same tests run on Redis's shared counters.
+/// </summary>
+public sealed class LinkedLimitsTests : IAsyncLifetime
+{
+    private GovernanceGateway _g = null!;
+
+    public async Task InitializeAsync() => _g = await GovernanceGateway.StartAsync();
+    public async Task DisposeAsync() => await _g.DisposeAsync();
+
+    private async Task<HttpResponseMessage> ChatAs(string key, string? endUser, string model = "gpt-test")
+    {
+        var user = endUser is null ? "" : $$""","user":"{{endUser}}" """;
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent($$"""{"model":"{{model}}"{{user}},"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        return await _g.Host.Http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task An_end_users_rpm_limit_comes_from_its_budget_and_holds_across_keys()
+    {
+        await _g.PostAsync("/budget/new", """{"budget_id":"slow","rpm_limit":2}""");
+        await _g.PostAsync("/customer/new", """{"user_id":"acme","budget_id":"slow"}""");
+        var k1 = await _g.NewKeyAsync();
+        var k2 = await _g.NewKeyAsync();
+        using (var first = await ChatAs(k1, "acme"))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("2", first.Headers.GetValues("x-ratelimit-end_user-limit-requests").Single());
+            Assert.Equal("1", first.Headers.GetValues("x-ratelimit-end_user-remaining-requests").Single());
+        }
+        using (var second = await ChatAs(k2, "acme")) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var calls = _g.Upstream.Requests.Count;
+        using (var third = await ChatAs(k1, "acme"))
+        {
+            Assert.Equal((HttpStatusCode)429, third.StatusCode);
+            Assert.Contains("Rate limit exceeded for end_user: acme", await third.Content.ReadAsStringAsync());
+            Assert.True(third.Headers.Contains("retry-after"));
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        // Other end users, and calls with no end user, are not limited by it.
+        using (var other = await ChatAs(k1, "bob")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        using (var none = await ChatAs(k1, null)) Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        _g.Time.Advance(TimeSpan.FromSeconds(60));
+        using (var again = await ChatAs(k2, "acme")) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Inline_limits_on_an_end_user_are_enforced_through_its_new_budget()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/customer/new", """{"user_id":"inline","rpm_limit":1}""")).Status);
+        var key = await _g.NewKeyAsync();
+        using (var ok = await ChatAs(key, "inline")) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using (var refused = await ChatAs(key, "inline")) Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+        // Lifting the limit on the end user (a new budget copied from the old) admits the next call.
+        Assert.Equal(200, (await _g.PostAsync("/customer/update", """{"user_id":"inline","rpm_limit":null}""")).Status);
+        using (var lifted = await ChatAs(key, "inline")) Assert.Equal(HttpStatusCode.OK, lifted.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_end_users_tpm_limit_refuses_once_its_tokens_are_used()
+    {
+        await _g.PostAsync("/budget/new", """{"budget_id":"few-tokens","tpm_limit":20}""");
+        await _g.PostAsync("/customer/new", """{"user_id":"t","budget_id":"few-tokens"}""");
+        var key = await _g.NewKeyAsync();
+        // Each emulator answer uses 18 tokens: the second call still starts under 20, the third does not.
+        using (var a = await ChatAs(key, "t")) Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        using (var b = await ChatAs(key, "t")) Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        using var c = await ChatAs(key, "t");
+        Assert.Equal((HttpStatusCode)429, c.StatusCode);
+        Assert.Contains("Limit type: tokens", await c.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_default_end_user_budget_limits_end_users_without_their_own()
+    {
+        _g.ExtraYaml = """
+
+            litellm_settings:
+              max_end_user_budget_id: default-tier
+            """;
+        await _g.RestartAsync();
+        await _g.PostAsync("/budget/new", """{"budget_id":"default-tier","max_budget":0.00002,"rpm_limit":5}""");
+        await _g.PostAsync("/budget/new", """{"budget_id":"gold","max_budget":1}""");
+        await _g.PostAsync("/customer/new", """{"user_id":"vip","budget_id":"gold"}""");
+        var key = await _g.NewKeyAsync();
+        // An end user the admin never created: the default budget's max (two calls of 0.000018 reach 0.00002).
+        using (var first = await ChatAs(key, "stranger")) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var second = await ChatAs(key, "stranger")) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        using (var over = await ChatAs(key, "stranger"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+            Assert.Contains("End User=stranger over budget", await over.Content.ReadAsStringAsync());
+        }
+        // An end user with a budget of its own is not held by the default.
+        for (var i = 0; i < 3; i++)
+            using (var vip = await ChatAs(key, "vip")) Assert.Equal(HttpStatusCode.OK, vip.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_keys_budget_fills_the_limits_the_key_leaves_null()
+    {
+        await _g.PostAsync("/budget/new", """{"budget_id":"k-tier","rpm_limit":1,"max_budget":5}""");
+        var (status, created) = await _g.PostAsync("/key/generate", """{"budget_id":"k-tier"}""");
+        Assert.Equal(200, status);
+        Assert.Equal("k-tier", created.GetProperty("budget_id").GetString());
+        var linked = created.GetProperty("key").GetString()!;
+        using (var ok = await ChatAs(linked, null))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("1", ok.Headers.GetValues("x-ratelimit-api_key-limit-requests").Single());
+        }
+        using (var refused = await ChatAs(linked, null)) Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+        // The key's own value wins over its budget's.
+        var own = await _g.NewKeyAsync("""{"budget_id":"k-tier","rpm_limit":3}""");
+        for (var i = 0; i < 3; i++)
+            using (var r = await ChatAs(own, null)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using (var fourth = await ChatAs(own, null)) Assert.Equal((HttpStatusCode)429, fourth.StatusCode);
+        // A change of the budget holds on the key's next call.
+        _g.Time.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(200, (await _g.PostAsync("/budget/update", """{"budget_id":"k-tier","rpm_limit":null,"max_budget":0}""")).Status);
+        using (var over = await ChatAs(linked, null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+            Assert.Contains("Budget has been exceeded", await over.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_key_naming_an_unknown_budget_or_bad_per_model_limits_is_refused()
+    {
+        var (status, body) = await _g.PostAsync("/key/generate", """{"budget_id":"nope"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("budget_id `nope` does not exist", body.ToString());
+        Assert.Equal(400, (await _g.PostAsync("/key/generate", """{"model_rpm_limit":{"gpt-test":-1}}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/key/generate", """{"model_tpm_limit":{"gpt-test":"ten"}}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/key/generate", """{"model_rpm_limit":[1]}""")).Status);
+        Assert.Equal(0, (await _g.GetAsync("/key/list")).Body.GetProperty("total_count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Per_model_rpm_limit_of_a_key_holds_for_that_model_only()
+    {
+        var (status, created) = await _g.PostAsync("/key/generate", """{"model_rpm_limit":{"gpt-test":1}}""");
+        Assert.Equal(200, status);
+        Assert.Equal(1, created.GetProperty("model_rpm_limit").GetProperty("gpt-test").GetInt64());
+        var key = created.GetProperty("key").GetString()!;
+        using (var ok = await ChatAs(key, null))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("1", ok.Headers.GetValues("x-ratelimit-model_per_key-limit-requests").Single());
+            Assert.Equal("0", ok.Headers.GetValues("x-ratelimit-model_per_key-remaining-requests").Single());
+        }
+        var calls = _g.Upstream.Requests.Count;
+        using (var refused = await ChatAs(key, null))
+        {
+            Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+            var text = await refused.Content.ReadAsStringAsync();
+            Assert.Contains("Rate limit exceeded for model_per_key", text);
+            Assert.Contains(":gpt-test", text);
+            Assert.True(refused.Headers.Contains("retry-after"));
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        using (var other = await ChatAs(key, null, "gpt-other")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        // Raising it (key/update) holds at once.
+        Assert.Equal(200, (await _g.PostAsync("/key/update", $$$"""{"key":"{{{key}}}","model_rpm_limit":{"gpt-test":5}}""")).Status);
+        using (var raised = await ChatAs(key, null)) Assert.Equal(HttpStatusCode.OK, raised.StatusCode);
+    }
+
+    [Fact]
+    public async Task Per_model_tpm_limit_of_a_key_refuses_once_the_models_tokens_are_used()
+    {
+        var key = await _g.NewKeyAsync("""{"model_tpm_limit":{"gpt-test":10}}""");
+        using (var first = await ChatAs(key, null))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("10", first.Headers.GetValues("x-ratelimit-model_per_key-limit-tokens").Single());
+        }
+        using var second = await ChatAs(key, null);
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        Assert.Contains("Limit type: tokens", await second.Content.ReadAsStringAsync());
+        using (var other = await ChatAs(key, null, "gpt-other")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+}
