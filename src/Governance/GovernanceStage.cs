@@ -163,6 +163,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (string.IsNullOrEmpty(id)) return (null, null, null);
         var c = await governance.CustomerOfAsync(id).ConfigureAwait(false);
         if (c is { Blocked: true }) throw GovernanceErrors.CustomerBlocked(id).ToException();
+        if (c?.AllowedModelRegion is { } region) context.AllowedModelRegion = region;
         // Its budget_id (else litellm_settings.max_end_user_budget_id) gives its limits.
         if (c?.BudgetId is null && governance.Options.MaxEndUserBudgetId is null) return (id, c, null);
         var (linked, budget) = await governance.EndUserAsync(id, c).ConfigureAwait(false);

@@ -24,6 +24,15 @@ public sealed class RouteStage(ModelRegistry registry, RouterSettings? router = 
                 Code = "model_not_found",
             }.ToException();
         }
+        if (context.AllowedModelRegion is { } region && (group = DeploymentRegion.InRegion(group, region)).Count == 0)
+            throw new LlmError
+            {
+                Kind = ErrorKind.InvalidRequest,
+                // LiteLLM's words (its router finds no deployment left after the region check).
+                Message = $"No deployments available for selected model. Passed model={model}: the end user's allowed_model_region is `{region}`, and no deployment of this model is there (litellm_params.region_name, vertex_location or aws_region_name)",
+                Param = "model",
+                Code = "no_deployments_in_region",
+            }.ToException();
         context.ModelGroup = groupName;
         context.Candidates = group;
         context.Deployment = Resolve(group[0], groupName);

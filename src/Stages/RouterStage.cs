@@ -98,6 +98,7 @@ public sealed class RouterStage(ModelRegistry registry, RouterSettings settings,
             var fallback = NextFallback(group, last.Error, tried);
             if (fallback is null || context.Fallbacks >= settings.MaxFallbacks) break;
             var fallbackGroup = registry.Group(fallback);
+            if (fallbackGroup is not null && context.AllowedModelRegion is { } region) fallbackGroup = Routing.DeploymentRegion.InRegion(fallbackGroup, region);
             if (fallbackGroup is null || fallbackGroup.Count == 0) { tried.Add(fallback); continue; }
             context.Fallbacks++;
             tried.Add(fallback);

@@ -923,15 +923,17 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static CustomerChangeSet CustomerChanges(AdminBody b)
     {
-        b.Unsupported("model_max_budget", "object_permission", "allowed_model_region", "default_model");
+        b.Unsupported("model_max_budget", "object_permission", "default_model");
         var c = new CustomerChangeSet(b)
         {
             Alias = b.String("alias"),
+            AllowedModelRegion = b.String("allowed_model_region"),
             Blocked = b.Bool("blocked"),
             BudgetId = b.String("budget_id"),
             Budget = BudgetFields(b),
         };
         if (c.BudgetId is { Length: 0 }) b.Problems.Add("`budget_id` must not be empty");
+        if (c.AllowedModelRegion is not (null or "eu" or "us")) b.Problems.Add($"`allowed_model_region` must be \"eu\" or \"us\", not `{c.AllowedModelRegion}`");
         // LiteLLM: an end user links to a budget, or gives the fields of a new one; not both.
         if (b.Has("budget_id") && c.Budget.Any) b.Problems.Add("give `budget_id` or the budget's fields (max_budget, soft_budget, tpm_limit, rpm_limit, max_parallel_requests, budget_duration), not both");
         return c;
@@ -939,7 +941,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private sealed class CustomerChangeSet(AdminBody b)
     {
-        public string? Alias, BudgetId;
+        public string? Alias, BudgetId, AllowedModelRegion;
         public bool? Blocked;
         public required BudgetChanges Budget;
 
@@ -954,6 +956,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             {
                 Alias = Alias ?? (b.IsNull("alias") ? null : c.Alias),
                 Blocked = Blocked ?? c.Blocked,
+                AllowedModelRegion = AllowedModelRegion ?? (b.IsNull("allowed_model_region") ? null : c.AllowedModelRegion),
                 BudgetId = budget?.BudgetId,
             };
             if (!relinked) return c;

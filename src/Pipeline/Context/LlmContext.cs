@@ -34,6 +34,8 @@ public sealed class LlmContext
     public string? ModelGroup { get; set; }
     /// <summary>The deployments of <see cref="ModelGroup"/>.</summary>
     public IReadOnlyList<Deployment>? Candidates { get; set; }
+    /// <summary>The end user's <c>allowed_model_region</c> (<c>eu</c>, <c>us</c>): routing keeps only deployments there. Null: any.</summary>
+    public string? AllowedModelRegion { get; set; }
     /// <summary>Fallback groups tried after the first group failed.</summary>
     public int Fallbacks { get; set; }
     public LlmProvider? Provider => Deployment?.Provider;
@@ -241,6 +243,7 @@ public sealed class LlmContext
         Deployment = null;
         ModelGroup = null;
         Candidates = null;
+        AllowedModelRegion = null;
         Fallbacks = 0;
         IsStream = false;
         DropParams = false;

@@ -79,7 +79,6 @@ internal static class LiteLLMKeyNotes
     {
         ["input_cost_per_second"] = "ignored; LLMux prices by token (set input_cost_per_token / output_cost_per_token)",
         ["output_cost_per_second"] = "ignored; LLMux prices by token (set input_cost_per_token / output_cost_per_token)",
-        ["region_name"] = "ignored; LLMux does not route by the caller's region",
         ["tags"] = "ignored; LLMux does not route by tags",
         ["num_retries"] = "ignored for one deployment; LLMux retries by router_settings.num_retries (max_retries is the per-deployment bound)",
         ["mock_timeout"] = "ignored; LLMux's mock provider takes mock_chunk_delay_ms instead",
