@@ -201,4 +201,24 @@ public sealed class BudgetTableTests : IAsyncLifetime
         Assert.Equal(5m, shared[0].GetProperty("max_budget").GetDecimal());
         Assert.Equal("shared", (await _g.GetAsync("/customer/info?end_user_id=b")).Body.GetProperty("budget_id").GetString());
     }
+    [Fact]
+    public async Task A_budget_linked_end_users_spend_resets_on_the_budgets_duration_and_survives_a_restart()
+    {
+        await _g.PostAsync("/budget/new", """{"budget_id":"hourly","max_budget":0.00002,"budget_duration":"1h"}""");
+        var (_, created) = await _g.PostAsync("/customer/new", """{"user_id":"acme","budget_id":"hourly"}""");
+        Assert.Equal(_g.Time.GetUtcNow().AddHours(1), created.GetProperty("budget_reset_at").GetDateTimeOffset());
+        var key = await _g.NewKeyAsync();
+        using (var a = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        using (var b = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        using (var over = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+        _g.Time.Advance(TimeSpan.FromMinutes(61));
+        using (var reset = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        // The reset reached the store: after a restart the end user has the one call of its new window.
+        await _g.RestartAsync();
+        var (_, info) = await _g.GetAsync("/customer/info?end_user_id=acme");
+        Assert.Equal(0.000018m, info.GetProperty("spend").GetDecimal());
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 14, 0, 0, TimeSpan.Zero), info.GetProperty("budget_reset_at").GetDateTimeOffset());
+        using (var second = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        using (var overAgain = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, overAgain.StatusCode);
+    }
 }
