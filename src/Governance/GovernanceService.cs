@@ -437,7 +437,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
         {
             try
             {
-                var owner = scope switch { BudgetScope.TeamModel => BudgetScope.Team, BudgetScope.UserModel => BudgetScope.User, _ => BudgetScope.Key };
+                var owner = scope switch { BudgetScope.TeamModel => BudgetScope.Team, BudgetScope.UserModel => BudgetScope.User, BudgetScope.CustomerModel => BudgetScope.Customer, _ => BudgetScope.Key };
                 seed = owner == BudgetScope.Key
                     ? await Store.KeyModelSpendAsync(ownerId, loggedAs ?? model, window?.Start).ConfigureAwait(false)
                     : await Store.ModelSpendAsync(owner, ownerId, loggedAs ?? model, window?.Start).ConfigureAwait(false);
@@ -450,7 +450,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             if (_modelSeeds.Count > 100_000) _modelSeeds.Clear();
             _modelSeeds[(scope, id, end)] = seed;
         }
-        var name = scope switch { BudgetScope.TeamModel => "team model", BudgetScope.UserModel => "user model", _ => "model" };
+        var name = scope switch { BudgetScope.TeamModel => "team model", BudgetScope.UserModel => "user model", BudgetScope.CustomerModel => "customer model", _ => "model" };
         return new Budget(scope, id, seed, budget.MaxBudget, budget.Duration, end, name, scope == BudgetScope.KeyModel ? model : ownerId + ", model=" + model);
     }
 

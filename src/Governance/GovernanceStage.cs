@@ -65,8 +65,11 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         var keyModel = ModelBudgetOf(context, grant.Key.ModelMaxBudget);
         var teamModel = grant.Team is { } owner ? ModelBudgetOf(context, owner.ModelMaxBudget) : null;
         var userModel = grant.User is { } person ? ModelBudgetOf(context, person.ModelMaxBudget) : null;
-        var budgets = Budgets(grant, customer, endUser, (keyModel is null ? 0 : 1) + (teamModel is null ? 0 : 1) + (userModel is null ? 0 : 1), endUserBudget?.SoftBudget);
+        var endUserModel = endUserBudget is { } eb && customer is not null ? ModelBudgetOf(context, eb.ModelMaxBudget) : null;
+        var budgets = Budgets(grant, customer, endUser, (keyModel is null ? 0 : 1) + (teamModel is null ? 0 : 1) + (userModel is null ? 0 : 1) + (endUserModel is null ? 0 : 1), endUserBudget?.SoftBudget);
         var slot = budgets.Length;
+        // Windows step from the budget's creation: an end user never created has no row (nor creation time) of its own.
+        if (endUserModel is { } em) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.CustomerModel, customer!.UserId, endUserBudget!.CreatedAt, em.Key, em.Value, SeedName(em.Key, grant)).ConfigureAwait(false);
         if (userModel is { } um) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.UserModel, grant.User!.UserId, grant.User.CreatedAt, um.Key, um.Value, SeedName(um.Key, grant)).ConfigureAwait(false);
         if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
         if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);

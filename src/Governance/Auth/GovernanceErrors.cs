@@ -72,6 +72,7 @@ public static class GovernanceErrors
             "model" => $"Budget has been exceeded for model={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
             "team model" => $"Budget has been exceeded for Team={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
             "user model" => $"Budget has been exceeded for User={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
+            "customer model" => $"Budget has been exceeded for End User={id}! Current cost: {Money(spend)}, Max budget: {Money(max)}",
             _ => $"Budget has been exceeded! Current cost: {Money(spend)}, Max budget: {Money(max)}",
         },
     };

@@ -73,7 +73,7 @@ public sealed class SpendWriter : IAsyncDisposable
     public void EnqueueReset(BudgetScope scope, string id, DateTimeOffset due, DateTimeOffset next)
     {
         // A per-model budget has no row to reset: its window is computed, its spend summed from the logs.
-        if (scope is BudgetScope.KeyModel or BudgetScope.TeamModel or BudgetScope.UserModel) return;
+        if (scope is BudgetScope.KeyModel or BudgetScope.TeamModel or BudgetScope.UserModel or BudgetScope.CustomerModel) return;
         // A reset that cannot be queued is dropped: the next check that finds the window over queues it again.
         _channel.Writer.TryWrite(new ResetWork(scope, id, due, next));
     }

@@ -86,10 +86,10 @@ public sealed record SpendReportRow(string Day, string? Group, string? Model, st
 public enum BudgetDeletion { Deleted, NotFound, InUse }
 
 /// <summary>
-/// Whose budget: <see cref="KeyModel"/>, <see cref="TeamModel"/> and <see cref="UserModel"/> are a key's, team's or
-/// user's budget on one model (<c>model_max_budget</c>), kept in the spend logs only.
+/// Whose budget: <see cref="KeyModel"/>, <see cref="TeamModel"/>, <see cref="UserModel"/> and <see cref="CustomerModel"/>
+/// are a key's, team's, user's or end user's budget on one model (<c>model_max_budget</c>), kept in the spend logs only.
 /// </summary>
-public enum BudgetScope { Key, Team, User, Customer, KeyModel, TeamModel, UserModel }
+public enum BudgetScope { Key, Team, User, Customer, KeyModel, TeamModel, UserModel, CustomerModel }
 
 /// <summary>Filters of <c>GET /key/list</c>.</summary>
 public sealed record KeyQuery(int Page = 1, int Size = 10, string? UserId = null, string? TeamId = null, string? KeyAlias = null, string? KeyHash = null);

@@ -923,7 +923,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static CustomerChangeSet CustomerChanges(AdminBody b)
     {
-        b.Unsupported("model_max_budget", "object_permission", "default_model");
+        b.Unsupported("object_permission", "default_model");
         var c = new CustomerChangeSet(b)
         {
             Alias = b.String("alias"),

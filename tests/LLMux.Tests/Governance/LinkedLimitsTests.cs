@@ -190,4 +190,24 @@ public sealed class LinkedLimitsTests : IAsyncLifetime
         Assert.Contains("Limit type: tokens", await second.Content.ReadAsStringAsync());
         using (var other = await ChatAs(key, null, "gpt-other")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
+    [Fact]
+    public async Task An_end_users_per_model_budget_comes_from_its_budget_and_holds_for_that_model_only()
+    {
+        var (status, _) = await _g.PostAsync("/customer/new", """{"user_id":"acme","model_max_budget":{"gpt-test":{"max_budget":0.00002,"budget_duration":"1d"}}}""");
+        Assert.Equal(200, status);
+        var key = await _g.NewKeyAsync();
+        using (var a = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        using (var b = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        using (var over = await ChatAs(key, "acme"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+            Assert.Contains("Budget has been exceeded for End User=acme, model=gpt-test", await over.Content.ReadAsStringAsync());
+        }
+        using (var other = await ChatAs(key, "acme", "gpt-other")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        // The spend is read back from the spend logs after a restart.
+        await _g.RestartAsync();
+        using (var still = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, still.StatusCode);
+        _g.Time.Advance(TimeSpan.FromDays(1));
+        using (var next = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
 }

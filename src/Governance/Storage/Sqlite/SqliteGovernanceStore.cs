@@ -598,6 +598,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         BudgetScope.Key => "api_key",
         BudgetScope.Team => "team_id",
         BudgetScope.User => "\"user\"",
+        BudgetScope.Customer => "end_user",
         _ => throw new ArgumentOutOfRangeException(nameof(owner), owner, "a per-model budget belongs to a key, a team or a user"),
     };
 
