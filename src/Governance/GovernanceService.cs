@@ -100,11 +100,13 @@ public sealed partial class GovernanceService : IAsyncDisposable
     /// miss reads the store asynchronously (no thread waits on PostgreSQL). A key regenerated with a
     /// <c>grace_period</c> authenticates as the new key (its limits, budgets and spend) until the grace ends.
     /// </summary>
+    private Caller? _masterCaller;
+
     public ValueTask<(Caller? Caller, LlmError? Error)> AuthenticateAsync(string? presented, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(presented)) return new((null, GovernanceErrors.NoKey()));
         var hash = _hashes.HashOf(presented);
-        if (VirtualKeys.SameHash(hash, _masterHash)) return new((new Caller { KeyHash = hash, IsAdmin = true }, null));
+        if (VirtualKeys.SameHash(hash, _masterHash)) return new((_masterCaller ??= new Caller { KeyHash = hash, IsAdmin = true }, null));
         if (!presented.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) return new((null, GovernanceErrors.NotVirtualKey(VirtualKeys.Masked(presented))));
         if (Cache.TryGet(hash, out var cached)) return new(Check(presented, hash, hash, cached));
         // A regenerated key in its grace period: it authenticates as the key that replaced it.
@@ -169,7 +171,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
         var now = Time.GetUtcNow();
         if (key.Expires is { } exp && exp <= now) return (null, GovernanceErrors.Expired(exp, now));
         if (grant.Team is { Blocked: true } team) return (null, GovernanceErrors.TeamBlocked(team.TeamId));
-        return (new Caller { KeyHash = token, KeyAlias = key.KeyAlias, TeamId = key.TeamId, UserId = key.UserId, AllowedCacheControls = key.AllowedCacheControls, ModelAliases = grant.ModelAliases }, null);
+        return (grant.Caller, null);
     }
 
     /// <summary>Whether the caller's key and team may call <paramref name="model"/> (the filter of <c>/v1/models</c> and <c>/model/info</c>).</summary>

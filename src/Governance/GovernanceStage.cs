@@ -177,6 +177,9 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     private static GovernanceService.Budget[] Budgets(KeyGrant? grant, Customer? customer, string? endUser, int perModel = 0, decimal? endUserSoft = null)
     {
         // Sized exactly (one array per call, no list); per-model budgets, when there are some, go in the last slots.
+        // A key's own budgets (key, team, user) are the same for every call while its grant is cached: made once per load.
+        var own = grant is not null && customer is null && endUser is null && perModel == 0;
+        if (own && grant!.OwnBudgets is { } made) return made;
         var n = (grant is null ? 0 : 1 + (grant.Team is null ? 0 : 1) + (grant.User is null ? 0 : 1)) + (customer is not null || endUser is not null ? 1 : 0) + perModel;
         if (n == 0) return [];
         var list = new GovernanceService.Budget[n];
@@ -190,6 +193,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         }
         if (customer is { } c) list[i] = new(BudgetScope.Customer, c.UserId, c.Spend, c.MaxBudget, c.BudgetDuration, c.BudgetResetAt, "customer", c.UserId, endUserSoft);
         else if (endUser is not null) list[i] = new(BudgetScope.Customer, endUser, 0, null, null, null, "customer", endUser);
+        if (own) grant!.OwnBudgets = list;
         return list;
     }
 

@@ -76,17 +76,17 @@ public sealed partial class RateLimiter(TimeProvider time)
         var names = d == "api_key" ? KeyHeaders : d == "team" ? TeamHeaders : HeaderNames.For(d);
         if (limits.Rpm is { } rpm)
         {
-            headers.Add(new(names.LimitRequests, Number(rpm)));
+            headers.Add(new(names.LimitRequests, Limit(rpm)));
             headers.Add(new(names.RemainingRequests, Number(Math.Max(0, rpm - requests))));
         }
         if (limits.Tpm is { } tpm)
         {
-            headers.Add(new(names.LimitTokens, Number(tpm)));
+            headers.Add(new(names.LimitTokens, Limit(tpm)));
             headers.Add(new(names.RemainingTokens, Number(Math.Max(0, tpm - tokens))));
         }
         if (limits.MaxParallel is { } p)
         {
-            headers.Add(new(names.LimitParallel, Number(p)));
+            headers.Add(new(names.LimitParallel, Limit(p)));
             headers.Add(new(names.RemainingParallel, Number(Math.Max(0, p - inFlight))));
         }
     }
@@ -96,6 +96,18 @@ public sealed partial class RateLimiter(TimeProvider time)
 
     // Small numbers (remaining parallel slots, most limits) come from a table; larger ones are formatted.
     private static readonly string[] SmallNumbers = [.. Enumerable.Range(0, 1024).Select(static i => i.ToString(CultureInfo.InvariantCulture))];
+
+    // Limits are the same on every answer of a key: their strings are made once (bounded, so odd values cannot grow it).
+    private static readonly ConcurrentDictionary<long, string> LimitStrings = new();
+
+    private static string Limit(long n)
+    {
+        if ((ulong)n < (ulong)SmallNumbers.Length) return SmallNumbers[n];
+        if (LimitStrings.TryGetValue(n, out var s)) return s;
+        s = n.ToString(CultureInfo.InvariantCulture);
+        if (LimitStrings.Count < 4096) LimitStrings.TryAdd(n, s);
+        return s;
+    }
 
     private static string Number(long n) => (ulong)n < (ulong)SmallNumbers.Length ? SmallNumbers[n] : n.ToString(CultureInfo.InvariantCulture);
 

@@ -70,12 +70,20 @@ internal static class GovernanceSetup
         if (authenticator.Governance is { } governance)
             governance.SoftBudgetCrossed += a => logger.LogWarning("governance: soft budget reached: {Scope} {Name} has spent {Spend} of its soft_budget {SoftBudget} (max_budget {MaxBudget})",
                 a.Scope.ToString().ToLowerInvariant(), a.Name, a.Spend, a.SoftBudget, a.MaxBudget?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
-        app.Use(async (http, next) =>
+        // With the key cached the check completes synchronously: the next handler's task is returned as is, with no
+        // state machine of this middleware boxed per request.
+        app.Use((http, next) =>
         {
-            if (!http.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
-                await authenticator.AuthorizeAsync(http.Request).ConfigureAwait(false);
-            await next(http).ConfigureAwait(false);
+            if (http.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal)) return next(http);
+            var pending = authenticator.AuthorizeAsync(http.Request);
+            return pending.IsCompletedSuccessfully ? next(http) : AfterAsync(pending, http, next);
         });
+
+        static async Task AfterAsync(ValueTask<bool> pending, HttpContext http, RequestDelegate next)
+        {
+            await pending.ConfigureAwait(false);
+            await next(http).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
