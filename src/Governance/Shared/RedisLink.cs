@@ -37,6 +37,9 @@ public sealed class RedisLink : IAsyncDisposable, IDisposable
         options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
         options.SyncTimeout = Math.Min(options.SyncTimeout, 1000);
         options.AsyncTimeout = Math.Min(options.AsyncTimeout, 1000);
+        // Replies are read on the .NET thread pool, not on the library's own dedicated threads: each reply then completes
+        // its caller without a wake-up of another thread (measured: bench/governance.sh, pg-redis).
+        options.SocketManager ??= SocketManager.ThreadPool;
         var redis = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
         return new RedisLink(redis, ns) { Warn = warn };
     }
