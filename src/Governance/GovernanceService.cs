@@ -285,18 +285,14 @@ public sealed partial class GovernanceService : IAsyncDisposable
     /// script (one round trip; a call over budget counts against no limit); without, or when Redis is away, on this
     /// replica's ledger and counters.
     /// </summary>
-    public async ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitWithinBudgetsAsync(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra = null)
+    public ValueTask<(RateLease? Lease, LlmError? Refusal)> AdmitWithinBudgetsAsync(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra = null)
     {
         var limited = keyLimits.Any || (teamId is not null && teamLimits.Any) || extra is { Count: > 0 };
         var capped = 0;
         for (var i = 0; i < budgets.Count; i++) if (budgets[i].MaxBudget is not null) capped++;
         if (SharedLimiter is null || SharedSpend is null || !limited || capped == 0 || !Shared!.Available)
-        {
-            if (await CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) return (null, over);
-            return await AdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra).ConfigureAwait(false);
-        }
+            return CheckThenAdmitAsync(budgets, keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra);
         // Only budgets with a limit are read before the call; the others' counters are added to after it.
-        var checkedBudgets = new Budget[capped];
         var counters = new RedisSpendCounters.Counter[capped];
         var max = new decimal?[capped];
         for (int i = 0, j = 0; i < budgets.Count; i++)
@@ -305,29 +301,57 @@ public sealed partial class GovernanceService : IAsyncDisposable
             Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
             if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
             if (b.MaxBudget is null) continue;
-            checkedBudgets[j] = b;
             // A window that rolled since the row was read starts at 0; the stored one starts at the stored spend.
             counters[j] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
             max[j++] = b.MaxBudget;
         }
+        var pending = SharedLimiter.Prepare(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, SharedSpend.Prepare(counters, max, Time.GetUtcNow()), extra)!;
+        Task<StackExchange.Redis.RedisResult> sent;
         try
         {
-            var read = SharedSpend.Prepare(counters, max, Time.GetUtcNow());
-            var (lease, refusal, overAt, spend) = await SharedLimiter.TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, read, extra).ConfigureAwait(false);
-            if (overAt >= 0)
-            {
-                var b = checkedBudgets[overAt];
-                return (null, GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend, b.MaxBudget!.Value));
-            }
-            return (lease, refusal);
+            sent = SharedLimiter.Send(pending);
         }
         catch (Exception ex) when (RedisLink.IsOutage(ex))
         {
             Shared.FellBack(ex);
+            return new(AdmitLocally(budgets, keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra));
         }
+        return AnsweredAsync(sent, pending, budgets, keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra);
+    }
+
+    // The admission's answer (one state machine per call; the budgets' and limits' arrays were made before it).
+    private async ValueTask<(RateLease? Lease, LlmError? Refusal)> AnsweredAsync(Task<StackExchange.Redis.RedisResult> sent, RedisLease pending, IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra)
+    {
+        try
+        {
+            var (lease, refusal, overAt, spend) = SharedLimiter!.Interpret(pending, await sent.ConfigureAwait(false));
+            if (overAt < 0) return (lease, refusal);
+            for (var i = 0; i < budgets.Count; i++)
+            {
+                if (budgets[i].MaxBudget is null || overAt-- > 0) continue;
+                var b = budgets[i];
+                return (null, GovernanceErrors.BudgetExceeded(b.Name, b.ShownId, spend, b.MaxBudget!.Value));
+            }
+            throw new InvalidOperationException("The admission script named a budget the call does not have.");
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared!.FellBack(ex);
+        }
+        return AdmitLocally(budgets, keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra);
+    }
+
+    private (RateLease? Lease, LlmError? Refusal) AdmitLocally(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra)
+    {
         if (CheckLocal(budgets) is { } localOver) return (null, localOver);
         var local = Limiter.TryAdmit(keyToken, keyLimits, teamId, teamLimits, extra, estimatedTokens, out var localRefusal);
         return (local, localRefusal);
+    }
+
+    private async ValueTask<(RateLease? Lease, LlmError? Refusal)> CheckThenAdmitAsync(IReadOnlyList<Budget> budgets, string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra)
+    {
+        if (await CheckBudgetsAsync(budgets).ConfigureAwait(false) is { } over) return (null, over);
+        return await AdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, extra).ConfigureAwait(false);
     }
 
     /// <summary>One budget that applies to a call: the entity, its stored spend and its limit.</summary>

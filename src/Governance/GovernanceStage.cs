@@ -6,6 +6,7 @@ using LLMux.Governance.Storage;
 using LLMux.Pipeline.Capabilities;
 using LLMux.Pipeline.Composition;
 using LLMux.Pipeline.Context;
+using LLMux.Pipeline.Errors;
 
 namespace LLMux.Governance;
 
@@ -23,14 +24,44 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     {
         var caller = context.Caller;
         if (caller is null || caller.KeyHash.Length == 0) return next(context);
-        // The checks complete synchronously in the common case (key cached, no Redis): no state machine is boxed for
-        // them, and the frame that waits for the upstream (RunAsync) keeps only what settling needs.
-        var admitted = AdmitAsync(context, caller);
-        return admitted.IsCompletedSuccessfully ? RunAsync(context, next, admitted.Result) : AdmitThenRunAsync(admitted, context, next);
+        // The checks before the admission complete synchronously in the common case (key cached): no state machine is
+        // boxed for them. The admission itself (a Redis round trip when the replicas share limits) is awaited by the one
+        // frame that also waits for the upstream, which keeps only what settling needs.
+        var prepared = AdmitAsync(context, caller);
+        if (!prepared.IsCompletedSuccessfully) return PreparedThenRunAsync(prepared, context, next);
+        var (settlement, admission) = prepared.Result;
+        if (!admission.IsCompletedSuccessfully) return AdmittedThenRunAsync(settlement, admission, context, next);
+        try
+        {
+            settlement.Admitted(admission.Result);
+        }
+        catch (LlmException refused)
+        {
+            return ValueTask.FromException(refused);
+        }
+        return RunAsync(context, next, settlement);
     }
 
-    private static async ValueTask AdmitThenRunAsync(ValueTask<Settlement> admitted, LlmContext context, StageDelegate next) =>
-        await RunAsync(context, next, await admitted.ConfigureAwait(false)).ConfigureAwait(false);
+    private static async ValueTask PreparedThenRunAsync(ValueTask<(Settlement, ValueTask<(RateLease?, LlmError?)>)> prepared, LlmContext context, StageDelegate next)
+    {
+        var (settlement, admission) = await prepared.ConfigureAwait(false);
+        await AdmittedThenRunAsync(settlement, admission, context, next).ConfigureAwait(false);
+    }
+
+    private static async ValueTask AdmittedThenRunAsync(Settlement settlement, ValueTask<(RateLease?, LlmError?)> admission, LlmContext context, StageDelegate next)
+    {
+        settlement.Admitted(await admission.ConfigureAwait(false));
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch
+        {
+            settlement.Lease.Finish(0);
+            throw;
+        }
+        Finish(context, settlement);
+    }
 
     private static async ValueTask RunAsync(LlmContext context, StageDelegate next, Settlement settlement)
     {
@@ -47,8 +78,11 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         Finish(context, settlement);
     }
 
-    /// <summary>Every check before the call; throws the refusal. Its result settles the call once it is done.</summary>
-    private async ValueTask<Settlement> AdmitAsync(LlmContext context, Caller caller)
+    /// <summary>
+    /// Every check before the admission (throws the refusal), then the admission under the budgets and limits, started
+    /// but not awaited. The settlement settles the call once it is done.
+    /// </summary>
+    private async ValueTask<(Settlement, ValueTask<(RateLease?, LlmError?)>)> AdmitAsync(LlmContext context, Caller caller)
     {
         var started = governance.Time.GetUtcNow();
         var (endUser, customer, endUserBudget) = await CheckCustomerAsync(context).ConfigureAwait(false);
@@ -56,7 +90,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         {
             var endUserBudgets = Budgets(null, customer, endUser, endUserSoft: endUserBudget?.SoftBudget);
             if (await governance.CheckBudgetsAsync(endUserBudgets).ConfigureAwait(false) is { } endUserOver) throw endUserOver.ToException();
-            return new Settlement(governance, caller, endUser, endUserBudgets, RateLease.None, started);
+            return (new Settlement(governance, caller, endUser, endUserBudgets, started), new((RateLease.None, null)));
         }
 
         var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
@@ -74,9 +108,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
         if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);
         var extra = CallDescriptors.Of(grant.Key, context.RequestedAlias, context.RequestedModel, endUser, endUserBudget);
-        var (lease, refusal) = await governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), extra).ConfigureAwait(false);
-        if (lease is null) throw refusal!.ToException();
-        return new Settlement(governance, caller, endUser, budgets, lease, started);
+        var admission = governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), extra);
+        return (new Settlement(governance, caller, endUser, budgets, started), admission);
     }
 
     private static void Finish(LlmContext context, Settlement settlement)
@@ -205,10 +238,14 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     });
 
     /// <summary>What one admitted call owes once its usage is known.</summary>
-    private sealed class Settlement(GovernanceService governance, Caller caller, string? endUser, GovernanceService.Budget[] budgets, RateLease lease, DateTimeOffset started)
+    private sealed class Settlement(GovernanceService governance, Caller caller, string? endUser, GovernanceService.Budget[] budgets, DateTimeOffset started)
     {
+        private RateLease lease = RateLease.None;
         public RateLease Lease => lease;
         private int _settled;
+
+        /// <summary>The admission's answer: the call's lease, or its refusal thrown.</summary>
+        public void Admitted((RateLease? Lease, LlmError? Refusal) answer) => lease = answer.Lease ?? throw answer.Refusal!.ToException();
 
         public void WriteHeaders(List<KeyValuePair<string, string>> headers) => lease.WriteHeaders(headers);
 

@@ -115,7 +115,22 @@ public sealed class RedisRateLimiter : IDisposable
         _renewal = time.CreateTimer(static s => _ = ((RedisRateLimiter)s!).RenewAsync(), this, LeaseLength / 3, LeaseLength / 3);
     }
 
-    private readonly record struct Descriptor(string Name, string Value, RateLimits Limits, long Reserve);
+    // Each descriptor's two Redis keys, made once per key, team or end user (bounded: cleared past MaxCachedKeys).
+    private const int MaxCachedKeys = 100_000;
+    private readonly ConcurrentDictionary<(string Name, string Value), (RedisKey Window, RedisKey Slots)> _keys = new();
+    // Lease ids: a random base per process and a counter (unique across replicas without a string per call).
+    private readonly long _leaseBase = Random.Shared.NextInt64() & 0x3FFF_FFFF_FFFF_0000;
+    private long _leaseSeq;
+
+    private (RedisKey Window, RedisKey Slots) KeysOf(string name, string value)
+    {
+        if (_keys.TryGetValue((name, value), out var made)) return made;
+        if (_keys.Count >= MaxCachedKeys) _keys.Clear();
+        var window = _link.Key($"rl:{name}:{value}");
+        made = (window, window + ":slots");
+        _keys[(name, value)] = made;
+        return made;
+    }
 
     /// <summary>
     /// Admits the call in Redis, or returns its 429. Throws only when Redis is away (the caller then falls back to
@@ -123,55 +138,80 @@ public sealed class RedisRateLimiter : IDisposable
     /// </summary>
     public async ValueTask<(RateLease? Lease, LlmError? Refusal)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, IReadOnlyList<RateDescriptor>? extra = null)
     {
-        var (lease, refusal, _, _) = await TryAdmitAsync(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, null, extra).ConfigureAwait(false);
+        if (Prepare(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, null, extra) is not { } pending) return (RateLease.None, null);
+        var (lease, refusal, _, _) = Interpret(pending, await Send(pending).ConfigureAwait(false));
         return (lease, refusal);
     }
 
     /// <summary>
-    /// Admits a call after checking its budgets' shared spend counters in the same script (<paramref name="budgets"/>:
-    /// counters with their budget; null checks none). <c>OverBudget</c> is the index of the first counter at or over
-    /// its budget (then nothing was counted) and <c>Spend</c> its value; else -1 and the admission's answer.
+    /// A call's admission ready to send: its descriptors (counters to come from the answer), the script's keys and
+    /// arguments, after the budgets' counters when <paramref name="budgets"/> is given. Null when no limit applies and
+    /// no budget is checked.
     /// </summary>
-    internal async ValueTask<(RateLease? Lease, LlmError? Refusal, int OverBudget, decimal Spend)> TryAdmitAsync(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, RedisSpendCounters.BudgetedRead? budgets, IReadOnlyList<RateDescriptor>? extra = null)
+    internal RedisLease? Prepare(string keyToken, RateLimits keyLimits, string? teamId, RateLimits teamLimits, long estimatedTokens, RedisSpendCounters.BudgetedRead? budgets, IReadOnlyList<RateDescriptor>? extra = null)
     {
-        var list = new List<Descriptor>(2 + (extra?.Count ?? 0));
+        var n = (keyLimits.Any ? 1 : 0) + (teamId is not null && teamLimits.Any ? 1 : 0);
+        if (extra is not null) foreach (var d in extra) if (d.Limits.Any) n++;
+        var nb = budgets?.Keys.Length ?? 0;
+        if (n == 0 && nb == 0) return null;
         var reserve = Math.Max(0, estimatedTokens);
-        if (keyLimits.Any) list.Add(new("api_key", keyToken, keyLimits, keyLimits.Tpm is null ? 0 : reserve));
-        if (teamId is not null && teamLimits.Any) list.Add(new("team", teamId, teamLimits, teamLimits.Tpm is null ? 0 : reserve));
+        var held = new RedisLease.Held[n];
+        var i = 0;
+        if (keyLimits.Any) held[i++] = Describe("api_key", keyToken, keyLimits, reserve);
+        if (teamId is not null && teamLimits.Any) held[i++] = Describe("team", teamId, teamLimits, reserve);
         if (extra is not null)
             foreach (var d in extra)
-                if (d.Limits.Any) list.Add(new(d.Name, d.Value, d.Limits, d.Limits.Tpm is null ? 0 : reserve));
-        if (list.Count == 0) return (RateLease.None, null, -1, 0);
+                if (d.Limits.Any) held[i++] = Describe(d.Name, d.Value, d.Limits, reserve);
         var now = _time.GetUtcNow();
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var leaseId = Guid.NewGuid().ToString("N");
-        var nb = budgets?.Keys.Length ?? 0;
+        var id = _leaseBase + Interlocked.Increment(ref _leaseSeq);
         const int o = 5;
-        var keys = new RedisKey[list.Count * 2 + nb];
-        var args = new RedisValue[o + list.Count * 4 + nb * 3];
-        args[0] = nowMs; args[1] = (long)RateWindow.Length.TotalMilliseconds; args[2] = (long)LeaseLength.TotalMilliseconds; args[3] = leaseId;
-        args[4] = list.Count;
-        for (var i = 0; i < list.Count; i++)
+        var keys = new RedisKey[n * 2 + nb];
+        var args = new RedisValue[o + n * 4 + nb * 3];
+        args[0] = now.ToUnixTimeMilliseconds(); args[1] = (long)RateWindow.Length.TotalMilliseconds; args[2] = (long)LeaseLength.TotalMilliseconds; args[3] = id;
+        args[4] = n;
+        for (i = 0; i < n; i++)
         {
-            var d = list[i];
-            keys[2 * i] = _link.Key($"rl:{d.Name}:{d.Value}");
-            keys[2 * i + 1] = _link.Key($"rl:{d.Name}:{d.Value}:slots");
+            ref readonly var d = ref held[i];
+            keys[2 * i] = d.Window;
+            keys[2 * i + 1] = d.Slots;
             args[o + 4 * i] = d.Limits.Rpm ?? -1;
             args[o + 1 + 4 * i] = d.Limits.Tpm ?? -1;
             args[o + 2 + 4 * i] = d.Limits.MaxParallel ?? -1;
-            args[o + 3 + 4 * i] = d.Reserve;
+            args[o + 3 + 4 * i] = d.Reserved;
         }
         if (budgets is { } b)
         {
-            b.Keys.CopyTo(keys, list.Count * 2);
-            b.Args.CopyTo(args, o + list.Count * 4);
+            b.Keys.CopyTo(keys, n * 2);
+            b.Args.CopyTo(args, o + n * 4);
         }
-        var result = (RedisResult[])(await _link.Database.ScriptEvaluateAsync(AdmitScript, keys, args).ConfigureAwait(false))!;
+        return new RedisLease(this, id, held) { Now = now, ScriptKeys = keys, ScriptArgs = args };
+    }
+
+    private RedisLease.Held Describe(string name, string value, RateLimits limits, long reserve)
+    {
+        var (window, slots) = KeysOf(name, value);
+        return new RedisLease.Held(name, value, limits, window, slots, 0, 0, 0, 0, limits.Tpm is null ? 0 : reserve);
+    }
+
+    /// <summary>Runs the admission script (throws when Redis is away).</summary>
+    internal Task<RedisResult> Send(RedisLease pending) => _link.Database.ScriptEvaluateAsync(AdmitScript, pending.ScriptKeys, pending.ScriptArgs);
+
+    /// <summary>
+    /// The script's answer: the lease (now holding its counters), or the 429, or <c>OverBudget</c>: the index of the
+    /// first budget counter at or over its budget (then nothing was counted) with its spend; else -1.
+    /// </summary>
+    internal (RateLease? Lease, LlmError? Refusal, int OverBudget, decimal Spend) Interpret(RedisLease pending, RedisResult answer)
+    {
+        var result = (RedisResult[])answer!;
+        pending.ScriptKeys = null;
+        pending.ScriptArgs = null;
         var refusedAt = (int)result[0];
         if (refusedAt < 0) return (null, null, (int)result[1] - 1, decimal.Parse((string)result[2]!, NumberStyles.Float, CultureInfo.InvariantCulture));
+        var held = pending.Descriptors;
+        var now = pending.Now;
         if (refusedAt > 0)
         {
-            var d = list[refusedAt - 1];
+            var d = held[refusedAt - 1];
             var kind = (int)result[1];
             var left = TimeSpan.FromMilliseconds(Math.Max(0, (long)result[2]));
             return kind switch
@@ -181,15 +221,11 @@ public sealed class RedisRateLimiter : IDisposable
                 _ => (null, GovernanceErrors.RateLimited(d.Name, d.Value, "tokens", d.Limits.Tpm!.Value, 0, now + left, left), -1, 0),
             };
         }
-        var held = new RedisLease.Held[list.Count];
-        for (var i = 0; i < list.Count; i++)
-        {
-            var d = list[i];
-            held[i] = new RedisLease.Held(d.Name, d.Limits, keys[2 * i], keys[2 * i + 1], (long)result[1 + 4 * i], (long)result[2 + 4 * i], (long)result[3 + 4 * i], (long)result[4 + 4 * i], d.Reserve);
-        }
-        var lease = new RedisLease(this, leaseId, held);
-        _live.TryAdd(lease, 0);
-        return (lease, null, -1, 0);
+        if (held.Length == 0) return (RateLease.None, null, -1, 0);
+        for (var i = 0; i < held.Length; i++)
+            held[i] = held[i] with { WindowStart = (long)result[1 + 4 * i], Requests = (long)result[2 + 4 * i], Tokens = (long)result[3 + 4 * i], InFlight = (long)result[4 + 4 * i] };
+        _live.TryAdd(pending, 0);
+        return (pending, null, -1, 0);
     }
 
     private async Task RenewAsync()
@@ -285,15 +321,20 @@ public sealed class RedisRateLimiter : IDisposable
 }
 
 /// <summary>One call's slots and reservation in Redis.</summary>
-internal sealed class RedisLease(RedisRateLimiter owner, string id, RedisLease.Held[] descriptors) : RateLease
+internal sealed class RedisLease(RedisRateLimiter owner, long id, RedisLease.Held[] descriptors) : RateLease
 {
-    internal readonly record struct Held(string Name, RateLimits Limits, RedisKey Window, RedisKey Slots, long WindowStart, long Requests, long Tokens, long InFlight, long Reserved);
+    internal readonly record struct Held(string Name, string Value, RateLimits Limits, RedisKey Window, RedisKey Slots, long WindowStart, long Requests, long Tokens, long InFlight, long Reserved);
 
     private int _released;
     private long _settledTokens = -1;
 
-    public string Id { get; } = id;
+    public long Id { get; } = id;
     public Held[] Descriptors { get; } = descriptors;
+
+    // While the admission is being sent: when it was made, and the script's keys and arguments.
+    internal DateTimeOffset Now { get; init; }
+    internal RedisKey[]? ScriptKeys { get; set; }
+    internal RedisValue[]? ScriptArgs { get; set; }
 
     public override void Release()
     {

@@ -43,8 +43,28 @@ public sealed class RedisSpendCounters(RedisLink link)
     /// <summary>One entity's counter: where it lives, what to start it at, when its window ends.</summary>
     public readonly record struct Counter(BudgetScope Scope, string Id, decimal Seed, DateTimeOffset? WindowEnd);
 
-    private RedisKey KeyOf(in Counter c) =>
-        link.Key($"spend:{c.Scope.ToString().ToLowerInvariant()}:{c.Id}:{(c.WindowEnd is { } w ? w.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : "all")}");
+    // Each counter's Redis key with the text of its last seed and budget, made once per entity and window (bounded).
+    private const int MaxCachedKeys = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BudgetScope Scope, string Id, long WindowEnd), Made> _made = new();
+
+    private sealed record Made(RedisKey Key, decimal Seed, RedisValue SeedText, decimal? Max, RedisValue MaxText);
+
+    private Made MadeOf(in Counter c, decimal? max)
+    {
+        var at = (c.Scope, c.Id, c.WindowEnd?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        // A read or an add (no budget asked) keeps the budget text an admission made.
+        if (_made.TryGetValue(at, out var made) && made.Seed == c.Seed && (max is null || made.Max == max)) return made;
+        if (made is null && _made.Count >= MaxCachedKeys) _made.Clear();
+        var key = made?.Key ?? link.Key($"spend:{c.Scope.ToString().ToLowerInvariant()}:{c.Id}:{(c.WindowEnd is { } w ? w.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : "all")}");
+        var seedText = made is not null && made.Seed == c.Seed ? made.SeedText : Text(c.Seed);
+        made = max is { } m ? new Made(key, c.Seed, seedText, m, Text(m)) : new Made(key, c.Seed, seedText, made?.Max, made?.MaxText ?? -1);
+        _made[at] = made;
+        return made;
+    }
+
+    private static RedisValue Text(decimal d) => d == 0 ? (RedisValue)0 : d.ToString(CultureInfo.InvariantCulture);
+
+    private RedisKey KeyOf(in Counter c) => MadeOf(c, null).Key;
 
     private static long TtlMs(in Counter c, DateTimeOffset now) =>
         (long)Math.Max(60_000, ((c.WindowEnd is { } w ? w - now + TimeSpan.FromDays(1) : NoWindowTtl)).TotalMilliseconds);
@@ -59,10 +79,11 @@ public sealed class RedisSpendCounters(RedisLink link)
         var args = new RedisValue[counters.Count * 3];
         for (var i = 0; i < counters.Count; i++)
         {
-            keys[i] = KeyOf(counters[i]);
-            args[3 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
+            var made = MadeOf(counters[i], max[i]);
+            keys[i] = made.Key;
+            args[3 * i] = made.SeedText;
             args[3 * i + 1] = TtlMs(counters[i], now);
-            args[3 * i + 2] = max[i] is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-1";
+            args[3 * i + 2] = made.MaxText;
         }
         return new(keys, args);
     }
@@ -74,8 +95,9 @@ public sealed class RedisSpendCounters(RedisLink link)
         var args = new RedisValue[counters.Count * 2];
         for (var i = 0; i < counters.Count; i++)
         {
-            keys[i] = KeyOf(counters[i]);
-            args[2 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
+            var made = MadeOf(counters[i], null);
+            keys[i] = made.Key;
+            args[2 * i] = made.SeedText;
             args[2 * i + 1] = TtlMs(counters[i], now);
         }
         var result = (RedisResult[])(await link.Database.ScriptEvaluateAsync(ReadScript, keys, args).ConfigureAwait(false))!;
@@ -94,8 +116,9 @@ public sealed class RedisSpendCounters(RedisLink link)
         args[0] = amount.ToString(CultureInfo.InvariantCulture);
         for (var i = 0; i < counters.Count; i++)
         {
-            keys[i] = KeyOf(counters[i]);
-            args[1 + 2 * i] = counters[i].Seed.ToString(CultureInfo.InvariantCulture);
+            var made = MadeOf(counters[i], null);
+            keys[i] = made.Key;
+            args[1 + 2 * i] = made.SeedText;
             args[2 + 2 * i] = TtlMs(counters[i], now);
         }
         var result = (RedisResult[])(await link.Database.ScriptEvaluateAsync(AddScript, keys, args).ConfigureAwait(false))!;
