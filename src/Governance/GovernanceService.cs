@@ -491,25 +491,67 @@ public sealed partial class GovernanceService : IAsyncDisposable
     }
 
     /// <summary>A priced answer: added to this replica's ledger, and to the shared counters at once (not awaited on the request path).</summary>
-    public void AddSpend(IReadOnlyList<Budget> budgets, decimal cost)
+    public void AddSpend(IReadOnlyList<Budget> budgets, decimal cost) => _ = Settle(budgets, cost, null, 0);
+
+    /// <summary>
+    /// A finished call: its lease finished with its real tokens, its price added to this replica's ledger and to the
+    /// shared counters. With Redis the slots, the token correction and the spend go in one round trip, awaited only
+    /// when a soft budget could be crossed (its alert needs the counters' new values). Returns a task when the call has
+    /// a max budget: its answer should go out only once its spend is in the shared counters, so that the client's next
+    /// call, on any replica, sees it (null otherwise, and without Redis).
+    /// </summary>
+    public Task? Settle(IReadOnlyList<Budget> budgets, decimal cost, RateLease? lease, long tokens)
     {
-        if (cost == 0) return;
-        foreach (var b in budgets)
+        if (cost != 0)
+            foreach (var b in budgets)
+            {
+                var after = Ledger.Add(b.Scope, b.Id, cost);
+                // Alerts come from the shared counters when there are some (one crossing across replicas).
+                if (SharedSpend is null && after is { } a) Crossed(b, a - cost, a);
+            }
+        if (SharedSpend is null || budgets.Count == 0 || cost == 0)
         {
-            var after = Ledger.Add(b.Scope, b.Id, cost);
-            // Alerts come from the shared counters when there are some (one crossing across replicas).
-            if (SharedSpend is null && after is { } a) Crossed(b, a - cost, a);
+            lease?.Finish(tokens);
+            return null;
         }
-        if (SharedSpend is null || budgets.Count == 0) return;
         var counters = new RedisSpendCounters.Counter[budgets.Count];
+        bool soft = false, capped = false;
         for (var i = 0; i < counters.Length; i++)
         {
             var b = budgets[i];
             Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
             if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
             counters[i] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
+            soft |= b.SoftBudget is not null;
+            capped |= b.MaxBudget is not null;
         }
-        _ = AddSharedAsync(budgets, counters, cost);
+        if (lease is RedisLease shared && Shared!.Available && shared.FinishWith(tokens) is { } finishing)
+        {
+            var add = SharedSpend.PrepareAdd(counters, cost, Time.GetUtcNow());
+            if (!soft && !capped)
+            {
+                SharedLimiter!.Finish(finishing, add, awaited: false);
+                return null;
+            }
+            var finished = FinishSharedAsync(budgets, finishing, add, cost);
+            return capped ? finished : null;
+        }
+        lease?.Finish(tokens);
+        var added = AddSharedAsync(budgets, counters, cost);
+        return capped ? added : null;
+    }
+
+    private async Task FinishSharedAsync(IReadOnlyList<Budget> budgets, RedisRateLimiter.Finishing finishing, RedisSpendCounters.BudgetedRead add, decimal cost)
+    {
+        try
+        {
+            var after = RedisSpendCounters.Values(await SharedLimiter!.Finish(finishing, add, awaited: true).ConfigureAwait(false));
+            for (var i = 0; i < after.Length; i++) Crossed(budgets[i], after[i] - cost, after[i]);
+        }
+        catch (Exception ex) when (RedisLink.IsOutage(ex))
+        {
+            Shared!.FellBack(ex);
+        }
     }
 
     private async Task AddSharedAsync(IReadOnlyList<Budget> budgets, RedisSpendCounters.Counter[] counters, decimal cost)

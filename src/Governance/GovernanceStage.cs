@@ -18,7 +18,7 @@ namespace LLMux.Governance;
 /// </summary>
 public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 {
-    private static readonly Action<LlmContext, object?> SettleStream = static (ctx, s) => ((Settlement)s!).Settle(ctx);
+    private static readonly Action<LlmContext, object?> SettleStream = static (ctx, s) => _ = ((Settlement)s!).Settle(ctx);
 
     public ValueTask InvokeAsync(LlmContext context, StageDelegate next)
     {
@@ -60,7 +60,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             settlement.Lease.Finish(0);
             throw;
         }
-        Finish(context, settlement);
+        if (Finish(context, settlement) is { } shared) await shared.ConfigureAwait(false);
     }
 
     private static async ValueTask RunAsync(LlmContext context, StageDelegate next, Settlement settlement)
@@ -75,7 +75,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             settlement.Lease.Finish(0);
             throw;
         }
-        Finish(context, settlement);
+        if (Finish(context, settlement) is { } shared) await shared.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -112,17 +112,19 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         return (new Settlement(governance, caller, endUser, budgets, started), admission);
     }
 
-    private static void Finish(LlmContext context, Settlement settlement)
+    /// <summary>Settles an answer (a stream: when it ends); a task when its spend must reach the shared counters before the answer goes out.</summary>
+    private static Task? Finish(LlmContext context, Settlement settlement)
     {
         if (context.IsStream && context.Stream is not null)
         {
             // Headers go out before the stream's usage is known: they count its input estimate.
             settlement.WriteHeaders(context.ResponseHeaders);
             context.OnCompleted(SettleStream, settlement);
-            return;
+            return null;
         }
-        settlement.Settle(context);
+        var shared = settlement.Settle(context);
         settlement.WriteHeaders(context.ResponseHeaders);
+        return shared;
     }
 
     /// <summary>
@@ -249,14 +251,14 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 
         public void WriteHeaders(List<KeyValuePair<string, string>> headers) => lease.WriteHeaders(headers);
 
-        public void Settle(LlmContext context)
+        public Task? Settle(LlmContext context)
         {
-            if (Interlocked.Exchange(ref _settled, 1) != 0) return;
+            if (Interlocked.Exchange(ref _settled, 1) != 0) return null;
             var usage = context.Usage;
             var tokens = usage is null ? 0 : usage.PromptTokens + usage.CompletionTokens;
-            lease.Finish(tokens);
             var cost = context.Cost ?? (usage is not null ? context.PriceOf(usage) : null) ?? 0m;
-            governance.AddSpend(budgets, cost);
+            // The lease finishes with the spend: with Redis, one round trip after the call.
+            var shared = governance.Settle(budgets, cost, lease, tokens);
             var d = context.Deployment;
             governance.Writer.Enqueue(new SpendRow
             {
@@ -278,6 +280,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
                 CacheHit = context.CacheHit,
                 Logged = !governance.Options.DisableSpendLogs,
             });
+            return shared;
         }
     }
 }

@@ -88,6 +88,34 @@ public sealed class RedisRateLimiter : IDisposable
         return 1
         """;
 
+    // A finished, priced call: FinishScript's work and the spend added to its budgets' counters, in one round trip.
+    // KEYS: slot sets (ARGV[1] of them), windows (ARGV[3]), then spend counters. ARGV: slot count, lease id, window
+    // count, per window (start, reserved), the real tokens, the amount, then per counter (seed, ttl ms). Returns the
+    // counters' new values.
+    private const string FinishSpendScript = """
+        local ns = tonumber(ARGV[1]); local id = ARGV[2]; local nw = tonumber(ARGV[3])
+        local actual = tonumber(ARGV[4 + 2*nw]); local amount = ARGV[5 + 2*nw]; local cb = 5 + 2*nw
+        for i = 1, ns do redis.call('ZREM', KEYS[i], id) end
+        for j = 1, nw do
+          local w = KEYS[ns + j]
+          local start = redis.call('HGET', w, 'start')
+          if start then
+            local delta = actual
+            if tonumber(start) == tonumber(ARGV[2 + 2*j]) then delta = actual - tonumber(ARGV[3 + 2*j]) end
+            local t = redis.call('HINCRBY', w, 'tokens', delta)
+            if t < 0 then redis.call('HSET', w, 'tokens', 0) end
+          end
+        end
+        local out = {}
+        for c = 1, #KEYS - ns - nw do
+          local k = KEYS[ns + nw + c]
+          redis.call('SET', k, ARGV[cb + 2*c - 1], 'PX', ARGV[cb + 2*c], 'NX')
+          out[c] = redis.call('INCRBYFLOAT', k, amount)
+          redis.call('PEXPIRE', k, ARGV[cb + 2*c])
+        end
+        return out
+        """;
+
     // KEYS: window hashes. ARGV: per descriptor the window start at admission and the tokens reserved, then the real tokens.
     private const string SettleScript = """
         local actual = tonumber(ARGV[#ARGV])
@@ -301,6 +329,46 @@ public sealed class RedisRateLimiter : IDisposable
         _ = Swallow(_link.Database.ScriptEvaluateAsync(FinishScript, keys, args, CommandFlags.FireAndForget));
     }
 
+    /// <summary>A lease finished together with its call's spend: its slots and windows, and its real tokens.</summary>
+    internal readonly record struct Finishing(RedisLease Lease, long Tokens);
+
+    /// <summary>
+    /// Gives the slots back, corrects the tokens and adds <paramref name="add"/>'s amount to its counters in one script;
+    /// returns the counters' new values when <paramref name="awaited"/> (else fire and forget, and a null task).
+    /// </summary>
+    internal Task<RedisResult> Finish(Finishing finishing, RedisSpendCounters.BudgetedRead add, bool awaited)
+    {
+        var lease = finishing.Lease;
+        _live.TryRemove(lease, out _);
+        int slots = 0, windows = 0;
+        foreach (var h in lease.Descriptors)
+        {
+            if (h.Limits.MaxParallel is not null) slots++;
+            if (h.Limits.Tpm is not null) windows++;
+        }
+        var keys = new RedisKey[slots + windows + add.Keys.Length];
+        var args = new RedisValue[4 + windows * 2 + add.Args.Length];
+        args[0] = slots;
+        args[1] = lease.Id;
+        args[2] = windows;
+        int s = 0, w = 0;
+        foreach (var h in lease.Descriptors)
+        {
+            if (h.Limits.MaxParallel is not null) keys[s++] = h.Slots;
+            if (h.Limits.Tpm is null) continue;
+            keys[slots + w] = h.Window;
+            args[3 + 2 * w] = h.WindowStart;
+            args[4 + 2 * w] = h.Reserved;
+            w++;
+        }
+        args[3 + 2 * windows] = finishing.Tokens;
+        add.Keys.CopyTo(keys, slots + windows);
+        add.Args.CopyTo(args, 4 + 2 * windows);
+        if (awaited) return _link.Database.ScriptEvaluateAsync(FinishSpendScript, keys, args);
+        _ = Swallow(_link.Database.ScriptEvaluateAsync(FinishSpendScript, keys, args, CommandFlags.FireAndForget));
+        return null!;
+    }
+
     private async Task Swallow(Task pending)
     {
         try
@@ -355,6 +423,23 @@ internal sealed class RedisLease(RedisRateLimiter owner, long id, RedisLease.Hel
         if (settles && releases) owner.Finished(this, tokens);
         else if (settles) owner.Settled(this, tokens);
         else if (releases) owner.Released(this);
+    }
+
+    /// <summary>
+    /// Finishes the lease as part of the call's after-call script (see <see cref="RedisRateLimiter.Finish"/>), when
+    /// neither its release nor its settlement happened yet; null otherwise (then <see cref="Finish"/> is the way).
+    /// </summary>
+    internal RedisRateLimiter.Finishing? FinishWith(long tokens)
+    {
+        if (Volatile.Read(ref _released) != 0 || Interlocked.Read(ref _settledTokens) != -1) return null;
+        if (Interlocked.CompareExchange(ref _settledTokens, tokens, -1) != -1) return null;
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            // Released meanwhile (a disconnect): only the settlement is left, through the usual path.
+            owner.Settled(this, tokens);
+            return null;
+        }
+        return new(this, tokens);
     }
 
     /// <summary>The counters as the admission left them, corrected for this call's own release and real tokens.</summary>

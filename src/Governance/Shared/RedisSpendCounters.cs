@@ -111,6 +111,13 @@ public sealed class RedisSpendCounters(RedisLink link)
     public async Task<decimal[]> AddAsync(IReadOnlyList<Counter> counters, decimal amount, DateTimeOffset now)
     {
         if (counters.Count == 0 || amount == 0) return [];
+        var add = PrepareAdd(counters, amount, now);
+        return Values(await link.Database.ScriptEvaluateAsync(AddScript, add.Keys, add.Args).ConfigureAwait(false));
+    }
+
+    /// <summary>An add as <see cref="AddScript"/> takes it (and the after-call script of <see cref="RedisRateLimiter"/>): keys; the amount, then per key (seed, ttl ms).</summary>
+    internal BudgetedRead PrepareAdd(IReadOnlyList<Counter> counters, decimal amount, DateTimeOffset now)
+    {
         var keys = new RedisKey[counters.Count];
         var args = new RedisValue[1 + counters.Count * 2];
         args[0] = amount.ToString(CultureInfo.InvariantCulture);
@@ -121,7 +128,13 @@ public sealed class RedisSpendCounters(RedisLink link)
             args[1 + 2 * i] = made.SeedText;
             args[2 + 2 * i] = TtlMs(counters[i], now);
         }
-        var result = (RedisResult[])(await link.Database.ScriptEvaluateAsync(AddScript, keys, args).ConfigureAwait(false))!;
+        return new(keys, args);
+    }
+
+    /// <summary>The counters' new values in a script's answer.</summary>
+    internal static decimal[] Values(RedisResult answer)
+    {
+        var result = (RedisResult[])answer!;
         var values = new decimal[result.Length];
         for (var i = 0; i < values.Length; i++) values[i] = decimal.Parse((string)result[i]!, NumberStyles.Float, CultureInfo.InvariantCulture);
         return values;

@@ -83,6 +83,44 @@ public sealed class ReplicaTests
     }
 
     [SkippableFact]
+    public async Task After_each_call_one_script_frees_its_slot_corrects_its_tokens_and_adds_its_spend_and_a_soft_budget_alerts_once_across_replicas()
+    {
+        await using var cluster = await ReplicaCluster.StartAsync();
+        // 0.000018 per call (18 tokens): the soft budget is crossed by the 3rd call, the max budget reached by the 6th.
+        var key = await cluster.NewKeyAsync("""{"soft_budget":0.00005,"max_budget":0.0001,"max_parallel_requests":1,"tpm_limit":1000}""");
+        var alerts = new System.Collections.Concurrent.ConcurrentBag<(int Replica, decimal Spend)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var replica = i;
+            cluster.Governance(i).SoftBudgetCrossed += a => alerts.Add((replica, a.Spend));
+        }
+        var remaining = new List<int>();
+        var ok = 0;
+        for (var i = 0; i < 8; i++)
+        {
+            // One replica for the first three calls (one connection: each call's after-call script runs before the next admission).
+            using var r = await ReplicaCluster.ChatAsync(i < 3 ? cluster.Replicas[0] : cluster.Next(), key);
+            if (r.StatusCode != HttpStatusCode.OK)
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+                continue;
+            }
+            ok++;
+            if (i < 3) remaining.Add(int.Parse(r.Headers.GetValues("x-ratelimit-api_key-remaining-tokens").Single(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        // max_parallel_requests 1: every call got the slot the one before gave back; the real tokens replaced each estimate.
+        Assert.Equal(6, ok);
+        Assert.Equal([982, 964, 946], remaining);
+        var until = Stopwatch.StartNew();
+        while (alerts.IsEmpty && until.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(20);
+        await Task.Delay(200);
+        var alert = Assert.Single(alerts);
+        Assert.Equal(0.000054m, alert.Spend);
+        Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(0, cluster.Governance(i).SharedLimiter!.LiveLeases));
+        Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(0, cluster.Governance(i).Shared!.FallbackCount));
+    }
+
+    [SkippableFact]
     public async Task Concurrent_calls_overshoot_a_budget_by_at_most_one_in_flight_call_per_replica()
     {
         await using var cluster = await ReplicaCluster.StartAsync();
