@@ -51,7 +51,7 @@ cat >"$work/base.yaml" <<YAML
 model_list:
   - model_name: bench
     litellm_params:
-      model: openai/bench-model
+      model: openai/gpt-4o-mini   # priced: every governed call adds real spend
       api_base: http://127.0.0.1:$UP/v1
       api_key: sk-bench
 YAML

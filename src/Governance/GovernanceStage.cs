@@ -232,11 +232,20 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         return list;
     }
 
-    /// <summary><c>llmux-</c> + a time-ordered GUID (so the spend log's primary key grows at its end), in one string.</summary>
-    internal static string NewRequestId() => string.Create(38, Guid.CreateVersion7(), static (span, id) =>
+    // Request ids: this process's random 32 bits, then a counter (no random bytes drawn per call).
+    private static readonly uint ProcessTag = (uint)Random.Shared.Next() ^ ((uint)Environment.ProcessId << 16);
+    private static long _sequence;
+
+    /// <summary>
+    /// <c>llmux-</c> + 32 hex digits: the time in ms (12), this process's tag (8) and a counter (12). Ordered by time,
+    /// so the spend log's primary key grows at its end; unique across replicas by the tag, within one by the counter.
+    /// </summary>
+    internal static string NewRequestId() => string.Create(38, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Interlocked.Increment(ref _sequence)), static (span, id) =>
     {
         "llmux-".CopyTo(span);
-        id.TryFormat(span[6..], out _, "N");
+        ((ulong)id.Item1 & 0xFFFF_FFFF_FFFF).TryFormat(span.Slice(6, 12), out _, "x12");
+        ProcessTag.TryFormat(span.Slice(18, 8), out _, "x8");
+        ((ulong)id.Item2 & 0xFFFF_FFFF_FFFF).TryFormat(span.Slice(26, 12), out _, "x12");
     });
 
     /// <summary>What one admitted call owes once its usage is known.</summary>
