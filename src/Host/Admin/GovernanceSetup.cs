@@ -17,9 +17,13 @@ namespace LLMux.Host.Admin;
 /// </summary>
 internal static class GovernanceSetup
 {
-    public static GovernanceService? Create(GatewayConfig config, TimeProvider time, RedisLink? redis)
+    public static GovernanceService? Create(GatewayConfig config, TimeProvider time, RedisLink? redis) =>
+        // Without a master key nothing of the stores is touched: Npgsql and SQLite are not even loaded.
+        config.MasterKey is { } master ? Open(config, master, time, redis) : null;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static GovernanceService Open(GatewayConfig config, LLMux.Pipeline.Context.Secret master, TimeProvider time, RedisLink? redis)
     {
-        if (config.MasterKey is not { } master) return null;
         IGovernanceStore store;
         string? spill = null;
         if (config.DatabaseUrl is { } url)

@@ -103,30 +103,35 @@ internal sealed partial class BatchService : IAsyncDisposable
     /// </summary>
     public static IBatchStore OpenStore(Config.GatewayConfig config)
     {
-        if (config.DatabaseUrl is { } url)
-        {
-            try
-            {
-                var pg = new LLMux.Governance.Storage.Postgres.PostgresBatchStore(url);
-                pg.MigrateAsync().AsTask().GetAwaiter().GetResult();
-                return pg;
-            }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or ArgumentException or UriFormatException or FormatException)
-            {
-                throw new Config.ConfigException([$"general_settings.database_url: the batch store cannot connect to or migrate PostgreSQL: {ex.Message}"]);
-            }
-        }
+        if (config.DatabaseUrl is { } url) return OpenPostgres(url);
         var path = config.DatabasePath ?? Path.Combine(config.Files.StoragePath, "llmux.db");
         try
         {
             if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
-            var sqlite = new LLMux.Governance.Storage.Sqlite.SqliteBatchStore(path);
+            // Opened when a batch is first created or the file exists (then migrated now, so a broken file fails the start).
+            var sqlite = new DeferredSqliteBatchStore(path);
             sqlite.MigrateAsync().AsTask().GetAwaiter().GetResult();
             return sqlite;
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
             throw new Config.ConfigException([$"general_settings.database_path: the batch store cannot open or migrate the SQLite database `{path}`: {ex.Message}"]);
+        }
+    }
+
+    // Its own method: Npgsql is loaded only by a host that has a database_url.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static IBatchStore OpenPostgres(string url)
+    {
+        try
+        {
+            var pg = new LLMux.Governance.Storage.Postgres.PostgresBatchStore(url);
+            pg.MigrateAsync().AsTask().GetAwaiter().GetResult();
+            return pg;
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or ArgumentException or UriFormatException or FormatException)
+        {
+            throw new Config.ConfigException([$"general_settings.database_url: the batch store cannot connect to or migrate PostgreSQL: {ex.Message}"]);
         }
     }
 
