@@ -7,9 +7,11 @@ namespace LLMux.Governance.Budgets;
 
 /// <summary>
 /// One entry of a key's <c>model_max_budget</c> (LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>):
-/// the most the key may spend on that model per window. Without a window the budget counts all time.
+/// the most the key may spend on that model per window. Without a window the budget counts all time. On a key an entry
+/// may also carry <c>rpm_limit</c> / <c>tpm_limit</c>: the key's limits on that model when its <c>model_rpm_limit</c> /
+/// <c>model_tpm_limit</c> name none (LiteLLM's order); such an entry may have no budget at all.
 /// </summary>
-public sealed record ModelBudget(decimal MaxBudget, string? Duration)
+public sealed record ModelBudget(decimal? MaxBudget, string? Duration, long? RpmLimit = null, long? TpmLimit = null)
 {
     public static readonly IReadOnlyDictionary<string, ModelBudget> None = new Dictionary<string, ModelBudget>(StringComparer.Ordinal);
 
@@ -17,9 +19,9 @@ public sealed record ModelBudget(decimal MaxBudget, string? Duration)
     public static KeyValuePair<string, ModelBudget>? For(IReadOnlyDictionary<string, ModelBudget> budgets, string model)
     {
         if (budgets.Count == 0) return null;
-        if (budgets.TryGetValue(model, out var b)) return new(model, b);
+        if (budgets.TryGetValue(model, out var b) && b.MaxBudget is not null) return new(model, b);
         var slash = model.LastIndexOf('/');
-        if (slash >= 0 && budgets.TryGetValue(model[(slash + 1)..], out b)) return new(model[(slash + 1)..], b);
+        if (slash >= 0 && budgets.TryGetValue(model[(slash + 1)..], out b) && b.MaxBudget is not null) return new(model[(slash + 1)..], b);
         return null;
     }
 
@@ -70,15 +72,20 @@ public sealed record ModelBudget(decimal MaxBudget, string? Duration)
         foreach (var (model, b) in budgets)
         {
             w.WriteStartObject(model);
-            w.WriteNumber("budget_limit", b.MaxBudget);
+            if (b.MaxBudget is { } max) w.WriteNumber("budget_limit", max); else w.WriteNull("budget_limit");
             if (b.Duration is null) w.WriteNull("time_period"); else w.WriteString("time_period", b.Duration);
+            if (b.RpmLimit is { } rpm) w.WriteNumber("rpm_limit", rpm);
+            if (b.TpmLimit is { } tpm) w.WriteNumber("tpm_limit", tpm);
             w.WriteEndObject();
         }
         w.WriteEndObject();
     }
 
-    /// <summary>Reads the column (or an admin body's value); <paramref name="problem"/> names what is wrong.</summary>
-    public static IReadOnlyDictionary<string, ModelBudget>? Read(JsonElement e, out string? problem)
+    /// <summary>
+    /// Reads the column (or an admin body's value); <paramref name="problem"/> names what is wrong. Per-model rate limits
+    /// are a key's only (<paramref name="allowRates"/>): a team's, user's or budget row's entry refuses them.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ModelBudget>? Read(JsonElement e, out string? problem, bool allowRates = true)
     {
         problem = null;
         if (e.ValueKind != JsonValueKind.Object) { problem = "must be a JSON object of model name → {\"budget_limit\": USD, \"time_period\": \"1d\"}"; return null; }
@@ -88,11 +95,13 @@ public sealed record ModelBudget(decimal MaxBudget, string? Duration)
             if (p.Value.ValueKind != JsonValueKind.Object) { problem = $"`{p.Name}` must be an object like {{\"budget_limit\": 10, \"time_period\": \"1d\"}}"; return null; }
             decimal? max = null;
             string? duration = null;
+            long? rpm = null, tpm = null;
             foreach (var f in p.Value.EnumerateObject())
             {
                 switch (f.Name)
                 {
                     case "budget_limit" or "max_budget":
+                        if (f.Value.ValueKind == JsonValueKind.Null) break;
                         if (f.Value.ValueKind == JsonValueKind.String && decimal.TryParse(f.Value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var s)) max = s;
                         else if (f.Value.ValueKind == JsonValueKind.Number && f.Value.TryGetDecimal(out var n)) max = n;
                         else { problem = $"`{p.Name}.{f.Name}` must be a number (USD)"; return null; }
@@ -105,15 +114,17 @@ public sealed record ModelBudget(decimal MaxBudget, string? Duration)
                         break;
                     case "tpm_limit" or "rpm_limit":
                         if (f.Value.ValueKind == JsonValueKind.Null) break;
-                        problem = $"`{p.Name}.{f.Name}` is not supported by LLMux yet; remove it";
-                        return null;
+                        if (!allowRates) { problem = $"`{p.Name}.{f.Name}`: per-model rate limits belong on a key's model_max_budget (or its model_rpm_limit / model_tpm_limit); remove it here"; return null; }
+                        if (f.Value.ValueKind != JsonValueKind.Number || !f.Value.TryGetInt64(out var perMinute) || perMinute < 0) { problem = $"`{p.Name}.{f.Name}` must be a whole number, 0 or more (per minute)"; return null; }
+                        if (f.Name == "rpm_limit") rpm = perMinute; else tpm = perMinute;
+                        break;
                     default:
-                        problem = $"`{p.Name}.{f.Name}` is not a field of a model budget (budget_limit, time_period)";
+                        problem = $"`{p.Name}.{f.Name}` is not a field of a model budget (budget_limit, time_period{(allowRates ? ", rpm_limit, tpm_limit" : "")})";
                         return null;
                 }
             }
-            if (max is null) { problem = $"`{p.Name}.budget_limit` is required"; return null; }
-            map[p.Name] = new ModelBudget(max.Value, duration);
+            if (max is null && rpm is null && tpm is null) { problem = $"`{p.Name}.budget_limit` is required" + (allowRates ? " (or rpm_limit / tpm_limit)" : ""); return null; }
+            map[p.Name] = new ModelBudget(max, duration, rpm, tpm);
         }
         return map;
     }

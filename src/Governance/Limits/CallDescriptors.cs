@@ -10,17 +10,32 @@ public static class CallDescriptors
     public static RateDescriptor[]? Of(VirtualKey key, string? alias, string? model, string? endUser, BudgetRow? endUserBudget)
     {
         var endUserLimits = endUser is null ? default : LinkedBudgets.LimitsOf(endUserBudget);
-        var perModel = key.ModelRpmLimit.Count == 0 && key.ModelTpmLimit.Count == 0 ? null : ModelLimits.NameFor(key.ModelRpmLimit, key.ModelTpmLimit, alias, model);
+        var perModel = key.ModelRpmLimit.Count == 0 && key.ModelTpmLimit.Count == 0 && key.ModelMaxBudget.Count == 0 ? null
+            : alias is not null && HasLimit(key, alias) ? alias
+            : model is not null && HasLimit(key, model) ? model
+            : null;
         if (!endUserLimits.Any && perModel is null) return null;
         var list = new RateDescriptor[(endUserLimits.Any ? 1 : 0) + (perModel is null ? 0 : 1)];
         var i = 0;
         if (endUserLimits.Any) list[i++] = new(RateDescriptor.EndUser, endUser!, endUserLimits);
         if (perModel is not null)
         {
-            var rpm = key.ModelRpmLimit.TryGetValue(perModel, out var r) ? r : (long?)null;
-            var tpm = key.ModelTpmLimit.TryGetValue(perModel, out var t) ? t : (long?)null;
-            list[i] = new(RateDescriptor.ModelPerKey, key.Token + ":" + perModel, new RateLimits(rpm, tpm, null));
+            list[i] = new(RateDescriptor.ModelPerKey, key.Token + ":" + perModel, new RateLimits(Rpm(key, perModel), Tpm(key, perModel), null));
         }
         return list;
     }
+
+    /// <summary>
+    /// The key's requests per minute on <paramref name="model"/>: its <c>model_rpm_limit</c> when that names any model,
+    /// else the <c>rpm_limit</c> of its <c>model_max_budget</c> entry (LiteLLM's order; tokens alike).
+    /// </summary>
+    public static long? Rpm(VirtualKey key, string model) =>
+        key.ModelRpmLimit.Count > 0 ? (key.ModelRpmLimit.TryGetValue(model, out var r) ? r : null)
+        : key.ModelMaxBudget.TryGetValue(model, out var b) ? b.RpmLimit : null;
+
+    public static long? Tpm(VirtualKey key, string model) =>
+        key.ModelTpmLimit.Count > 0 ? (key.ModelTpmLimit.TryGetValue(model, out var t) ? t : null)
+        : key.ModelMaxBudget.TryGetValue(model, out var b) ? b.TpmLimit : null;
+
+    private static bool HasLimit(VirtualKey key, string model) => Rpm(key, model) is not null || Tpm(key, model) is not null;
 }

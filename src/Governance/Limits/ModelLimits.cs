@@ -12,23 +12,6 @@ public static class ModelLimits
 {
     public static readonly IReadOnlyDictionary<string, long> None = new Dictionary<string, long>(StringComparer.Ordinal);
 
-    /// <summary>The limit for the called model: by the name the client sent, by the model group, else null.</summary>
-    public static long? For(IReadOnlyDictionary<string, long> limits, string? alias, string? model)
-    {
-        if (limits.Count == 0) return null;
-        if (alias is not null && limits.TryGetValue(alias, out var byAlias)) return byAlias;
-        if (model is not null && limits.TryGetValue(model, out var byModel)) return byModel;
-        return null;
-    }
-
-    /// <summary>The name the limit was found under (the descriptor's value after the key hash).</summary>
-    public static string? NameFor(IReadOnlyDictionary<string, long> rpm, IReadOnlyDictionary<string, long> tpm, string? alias, string? model)
-    {
-        if (alias is not null && (rpm.ContainsKey(alias) || tpm.ContainsKey(alias))) return alias;
-        if (model is not null && (rpm.ContainsKey(model) || tpm.ContainsKey(model))) return model;
-        return null;
-    }
-
     public static string Write(IReadOnlyDictionary<string, long> limits)
     {
         var buffer = new ArrayBufferWriter<byte>(32);

@@ -302,7 +302,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             AllowedRoutes = b.Strings("allowed_routes"),
             AllowedCacheControls = CacheControlNames(b),
             Blocked = b.Bool("blocked"),
-            ModelMaxBudget = ModelBudgets(b),
+            ModelMaxBudget = ModelBudgets(b, allowRates: true),
             Aliases = Aliases(b, "aliases"),
             BudgetId = b.String("budget_id"),
             ModelRpmLimit = PerModelLimits(b, "model_rpm_limit"),
@@ -354,12 +354,15 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         return aliases;
     }
 
-    /// <summary><c>model_max_budget</c>: LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>; <c>{}</c> or null clears it.</summary>
-    private static IReadOnlyDictionary<string, ModelBudget>? ModelBudgets(AdminBody b)
+    /// <summary>
+    /// <c>model_max_budget</c>: LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>; <c>{}</c> or null
+    /// clears it. A key's entries may carry <c>rpm_limit</c> / <c>tpm_limit</c> (<paramref name="allowRates"/>).
+    /// </summary>
+    internal static IReadOnlyDictionary<string, ModelBudget>? ModelBudgets(AdminBody b, bool allowRates = false)
     {
         if (b.IsNull("model_max_budget")) return ModelBudget.None;
         if (b.Element("model_max_budget") is not { } e) return null;
-        var budgets = ModelBudget.Read(e, out var problem);
+        var budgets = ModelBudget.Read(e, out var problem, allowRates);
         if (problem is not null) b.Problems.Add($"`model_max_budget`: {problem}");
         return budgets;
     }

@@ -82,7 +82,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [InlineData("""{"key":"not-sk"}""", "sk-")]
     [InlineData("""{"key_alias":"x","colour":"blue"}""", "colour")]
     [InlineData("""{"model_max_budget":{"gpt-test":{"budget_limit":"lots"}}}""", "model_max_budget")]
-    [InlineData("""{"model_max_budget":{"gpt-test":{"budget_limit":1,"tpm_limit":5}}}""", "tpm_limit")]
+    [InlineData("""{"model_max_budget":{"gpt-test":{"budget_limit":1,"tpm_limit":"5"}}}""", "tpm_limit")]
     [InlineData("""{"aliases":"fast"}""", "aliases")]
     [InlineData("""{"aliases":{"fast":5}}""", "aliases")]
     [InlineData("""{"aliases":{"fast":""}}""", "aliases")]

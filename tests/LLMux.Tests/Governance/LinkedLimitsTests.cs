@@ -191,6 +191,57 @@ public sealed class LinkedLimitsTests : IAsyncLifetime
         using (var other = await ChatAs(key, null, "gpt-other")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
     [Fact]
+    public async Task Rate_limits_inside_a_keys_model_max_budget_hold_for_that_model_and_yield_to_model_rpm_limit()
+    {
+        var (status, created) = await _g.PostAsync("/key/generate", """{"model_max_budget":{"gpt-test":{"rpm_limit":2},"gpt-other":{"budget_limit":5,"time_period":"1d","tpm_limit":100000}}}""");
+        Assert.Equal(200, status);
+        var entry = created.GetProperty("model_max_budget").GetProperty("gpt-test");
+        Assert.Equal(2, entry.GetProperty("rpm_limit").GetInt64());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, entry.GetProperty("budget_limit").ValueKind);
+        var key = created.GetProperty("key").GetString()!;
+        using (var first = await ChatAs(key, null))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("2", first.Headers.GetValues("x-ratelimit-model_per_key-limit-requests").Single());
+        }
+        using (var second = await ChatAs(key, null)) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var calls = _g.Upstream.Requests.Count;
+        using (var third = await ChatAs(key, null))
+        {
+            Assert.Equal((HttpStatusCode)429, third.StatusCode);
+            Assert.Contains("Rate limit exceeded for model_per_key", await third.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        // The other entry carries a token limit and a budget, not a request limit.
+        using (var other = await ChatAs(key, null, "gpt-other"))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+            Assert.Equal("100000", other.Headers.GetValues("x-ratelimit-model_per_key-limit-tokens").Single());
+            Assert.False(other.Headers.Contains("x-ratelimit-model_per_key-limit-requests"));
+        }
+        // The key's own model_rpm_limit, once it names a model, wins over the budget entries (LiteLLM's order).
+        Assert.Equal(200, (await _g.PostAsync("/key/update", $$$"""{"key":"{{{key}}}","model_rpm_limit":{"gpt-other":9}}""")).Status);
+        using (var freed = await ChatAs(key, null)) Assert.Equal(HttpStatusCode.OK, freed.StatusCode);
+        // It survives a restart (read back from the store).
+        await _g.RestartAsync();
+        var info = (await _g.GetAsync($"/key/info?key={key}")).Body.GetProperty("info");
+        Assert.Equal(2, info.GetProperty("model_max_budget").GetProperty("gpt-test").GetProperty("rpm_limit").GetInt64());
+    }
+
+    [Fact]
+    public async Task Rate_limits_in_a_model_max_budget_are_refused_where_nothing_would_enforce_them()
+    {
+        var (status, body) = await _g.PostAsync("/team/new", """{"model_max_budget":{"gpt-test":{"budget_limit":1,"rpm_limit":2}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("rate limits belong on a key's model_max_budget", body.ToString());
+        Assert.Equal(400, (await _g.PostAsync("/budget/new", """{"budget_id":"b","model_max_budget":{"gpt-test":{"tpm_limit":5}}}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/key/generate", """{"model_max_budget":{"gpt-test":{"rpm_limit":-1}}}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/key/generate", """{"model_max_budget":{"gpt-test":{"rpm_limit":1.5}}}""")).Status);
+        Assert.Equal(400, (await _g.PostAsync("/key/generate", """{"model_max_budget":{"gpt-test":{"time_period":"1d"}}}""")).Status);
+        Assert.Equal(0, (await _g.GetAsync("/key/list")).Body.GetProperty("total_count").GetInt32());
+    }
+
+    [Fact]
     public async Task An_end_users_per_model_budget_comes_from_its_budget_and_holds_for_that_model_only()
     {
         var (status, _) = await _g.PostAsync("/customer/new", """{"user_id":"acme","model_max_budget":{"gpt-test":{"max_budget":0.00002,"budget_duration":"1d"}}}""");
