@@ -107,7 +107,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (userModel is { } um) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.UserModel, grant.User!.UserId, grant.User.CreatedAt, um.Key, um.Value, SeedName(um.Key, grant)).ConfigureAwait(false);
         if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
         if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);
-        var extra = CallDescriptors.Of(grant.Key, context.RequestedAlias, context.RequestedModel, endUser, endUserBudget);
+        var extra = CallDescriptors.Of(grant.Key, context.RequestedAlias, context.RequestedModel, endUser, endUserBudget, grant.Team);
         var admission = governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), extra);
         return (new Settlement(governance, caller, endUser, budgets, started), admission);
     }

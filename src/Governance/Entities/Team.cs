@@ -19,6 +19,13 @@ public sealed record Team
     public IReadOnlyDictionary<string, string> ModelAliases { get; init; } = Auth.ModelAliases.None;
     /// <summary>Per-model budgets of the team (<c>model_max_budget</c>): what all its keys together may spend on a model per window.</summary>
     public IReadOnlyDictionary<string, Budgets.ModelBudget> ModelMaxBudget { get; init; } = Budgets.ModelBudget.None;
+    /// <summary>
+    /// Requests per minute per model for the whole team (<c>model_rpm_limit</c>, LiteLLM's <c>model_per_team</c>
+    /// descriptor): all the team's keys together on that model.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> ModelRpmLimit { get; init; } = Limits.ModelLimits.None;
+    /// <summary>Tokens per minute per model for the whole team (<c>model_tpm_limit</c>).</summary>
+    public IReadOnlyDictionary<string, long> ModelTpmLimit { get; init; } = Limits.ModelLimits.None;
     public IReadOnlyList<TeamMember> Members { get; init; } = [];
     public bool Blocked { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

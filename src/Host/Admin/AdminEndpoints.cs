@@ -296,7 +296,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             RpmLimit = b.Count("rpm_limit"),
             TpmLimit = b.Count("tpm_limit"),
             MaxParallelRequests = b.Count("max_parallel_requests"),
-            Metadata = b.Object("metadata"),
+            Metadata = MetadataWithoutLimits(b),
             TeamId = b.String("team_id"),
             UserId = b.String("user_id"),
             AllowedRoutes = b.Strings("allowed_routes"),
@@ -326,14 +326,35 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         return names;
     }
 
-    /// <summary><c>model_rpm_limit</c> / <c>model_tpm_limit</c>: <c>{"gpt-4o": 10}</c> per minute; <c>{}</c> or null clears them.</summary>
+    /// <summary>
+    /// <c>model_rpm_limit</c> / <c>model_tpm_limit</c>: <c>{"gpt-4o": 10}</c> per minute; <c>{}</c> or null clears them.
+    /// Where LiteLLM keeps them, in <c>metadata</c>, they are read too when the field itself is absent (and leave the
+    /// stored metadata: <see cref="MetadataWithoutLimits"/>).
+    /// </summary>
     private static IReadOnlyDictionary<string, long>? PerModelLimits(AdminBody b, string name)
     {
         if (b.IsNull(name)) return LLMux.Governance.Limits.ModelLimits.None;
-        if (b.Element(name) is not { } e) return null;
+        var where = name;
+        if (b.Element(name) is not { } e)
+        {
+            if (b.Element("metadata") is not { ValueKind: JsonValueKind.Object } m || !m.TryGetProperty(name, out e)) return null;
+            if (e.ValueKind == JsonValueKind.Null) return LLMux.Governance.Limits.ModelLimits.None;
+            where = "metadata." + name;
+        }
         var limits = LLMux.Governance.Limits.ModelLimits.Read(e, out var problem);
-        if (problem is not null) b.Problems.Add($"`{name}`: {problem}");
+        if (problem is not null) b.Problems.Add($"`{where}`: {problem}");
         return limits;
+    }
+
+    /// <summary>The body's <c>metadata</c> without the per-model limits, which live in their own fields.</summary>
+    private static string? MetadataWithoutLimits(AdminBody b)
+    {
+        var raw = b.Object("metadata");
+        if (raw is null || b.Element("metadata") is not { } m || (!m.TryGetProperty("model_rpm_limit", out _) && !m.TryGetProperty("model_tpm_limit", out _))) return raw;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(raw)!.AsObject();
+        node.Remove("model_rpm_limit");
+        node.Remove("model_tpm_limit");
+        return node.ToJsonString();
     }
 
     /// <summary>A <c>budget_id</c> a key names must exist (the budget fills the limits the key leaves null); true after answering the 400.</summary>
@@ -573,7 +594,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static TeamChangeSet TeamChanges(AdminBody b)
     {
-        b.Unsupported("organization_id", "tags", "guardrails", "model_rpm_limit", "model_tpm_limit", "team_member_budget", "team_member_rpm_limit",
+        b.Unsupported("organization_id", "tags", "guardrails", "team_member_budget", "team_member_rpm_limit",
             "team_member_tpm_limit", "team_member_key_duration", "team_member_budget_duration", "object_permission", "router_settings", "policies", "prompts");
         return new TeamChangeSet(b)
         {
@@ -585,10 +606,12 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             RpmLimit = b.Count("rpm_limit"),
             TpmLimit = b.Count("tpm_limit"),
             MaxParallelRequests = b.Count("max_parallel_requests"),
-            Metadata = b.Object("metadata"),
+            Metadata = MetadataWithoutLimits(b),
             Blocked = b.Bool("blocked"),
             ModelAliases = Aliases(b, "model_aliases"),
             ModelMaxBudget = ModelBudgets(b),
+            ModelRpmLimit = PerModelLimits(b, "model_rpm_limit"),
+            ModelTpmLimit = PerModelLimits(b, "model_tpm_limit"),
         };
     }
 
@@ -596,6 +619,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     {
         public IReadOnlyDictionary<string, string>? ModelAliases;
         public IReadOnlyDictionary<string, ModelBudget>? ModelMaxBudget;
+        public IReadOnlyDictionary<string, long>? ModelRpmLimit, ModelTpmLimit;
         public string? TeamAlias, BudgetDuration, Metadata;
         public IReadOnlyList<string>? Models;
         public decimal? MaxBudget, SoftBudget;
@@ -619,6 +643,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 Blocked = Blocked ?? t.Blocked,
                 ModelAliases = ModelAliases ?? t.ModelAliases,
                 ModelMaxBudget = ModelMaxBudget ?? t.ModelMaxBudget,
+                ModelRpmLimit = ModelRpmLimit ?? t.ModelRpmLimit,
+                ModelTpmLimit = ModelTpmLimit ?? t.ModelTpmLimit,
             };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(t.BudgetDuration, out var d)) t = t with { BudgetResetAt = d.After(now) };
             else if (t.BudgetDuration is null) t = t with { BudgetResetAt = null };

@@ -68,6 +68,10 @@ internal static class AdminJson
         LLMux.Governance.Auth.ModelAliases.Write(w, t.ModelAliases);
         w.WritePropertyName("model_max_budget");
         LLMux.Governance.Budgets.ModelBudget.Write(w, t.ModelMaxBudget);
+        w.WritePropertyName("model_rpm_limit");
+        LLMux.Governance.Limits.ModelLimits.Write(w, t.ModelRpmLimit);
+        w.WritePropertyName("model_tpm_limit");
+        LLMux.Governance.Limits.ModelLimits.Write(w, t.ModelTpmLimit);
         Raw(w, "metadata", t.Metadata);
         w.WritePropertyName("members_with_roles");
         LLMux.Governance.Storage.TeamMembersJson.Write(w, t.Members);

@@ -56,6 +56,17 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
         Assert.Equal("free-tier", key.BudgetId);
         Assert.Equal(3, key.ModelRpmLimit["gpt-4o"]);
         Assert.Equal(300, key.ModelTpmLimit["gpt-4o"]);
+        // A key's model budget entry that carries only limits, and a team's per-model limits.
+        await Store.InsertKeyAsync(Key("limits-only") with { ModelMaxBudget = new Dictionary<string, LLMux.Governance.Budgets.ModelBudget> { ["gpt-4o"] = new(null, null, 7, 700), ["o3"] = new(2m, "1d", null, 50) } });
+        var limitsOnly = (await Store.FindKeyAsync("limits-only"))!.ModelMaxBudget;
+        Assert.Equal(new LLMux.Governance.Budgets.ModelBudget(null, null, 7, 700), limitsOnly["gpt-4o"]);
+        Assert.Equal(new LLMux.Governance.Budgets.ModelBudget(2m, "1d", null, 50), limitsOnly["o3"]);
+        await Store.DeleteKeysAsync(["limits-only"]);
+        await Store.InsertTeamAsync(new Team { TeamId = "per-model", CreatedAt = Now, UpdatedAt = Now, ModelRpmLimit = new Dictionary<string, long> { ["gpt-4o"] = 4 }, ModelTpmLimit = new Dictionary<string, long> { ["o3"] = 400 } });
+        var team = (await Store.FindTeamAsync("per-model"))!;
+        Assert.Equal(4, team.ModelRpmLimit["gpt-4o"]);
+        Assert.Equal(400, team.ModelTpmLimit["o3"]);
+        await Store.DeleteTeamsAsync(["per-model"]);
         Assert.Equal(BudgetDeletion.InUse, await Store.DeleteBudgetAsync("free-tier"));
         await Store.ReplaceCustomerAsync((await Store.FindCustomerAsync("acme"))! with { BudgetId = null });
         Assert.Equal(BudgetDeletion.InUse, await Store.DeleteBudgetAsync("free-tier"));

@@ -229,6 +229,52 @@ public sealed class LinkedLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_teams_per_model_limits_hold_over_all_its_keys_on_that_model()
+    {
+        var (status, team) = await _g.PostAsync("/team/new", """{"team_id":"t1","model_rpm_limit":{"gpt-test":2},"metadata":{"owner":"ops","model_tpm_limit":{"gpt-other":100000}}}""");
+        Assert.Equal(200, status);
+        Assert.Equal(2, team.GetProperty("model_rpm_limit").GetProperty("gpt-test").GetInt64());
+        // LiteLLM's place for them, metadata, is read too; they live in the fields, not in the stored metadata.
+        Assert.Equal(100000, team.GetProperty("model_tpm_limit").GetProperty("gpt-other").GetInt64());
+        Assert.False(team.GetProperty("metadata").TryGetProperty("model_tpm_limit", out _));
+        Assert.Equal("ops", team.GetProperty("metadata").GetProperty("owner").GetString());
+        var k1 = await _g.NewKeyAsync("""{"team_id":"t1"}""");
+        var k2 = await _g.NewKeyAsync("""{"team_id":"t1"}""");
+        using (var first = await ChatAs(k1, null))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("2", first.Headers.GetValues("x-ratelimit-model_per_team-limit-requests").Single());
+            Assert.Equal("1", first.Headers.GetValues("x-ratelimit-model_per_team-remaining-requests").Single());
+        }
+        using (var second = await ChatAs(k2, null)) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var calls = _g.Upstream.Requests.Count;
+        using (var third = await ChatAs(k1, null))
+        {
+            Assert.Equal((HttpStatusCode)429, third.StatusCode);
+            var text = await third.Content.ReadAsStringAsync();
+            Assert.Contains("Rate limit exceeded for model_per_team", text);
+            Assert.Contains("t1:gpt-test", text);
+        }
+        Assert.Equal(calls, _g.Upstream.Requests.Count);
+        using (var other = await ChatAs(k2, null, "gpt-other"))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+            Assert.Equal("100000", other.Headers.GetValues("x-ratelimit-model_per_team-limit-tokens").Single());
+        }
+        // A key outside the team is not limited by it.
+        var loner = await _g.NewKeyAsync();
+        using (var free = await ChatAs(loner, null)) Assert.Equal(HttpStatusCode.OK, free.StatusCode);
+        // Raised on /team/update: holds on the next call; kept across a restart.
+        Assert.Equal(200, (await _g.PostAsync("/team/update", """{"team_id":"t1","model_rpm_limit":{"gpt-test":10}}""")).Status);
+        using (var raised = await ChatAs(k1, null)) Assert.Equal(HttpStatusCode.OK, raised.StatusCode);
+        await _g.RestartAsync();
+        var info = (await _g.GetAsync("/team/info?team_id=t1")).Body.GetProperty("team_info");
+        Assert.Equal(10, info.GetProperty("model_rpm_limit").GetProperty("gpt-test").GetInt64());
+        Assert.Equal(100000, info.GetProperty("model_tpm_limit").GetProperty("gpt-other").GetInt64());
+        Assert.Equal(400, (await _g.PostAsync("/team/update", """{"team_id":"t1","metadata":{"model_rpm_limit":{"gpt-test":"x"}}}""")).Status);
+    }
+
+    [Fact]
     public async Task Rate_limits_in_a_model_max_budget_are_refused_where_nothing_would_enforce_them()
     {
         var (status, body) = await _g.PostAsync("/team/new", """{"model_max_budget":{"gpt-test":{"budget_limit":1,"rpm_limit":2}}}""");

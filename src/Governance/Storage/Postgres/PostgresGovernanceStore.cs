@@ -226,7 +226,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     // ---- teams ----
 
-    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget";
+    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget, model_rpm_limit, model_tpm_limit";
 
     public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
         QueryOneAsync($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $1""", ReadTeam, cancellationToken, teamId);
@@ -253,6 +253,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         t.TeamId, t.TeamAlias, t.Spend, t.MaxBudget, t.SoftBudget, t.BudgetDuration, t.BudgetResetAt, t.RpmLimit, t.TpmLimit, t.MaxParallelRequests,
         JsonColumns.Write(t.Models), t.Metadata, TeamMembersJson.Write(t.Members), t.Blocked, t.CreatedAt, t.UpdatedAt,
         Auth.ModelAliases.Write(t.ModelAliases), Budgets.ModelBudget.Write(t.ModelMaxBudget),
+        Limits.ModelLimits.Write(t.ModelRpmLimit), Limits.ModelLimits.Write(t.ModelTpmLimit),
     ];
 
     private static Team ReadTeam(DbDataReader r) => new()
@@ -275,6 +276,8 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         UpdatedAt = TimeOf(r, 15)!.Value,
         ModelAliases = Auth.ModelAliases.ReadColumn(Str(r, 16)),
         ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 17)),
+        ModelRpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 18)),
+        ModelTpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 19)),
     };
 
     // ---- users ----

@@ -186,5 +186,10 @@ internal static class PostgresMigrations
             CREATE INDEX IF NOT EXISTS "ix_end_user_budget" ON "LiteLLM_EndUserTable"(budget_id);
             CREATE INDEX IF NOT EXISTS "ix_token_budget" ON "LiteLLM_VerificationToken"(budget_id);
             """),
+        // A team's per-model rpm/tpm over all its keys (LiteLLM keeps them in the team's metadata).
+        (10, "teams: model_rpm_limit, model_tpm_limit", """
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_rpm_limit text NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_tpm_limit text NOT NULL DEFAULT '{}';
+            """),
     ];
 }

@@ -212,7 +212,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     // ---- teams ----
 
-    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget";
+    private const string TeamColumns = "team_id, team_alias, spend, max_budget, soft_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, models, metadata, members_with_roles, blocked, created_at, updated_at, model_aliases, model_max_budget, model_rpm_limit, model_tpm_limit";
 
     public ValueTask<Team?> FindTeamAsync(string teamId, CancellationToken cancellationToken = default) =>
         new(QueryOne($"""SELECT {TeamColumns} FROM "LiteLLM_TeamTable" WHERE team_id = $p""", ReadTeam, ("$p", teamId)));
@@ -242,6 +242,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         ("$max_parallel_requests", t.MaxParallelRequests), ("$models", JsonColumns.Write(t.Models)), ("$metadata", t.Metadata),
         ("$members_with_roles", TeamMembersJson.Write(t.Members)), ("$blocked", t.Blocked ? 1 : 0), ("$created_at", Time(t.CreatedAt)), ("$updated_at", Time(t.UpdatedAt)),
         ("$model_aliases", Auth.ModelAliases.Write(t.ModelAliases)), ("$model_max_budget", Budgets.ModelBudget.Write(t.ModelMaxBudget)),
+        ("$model_rpm_limit", Limits.ModelLimits.Write(t.ModelRpmLimit)), ("$model_tpm_limit", Limits.ModelLimits.Write(t.ModelTpmLimit)),
     ];
 
     private static Team ReadTeam(SqliteDataReader r) => new()
@@ -264,6 +265,8 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         UpdatedAt = TimeOf(r, 15)!.Value,
         ModelAliases = Auth.ModelAliases.ReadColumn(Str(r, 16)),
         ModelMaxBudget = Budgets.ModelBudget.ReadColumn(Str(r, 17)),
+        ModelRpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 18)),
+        ModelTpmLimit = Limits.ModelLimits.ReadColumn(Str(r, 19)),
     };
 
     // ---- users ----

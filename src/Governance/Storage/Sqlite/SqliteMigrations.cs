@@ -183,5 +183,10 @@ internal static class SqliteMigrations
             CREATE INDEX "ix_end_user_budget" ON "LiteLLM_EndUserTable"(budget_id);
             CREATE INDEX "ix_token_budget" ON "LiteLLM_VerificationToken"(budget_id);
             """),
+        // A team's per-model rpm/tpm over all its keys (LiteLLM keeps them in the team's metadata).
+        (10, "teams: model_rpm_limit, model_tpm_limit", """
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN model_rpm_limit TEXT NOT NULL DEFAULT '{}';
+            ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN model_tpm_limit TEXT NOT NULL DEFAULT '{}';
+            """),
     ];
 }
