@@ -88,6 +88,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         var (endUser, customer, endUserBudget) = await CheckCustomerAsync(context).ConfigureAwait(false);
         if (caller.IsAdmin)
         {
+            if (customer?.DefaultModel is { } anyFallback && context.AllowedModelRegion is not null) context.RegionDefaultModel = anyFallback;
             var endUserBudgets = Budgets(null, customer, endUser, endUserSoft: endUserBudget?.SoftBudget);
             if (await governance.CheckBudgetsAsync(endUserBudgets).ConfigureAwait(false) is { } endUserOver) throw endUserOver.ToException();
             return (new Settlement(governance, caller, endUser, endUserBudgets, started), new((RateLease.None, null)));
@@ -95,6 +96,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
 
         var grant = await governance.GrantAsync(caller.KeyHash).ConfigureAwait(false) ?? throw GovernanceErrors.UnknownKey(caller.KeyAlias ?? "sk-...").ToException();
         CheckModel(context, grant);
+        // The end user's default_model stands in when the region leaves the model no deployment: only one the key may call.
+        if (customer?.DefaultModel is { } fallback && context.AllowedModelRegion is not null && Denies(grant, fallback, null) is null) context.RegionDefaultModel = fallback;
         // Per-model budgets of the key, its team and its user (model_max_budget), in the last slots.
         var keyModel = ModelBudgetOf(context, grant.Key.ModelMaxBudget);
         var teamModel = grant.Team is { } owner ? ModelBudgetOf(context, owner.ModelMaxBudget) : null;

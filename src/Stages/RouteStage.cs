@@ -25,6 +25,20 @@ public sealed class RouteStage(ModelRegistry registry, RouterSettings? router = 
             }.ToException();
         }
         if (context.AllowedModelRegion is { } region && (group = DeploymentRegion.InRegion(group, region)).Count == 0)
+        {
+            // The end user's default_model, when it has a deployment in the region, serves the call instead (LiteLLM's
+            // documented meaning of the field).
+            if (context.RegionDefaultModel is { } fallback && fallback != model)
+            {
+                var fallbackName = router is not null && router.ModelGroupAlias.TryGetValue(fallback, out var fa) ? fa : fallback;
+                if (registry.Group(fallbackName) is { Count: > 0 } fallbackGroup && DeploymentRegion.InRegion(fallbackGroup, region) is { Count: > 0 } inRegion)
+                {
+                    context.ModelGroup = fallbackName;
+                    context.Candidates = inRegion;
+                    context.Deployment = Resolve(inRegion[0], fallbackName);
+                    return next(context);
+                }
+            }
             throw new LlmError
             {
                 Kind = ErrorKind.InvalidRequest,
@@ -33,6 +47,7 @@ public sealed class RouteStage(ModelRegistry registry, RouterSettings? router = 
                 Param = "model",
                 Code = "no_deployments_in_region",
             }.ToException();
+        }
         context.ModelGroup = groupName;
         context.Candidates = group;
         context.Deployment = Resolve(group[0], groupName);

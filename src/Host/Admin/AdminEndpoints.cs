@@ -822,7 +822,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = b.String("user_id", required: true);
         var c = CustomerChanges(b);
         b.RejectUnknown();
-        if (await InvalidAsync(http, b)) return;
+        if (await InvalidAsync(http, b) || await UnknownDefaultModelAsync(http, c.DefaultModel)) return;
         var now = Now;
         if (await LinkedBudgetAsync(http, c, null, now) is not { } link) return;
         var customer = c.Apply(new Customer { UserId = id!, CreatedAt = now, UpdatedAt = now }, link.Budget, now);
@@ -843,7 +843,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var id = b.String("user_id", required: true);
         var c = CustomerChanges(b);
         b.RejectUnknown();
-        if (await InvalidAsync(http, b)) return;
+        if (await InvalidAsync(http, b) || await UnknownDefaultModelAsync(http, c.DefaultModel)) return;
         if (await FindCustomerOr404Async(http, id!) is not { } old) return;
         var now = Now;
         var current = old.BudgetId is { } linked ? await Store.FindBudgetAsync(linked) : null;
@@ -857,6 +857,19 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         if (before.BudgetDuration != after.BudgetDuration || before.BudgetResetAt != after.BudgetResetAt)
             governance.Ledger.Rewindow(BudgetScope.Customer, customer.UserId, after.BudgetDuration, after.BudgetResetAt);
         await JsonAsync(http, w => AdminJson.Customer(w, customer, link.Budget));
+    }
+
+    /// <summary>LiteLLM's check: an end user's <c>default_model</c> must be a model this gateway serves (422 otherwise); true after answering.</summary>
+    private async Task<bool> UnknownDefaultModelAsync(HttpContext http, string? model)
+    {
+        if (model is null || governance.DeploymentsOf is not { } deployments || deployments(model) is { Count: > 0 }) return false;
+        await ErrorAsync(http, new LlmError
+        {
+            Kind = ErrorKind.Unprocessable,
+            Message = $"Default Model not on proxy. Configure via `/model/new` or config.yaml. Default_model={model} (GET /v1/models lists the served models). Nothing was changed.",
+            Param = "default_model",
+        });
+        return true;
     }
 
     /// <summary>
@@ -952,9 +965,10 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private static CustomerChangeSet CustomerChanges(AdminBody b)
     {
-        b.Unsupported("object_permission", "default_model");
+        b.Unsupported("object_permission");
         var c = new CustomerChangeSet(b)
         {
+            DefaultModel = b.String("default_model"),
             Alias = b.String("alias"),
             AllowedModelRegion = b.String("allowed_model_region"),
             Blocked = b.Bool("blocked"),
@@ -970,7 +984,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
 
     private sealed class CustomerChangeSet(AdminBody b)
     {
-        public string? Alias, BudgetId, AllowedModelRegion;
+        public string? Alias, BudgetId, AllowedModelRegion, DefaultModel;
         public bool? Blocked;
         public required BudgetChanges Budget;
 
@@ -986,6 +1000,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 Alias = Alias ?? (b.IsNull("alias") ? null : c.Alias),
                 Blocked = Blocked ?? c.Blocked,
                 AllowedModelRegion = AllowedModelRegion ?? (b.IsNull("allowed_model_region") ? null : c.AllowedModelRegion),
+                DefaultModel = DefaultModel ?? (b.IsNull("default_model") ? null : c.DefaultModel),
                 BudgetId = budget?.BudgetId,
             };
             if (!relinked) return c;

@@ -36,6 +36,11 @@ public sealed class LlmContext
     public IReadOnlyList<Deployment>? Candidates { get; set; }
     /// <summary>The end user's <c>allowed_model_region</c> (<c>eu</c>, <c>us</c>): routing keeps only deployments there. Null: any.</summary>
     public string? AllowedModelRegion { get; set; }
+    /// <summary>
+    /// The end user's <c>default_model</c>: where a call goes when its model has no deployment in the allowed region
+    /// (set only with <see cref="AllowedModelRegion"/>, and only when the caller may call it).
+    /// </summary>
+    public string? RegionDefaultModel { get; set; }
     /// <summary>Fallback groups tried after the first group failed.</summary>
     public int Fallbacks { get; set; }
     public LlmProvider? Provider => Deployment?.Provider;
@@ -244,6 +249,7 @@ public sealed class LlmContext
         ModelGroup = null;
         Candidates = null;
         AllowedModelRegion = null;
+        RegionDefaultModel = null;
         Fallbacks = 0;
         IsStream = false;
         DropParams = false;

@@ -272,7 +272,7 @@ public sealed class CustomerTests : IAsyncLifetime
     [InlineData("""{"user_id":"x","budget_id":"b","rpm_limit":2}""", "budget_id")]
     [InlineData("""{"user_id":"x","allowed_model_region":"asia"}""", "allowed_model_region")]
     [InlineData("""{"user_id":"x","allowed_model_region":1}""", "allowed_model_region")]
-    [InlineData("""{"user_id":"x","default_model":"gpt-test"}""", "default_model")]
+    [InlineData("""{"user_id":"x","default_model":5}""", "default_model")]
     public async Task Bad_customer_input_is_a_400_and_writes_nothing(string json, string mentioned)
     {
         var (status, body) = await _g.PostAsync("/customer/new", json);

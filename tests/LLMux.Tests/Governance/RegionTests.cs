@@ -94,6 +94,48 @@ public sealed class RegionTests : IAsyncLifetime
         using (var lifted = await ChatAs(key, "paris", "us-only")) Assert.Equal(HttpStatusCode.OK, lifted.StatusCode);
     }
 
+    [Fact]
+    public async Task An_end_users_default_model_serves_calls_whose_model_has_no_deployment_in_its_region()
+    {
+        // LiteLLM's check: the default model must be one the gateway serves (422, nothing written).
+        var (bad, body) = await _g.PostAsync("/customer/new", """{"user_id":"lyon","allowed_model_region":"eu","default_model":"no-such-model"}""");
+        Assert.Equal(422, bad);
+        Assert.Contains("Default Model not on proxy", body.ToString());
+        Assert.Equal(404, (await _g.GetAsync("/customer/info?end_user_id=lyon")).Status);
+
+        var (status, created) = await _g.PostAsync("/customer/new", """{"user_id":"lyon","allowed_model_region":"eu","default_model":"regional"}""");
+        Assert.Equal(200, status);
+        Assert.Equal("regional", created.GetProperty("default_model").GetString());
+        var key = await _g.NewKeyAsync();
+        // us-only has no EU deployment: the call goes to the default model's EU deployment instead of a 400.
+        using (var r = await ChatAs(key, "lyon", "us-only")) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Single(_eu.Requests);
+        Assert.Empty(_us.Requests);
+        // A model with an EU deployment is served as asked (the default stands in only when needed).
+        using (var asked = await ChatAs(key, "lyon", "regional")) Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        Assert.Equal(2, _eu.Requests.Count);
+
+        // A key that may not call the default model is not let through by it.
+        var narrow = await _g.NewKeyAsync("""{"models":["us-only"]}""");
+        using (var refused = await ChatAs(narrow, "lyon", "us-only"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("No deployments available for selected model", await refused.Content.ReadAsStringAsync());
+        }
+        // A default model that has no deployment in the region either leaves the refusal as it was.
+        Assert.Equal(200, (await _g.PostAsync("/customer/update", """{"user_id":"lyon","default_model":"us-only"}""")).Status);
+        using (var none = await ChatAs(key, "lyon", "gpt-test")) Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+        Assert.Equal(422, (await _g.PostAsync("/customer/update", """{"user_id":"lyon","default_model":"nope"}""")).Status);
+        // Cleared with null; kept across a restart otherwise.
+        Assert.Equal(200, (await _g.PostAsync("/customer/update", """{"user_id":"lyon","default_model":"regional"}""")).Status);
+        await _g.RestartAsync();
+        Assert.Equal("regional", (await _g.GetAsync("/customer/info?end_user_id=lyon")).Body.GetProperty("default_model").GetString());
+        using (var again = await ChatAs(key, "lyon", "us-only")) Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(200, (await _g.PostAsync("/customer/update", """{"user_id":"lyon","default_model":null}""")).Status);
+        using (var cleared = await ChatAs(key, "lyon", "us-only")) Assert.Equal(HttpStatusCode.BadRequest, cleared.StatusCode);
+        Assert.Empty(_us.Requests);
+    }
+
     [Theory]
     [InlineData("eu", "eu-west-1", "aws_region_name")]
     [InlineData("eu", "europe-west4", "vertex_location")]
