@@ -32,6 +32,13 @@ public sealed class SpendLedger(TimeProvider time)
         var e = _entries.GetOrAdd((scope, id), static (_, s) => new Entry(s.storedSpend, s.duration, s.storedResetAt), (storedSpend, duration, storedResetAt));
         lock (e)
         {
+            // The window's length changed where this entry was not told (a /budget/update reaching its linked end users,
+            // a change made on another replica): the spend counted so far stays, the window is the stored one's.
+            if (!string.Equals(e.Duration, duration, StringComparison.Ordinal))
+            {
+                e.Duration = duration;
+                e.ResetAt = duration is null ? null : storedResetAt ?? (BudgetDuration.TryParse(duration, out var fresh) ? fresh.After(time.GetUtcNow()) : null);
+            }
             if (e.ResetAt is { } due && BudgetDuration.TryParse(e.Duration, out var d))
             {
                 var now = time.GetUtcNow();

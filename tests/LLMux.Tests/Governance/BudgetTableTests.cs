@@ -221,4 +221,23 @@ public sealed class BudgetTableTests : IAsyncLifetime
         using (var second = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         using (var overAgain = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, overAgain.StatusCode);
     }
+
+    [Fact]
+    public async Task A_window_given_to_a_budget_reaches_its_linked_end_users_at_once()
+    {
+        await _g.PostAsync("/budget/new", """{"budget_id":"forever","max_budget":0.00002}""");
+        await _g.PostAsync("/customer/new", """{"user_id":"acme","budget_id":"forever"}""");
+        var key = await _g.NewKeyAsync();
+        using (var a = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        using (var b = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        using (var over = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+        // No window: still over a day later.
+        _g.Time.Advance(TimeSpan.FromDays(1));
+        using (var still = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, still.StatusCode);
+        // The budget gets an hourly window: the end user's spend so far still counts now, and its window ends within the hour.
+        Assert.Equal(200, (await _g.PostAsync("/budget/update", """{"budget_id":"forever","budget_duration":"1h"}""")).Status);
+        using (var counted = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.BadRequest, counted.StatusCode);
+        _g.Time.Advance(TimeSpan.FromMinutes(61));
+        using (var reset = await ChatAs(key, "acme")) Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+    }
 }
