@@ -298,11 +298,10 @@ public sealed partial class GovernanceService : IAsyncDisposable
         for (int i = 0, j = 0; i < budgets.Count; i++)
         {
             var b = budgets[i];
-            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
+            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end, out var seed);
             if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
             if (b.MaxBudget is null) continue;
-            // A window that rolled since the row was read starts at 0; the stored one starts at the stored spend.
-            counters[j] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
+            counters[j] = new(b.Scope, b.Id, seed, end);
             max[j++] = b.MaxBudget;
         }
         var pending = SharedLimiter.Prepare(keyToken, keyLimits, teamId, teamLimits, estimatedTokens, SharedSpend.Prepare(counters, max, Time.GetUtcNow()), extra)!;
@@ -413,10 +412,12 @@ public sealed partial class GovernanceService : IAsyncDisposable
     {
         var local = new decimal[budgets.Count];
         var ends = new DateTimeOffset?[budgets.Count];
+        var seeds = SharedSpend is null ? null : new decimal[budgets.Count];
         for (var i = 0; i < budgets.Count; i++)
         {
             var b = budgets[i];
-            local[i] = Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out ends[i]);
+            local[i] = Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out ends[i], out var seed);
+            if (seeds is not null) seeds[i] = seed;
             if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
         }
         if (SharedSpend is null || budgets.Count == 0) return local;
@@ -428,8 +429,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
         try
         {
             var counters = new RedisSpendCounters.Counter[budgets.Count];
-            // A window that rolled since the row was read starts at 0; the stored one starts at the stored spend.
-            for (var i = 0; i < counters.Length; i++) counters[i] = new(budgets[i].Scope, budgets[i].Id, ends[i] is null || ends[i] == budgets[i].ResetAt ? budgets[i].StoredSpend : 0, ends[i]);
+            for (var i = 0; i < counters.Length; i++) counters[i] = new(budgets[i].Scope, budgets[i].Id, seeds![i], ends[i]);
             return await SharedSpend.ReadAsync(counters, Time.GetUtcNow()).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisLink.IsOutage(ex))
@@ -519,9 +519,9 @@ public sealed partial class GovernanceService : IAsyncDisposable
         for (var i = 0; i < counters.Length; i++)
         {
             var b = budgets[i];
-            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end);
+            Ledger.Current(b.Scope, b.Id, b.StoredSpend, b.Duration, b.ResetAt, out var reset, out var end, out var seed);
             if (reset is { } r) Writer.EnqueueReset(b.Scope, b.Id, r.Due, r.Next);
-            counters[i] = new(b.Scope, b.Id, end is null || end == b.ResetAt ? b.StoredSpend : 0, end);
+            counters[i] = new(b.Scope, b.Id, seed, end);
             soft |= b.SoftBudget is not null;
             capped |= b.MaxBudget is not null;
         }

@@ -18,14 +18,25 @@ public sealed class SpendLedger(TimeProvider time)
         public decimal Spend = spend;
         public string? Duration = duration;
         public DateTimeOffset? ResetAt = resetAt;
+        /// <summary>A window this entry took on its own (<see cref="Current"/> saw a new duration), and the spend it carried into it.</summary>
+        public DateTimeOffset? CarriedEnd;
+        public decimal CarriedSpend;
     }
 
     /// <summary>The entity's spend now; when its window is over it restarts at 0 and <paramref name="reset"/> says which window ended.</summary>
     public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset) =>
-        Current(scope, id, storedSpend, duration, storedResetAt, out reset, out _);
+        Current(scope, id, storedSpend, duration, storedResetAt, out reset, out _, out _);
 
-    /// <summary>As above, and the end of the window the spend belongs to (null: no window), which names its shared counter.</summary>
-    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset, out DateTimeOffset? windowEnd)
+    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset, out DateTimeOffset? windowEnd) =>
+        Current(scope, id, storedSpend, duration, storedResetAt, out reset, out windowEnd, out _);
+
+    /// <summary>
+    /// As above, and the end of the window the spend belongs to (null: no window), which names its shared counter, and
+    /// what that counter starts from when Redis has none yet (<paramref name="seed"/>): the spend carried into a window
+    /// this entry took on its own, else the stored spend for the stored window (or none), else 0 (a window that rolled
+    /// since the row was read).
+    /// </summary>
+    public decimal Current(BudgetScope scope, string id, decimal storedSpend, string? duration, DateTimeOffset? storedResetAt, out (DateTimeOffset Due, DateTimeOffset Next)? reset, out DateTimeOffset? windowEnd, out decimal seed)
     {
         reset = null;
         windowEnd = null;
@@ -38,6 +49,8 @@ public sealed class SpendLedger(TimeProvider time)
             {
                 e.Duration = duration;
                 e.ResetAt = duration is null ? null : storedResetAt ?? (BudgetDuration.TryParse(duration, out var fresh) ? fresh.After(time.GetUtcNow()) : null);
+                e.CarriedEnd = duration is null ? null : e.ResetAt;
+                e.CarriedSpend = e.Spend;
             }
             if (e.ResetAt is { } due && BudgetDuration.TryParse(e.Duration, out var d))
             {
@@ -51,6 +64,9 @@ public sealed class SpendLedger(TimeProvider time)
                 }
             }
             windowEnd = e.Duration is null ? null : e.ResetAt;
+            seed = windowEnd is not null && e.CarriedEnd == windowEnd ? e.CarriedSpend
+                : windowEnd is null || windowEnd == storedResetAt ? storedSpend
+                : 0;
             return e.Spend;
         }
     }

@@ -191,5 +191,10 @@ internal static class PostgresMigrations
             ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_rpm_limit text NOT NULL DEFAULT '{}';
             ALTER TABLE "LiteLLM_TeamTable" ADD COLUMN IF NOT EXISTS model_tpm_limit text NOT NULL DEFAULT '{}';
             """),
+        // Most calls name no end user: their rows stay out of the end-user index (one B-tree fewer per spend row).
+        (11, "spend logs: end-user index without the rows that name none", """
+            DROP INDEX IF EXISTS "ix_spend_end_user";
+            CREATE INDEX IF NOT EXISTS "ix_spend_end_user" ON "LiteLLM_SpendLogs"(end_user) WHERE end_user IS NOT NULL;
+            """),
     ];
 }
