@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 
 namespace LLMux.Governance.Keys;
 
@@ -26,9 +24,7 @@ internal sealed class KeyHashes
     {
         public static readonly ConstantTimeComparer Instance = new();
 
-        public bool Equals(string? x, string? y) =>
-            x is not null && y is not null && x.Length == y.Length
-            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(x.AsSpan()), MemoryMarshal.AsBytes(y.AsSpan()));
+        public bool Equals(string? x, string? y) => x is not null && y is not null && VirtualKeys.SameHash(x, y);
 
         // Randomized per process: bucket placement tells an observer nothing about the key.
         public int GetHashCode(string obj) => obj.GetHashCode(StringComparison.Ordinal);

@@ -21,7 +21,8 @@ internal static class ResponseWriter
         }
         if (context.Attempts > 0) h["x-llmux-attempts"] = context.Attempts.ToString(CultureInfo.InvariantCulture);
         if (context.DroppedParams.Count > 0 || context.Warnings.Count > 0) h["x-llmux-warnings"] = Warnings(context);
-        foreach (var (name, value) in context.ResponseHeaders) h.Append(name, value);
+        // Each name comes once (one per descriptor and field): a set is one dictionary lookup where Append is two.
+        foreach (var (name, value) in context.ResponseHeaders) h[name] = value;
     }
 
     /// <summary>One header value: the dropped parameters, then each adapter warning, separated by "; ".</summary>
