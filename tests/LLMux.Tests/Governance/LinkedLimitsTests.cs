@@ -222,6 +222,14 @@ public sealed class LinkedLimitsTests : IAsyncLifetime
         // The key's own model_rpm_limit, once it names a model, wins over the budget entries (LiteLLM's order).
         Assert.Equal(200, (await _g.PostAsync("/key/update", $$$"""{"key":"{{{key}}}","model_rpm_limit":{"gpt-other":9}}""")).Status);
         using (var freed = await ChatAs(key, null)) Assert.Equal(HttpStatusCode.OK, freed.StatusCode);
+        // LiteLLM keeps model_rpm_limit in a key's metadata: read from there too, and kept in the field.
+        var (fromMeta, meta) = await _g.PostAsync("/key/generate", """{"metadata":{"team":"ml","model_rpm_limit":{"gpt-test":1}}}""");
+        Assert.Equal(200, fromMeta);
+        Assert.Equal(1, meta.GetProperty("model_rpm_limit").GetProperty("gpt-test").GetInt64());
+        Assert.False(meta.GetProperty("metadata").TryGetProperty("model_rpm_limit", out _));
+        var metaKey = meta.GetProperty("key").GetString()!;
+        using (var one = await ChatAs(metaKey, null)) Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        using (var two = await ChatAs(metaKey, null)) Assert.Equal((HttpStatusCode)429, two.StatusCode);
         // It survives a restart (read back from the store).
         await _g.RestartAsync();
         var info = (await _g.GetAsync($"/key/info?key={key}")).Body.GetProperty("info");
