@@ -29,13 +29,22 @@ internal static class ImageCost
         // Exact keys, as LiteLLM looks them up ({quality}/{W-x-H}/{model}, then {W-x-H}/{model}, unprefixed): Find's
         // last-segment fallback would answer `standard/256-x-256/dall-e-2` with dall-e-2's flat price.
         var sized = table.FindExact(quality + "/" + key + "/" + model) ?? table.FindExact(key + "/" + model);
-        if (sized?.InputPerPixel is { } perPixel && perPixel > 0 && TryPixels(size, out var pixels)) return perPixel * pixels * usage.Images;
+        if (sized?.InputPerPixel is { } perPixel && perPixel > 0 && TryPixels(size, out var pixels)) return PerImage(model, perPixel * pixels) * usage.Images;
         var p = sized ?? price;
         if (p is null) return null;
         if (p.InputPerImage is { } perImage) return perImage * usage.Images;
         if (p.OutputPerImage is { } outImage) return outImage * usage.Images;
         return 0;
     }
+
+    /// <summary>
+    /// OpenAI prices dall-e per image in whole tenths of a cent ($0.016 … $0.120); the table's per-pixel values are
+    /// those prices divided and rounded (1024×1024 dall-e-3 at 3.81469e-08 comes to $0.0399999, dall-e-2 at 1.9e-08 to
+    /// $0.0199), so a dall-e image is charged its price rounded back to the tenth of a cent. gpt-image sizes are priced
+    /// per pixel in earnest and keep the product.
+    /// </summary>
+    private static decimal PerImage(string model, decimal product) =>
+        model.StartsWith("dall-e", StringComparison.Ordinal) ? Math.Round(product, 3, MidpointRounding.AwayFromZero) : product;
 
     private static bool TryPixels(string size, out decimal pixels)
     {

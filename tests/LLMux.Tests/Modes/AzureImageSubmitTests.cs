@@ -99,7 +99,8 @@ public sealed class AzureImageSubmitTests : IAsyncLifetime
         var data = answer.RootElement.GetProperty("data");
         Assert.Equal(2, data.GetArrayLength());
         Assert.EndsWith("generated_1.png", data[1].GetProperty("url").GetString(), StringComparison.Ordinal);
-        Assert.Equal(2 * PriceTable.Default.FindExact("512-x-512/dall-e-2")!.InputPerPixel!.Value * 512 * 512,
+        // dall-e-2 512×512: $0.018 an image (the entry's per-pixel product, 0.0179831, to the tenth of a cent).
+        Assert.Equal(2 * Math.Round(PriceTable.Default.FindExact("512-x-512/dall-e-2")!.InputPerPixel!.Value * 512 * 512, 3),
             decimal.Parse(response.Headers.GetValues("x-llmux-response-cost").Single(), System.Globalization.CultureInfo.InvariantCulture));
 
         var sent = _upstream.Requests.ToList();

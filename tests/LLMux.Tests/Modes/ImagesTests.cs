@@ -110,22 +110,25 @@ public sealed class ImagesTests : IAsyncLifetime
         ClientResult<GeneratedImage> result = await _gateway.OpenAI().GetImageClient("dalle3").GenerateImageAsync("a cat", options);
         Assert.Equal("A cat, in watercolour.", result.Value.RevisedPrompt);
         Assert.NotNull(result.Value.ImageUri);
+        // The hd 1024×1024 entry's per-pixel price × pixels is $0.0799959: charged as OpenAI bills it, $0.080.
         var perPixel = PriceTable.Default.Find("openai", "hd/1024-x-1024/dall-e-3")!.InputPerPixel!.Value;
-        Assert.Equal(perPixel * 1024 * 1024, Cost(result));
+        Assert.Equal(0.0799959m, Math.Round(perPixel * 1024 * 1024, 7));
+        Assert.Equal(0.080m, Cost(result));
         Assert.Equal("natural", Assert.Single(_upstream.Requests).Json().RootElement.GetProperty("style").GetString());
     }
 
     [Theory]
-    [InlineData("256x256", 256, "0.01599995904")]
-    [InlineData("512x512", 512, "0.0179830784")]
-    [InlineData("1024x1024", 1024, "0.019922944")]
+    [InlineData("256x256", 256, "0.016")]
+    [InlineData("512x512", 512, "0.018")]
+    [InlineData("1024x1024", 1024, "0.020")]
     public async Task Dalle2_is_priced_by_its_size_entry_per_pixel(string size, int side, string oneImage)
     {
         var result = await _gateway.OpenAI().GetImageClient("dalle2").GenerateImagesAsync("a cat", 3, new ImageGenerationOptions { Size = new GeneratedImageSize(side, side) });
         Assert.Equal(3, result.Value.Count);
-        // LiteLLM's `{W-x-H}/dall-e-2` entry: input_cost_per_pixel × W × H × images (not dall-e-2's flat 0.02).
+        // LiteLLM's `{W-x-H}/dall-e-2` entry: input_cost_per_pixel × W × H (not dall-e-2's flat 0.02), rounded to the
+        // tenth of a cent OpenAI prices dall-e in (LiteLLM charges the raw product: 0.0199229 for 1024×1024), × images.
         var perPixel = PriceTable.Default.FindExact(size.Replace("x", "-x-", StringComparison.Ordinal) + "/dall-e-2")!.InputPerPixel!.Value;
-        Assert.Equal(3 * perPixel * side * side, Cost(result));
+        Assert.Equal(3 * Math.Round(perPixel * side * side, 3), Cost(result));
         Assert.Equal(3 * decimal.Parse(oneImage, CultureInfo.InvariantCulture), Cost(result));
     }
 
@@ -266,7 +269,7 @@ public sealed class ImageUploadTests : IAsyncLifetime
             new ImageVariationOptions { Size = GeneratedImageSize.W256xH256 });
         Assert.Equal(2, result.Value.Count);
         var cost = decimal.Parse(result.GetRawResponse().Headers.TryGetValue("x-llmux-response-cost", out var c) ? c! : "-1", CultureInfo.InvariantCulture);
-        Assert.Equal(2 * PriceTable.Default.FindExact("256-x-256/dall-e-2")!.InputPerPixel!.Value * 256 * 256, cost);
+        Assert.Equal(2 * 0.016m, cost);
         Assert.Equal("/v1/images/variations", Assert.Single(_upstream.Requests).Path);
     }
 
