@@ -74,7 +74,7 @@ public static class LlmuxApp
             redis?.Dispose();
             throw;
         }
-        var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time) : null;
+        var cacheStore = config.Settings.Cache.Enabled ? CacheStores.Create(config.Settings.Cache, time, redis) : null;
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(config);

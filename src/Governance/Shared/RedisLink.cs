@@ -54,6 +54,26 @@ public sealed class RedisLink : IAsyncDisposable, IDisposable
     internal string Origin { get; }
 
     internal IDatabase Database => _redis.GetDatabase();
+
+    /// <summary>The connection itself, for another user of the same server (the response cache) to share.</summary>
+    internal IConnectionMultiplexer Multiplexer => _redis;
+
+    /// <summary>
+    /// Whether a connection made with <paramref name="other"/> would reach the same server as this one, as the same
+    /// user, in the same database: then it can use this link's connection instead of opening its own.
+    /// </summary>
+    internal bool Reaches(ConfigurationOptions other)
+    {
+        var mine = ConfigurationOptions.Parse(_redis.Configuration);
+        static string Endpoints(ConfigurationOptions o) => string.Join(",", o.EndPoints.Select(static e => e switch
+        {
+            System.Net.DnsEndPoint d => d.Host + ":" + d.Port,
+            System.Net.IPEndPoint ip => ip.Address + ":" + ip.Port,
+            _ => e.ToString(),
+        }).Order(StringComparer.OrdinalIgnoreCase));
+        return Endpoints(mine) == Endpoints(other) && mine.Ssl == other.Ssl && (mine.DefaultDatabase ?? 0) == (other.DefaultDatabase ?? 0)
+            && mine.User == other.User && mine.Password == other.Password;
+    }
     internal ISubscriber Subscriber => _redis.GetSubscriber();
 
     /// <summary>False while Redis is marked away (after a failure, for a short backoff).</summary>

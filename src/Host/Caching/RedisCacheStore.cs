@@ -9,12 +9,26 @@ namespace LLMux.Host.Caching;
 /// request: while it is unreachable a lookup is a miss and a write is dropped at once (no wait for a timeout), counted
 /// under <c>llmux.cache.requests{result=error}</c> by the stage; the multiplexer reconnects on its own.
 /// </summary>
-internal sealed class RedisCacheStore(IConnectionMultiplexer redis, string? ns = null) : ICacheStore, ICacheAdmin, IDisposable
+internal sealed class RedisCacheStore(IConnectionMultiplexer redis, string? ns = null, bool ownsConnection = true) : ICacheStore, ICacheAdmin, IDisposable
 {
     private readonly IDatabase _db = redis.GetDatabase();
 
-    /// <summary>Connects (without failing when Redis is not up yet) to <c>redis_url</c>/<c>REDIS_URL</c> or host, port and password.</summary>
-    public static RedisCacheStore Connect(CacheSettings settings) => new(ConnectionMultiplexer.Connect(Options(settings)), settings.Namespace);
+    /// <summary>The connection the cache uses (its own, or the host's shared link's).</summary>
+    internal IConnectionMultiplexer Connection => redis;
+
+    /// <summary>
+    /// Connects (without failing when Redis is not up yet) to <c>redis_url</c>/<c>REDIS_URL</c> or host, port and
+    /// password. When the host's shared link (<paramref name="shared"/>: limits, budgets, cooldowns) reaches the same
+    /// server, database and user, the cache uses that connection rather than opening a second one.
+    /// </summary>
+    public static RedisCacheStore Connect(CacheSettings settings, LLMux.Governance.Shared.RedisLink? shared = null)
+    {
+        var options = Options(settings);
+        if (shared is not null && shared.Reaches(options)) return new(shared.Multiplexer, settings.Namespace, ownsConnection: false);
+        // Replies read on the thread pool, as the shared link's are (no dedicated socket threads of the library's own).
+        options.SocketManager ??= SocketManager.ThreadPool;
+        return new(ConnectionMultiplexer.Connect(options), settings.Namespace);
+    }
 
     internal static ConfigurationOptions Options(CacheSettings settings)
     {
@@ -119,5 +133,9 @@ internal sealed class RedisCacheStore(IConnectionMultiplexer redis, string? ns =
         return sb.ToString();
     }
 
-    public void Dispose() => redis.Dispose();
+    /// <summary>Closes the cache's own connection; a shared one belongs to the host, which closes it last.</summary>
+    public void Dispose()
+    {
+        if (ownsConnection) redis.Dispose();
+    }
 }

@@ -38,6 +38,45 @@ public sealed class RedisCacheStoreTests
         await redis.GetDatabase().KeyDeleteAsync(key);
     }
 
+    [Fact]
+    public async Task The_cache_shares_the_hosts_redis_connection_when_it_reaches_the_same_server_and_database()
+    {
+        // Nothing listens on the port: neither connection waits for it (both reconnect on their own).
+        var port = FreePort();
+        await using var link = await LLMux.Governance.Shared.RedisLink.ConnectAsync($"127.0.0.1:{port}", "ns");
+        using (var same = RedisCacheStore.Connect(new CacheSettings { Enabled = true, Type = "redis", RedisHost = "127.0.0.1", RedisPort = port }, link))
+            Assert.Same(link.Multiplexer, same.Connection);
+        using (var byUrl = RedisCacheStore.Connect(new CacheSettings { Enabled = true, Type = "redis", RedisUrl = $"redis://127.0.0.1:{port}" }, link))
+            Assert.Same(link.Multiplexer, byUrl.Connection);
+        // Another database, another password or another server: a connection of its own.
+        using (var otherDb = RedisCacheStore.Connect(new CacheSettings { Enabled = true, Type = "redis", RedisUrl = $"redis://127.0.0.1:{port}/3" }, link))
+            Assert.NotSame(link.Multiplexer, otherDb.Connection);
+        using (var otherUser = RedisCacheStore.Connect(new CacheSettings { Enabled = true, Type = "redis", RedisHost = "127.0.0.1", RedisPort = port, RedisPassword = "x" }, link))
+            Assert.NotSame(link.Multiplexer, otherUser.Connection);
+        using (var otherServer = RedisCacheStore.Connect(new CacheSettings { Enabled = true, Type = "redis", RedisHost = "127.0.0.1", RedisPort = FreePort() }, link))
+            Assert.NotSame(link.Multiplexer, otherServer.Connection);
+    }
+
+    [SkippableFact]
+    public async Task A_shared_connection_outlives_the_cache_store_that_used_it()
+    {
+        Skip.If(RedisUrl is null, "REDIS_URL is not set (CI starts Redis and sets it)");
+        var uri = new Uri(RedisUrl!);
+        await using var link = await LLMux.Governance.Shared.RedisLink.ConnectAsync($"{uri.Host}:{uri.Port}", "ns");
+        var store = RedisCacheStore.Connect(new CacheSettings { Enabled = true, Type = "redis", RedisUrl = RedisUrl }, link);
+        Assert.Same(link.Multiplexer, store.Connection);
+        store.Dispose();
+        await link.Multiplexer.GetDatabase().PingAsync(); // throws on a disposed connection
+        Assert.True(link.Multiplexer.IsConnected);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
     [SkippableFact]
     public async Task A_gateway_on_redis_answers_repeats_from_it_per_tenant()
     {
