@@ -113,7 +113,9 @@ internal sealed partial class BatchService : IAsyncDisposable
             sqlite.MigrateAsync().AsTask().GetAwaiter().GetResult();
             return sqlite;
         }
-        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        // DbException, not SqliteException: naming Microsoft.Data.Sqlite here would load it in every host (the JIT
+        // resolves a catch clause's type), and the deferred store opens SQLite only when a batch needs it.
+        catch (System.Data.Common.DbException ex)
         {
             throw new Config.ConfigException([$"general_settings.database_path: the batch store cannot open or migrate the SQLite database `{path}`: {ex.Message}"]);
         }

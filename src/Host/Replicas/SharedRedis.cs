@@ -12,9 +12,12 @@ namespace LLMux.Host.Replicas;
 internal static class SharedRedis
 {
     /// <summary>The link, or null when no Redis is configured. Does not wait for Redis to be up (it reconnects by itself).</summary>
-    public static RedisLink? Connect(GatewayConfig config)
+    public static RedisLink? Connect(GatewayConfig config) => config.Redis is { } redisConfig ? ConnectTo(config, redisConfig) : null;
+
+    // Its own method: StackExchange.Redis is loaded only by a host that has Redis configured.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static RedisLink ConnectTo(GatewayConfig config, string redisConfig)
     {
-        if (config.Redis is not { } redisConfig) return null;
         try
         {
             return RedisLink.ConnectAsync(redisConfig, config.RedisNamespace).GetAwaiter().GetResult();

@@ -18,6 +18,14 @@ internal static class HostTelemetry
     {
         var otlp = OtlpConfigured;
         if (!prometheus && !otlp) return;
+        Register(services, prometheus, otlp);
+    }
+
+    // Their own methods: the JIT resolves every type a method names when it compiles it, so a host without metrics
+    // would otherwise load the five OpenTelemetry assemblies it never uses.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Register(IServiceCollection services, bool prometheus, bool otlp)
+    {
         var otel = services.AddOpenTelemetry().ConfigureResource(static r => r.AddService("llmux"));
         otel.WithMetrics(m =>
         {
@@ -30,6 +38,9 @@ internal static class HostTelemetry
 
     public static void Map(WebApplication app, bool prometheus)
     {
-        if (prometheus) app.MapPrometheusScrapingEndpoint("/metrics");
+        if (prometheus) MapScraping(app);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void MapScraping(WebApplication app) => app.MapPrometheusScrapingEndpoint("/metrics");
 }
