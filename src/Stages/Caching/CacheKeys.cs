@@ -49,6 +49,13 @@ public static class CacheKeys
         Text(canonical, context.ClientProtocol.ToString());
         Text(canonical, context.MessagesPassthrough ? "passthrough" : "translated");
         Text(canonical, context.RequestedModel ?? "");
+        // An end user held to a region is served from that region's deployments, or its default_model's: its answers
+        // are not another caller's (nor theirs its), so the region and the stand-in model are part of the request.
+        if (context.AllowedModelRegion is { } region)
+        {
+            Text(canonical, "region:" + region);
+            Text(canonical, context.RegionDefaultModel ?? "");
+        }
         // Headers that change what the provider does (anthropic-beta, anthropic-version) are part of the request.
         foreach (var (name, value) in context.ForwardHeaders) { Text(canonical, name); Text(canonical, value); }
         Object(canonical, body, top: true, skip);

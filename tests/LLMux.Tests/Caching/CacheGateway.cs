@@ -17,7 +17,7 @@ internal sealed class CacheGateway : IAsyncDisposable
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     private string _dir = null!;
 
-    /// <param name="extraModels">More <c>model_list</c> entries (YAML indented as the list's items), for other upstreams.</param>
+    /// <param name="extraModels">More <c>model_list</c> entries (YAML indented as the list's items), for other upstreams; <c>{upstream}</c> stands for the emulator's API base.</param>
     public static async Task<CacheGateway> StartAsync(string cacheParams = "", string? extraSettings = null, string? extraModels = null)
     {
         var g = new CacheGateway();
@@ -39,7 +39,7 @@ internal sealed class CacheGateway : IAsyncDisposable
                   api_base: {g.Upstream.ApiBase}
                   api_key: sk-upstream
                   input_cost_per_token: 0.000001
-            {extraModels}
+            {extraModels?.Replace("{upstream}", g.Upstream.ApiBase, StringComparison.Ordinal)}
             router_settings:
               num_retries: 0
             litellm_settings:

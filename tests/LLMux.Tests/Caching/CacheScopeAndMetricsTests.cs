@@ -49,6 +49,36 @@ public sealed class CacheScopeAndMetricsTests
         Assert.Equal("miss", (await g.PostAsync("/v1/embeddings", embed, b)).Cache);
     }
 
+    [Fact]
+    public async Task An_end_user_held_to_a_region_has_cache_entries_apart_from_other_callers()
+    {
+        // Shared groups (one entry for every tenant) show it best: the end user's region still splits them. Its
+        // default_model stands in for gpt-test, which has no EU deployment; that answer must not reach other callers.
+        await using var g = await CacheGateway.StartAsync("    shared_model_groups: [gpt-test, eu-model]", extraModels: """
+              - model_name: eu-model
+                litellm_params:
+                  model: openai/gpt-4o
+                  api_base: {upstream}
+                  api_key: sk-upstream
+                  region_name: eu
+            """);
+        using (var created = await g.SendAsync(HttpMethod.Post, "/customer/new", """{"user_id":"lyon","allowed_model_region":"eu","default_model":"eu-model"}""", CacheGateway.Master))
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var a = await g.NewKeyAsync();
+        var b = await g.NewKeyAsync();
+        const string asLyon = """{"model":"gpt-test","user":"lyon","messages":[{"role":"user","content":"where?"}]}""";
+        const string plain = """{"model":"gpt-test","messages":[{"role":"user","content":"where?"}]}""";
+        Assert.Equal("miss", (await g.PostAsync("/v1/chat/completions", asLyon, a)).Cache);
+        Assert.Equal("gpt-4o", g.Upstream.Requests.Last().Json().RootElement.GetProperty("model").GetString());
+        // Another caller, no region: not served the EU stand-in's answer.
+        Assert.Equal("miss", (await g.PostAsync("/v1/chat/completions", plain, b)).Cache);
+        Assert.Equal("gpt-4o-mini", g.Upstream.Requests.Last().Json().RootElement.GetProperty("model").GetString());
+        // The same end user through another key (the group is shared): the region's entry.
+        Assert.Equal("hit", (await g.PostAsync("/v1/chat/completions", asLyon, b)).Cache);
+        Assert.Equal("hit", (await g.PostAsync("/v1/chat/completions", plain, a)).Cache);
+        Assert.Equal(2, g.Upstream.Requests.Count);
+    }
+
     /// <summary>Measurements of the cache instruments tagged with <paramref name="group"/> (tests run in parallel: a model group of their own).</summary>
     private sealed class CacheMeter : IDisposable
     {
