@@ -115,6 +115,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             var active = GrantAsync(successor.ActiveToken, cancellationToken);
             if (active.IsCompletedSuccessfully) return new(Check(presented, hash, successor.ActiveToken, active.Result));
         }
+        if (Cache.IsUnknown(hash)) return new(Check(presented, hash, hash, null));
         return LoadAndCheckAsync(presented, hash, cancellationToken);
     }
 
@@ -133,14 +134,21 @@ public sealed partial class GovernanceService : IAsyncDisposable
             return Check(presented, hash, known.ActiveToken, await GrantAsync(known.ActiveToken, cancellationToken).ConfigureAwait(false));
         }
         if (grant is not null) return Check(presented, hash, hash, grant);
-        if (await SuccessorAsync(hash, cancellationToken).ConfigureAwait(false) is not { } successor) return Check(presented, hash, hash, null);
+        var (successor, answered) = await SuccessorAsync(hash, cancellationToken).ConfigureAwait(false);
+        if (successor is null)
+        {
+            // Only the store's own "no" is remembered, never a lookup the outage answered.
+            if (answered) Cache.PutUnknown(hash);
+            return Check(presented, hash, hash, null);
+        }
         return Check(presented, hash, successor.ActiveToken, await GrantAsync(successor.ActiveToken, cancellationToken).ConfigureAwait(false));
     }
 
-    private async ValueTask<DeprecatedKey?> SuccessorAsync(string hash, CancellationToken cancellationToken)
+    /// <summary>The key an old key hash stands for in its grace period; <c>Answered</c> is false when the store was away.</summary>
+    private async ValueTask<(DeprecatedKey? Key, bool Answered)> SuccessorAsync(string hash, CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
-        if (Cache.TryGetSuccessor(hash, now, out var cached)) return cached;
+        if (Cache.TryGetSuccessor(hash, now, out var cached)) return (cached, true);
         DeprecatedKey? found;
         try
         {
@@ -150,10 +158,10 @@ public sealed partial class GovernanceService : IAsyncDisposable
         {
             // The database is away: an old key this replica knew keeps its grace, which still ends on time.
             StoreOutages++;
-            return Cache.TryGetSuccessor(hash, now, out var stale, stale: true) ? stale : null;
+            return (Cache.TryGetSuccessor(hash, now, out var stale, stale: true) ? stale : null, false);
         }
         if (found is not null) Cache.PutSuccessor(found);
-        return found;
+        return (found, true);
     }
 
     /// <summary>

@@ -13,7 +13,28 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     // Old key hash → the key that replaced it, while the old one is in its grace period (regenerated keys).
     private readonly ConcurrentDictionary<string, (DeprecatedKey Key, long LoadedAt)> _successors = new(StringComparer.Ordinal);
 
+    // Hashes the store answered "no such key" for (nor an old key in its grace period): a client sending a wrong or
+    // revoked key over and over costs one pair of store lookups per Ttl, not one per request. Creating the key evicts
+    // its hash here and, through Redis, on every replica.
+    private readonly ConcurrentDictionary<string, long> _unknown = new(StringComparer.Ordinal);
+
     public TimeSpan Ttl { get; } = ttl;
+
+    /// <summary>Whether the store said, less than <see cref="Ttl"/> ago, that no key has this hash.</summary>
+    public bool IsUnknown(string token)
+    {
+        if (!_unknown.TryGetValue(token, out var at)) return false;
+        if (time.GetElapsedTime(at) < Ttl) return true;
+        _unknown.TryRemove(token, out _);
+        return false;
+    }
+
+    /// <summary>Remembers that no key has this hash (bounded: a flood of made-up keys clears the table, it does not grow it).</summary>
+    public void PutUnknown(string token)
+    {
+        if (_unknown.Count >= 100_000) _unknown.Clear();
+        _unknown[token] = time.GetTimestamp();
+    }
 
     /// <summary>
     /// The key an old key hash authenticates as, while its grace period runs at <paramref name="now"/>: from the cache
@@ -53,7 +74,11 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     /// <summary>Told of every eviction made here (kind <c>key</c>, <c>team</c> or <c>user</c>, and the id), to pass it on to the other replicas.</summary>
     public Action<string, string>? Evicted { get; set; }
 
-    /// <summary>Evicts a key, and every old key in its grace that authenticates as it (deleted, blocked or regenerated again).</summary>
+    /// <summary>
+    /// Evicts a key, and every old key in its grace that authenticates as it (deleted, blocked or regenerated again);
+    /// also what a replica remembers of its hash being unknown, so a host that creates keys in the store itself calls
+    /// this with the new key's hash.
+    /// </summary>
     public void EvictKey(string token)
     {
         RemoveKey(token);
@@ -88,6 +113,7 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     private void RemoveKey(string token)
     {
         _byToken.TryRemove(token, out _);
+        _unknown.TryRemove(token, out _);
         if (_successors.IsEmpty) return;
         foreach (var (old, entry) in _successors) if (old == token || entry.Key.ActiveToken == token) _successors.TryRemove(old, out _);
     }

@@ -113,6 +113,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             await ErrorAsync(http, new LlmError { Kind = ErrorKind.InvalidRequest, Message = key.KeyAlias is not null && await Store.FindKeyByAliasAsync(key.KeyAlias) is not null ? $"key_alias `{key.KeyAlias}` is already used by another key" : "this key already exists", Param = "key_alias", StatusOverride = 400 });
             return;
         }
+        // A replica that was sent this key before it existed (a custom key, a client racing its provisioning) forgets that.
+        governance.Cache.EvictKey(key.Token);
         await WriteKeyAsync(http, key, raw);
     }
 
@@ -678,6 +680,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 await BadRequestAsync(http, "could not create the user's key; nothing was created", "auto_create_key");
                 return;
             }
+            governance.Cache.EvictKey(key.Token);
         }
         await JsonAsync(http, w =>
         {
