@@ -96,3 +96,14 @@ public sealed record KeyQuery(int Page = 1, int Size = 10, string? UserId = null
 
 /// <summary>Filters of <c>GET /spend/logs</c>.</summary>
 public sealed record SpendQuery(string? ApiKey = null, string? UserId = null, string? TeamId = null, string? RequestId = null, DateTimeOffset? Start = null, DateTimeOffset? End = null, int Limit = 1000);
+
+/// <summary>
+/// A key or end user was written with a <c>budget_id</c> whose budget row does not exist (deleted while the change was
+/// made): nothing was written. Stores check the link in the write itself, so a budget can never be deleted from under
+/// an entity that links to it, nor an entity link to a deleted one.
+/// </summary>
+public sealed class MissingBudgetException(string? budgetId)
+    : Exception($"budget_id `{budgetId}` does not exist (it may have been deleted while this change was made); nothing was changed")
+{
+    public string? BudgetId { get; } = budgetId;
+}

@@ -84,6 +84,11 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         {
             await handler(http, body);
         }
+        catch (LLMux.Governance.Storage.MissingBudgetException ex) when (!http.Response.HasStarted)
+        {
+            // The budget was deleted between the route's check and its write: the store refused the write.
+            await ErrorAsync(http, new LlmError { Kind = ErrorKind.InvalidRequest, Message = ex.Message, Param = "budget_id" });
+        }
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
             LogStoreFailure(logger, path, ex);

@@ -77,6 +77,35 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_key_or_end_user_cannot_link_to_a_budget_that_is_not_there()
+    {
+        // The admin API checks budget_id first; the store holds it too, so a budget deleted between that check and the
+        // write leaves no dangling link (nothing is written).
+        await Assert.ThrowsAsync<MissingBudgetException>(async () => await Store.InsertCustomerAsync(new Customer { UserId = "c", BudgetId = "gone", CreatedAt = Now, UpdatedAt = Now }));
+        Assert.Null(await Store.FindCustomerAsync("c"));
+        await Assert.ThrowsAsync<MissingBudgetException>(async () => await Store.InsertKeyAsync(Key("k") with { BudgetId = "gone" }));
+        Assert.Null(await Store.FindKeyAsync("k"));
+
+        Assert.True(await Store.InsertBudgetAsync(new BudgetRow { BudgetId = "b", CreatedAt = Now, UpdatedAt = Now, CreatedBy = "a", UpdatedBy = "a" }));
+        Assert.True(await Store.InsertCustomerAsync(new Customer { UserId = "c", CreatedAt = Now, UpdatedAt = Now }));
+        Assert.True(await Store.InsertKeyAsync(Key("k")));
+        var ex = await Assert.ThrowsAsync<MissingBudgetException>(async () => await Store.ReplaceCustomerAsync((await Store.FindCustomerAsync("c"))! with { BudgetId = "gone" }));
+        Assert.Equal("gone", ex.BudgetId);
+        Assert.Null((await Store.FindCustomerAsync("c"))!.BudgetId);
+        await Assert.ThrowsAsync<MissingBudgetException>(async () => await Store.ReplaceKeyAsync("k", (await Store.FindKeyAsync("k"))! with { BudgetId = "gone" }));
+        Assert.Null((await Store.FindKeyAsync("k"))!.BudgetId);
+        await Assert.ThrowsAsync<MissingBudgetException>(async () => await Store.RegenerateKeyAsync("k", Key("k2") with { BudgetId = "gone" }, null, Now));
+        Assert.NotNull(await Store.FindKeyAsync("k"));
+        Assert.Null(await Store.FindKeyAsync("k2"));
+
+        // A budget that is there links, and is then in use.
+        Assert.True(await Store.ReplaceCustomerAsync((await Store.FindCustomerAsync("c"))! with { BudgetId = "b" }));
+        Assert.True(await Store.InsertKeyAsync(Key("k3") with { BudgetId = "b" }));
+        Assert.Equal(BudgetDeletion.InUse, await Store.DeleteBudgetAsync("b"));
+        Assert.Equal("b", (await Store.FindKeyAsync("k3"))!.BudgetId);
+    }
+
+    [SkippableFact]
     public async Task A_reset_takes_a_row_that_has_no_reset_time_of_its_own()
     {
         // An end user under a budget's window (budget_id, or the default end-user budget) starts with none.

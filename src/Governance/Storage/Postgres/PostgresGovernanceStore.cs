@@ -125,6 +125,10 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         {
             return false;
         }
+        catch (PostgresException ex) when (IsMissingBudget(ex))
+        {
+            throw new MissingBudgetException(key.BudgetId);
+        }
         // Spend rows follow a regenerated key, so its history stays in one place.
         if (token != key.Token)
             await ExecAsync(c, tx, """UPDATE "LiteLLM_SpendLogs" SET api_key = $1 WHERE api_key = $2""", cancellationToken, key.Token, token).ConfigureAwait(false);
@@ -360,8 +364,16 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         {
             if (Convert.ToInt64(await used.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) > 0) return BudgetDeletion.InUse;
         }
-        await ExecAsync(c, tx, """DELETE FROM "LiteLLM_BudgetTable" WHERE budget_id = $1""", cancellationToken, budgetId).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecAsync(c, tx, """DELETE FROM "LiteLLM_BudgetTable" WHERE budget_id = $1""", cancellationToken, budgetId).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            // An end user or key linked to it after the count (its insert held the row's key-share lock until it committed).
+            return BudgetDeletion.InUse;
+        }
         return BudgetDeletion.Deleted;
     }
 
@@ -653,6 +665,20 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         {
             return false;
         }
+        catch (PostgresException ex) when (IsMissingBudget(ex))
+        {
+            throw new MissingBudgetException(BudgetIdOf(columns, values));
+        }
+    }
+
+    /// <summary>A write naming a budget row that is not there (the <c>budget_id</c> foreign keys of migration 12).</summary>
+    private static bool IsMissingBudget(PostgresException ex) =>
+        ex.SqlState == PostgresErrorCodes.ForeignKeyViolation && ex.ConstraintName is "fk_end_user_budget" or "fk_token_budget";
+
+    private static string? BudgetIdOf(string columns, object?[] values)
+    {
+        var i = Array.IndexOf(columns.Split(", "), "budget_id");
+        return i >= 0 ? values[i] as string : null;
     }
 
     /// <summary>Every column of the row whose first column matches; false when there is no such row.</summary>
@@ -661,7 +687,14 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         var names = columns.Split(", ");
         var sets = string.Join(", ", names.Skip(1).Select(static (c, i) => $"{c} = ${i + 2}"));
         await using var cmd = Command(_source, $"""UPDATE "{table}" SET {sets} WHERE {names[0]} = $1""", values);
-        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        try
+        {
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        }
+        catch (PostgresException ex) when (IsMissingBudget(ex))
+        {
+            throw new MissingBudgetException(BudgetIdOf(columns, values));
+        }
     }
 
     private static async ValueTask<int> ExecAsync(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, CancellationToken ct, params object?[] args)

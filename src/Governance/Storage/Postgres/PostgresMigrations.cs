@@ -196,5 +196,19 @@ internal static class PostgresMigrations
             DROP INDEX IF EXISTS "ix_spend_end_user";
             CREATE INDEX IF NOT EXISTS "ix_spend_end_user" ON "LiteLLM_SpendLogs"(end_user) WHERE end_user IS NOT NULL;
             """),
+        // A key's or end user's budget_id names an existing budget row: the database holds it (LiteLLM's schema has
+        // the same relation), so a budget deleted while an admin links to it cannot leave a dangling link. NOT VALID:
+        // rows written before are not re-checked.
+        (12, "keys and end users: budget_id references the budget table", """
+            DO $$
+            BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fk_end_user_budget' AND conrelid = '"LiteLLM_EndUserTable"'::regclass) THEN
+                ALTER TABLE "LiteLLM_EndUserTable" ADD CONSTRAINT fk_end_user_budget FOREIGN KEY (budget_id) REFERENCES "LiteLLM_BudgetTable"(budget_id) NOT VALID;
+              END IF;
+              IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fk_token_budget' AND conrelid = '"LiteLLM_VerificationToken"'::regclass) THEN
+                ALTER TABLE "LiteLLM_VerificationToken" ADD CONSTRAINT fk_token_budget FOREIGN KEY (budget_id) REFERENCES "LiteLLM_BudgetTable"(budget_id) NOT VALID;
+              END IF;
+            END $$;
+            """),
     ];
 }

@@ -89,12 +89,13 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE key_alias = $p""", ReadKey, ("$p", alias)));
 
     public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default) =>
-        new(Insert("LiteLLM_VerificationToken", KeyColumns, KeyValues(key)));
+        new(InsertLinked("LiteLLM_VerificationToken", KeyColumns, KeyValues(key), key.BudgetId));
 
     public ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken cancellationToken = default)
     {
         using var c = Open();
         using var tx = c.BeginTransaction(deferred: false);
+        CheckBudget(c, tx, key.BudgetId);
         if (!SwapKeyRow(c, tx, token, key)) { tx.Rollback(); return new(false); }
         tx.Commit();
         return new(true);
@@ -117,6 +118,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     {
         using var c = Open();
         using var tx = c.BeginTransaction(deferred: false);
+        CheckBudget(c, tx, key.BudgetId);
         if (!SwapKeyRow(c, tx, token, key)) { tx.Rollback(); return new(false); }
         if (token != key.Token)
         {
@@ -387,10 +389,18 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         new(QueryOne($"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" WHERE user_id = $p""", ReadCustomer, ("$p", userId)));
 
     public ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default) =>
-        new(Insert("LiteLLM_EndUserTable", CustomerColumns, CustomerValues(customer)));
+        new(InsertLinked("LiteLLM_EndUserTable", CustomerColumns, CustomerValues(customer), customer.BudgetId));
 
-    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default) =>
-        new(Update("LiteLLM_EndUserTable", CustomerColumns, "user_id", CustomerValues(customer)));
+    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        CheckBudget(c, tx, customer.BudgetId);
+        using var cmd = Command(c, tx, $"""UPDATE "LiteLLM_EndUserTable" SET {Assignments(CustomerColumns)} WHERE user_id = $user_id""", CustomerValues(customer));
+        var n = cmd.ExecuteNonQuery();
+        tx.Commit();
+        return new(n == 1);
+    }
 
     public ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
         new(DeleteAll("LiteLLM_EndUserTable", "user_id", userIds, null));
@@ -666,6 +676,30 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     }
 
     /// <summary>One row into <paramref name="table"/>; false when a unique key is already taken.</summary>
+    /// <summary>
+    /// As <see cref="Insert"/>, for a row that links to a budget: the link is checked in the same write transaction
+    /// (<c>BEGIN IMMEDIATE</c>, as <see cref="DeleteBudgetAsync"/> takes), so no budget is deleted between the check and
+    /// the insert. Throws <see cref="MissingBudgetException"/> when the budget is not there.
+    /// </summary>
+    private bool InsertLinked(string table, string columns, (string Name, object? Value)[] values, string? budgetId)
+    {
+        if (budgetId is null) return Insert(table, columns, values);
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        CheckBudget(c, tx, budgetId);
+        using var cmd = Command(c, tx, $"""INSERT INTO "{table}" ({columns}) VALUES ({Params(columns)})""", values);
+        if (!TryUnique(cmd)) { tx.Rollback(); return false; }
+        tx.Commit();
+        return true;
+    }
+
+    private static void CheckBudget(SqliteConnection c, SqliteTransaction tx, string? budgetId)
+    {
+        if (budgetId is null) return;
+        using var exists = Command(c, tx, """SELECT 1 FROM "LiteLLM_BudgetTable" WHERE budget_id = $id""", ("$id", budgetId));
+        if (exists.ExecuteScalar() is null) throw new MissingBudgetException(budgetId);
+    }
+
     private bool Insert(string table, string columns, (string Name, object? Value)[] values)
     {
         using var c = Open();
