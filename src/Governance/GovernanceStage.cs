@@ -272,9 +272,11 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
             // The lease finishes with the spend: with Redis, one round trip after the call.
             var shared = governance.Settle(budgets, cost, lease, tokens);
             var d = context.Deployment;
+            var logged = !governance.Options.DisableSpendLogs;
             governance.Writer.Enqueue(new SpendRow
             {
-                RequestId = NewRequestId(),
+                // A row that is only added up (disable_spend_logs) is never stored or looked up by its id.
+                RequestId = logged ? NewRequestId() : "",
                 CallType = SpendCallTypes.Of(context),
                 ApiKey = caller.KeyHash,
                 Spend = cost,
@@ -290,7 +292,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
                 EndUser = endUser,
                 KeyAlias = caller.KeyAlias,
                 CacheHit = context.CacheHit,
-                Logged = !governance.Options.DisableSpendLogs,
+                Logged = logged,
             });
             return shared;
         }
