@@ -13,11 +13,13 @@ namespace LLMux.Governance.Shared;
 public sealed class RedisCooldowns(RedisLink link, RouterState router)
 {
     // KEYS: cooldown keys; returns each one's milliseconds left (negative: none).
-    private const string ReadScript = """
+    private const string ReadScriptText = """
         local out = {}
         for i = 1, #KEYS do out[i] = redis.call('PTTL', KEYS[i]) end
         return out
         """;
+
+    private static readonly RedisScript ReadScript = new(ReadScriptText);
 
     private RedisChannel Channel => RedisChannel.Literal(link.Key("router:cooldowns"));
 
@@ -39,7 +41,7 @@ public sealed class RedisCooldowns(RedisLink link, RouterState router)
             if (deploymentIds.Count == 0) return;
             var keys = new RedisKey[deploymentIds.Count];
             for (var i = 0; i < keys.Length; i++) keys[i] = KeyOf(deploymentIds[i]);
-            var left = (RedisResult[])(await link.Database.ScriptEvaluateAsync(ReadScript, keys).ConfigureAwait(false))!;
+            var left = (RedisResult[])(await link.EvalAsync(ReadScript, keys, null).ConfigureAwait(false))!;
             for (var i = 0; i < left.Length; i++)
                 if ((long)left[i] is var ms and > 0) router.CoolDownFromElsewhere(deploymentIds[i], TimeSpan.FromMilliseconds(ms));
         }

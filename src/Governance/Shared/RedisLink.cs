@@ -55,6 +55,25 @@ public sealed class RedisLink : IAsyncDisposable, IDisposable
 
     internal IDatabase Database => _redis.GetDatabase();
 
+    /// <summary>
+    /// Runs <paramref name="script"/> by its SHA-1 (<c>EVALSHA</c>), and by its text only when the server answers
+    /// <c>NOSCRIPT</c> (first use on a server, after a restart or <c>SCRIPT FLUSH</c>), which loads it. Passing the
+    /// text every time, StackExchange.Redis looks the script up in a table keyed by the whole text, hashing it on each
+    /// call: 1.6 µs of every governed call in a perf profile of the PostgreSQL + Redis host.
+    /// </summary>
+    internal async Task<RedisResult> EvalAsync(RedisScript script, RedisKey[]? keys, RedisValue[]? args)
+    {
+        var db = Database;
+        try
+        {
+            return await db.ScriptEvaluateAsync(script.Hash, keys, args).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await db.ScriptEvaluateAsync(script.Text, keys, args).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The connection itself, for another user of the same server (the response cache) to share.</summary>
     internal IConnectionMultiplexer Multiplexer => _redis;
 
@@ -103,4 +122,13 @@ public sealed class RedisLink : IAsyncDisposable, IDisposable
 
     /// <summary>For containers disposed synchronously (the host's provider owns the link).</summary>
     public void Dispose() => _redis.Dispose();
+}
+
+/// <summary>A Lua script with its SHA-1 computed once (how Redis names a loaded script; not a security use).</summary>
+internal sealed class RedisScript(string text)
+{
+    public string Text { get; } = text;
+#pragma warning disable CA5350 // Redis identifies scripts by SHA-1.
+    public byte[] Hash { get; } = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(text));
+#pragma warning restore CA5350
 }

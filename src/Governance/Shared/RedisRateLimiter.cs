@@ -24,7 +24,7 @@ public sealed class RedisRateLimiter : IDisposable
     // reserve, then per counter (seed, ttl ms, max budget or -1). A counter at or over its budget refuses the call before
     // any limit counts it: {-1, counter index, spend}. Else a refusal {descriptor, kind, ms left}, or
     // {0, per descriptor: start, requests, tokens, in flight}. Budgets and limits in one round trip.
-    private const string AdmitScript = """
+    private const string AdmitScriptText = """
         local now = tonumber(ARGV[1]); local win = tonumber(ARGV[2]); local lease = tonumber(ARGV[3]); local id = ARGV[4]
         local n = tonumber(ARGV[5]); local bb = 5 + n*4
         for j = 1, #KEYS - 2*n do
@@ -72,7 +72,7 @@ public sealed class RedisRateLimiter : IDisposable
 
     // A finished call: its parallel slots back (ZREM) and its token reservation corrected, in one round trip.
     // KEYS: slot sets (count in ARGV[1]) then windows; ARGV: slot count, lease id, per window (start, reserved), tokens.
-    private const string FinishScript = """
+    private const string FinishScriptText = """
         local ns = tonumber(ARGV[1]); local id = ARGV[2]; local actual = tonumber(ARGV[#ARGV])
         for i = 1, ns do redis.call('ZREM', KEYS[i], id) end
         for i = ns + 1, #KEYS do
@@ -92,7 +92,7 @@ public sealed class RedisRateLimiter : IDisposable
     // KEYS: slot sets (ARGV[1] of them), windows (ARGV[3]), then spend counters. ARGV: slot count, lease id, window
     // count, per window (start, reserved), the real tokens, the amount, then per counter (seed, ttl ms). Returns the
     // counters' new values.
-    private const string FinishSpendScript = """
+    private const string FinishSpendScriptText = """
         local ns = tonumber(ARGV[1]); local id = ARGV[2]; local nw = tonumber(ARGV[3])
         local actual = tonumber(ARGV[4 + 2*nw]); local amount = ARGV[5 + 2*nw]; local cb = 5 + 2*nw
         for i = 1, ns do redis.call('ZREM', KEYS[i], id) end
@@ -117,7 +117,7 @@ public sealed class RedisRateLimiter : IDisposable
         """;
 
     // KEYS: window hashes. ARGV: per descriptor the window start at admission and the tokens reserved, then the real tokens.
-    private const string SettleScript = """
+    private const string SettleScriptText = """
         local actual = tonumber(ARGV[#ARGV])
         for i = 1, #KEYS do
           local start = redis.call('HGET', KEYS[i], 'start')
@@ -130,6 +130,12 @@ public sealed class RedisRateLimiter : IDisposable
         end
         return 1
         """;
+
+    private static readonly RedisScript AdmitScript = new(AdmitScriptText);
+    private static readonly RedisScript FinishScript = new(FinishScriptText);
+    private static readonly RedisScript FinishSpendScript = new(FinishSpendScriptText);
+    private static readonly RedisScript SettleScript = new(SettleScriptText);
+
 
     private readonly RedisLink _link;
     private readonly TimeProvider _time;
@@ -222,7 +228,7 @@ public sealed class RedisRateLimiter : IDisposable
     }
 
     /// <summary>Runs the admission script (throws when Redis is away).</summary>
-    internal Task<RedisResult> Send(RedisLease pending) => _link.Database.ScriptEvaluateAsync(AdmitScript, pending.ScriptKeys, pending.ScriptArgs);
+    internal Task<RedisResult> Send(RedisLease pending) => _link.EvalAsync(AdmitScript, pending.ScriptKeys, pending.ScriptArgs);
 
     /// <summary>
     /// The script's answer: the lease (now holding its counters), or the 429, or <c>OverBudget</c>: the index of the
@@ -297,7 +303,7 @@ public sealed class RedisRateLimiter : IDisposable
         }
         if (keys.Count == 0) return;
         args.Add(tokens);
-        _ = Swallow(_link.Database.ScriptEvaluateAsync(SettleScript, [.. keys], [.. args], CommandFlags.FireAndForget));
+        _ = Swallow(_link.EvalAsync(SettleScript, [.. keys], [.. args]));
     }
 
     internal void Finished(RedisLease lease, long tokens)
@@ -326,7 +332,7 @@ public sealed class RedisRateLimiter : IDisposable
             w++;
         }
         args[^1] = tokens;
-        _ = Swallow(_link.Database.ScriptEvaluateAsync(FinishScript, keys, args, CommandFlags.FireAndForget));
+        _ = Swallow(_link.EvalAsync(FinishScript, keys, args));
     }
 
     /// <summary>A lease finished together with its call's spend: its slots and windows, and its real tokens.</summary>
@@ -364,8 +370,8 @@ public sealed class RedisRateLimiter : IDisposable
         args[3 + 2 * windows] = finishing.Tokens;
         add.Keys.CopyTo(keys, slots + windows);
         add.Args.CopyTo(args, 4 + 2 * windows);
-        if (awaited) return _link.Database.ScriptEvaluateAsync(FinishSpendScript, keys, args);
-        _ = Swallow(_link.Database.ScriptEvaluateAsync(FinishSpendScript, keys, args, CommandFlags.FireAndForget));
+        if (awaited) return _link.EvalAsync(FinishSpendScript, keys, args);
+        _ = Swallow(_link.EvalAsync(FinishSpendScript, keys, args));
         return null!;
     }
 

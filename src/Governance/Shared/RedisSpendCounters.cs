@@ -16,7 +16,7 @@ public sealed class RedisSpendCounters(RedisLink link)
     private static readonly TimeSpan NoWindowTtl = TimeSpan.FromDays(7);
 
     // KEYS: counters; ARGV: per counter its seed and its time to live (ms). Returns every counter's value.
-    private const string ReadScript = """
+    private const string ReadScriptText = """
         local out = {}
         for i = 1, #KEYS do
           local v = redis.call('GET', KEYS[i])
@@ -30,7 +30,7 @@ public sealed class RedisSpendCounters(RedisLink link)
         """;
 
     // KEYS: counters; ARGV: the amount, then per counter its seed and time to live. Returns every counter's new value.
-    private const string AddScript = """
+    private const string AddScriptText = """
         local out = {}
         for i = 1, #KEYS do
           redis.call('SET', KEYS[i], ARGV[2*i], 'PX', ARGV[2*i+1], 'NX')
@@ -39,6 +39,10 @@ public sealed class RedisSpendCounters(RedisLink link)
         end
         return out
         """;
+
+    private static readonly RedisScript ReadScript = new(ReadScriptText);
+    private static readonly RedisScript AddScript = new(AddScriptText);
+
 
     /// <summary>One entity's counter: where it lives, what to start it at, when its window ends.</summary>
     public readonly record struct Counter(BudgetScope Scope, string Id, decimal Seed, DateTimeOffset? WindowEnd);
@@ -100,7 +104,7 @@ public sealed class RedisSpendCounters(RedisLink link)
             args[2 * i] = made.SeedText;
             args[2 * i + 1] = TtlMs(counters[i], now);
         }
-        var result = (RedisResult[])(await link.Database.ScriptEvaluateAsync(ReadScript, keys, args).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await link.EvalAsync(ReadScript, keys, args).ConfigureAwait(false))!;
         var values = new decimal[counters.Count];
         for (var i = 0; i < values.Length; i++)
             values[i] = decimal.Parse((string)result[i]!, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -112,7 +116,7 @@ public sealed class RedisSpendCounters(RedisLink link)
     {
         if (counters.Count == 0 || amount == 0) return [];
         var add = PrepareAdd(counters, amount, now);
-        return Values(await link.Database.ScriptEvaluateAsync(AddScript, add.Keys, add.Args).ConfigureAwait(false));
+        return Values(await link.EvalAsync(AddScript, add.Keys, add.Args).ConfigureAwait(false));
     }
 
     /// <summary>An add as <see cref="AddScript"/> takes it (and the after-call script of <see cref="RedisRateLimiter"/>): keys; the amount, then per key (seed, ttl ms).</summary>
