@@ -3,7 +3,8 @@
 # bench/run.sh's scenarios before the streams do), then given N concurrent streams (the OpenAI emulator, 64 chunks
 # 20 ms apart) for a fixed time; targets are interleaved within each round so drift hits them alike.
 # Usage: bench/stream-memory.sh [--rounds R] [--streams N] [--seconds S] [--warm-seconds S] [--gcdump] TARGET...
-#   TARGET is NAME=DLL[,ENV=VALUE...] for an LLMux build (e.g. base=/tmp/base/llmux.dll,DOTNET_GCHeapCount=1), or
+#   TARGET is NAME=DLL[,ENV=VALUE...] for an LLMux build (e.g. base=/tmp/base/llmux.dll,DOTNET_GCHeapCount=1; a path
+#   that is not a .dll is run as a native AOT executable), or
 #   the word yarp (the bare YARP forwarder of llmux-load). --gcdump takes a heap snapshot of each target mid-stream
 #   (dotnet-gcdump, if on PATH) and prints its largest types by total size (reports kept in GCDUMP_DIR if set); --smaps prints the resident memory by mapping kind at
 #   the sample with the most resident memory (bench/smaps_peak.py); --counters prints the largest GC
@@ -56,7 +57,8 @@ for r in $(seq 1 "$rounds"); do
       cmd=(dotnet "$load" yarp --port $PORT --target "http://127.0.0.1:$UP" --max-seconds 3600); envs=(DOTNET_gcServer=1)
     else
       spec=${t#*=}; IFS=, read -ra parts <<<"$spec"; dll=${parts[0]}; envs=("${parts[@]:1}")
-      cmd=(dotnet "$dll" --config "$work/config.yaml" --port $PORT)
+      # A .dll runs on the JIT host; anything else is a native (AOT) executable.
+      if [[ $dll == *.dll ]]; then cmd=(dotnet "$dll" --config "$work/config.yaml" --port $PORT); else cmd=("$dll" --config "$work/config.yaml" --port $PORT); fi
     fi
     env "${envs[@]}" "${cmd[@]}" >"$work/$name.log" 2>&1 & pid=$!; pids+=($pid)
     wait_port $PORT; sleep 0.5
