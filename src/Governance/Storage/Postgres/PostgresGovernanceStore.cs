@@ -671,9 +671,13 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         }
     }
 
-    /// <summary>A write naming a budget row that is not there (the <c>budget_id</c> foreign keys of migration 12).</summary>
+    /// <summary>
+    /// A write naming a budget row that is not there: the <c>budget_id</c> foreign keys of migration 12, or the ones a
+    /// database LiteLLM's Prisma schema created already has (<c>..._budget_id_fkey</c>).
+    /// </summary>
     private static bool IsMissingBudget(PostgresException ex) =>
-        ex.SqlState == PostgresErrorCodes.ForeignKeyViolation && ex.ConstraintName is "fk_end_user_budget" or "fk_token_budget";
+        ex.SqlState == PostgresErrorCodes.ForeignKeyViolation
+        && (ex.ConstraintName is "fk_end_user_budget" or "fk_token_budget" || ex.ConstraintName?.Contains("budget_id", StringComparison.Ordinal) == true);
 
     private static string? BudgetIdOf(string columns, object?[] values)
     {
