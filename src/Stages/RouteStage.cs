@@ -28,18 +28,8 @@ public sealed class RouteStage(ModelRegistry registry, RouterSettings? router = 
         {
             // The end user's default_model, when it has a deployment in the region, serves the call instead (LiteLLM's
             // documented meaning of the field).
-            if (context.RegionDefaultModel is { } fallback && fallback != model)
-            {
-                var fallbackName = router is not null && router.ModelGroupAlias.TryGetValue(fallback, out var fa) ? fa : fallback;
-                if (registry.Group(fallbackName) is { Count: > 0 } fallbackGroup && DeploymentRegion.InRegion(fallbackGroup, region) is { Count: > 0 } inRegion)
-                {
-                    context.ModelGroup = fallbackName;
-                    context.Candidates = inRegion;
-                    context.Deployment = Resolve(inRegion[0], fallbackName);
-                    return next(context);
-                }
-            }
-            throw new LlmError
+            if (RegionDefault(context, model, region) is { } standIn) (groupName, group) = standIn;
+            else throw new LlmError
             {
                 Kind = ErrorKind.InvalidRequest,
                 // LiteLLM's words (its router finds no deployment left after the region check).
@@ -52,6 +42,14 @@ public sealed class RouteStage(ModelRegistry registry, RouterSettings? router = 
         context.Candidates = group;
         context.Deployment = Resolve(group[0], groupName);
         return next(context);
+    }
+
+    /// <summary>The end user's <c>default_model</c> group (alias applied) and its deployments in <paramref name="region"/>; null when it has none there.</summary>
+    private (string Name, IReadOnlyList<Deployment> Group)? RegionDefault(LlmContext context, string model, string region)
+    {
+        if (context.RegionDefaultModel is not { } fallback || fallback == model) return null;
+        var name = router is not null && router.ModelGroupAlias.TryGetValue(fallback, out var aliased) ? aliased : fallback;
+        return registry.Group(name) is { Count: > 0 } all && DeploymentRegion.InRegion(all, region) is { Count: > 0 } inRegion ? (name, inRegion) : null;
     }
 
     /// <summary>A wildcard deployment serves the requested name: <c>openai/*</c> serves <c>openai/gpt-4o</c> as <c>gpt-4o</c>.</summary>

@@ -19,33 +19,27 @@ public static class CallDescriptors
             : model is not null && HasLimit(key, model) ? model
             : null;
         var perTeam = team is null || (team.ModelRpmLimit.Count == 0 && team.ModelTpmLimit.Count == 0) ? null
-            : alias is not null && HasLimit(team, alias) ? alias
-            : model is not null && HasLimit(team, model) ? model
-            : null;
+            : ModelLimits.NameFor(team.ModelRpmLimit, team.ModelTpmLimit, alias, model);
         var count = (endUserLimits.Any ? 1 : 0) + (perModel is null ? 0 : 1) + (perTeam is null ? 0 : 1);
         if (count == 0) return null;
         var list = new RateDescriptor[count];
         var i = 0;
         if (endUserLimits.Any) list[i++] = new(RateDescriptor.EndUser, endUser!, endUserLimits);
         if (perModel is not null) list[i++] = new(RateDescriptor.ModelPerKey, key.Token + ":" + perModel, new RateLimits(Rpm(key, perModel), Tpm(key, perModel), null));
-        if (perTeam is not null) list[i] = new(RateDescriptor.ModelPerTeam, team!.TeamId + ":" + perTeam, new RateLimits(Get(team.ModelRpmLimit, perTeam), Get(team.ModelTpmLimit, perTeam), null));
+        if (perTeam is not null) list[i] = new(RateDescriptor.ModelPerTeam, team!.TeamId + ":" + perTeam, new RateLimits(ModelLimits.Of(team.ModelRpmLimit, perTeam), ModelLimits.Of(team.ModelTpmLimit, perTeam), null));
         return list;
     }
-
-    private static long? Get(IReadOnlyDictionary<string, long> limits, string model) => limits.TryGetValue(model, out var n) ? n : null;
-
-    private static bool HasLimit(Team team, string model) => team.ModelRpmLimit.ContainsKey(model) || team.ModelTpmLimit.ContainsKey(model);
 
     /// <summary>
     /// The key's requests per minute on <paramref name="model"/>: its <c>model_rpm_limit</c> when that names any model,
     /// else the <c>rpm_limit</c> of its <c>model_max_budget</c> entry (LiteLLM's order; tokens alike).
     /// </summary>
     public static long? Rpm(VirtualKey key, string model) =>
-        key.ModelRpmLimit.Count > 0 ? (key.ModelRpmLimit.TryGetValue(model, out var r) ? r : null)
+        key.ModelRpmLimit.Count > 0 ? ModelLimits.Of(key.ModelRpmLimit, model)
         : key.ModelMaxBudget.TryGetValue(model, out var b) ? b.RpmLimit : null;
 
     public static long? Tpm(VirtualKey key, string model) =>
-        key.ModelTpmLimit.Count > 0 ? (key.ModelTpmLimit.TryGetValue(model, out var t) ? t : null)
+        key.ModelTpmLimit.Count > 0 ? ModelLimits.Of(key.ModelTpmLimit, model)
         : key.ModelMaxBudget.TryGetValue(model, out var b) ? b.TpmLimit : null;
 
     private static bool HasLimit(VirtualKey key, string model) => Rpm(key, model) is not null || Tpm(key, model) is not null;

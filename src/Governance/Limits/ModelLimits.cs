@@ -12,6 +12,17 @@ public static class ModelLimits
 {
     public static readonly IReadOnlyDictionary<string, long> None = new Dictionary<string, long>(StringComparer.Ordinal);
 
+    /// <summary>The name a limit is found under: the name the client sent, else the model group; null when neither has one.</summary>
+    public static string? NameFor(IReadOnlyDictionary<string, long> rpm, IReadOnlyDictionary<string, long> tpm, string? alias, string? model)
+    {
+        if (alias is not null && (rpm.ContainsKey(alias) || tpm.ContainsKey(alias))) return alias;
+        if (model is not null && (rpm.ContainsKey(model) || tpm.ContainsKey(model))) return model;
+        return null;
+    }
+
+    /// <summary>The limit under <paramref name="name"/>, or null.</summary>
+    public static long? Of(IReadOnlyDictionary<string, long> limits, string name) => limits.TryGetValue(name, out var n) ? n : null;
+
     public static string Write(IReadOnlyDictionary<string, long> limits)
     {
         var buffer = new ArrayBufferWriter<byte>(32);

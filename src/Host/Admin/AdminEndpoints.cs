@@ -386,7 +386,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     /// <c>model_max_budget</c>: LiteLLM's <c>{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}</c>; <c>{}</c> or null
     /// clears it. A key's entries may carry <c>rpm_limit</c> / <c>tpm_limit</c> (<paramref name="allowRates"/>).
     /// </summary>
-    internal static IReadOnlyDictionary<string, ModelBudget>? ModelBudgets(AdminBody b, bool allowRates = false)
+    private static IReadOnlyDictionary<string, ModelBudget>? ModelBudgets(AdminBody b, bool allowRates = false)
     {
         if (b.IsNull("model_max_budget")) return ModelBudget.None;
         if (b.Element("model_max_budget") is not { } e) return null;

@@ -89,7 +89,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         new(QueryOne($"""SELECT {KeyColumns} FROM "LiteLLM_VerificationToken" WHERE key_alias = $p""", ReadKey, ("$p", alias)));
 
     public ValueTask<bool> InsertKeyAsync(VirtualKey key, CancellationToken cancellationToken = default) =>
-        new(InsertLinked("LiteLLM_VerificationToken", KeyColumns, KeyValues(key), key.BudgetId));
+        new(Linked(key.BudgetId, (c, tx) => Insert(c, tx, "LiteLLM_VerificationToken", KeyColumns, KeyValues(key))));
 
     public ValueTask<bool> ReplaceKeyAsync(string token, VirtualKey key, CancellationToken cancellationToken = default)
     {
@@ -389,18 +389,10 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         new(QueryOne($"""SELECT {CustomerColumns} FROM "LiteLLM_EndUserTable" WHERE user_id = $p""", ReadCustomer, ("$p", userId)));
 
     public ValueTask<bool> InsertCustomerAsync(Customer customer, CancellationToken cancellationToken = default) =>
-        new(InsertLinked("LiteLLM_EndUserTable", CustomerColumns, CustomerValues(customer), customer.BudgetId));
+        new(Linked(customer.BudgetId, (c, tx) => Insert(c, tx, "LiteLLM_EndUserTable", CustomerColumns, CustomerValues(customer))));
 
-    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default)
-    {
-        using var c = Open();
-        using var tx = c.BeginTransaction(deferred: false);
-        CheckBudget(c, tx, customer.BudgetId);
-        using var cmd = Command(c, tx, $"""UPDATE "LiteLLM_EndUserTable" SET {Assignments(CustomerColumns)} WHERE user_id = $user_id""", CustomerValues(customer));
-        var n = cmd.ExecuteNonQuery();
-        tx.Commit();
-        return new(n == 1);
-    }
+    public ValueTask<bool> ReplaceCustomerAsync(Customer customer, CancellationToken cancellationToken = default) =>
+        new(Linked(customer.BudgetId, (c, tx) => Update(c, tx, "LiteLLM_EndUserTable", CustomerColumns, "user_id", CustomerValues(customer))));
 
     public ValueTask<IReadOnlyList<string>?> DeleteCustomersAsync(IReadOnlyList<string> userIds, CancellationToken cancellationToken = default) =>
         new(DeleteAll("LiteLLM_EndUserTable", "user_id", userIds, null));
@@ -677,18 +669,17 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
 
     /// <summary>One row into <paramref name="table"/>; false when a unique key is already taken.</summary>
     /// <summary>
-    /// As <see cref="Insert"/>, for a row that links to a budget: the link is checked in the same write transaction
-    /// (<c>BEGIN IMMEDIATE</c>, as <see cref="DeleteBudgetAsync"/> takes), so no budget is deleted between the check and
-    /// the insert. Throws <see cref="MissingBudgetException"/> when the budget is not there.
+    /// A write of a row that links to a budget: with a <paramref name="budgetId"/>, the link is checked in the same write
+    /// transaction (<c>BEGIN IMMEDIATE</c>, as <see cref="DeleteBudgetAsync"/> takes), so no budget is deleted between the
+    /// check and the write. Throws <see cref="MissingBudgetException"/> when the budget is not there.
     /// </summary>
-    private bool InsertLinked(string table, string columns, (string Name, object? Value)[] values, string? budgetId)
+    private bool Linked(string? budgetId, Func<SqliteConnection, SqliteTransaction?, bool> write)
     {
-        if (budgetId is null) return Insert(table, columns, values);
         using var c = Open();
+        if (budgetId is null) return write(c, null);
         using var tx = c.BeginTransaction(deferred: false);
         CheckBudget(c, tx, budgetId);
-        using var cmd = Command(c, tx, $"""INSERT INTO "{table}" ({columns}) VALUES ({Params(columns)})""", values);
-        if (!TryUnique(cmd)) { tx.Rollback(); return false; }
+        if (!write(c, tx)) { tx.Rollback(); return false; }
         tx.Commit();
         return true;
     }
@@ -703,7 +694,12 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     private bool Insert(string table, string columns, (string Name, object? Value)[] values)
     {
         using var c = Open();
-        using var cmd = Command(c, null, $"""INSERT INTO "{table}" ({columns}) VALUES ({Params(columns)})""", values);
+        return Insert(c, null, table, columns, values);
+    }
+
+    private static bool Insert(SqliteConnection c, SqliteTransaction? tx, string table, string columns, (string Name, object? Value)[] values)
+    {
+        using var cmd = Command(c, tx, $"""INSERT INTO "{table}" ({columns}) VALUES ({Params(columns)})""", values);
         return TryUnique(cmd);
     }
 
@@ -711,7 +707,12 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
     private bool Update(string table, string columns, string keyColumn, (string Name, object? Value)[] values)
     {
         using var c = Open();
-        using var cmd = Command(c, null, $"""UPDATE "{table}" SET {Assignments(columns)} WHERE {keyColumn} = ${keyColumn}""", values);
+        return Update(c, null, table, columns, keyColumn, values);
+    }
+
+    private static bool Update(SqliteConnection c, SqliteTransaction? tx, string table, string columns, string keyColumn, (string Name, object? Value)[] values)
+    {
+        using var cmd = Command(c, tx, $"""UPDATE "{table}" SET {Assignments(columns)} WHERE {keyColumn} = ${keyColumn}""", values);
         return cmd.ExecuteNonQuery() == 1;
     }
 
