@@ -20,7 +20,9 @@ namespace LLMux.Governance;
 /// </summary>
 public sealed partial class GovernanceService : IAsyncDisposable
 {
-    private readonly string _masterHash;
+    // The configured master key's hash, and the one in force (another after a rotation: MasterKeyRotation).
+    private readonly string _configuredMasterHash;
+    private volatile string _masterHash;
     private readonly KeyHashes _hashes = new();
 
     public GovernanceService(IGovernanceStore store, GovernanceOptions options, TimeProvider time, RedisLink? shared = null)
@@ -28,7 +30,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
         Store = store;
         Options = options;
         Time = time;
-        _masterHash = VirtualKeys.Hash(options.MasterKey.Reveal());
+        _configuredMasterHash = _masterHash = VirtualKeys.Hash(options.MasterKey.Reveal());
         Cache = new KeyCache(time, options.KeyCacheTtl);
         Limiter = new RateLimiter(time);
         Ledger = new SpendLedger(time);
@@ -55,6 +57,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
     public RedisSpendCounters? SharedSpend { get; }
     public RedisInvalidation? Invalidation { get; }
 
+    /// <summary>The hash of the master key in force: the configured one, unless a rotation replaced it.</summary>
     public string MasterKeyHash => _masterHash;
 
     /// <summary>
@@ -64,15 +67,21 @@ public sealed partial class GovernanceService : IAsyncDisposable
     /// </summary>
     public Func<string, IReadOnlyList<LLMux.Pipeline.Context.Deployment>?>? DeploymentsOf { get; set; }
 
-    /// <summary>Subscribes to the other replicas' evictions (once, at start).</summary>
+    /// <summary>
+    /// Reads the master key's rotation, and subscribes to the other replicas' evictions (once, at start). A rotation made
+    /// on another replica arrives through Redis at once, and is read again every key-cache TTL in any case.
+    /// </summary>
     public async Task StartAsync()
     {
+        await RefreshMasterKeyAsync().ConfigureAwait(false);
+        _masterRefresh ??= Time.CreateTimer(static s => _ = ((GovernanceService)s!).RefreshMasterKeyAsync(), this, Options.KeyCacheTtl, Options.KeyCacheTtl);
         if (Invalidation is null) return;
         try
         {
             await Invalidation.SubscribeAsync((kind, id) =>
             {
-                if (kind == "customer") _customers.TryRemove(id, out _);
+                if (kind == MasterKeyRotation.Setting) _ = RotatedElsewhereAsync();
+                else if (kind == "customer") _customers.TryRemove(id, out _);
                 else if (kind == "budget") { _budgetRows.TryRemove(id, out _); Cache.EvictLocal(kind, id); }
                 else Cache.EvictLocal(kind, id);
             }).ConfigureAwait(false);
@@ -579,6 +588,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         SharedLimiter?.Dispose();
+        _masterRefresh?.Dispose();
         await Writer.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -71,6 +71,17 @@ public interface IGovernanceStore
     ValueTask<decimal> ModelSpendAsync(BudgetScope owner, string id, string model, DateTimeOffset? since, CancellationToken cancellationToken = default);
     /// <summary>Spend summed per UTC day, group (team, end user or key), model and key, for <c>/global/spend/report</c>.</summary>
     ValueTask<IReadOnlyList<SpendReportRow>> SpendReportAsync(SpendReportQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>A gateway-wide setting (table <c>llmux_settings</c>), or null when it was never set.</summary>
+    ValueTask<string?> FindSettingAsync(string name, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} keeps no gateway settings");
+    /// <summary>
+    /// Sets <paramref name="name"/> to <paramref name="value"/> if it still holds <paramref name="expected"/> (null: never
+    /// set): a compare-and-swap, so two replicas changing one setting at once cannot both win. False when another
+    /// writer came first (read it again and retry).
+    /// </summary>
+    ValueTask<bool> SwapSettingAsync(string name, string? expected, string value, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} keeps no gateway settings");
 }
 
 /// <summary>What <c>/global/spend/report</c> groups by (<c>group_by</c>).</summary>

@@ -223,11 +223,17 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     private async Task RegenerateKeyAsync(HttpContext http, AdminBody b, string? fromPath)
     {
         var id = fromPath ?? b.String("key", required: true);
+        var newMaster = b.String("new_master_key");
+        if (id is not null && governance.IsMasterKey(id))
+        {
+            await RotateMasterKeyAsync(http, b, newMaster);
+            return;
+        }
+        if (newMaster is not null) b.Problems.Add("`new_master_key` rotates the master key: `key` must then be the master key in force");
         var custom = b.String("new_key");
         if (custom is not null && !custom.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) b.Problems.Add("`new_key` must start with `sk-`");
         // LiteLLM's shape ("24h", "2d", ...). Absent: LITELLM_KEY_ROTATION_GRACE_PERIOD if set; "": refused at once.
         var grace = b.String("grace_period") is { } given ? (given.Length > 0 ? b.Duration("grace_period") : null) : governance.Options.DefaultGracePeriod;
-        b.Unsupported("new_master_key");
         var fields = KeyFields(b, forUpdate: true);
         b.RejectUnknown();
         if (await InvalidAsync(http, b)) return;
@@ -252,6 +258,42 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         // it authenticates as the new key until the grace ends. Its spend follows the new key either way.
         AfterKeyChange(old, key);
         await WriteKeyAsync(http, key, raw);
+    }
+
+    /// <summary>
+    /// <c>/key/regenerate</c> of the master key (LiteLLM's shape): <c>new_master_key</c> becomes the master key on every
+    /// replica at once and the old one is refused. LLMux keeps no secret encrypted with the master key, so there is
+    /// nothing to re-encrypt; the configuration may keep the old key (the rotation, stored in the database, overrides
+    /// exactly the keys it replaced) until an operator puts the new one there.
+    /// </summary>
+    private async Task RotateMasterKeyAsync(HttpContext http, AdminBody b, string? newMaster)
+    {
+        if (newMaster is null) b.Problems.Add("New master key is required.");
+        else if (!newMaster.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal) || newMaster.Any(char.IsWhiteSpace))
+            b.Problems.Add("`new_master_key` must start with `sk-` and hold no spaces");
+        if (b.String("grace_period") is not null) b.Problems.Add("`grace_period` does not apply to the master key: the old master key is refused as soon as the new one is in force");
+        b.RejectUnknown();
+        if (await InvalidAsync(http, b)) return;
+        string? refused;
+        try
+        {
+            refused = await governance.RotateMasterKeyAsync(newMaster!, http.RequestAborted);
+        }
+        catch (NotSupportedException ex)
+        {
+            refused = "this governance store cannot rotate the master key: " + ex.Message;
+        }
+        if (refused is not null) { await BadRequestAsync(http, refused, "new_master_key"); return; }
+        await JsonAsync(http, w =>
+        {
+            w.WriteStartObject();
+            // The raw key appears once, in the answer that made it.
+            w.WriteString("key", newMaster);
+            w.WriteString("token_id", governance.MasterKeyHash);
+            w.WriteString("key_name", VirtualKeys.NameOf(newMaster!));
+            w.WriteNull("expires");
+            w.WriteEndObject();
+        });
     }
 
     private void AfterKeyChange(VirtualKey old, VirtualKey key)

@@ -71,6 +71,8 @@ internal static class GovernanceSetup
     /// </summary>
     public static void UseAuthentication(WebApplication app, RequestAuthenticator authenticator, ILogger logger)
     {
+        if (authenticator.Governance?.ConfiguredMasterKeyReplacedAt is { } rotatedAt)
+            logger.LogWarning("governance: general_settings.master_key was rotated away at {RotatedAt:u} (/key/regenerate with new_master_key) and is refused; put the rotated key in the config", rotatedAt);
         if (authenticator.Governance is { } governance)
             governance.SoftBudgetCrossed += a => logger.LogWarning("governance: soft budget reached: {Scope} {Name} has spent {Spend} of its soft_budget {SoftBudget} (max_budget {MaxBudget})",
                 a.Scope.ToString().ToLowerInvariant(), a.Name, a.Spend, a.SoftBudget, a.MaxBudget?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");

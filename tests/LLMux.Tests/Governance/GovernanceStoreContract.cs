@@ -440,4 +440,20 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
         var byKey = await Store.SpendReportAsync(new SpendReportQuery(day, day.AddDays(10), SpendGroup.ApiKey, ApiKey: "k1"));
         Assert.Equal(27m, byKey.Sum(r => r.Spend));
     }
+
+    [SkippableFact]
+    public async Task A_setting_changes_only_from_the_value_its_writer_read()
+    {
+        Assert.Null(await Store.FindSettingAsync("master_key"));
+        // Two writers that both read "unset": one wins.
+        var first = await Task.WhenAll(Store.SwapSettingAsync("master_key", null, "one", Now).AsTask(), Store.SwapSettingAsync("master_key", null, "two", Now).AsTask());
+        Assert.Single(first, r => r);
+        var held = await Store.FindSettingAsync("master_key");
+        Assert.Contains(held, new[] { "one", "two" });
+        Assert.False(await Store.SwapSettingAsync("master_key", "stale", "three", Now));
+        Assert.True(await Store.SwapSettingAsync("master_key", held, "three", Now.AddMinutes(1)));
+        Assert.Equal("three", await Store.FindSettingAsync("master_key"));
+        Assert.False(await Store.SwapSettingAsync("master_key", null, "four", Now));
+        Assert.Null(await Store.FindSettingAsync("other"));
+    }
 }

@@ -619,6 +619,17 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
         return Convert.ToInt64(await cmd.ExecuteScalarAsync().ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    public async ValueTask<string?> FindSettingAsync(string name, CancellationToken cancellationToken = default) =>
+        await QueryOneAsync("""SELECT value FROM "llmux_settings" WHERE name = $1""", static r => r.GetString(0), cancellationToken, name).ConfigureAwait(false);
+
+    public async ValueTask<bool> SwapSettingAsync(string name, string? expected, string value, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = expected is null
+            ? Command(_source, """INSERT INTO "llmux_settings"(name, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING""", name, value, now)
+            : Command(_source, """UPDATE "llmux_settings" SET value = $2, updated_at = $3 WHERE name = $1 AND value = $4""", name, value, now, expected);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     // ---- helpers ----
 
     private async ValueTask<IReadOnlyList<string>?> DeleteAllAsync(string table, string idColumn, IReadOnlyList<string> ids, string? alsoPerId, CancellationToken ct)

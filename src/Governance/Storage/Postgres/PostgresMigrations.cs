@@ -210,5 +210,13 @@ internal static class PostgresMigrations
               END IF;
             END $$;
             """),
+        // Gateway-wide settings the admin API changes at run time (the master key's rotation).
+        (13, "settings", """
+            CREATE TABLE IF NOT EXISTS "llmux_settings" (
+                name text PRIMARY KEY,
+                value text NOT NULL,
+                updated_at timestamptz NOT NULL
+            );
+            """),
     ];
 }

@@ -631,6 +631,18 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
         return new(ReadAll(cmd, static r => new SpendReportRow(r.GetString(0), Str(r, 1), Str(r, 2), r.GetString(3), (decimal)r.GetDouble(4), r.GetInt64(5), r.GetInt64(6))));
     }
 
+    public ValueTask<string?> FindSettingAsync(string name, CancellationToken cancellationToken = default) =>
+        new(QueryOne("""SELECT value FROM "llmux_settings" WHERE name = $p""", static r => r.GetString(0), ("$p", name)));
+
+    public ValueTask<bool> SwapSettingAsync(string name, string? expected, string value, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        using var c = Open();
+        using var cmd = expected is null
+            ? Command(c, null, """INSERT INTO "llmux_settings"(name, value, updated_at) VALUES ($n, $v, $t) ON CONFLICT(name) DO NOTHING""", ("$n", name), ("$v", value), ("$t", Time(now)))
+            : Command(c, null, """UPDATE "llmux_settings" SET value = $v, updated_at = $t WHERE name = $n AND value = $e""", ("$n", name), ("$v", value), ("$t", Time(now)), ("$e", expected));
+        return new(cmd.ExecuteNonQuery() == 1);
+    }
+
     // ---- helpers ----
 
     private IReadOnlyList<string>? DeleteAll(string table, string idColumn, IReadOnlyList<string> ids, string? alsoPerId)

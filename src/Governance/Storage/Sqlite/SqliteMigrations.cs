@@ -193,5 +193,14 @@ internal static class SqliteMigrations
             DROP INDEX IF EXISTS "ix_spend_end_user";
             CREATE INDEX "ix_spend_end_user" ON "LiteLLM_SpendLogs"(end_user) WHERE end_user IS NOT NULL;
             """),
+        // Gateway-wide settings the admin API changes at run time (the master key's rotation). PostgreSQL's step 12 (the
+        // budget_id foreign keys) has no SQLite step: SQLite checks those links in each write's transaction (Linked).
+        (12, "settings", """
+            CREATE TABLE "llmux_settings" (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            """),
     ];
 }
