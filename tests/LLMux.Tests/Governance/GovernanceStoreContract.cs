@@ -258,6 +258,32 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_large_batch_of_several_callers_is_written_column_for_column()
+    {
+        // 70 rows of key a on two models (some as another end user, or cache hits) and 30 of key b, interleaved: the
+        // runs sharing their caller columns go many to a statement, the rest one row's columns at a time.
+        var rows = Enumerable.Range(0, 100).Select(i =>
+        {
+            var a = i % 10 < 7;
+            return Row($"x{i:D3}", a ? "a" : "b", 0.001m * (i + 1), team: a ? "ta" : null, user: a ? "ua" : "ub", endUser: i % 13 == 0 ? "eve" : null, at: Now.AddSeconds(i)) with
+            {
+                PromptTokens = i, CompletionTokens = 2 * i, Model = i % 4 == 0 ? "gpt-4o" : "gpt-4o-mini", KeyAlias = a ? "alias-a" : null,
+                CacheHit = i % 17 == 0, Status = i % 19 == 0 ? "failure" : "success", EndTime = Now.AddSeconds(i).AddMilliseconds(250),
+            };
+        }).ToArray();
+        await Store.WriteSpendAsync(rows);
+        var read = (await Store.SpendLogsAsync(new(Limit: 500))).ToDictionary(r => r.RequestId);
+        Assert.Equal(100, read.Count);
+        foreach (var w in rows)
+        {
+            var r = read[w.RequestId];
+            Assert.Equal((w.ApiKey, w.Spend, w.PromptTokens, w.CompletionTokens, w.StartTime, w.EndTime), (r.ApiKey, r.Spend, r.PromptTokens, r.CompletionTokens, r.StartTime, r.EndTime));
+            Assert.Equal((w.CallType, w.Model, w.ModelGroup, w.Provider, w.TeamId, w.UserId, w.EndUser, w.KeyAlias, w.Status, w.CacheHit),
+                (r.CallType, r.Model, r.ModelGroup, r.Provider, r.TeamId, r.UserId, r.EndUser, r.KeyAlias, r.Status, r.CacheHit));
+        }
+    }
+
+    [SkippableFact]
     public async Task A_batch_mixing_logged_and_unlogged_rows_adds_all_spend_and_logs_only_the_logged()
     {
         await Store.InsertKeyAsync(Key("t"));
