@@ -81,7 +81,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             await Invalidation.SubscribeAsync((kind, id) =>
             {
                 if (kind == MasterKeyRotation.Setting) _ = RotatedElsewhereAsync();
-                else if (kind == "customer") _customers.TryRemove(id, out _);
+                else if (kind == "customer") ForgetCustomer(id);
                 else if (kind == "budget") { _budgetRows.TryRemove(id, out _); Cache.EvictLocal(kind, id); }
                 else Cache.EvictLocal(kind, id);
             }).ConfigureAwait(false);
@@ -131,6 +131,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
     /// <summary>The key cache missed: the key from the store, else the grace row of a regenerated key and the key it points at.</summary>
     private async ValueTask<(Caller?, LlmError?)> LoadAndCheckAsync(string presented, string hash, CancellationToken cancellationToken)
     {
+        var since = Cache.Generation;
         KeyGrant? grant;
         try
         {
@@ -147,7 +148,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
         if (successor is null)
         {
             // Only the store's own "no" is remembered, never a lookup the outage answered.
-            if (answered) Cache.PutUnknown(hash);
+            if (answered) Cache.PutUnknown(hash, since);
             return Check(presented, hash, hash, null);
         }
         return Check(presented, hash, successor.ActiveToken, await GrantAsync(successor.ActiveToken, cancellationToken).ConfigureAwait(false));
@@ -158,6 +159,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
     {
         var now = Time.GetUtcNow();
         if (Cache.TryGetSuccessor(hash, now, out var cached)) return (cached, true);
+        var since = Cache.Generation;
         DeprecatedKey? found;
         try
         {
@@ -169,7 +171,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             StoreOutages++;
             return (Cache.TryGetSuccessor(hash, now, out var stale, stale: true) ? stale : null, false);
         }
-        if (found is not null) Cache.PutSuccessor(found);
+        if (found is not null) Cache.PutSuccessor(found, since);
         return (found, true);
     }
 
@@ -213,6 +215,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
 
     private async ValueTask<KeyGrant?> LoadGrantAsync(string token, CancellationToken cancellationToken)
     {
+        var since = Cache.Generation;
         VirtualKey? key;
         Team? team;
         InternalUser? user;
@@ -231,7 +234,7 @@ public sealed partial class GovernanceService : IAsyncDisposable
             return stale;
         }
         var grant = new KeyGrant(key, team, user, Time.GetTimestamp());
-        Cache.Put(token, grant);
+        Cache.Put(token, grant, since);
         return grant;
     }
 
@@ -251,8 +254,12 @@ public sealed partial class GovernanceService : IAsyncDisposable
         return LoadCustomerAsync(userId, cancellationToken);
     }
 
+    // As KeyCache.Generation, for the end-user cache: an answer read before an eviction is not cached after it.
+    private long _customerEvictions;
+
     private async ValueTask<Customer?> LoadCustomerAsync(string userId, CancellationToken cancellationToken)
     {
+        var since = Interlocked.Read(ref _customerEvictions);
         Customer? customer;
         try
         {
@@ -264,14 +271,22 @@ public sealed partial class GovernanceService : IAsyncDisposable
         }
         // Bounded: a flood of distinct end-user ids must not grow the cache without end.
         if (_customers.Count > 100_000) _customers.Clear();
-        _customers[userId] = (customer, Time.GetTimestamp());
+        var entry = (customer, Time.GetTimestamp());
+        _customers[userId] = entry;
+        if (Interlocked.Read(ref _customerEvictions) != since) _customers.TryRemove(KeyValuePair.Create(userId, entry));
         return customer;
     }
 
     public void EvictCustomer(string userId)
     {
-        _customers.TryRemove(userId, out _);
+        ForgetCustomer(userId);
         Invalidation?.Publish("customer", userId);
+    }
+
+    private void ForgetCustomer(string userId)
+    {
+        Interlocked.Increment(ref _customerEvictions);
+        _customers.TryRemove(userId, out _);
     }
 
     /// <summary>Admits a call under its key's and team's limits: in Redis when it answers, else on local counters.</summary>

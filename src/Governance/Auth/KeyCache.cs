@@ -20,6 +20,21 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
 
     public TimeSpan Ttl { get; } = ttl;
 
+    // Counts evictions. A lookup notes it before reading the store and caches its answer only if no eviction came in
+    // between: else an answer read before a change (a key blocked, deleted or created on this or another replica) would
+    // be cached after that change's eviction, and be served for a whole TTL.
+    private long _generation;
+
+    /// <summary>The eviction count, to pass to <see cref="Put(string, KeyGrant, long)"/> and the like as read before the store lookup.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
+    // An entry put for a lookup that began at generation `since`: taken back when an eviction came after `since`. An
+    // eviction counts itself before it removes anything, so an entry put meanwhile is either seen here or removed there.
+    private static void Settle<TValue>(ConcurrentDictionary<string, TValue> map, string token, TValue value, long since, long now)
+    {
+        if (now != since) map.TryRemove(KeyValuePair.Create(token, value));
+    }
+
     /// <summary>Whether the store said, less than <see cref="Ttl"/> ago, that no key has this hash.</summary>
     public bool IsUnknown(string token)
     {
@@ -30,10 +45,15 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     }
 
     /// <summary>Remembers that no key has this hash (bounded: a flood of made-up keys clears the table, it does not grow it).</summary>
-    public void PutUnknown(string token)
+    public void PutUnknown(string token) => PutUnknown(token, Generation);
+
+    /// <summary>As <see cref="PutUnknown(string)"/>, for a lookup that began at <paramref name="since"/> (<see cref="Generation"/>).</summary>
+    public void PutUnknown(string token, long since)
     {
         if (_unknown.Count >= 100_000) _unknown.Clear();
-        _unknown[token] = time.GetTimestamp();
+        var at = time.GetTimestamp();
+        _unknown[token] = at;
+        Settle(_unknown, token, at, since, Generation);
     }
 
     /// <summary>
@@ -52,11 +72,16 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
         return false;
     }
 
-    public void PutSuccessor(DeprecatedKey successor)
+    public void PutSuccessor(DeprecatedKey successor) => PutSuccessor(successor, Generation);
+
+    /// <summary>As <see cref="PutSuccessor(DeprecatedKey)"/>, for a lookup that began at <paramref name="since"/>.</summary>
+    public void PutSuccessor(DeprecatedKey successor, long since)
     {
         // Bounded like the hash table: a flood of rotations must not grow it without end.
         if (_successors.Count >= 50_000) _successors.Clear();
-        _successors[successor.Token] = (successor, time.GetTimestamp());
+        var entry = (successor, time.GetTimestamp());
+        _successors[successor.Token] = entry;
+        Settle(_successors, successor.Token, entry, since, Generation);
     }
 
     public bool TryGet(string token, out KeyGrant grant)
@@ -69,7 +94,14 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
     /// <summary>The last grant read, however old (the store is away: a known key keeps working, LiteLLM's <c>allow_requests_on_db_unavailable</c>).</summary>
     public bool TryGetStale(string token, out KeyGrant grant) => _byToken.TryGetValue(token, out grant!);
 
-    public void Put(string token, KeyGrant grant) => _byToken[token] = grant;
+    public void Put(string token, KeyGrant grant) => Put(token, grant, Generation);
+
+    /// <summary>Caches a grant read by a lookup that began at <paramref name="since"/> (<see cref="Generation"/>), unless an eviction came since.</summary>
+    public void Put(string token, KeyGrant grant, long since)
+    {
+        _byToken[token] = grant;
+        Settle(_byToken, token, grant, since, Generation);
+    }
 
     /// <summary>Told of every eviction made here (kind <c>key</c>, <c>team</c> or <c>user</c>, and the id), to pass it on to the other replicas.</summary>
     public Action<string, string>? Evicted { get; set; }
@@ -112,6 +144,7 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
 
     private void RemoveKey(string token)
     {
+        Interlocked.Increment(ref _generation);
         _byToken.TryRemove(token, out _);
         _unknown.TryRemove(token, out _);
         if (_successors.IsEmpty) return;
@@ -120,6 +153,7 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
 
     private void RemoveTeam(string teamId)
     {
+        Interlocked.Increment(ref _generation);
         foreach (var (token, g) in _byToken) if (g.Key.TeamId == teamId || g.Team?.TeamId == teamId) _byToken.TryRemove(token, out _);
     }
 
@@ -132,11 +166,13 @@ public sealed class KeyCache(TimeProvider time, TimeSpan ttl)
 
     private void RemoveBudget(string budgetId)
     {
+        Interlocked.Increment(ref _generation);
         foreach (var (token, g) in _byToken) if (g.Key.BudgetId == budgetId) _byToken.TryRemove(token, out _);
     }
 
     private void RemoveUser(string userId)
     {
+        Interlocked.Increment(ref _generation);
         foreach (var (token, g) in _byToken) if (g.Key.UserId == userId) _byToken.TryRemove(token, out _);
     }
 

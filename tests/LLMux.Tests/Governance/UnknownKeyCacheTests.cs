@@ -76,6 +76,46 @@ public sealed class UnknownKeyCacheTests : IAsyncLifetime
         Assert.Equal(2, _counts.Calls("FindKeyAsync"));
     }
 
+    [Fact]
+    public async Task A_key_blocked_while_its_lookup_is_in_flight_is_not_served_unblocked_from_the_cache()
+    {
+        const string raw = "sk-blocked-during-the-lookup-01";
+        var hash = VirtualKeys.Hash(raw);
+        var now = _time.GetUtcNow();
+        var key = new VirtualKey { Token = hash, KeyName = VirtualKeys.NameOf(raw), CreatedAt = now, UpdatedAt = now };
+        Assert.True(await _inner.InsertKeyAsync(key));
+
+        // The lookup reads the key unblocked, then stalls; meanwhile an admin blocks it and evicts it (here or on another
+        // replica, through Redis).
+        var gate = _counts.HoldFindKey();
+        var pending = _governance.AuthenticateAsync(raw).AsTask();
+        await _counts.HeldRead;
+        Assert.True(await _inner.ReplaceKeyAsync(hash, key with { Blocked = true }));
+        _governance.Cache.EvictKey(hash);
+        gate.SetResult();
+        // The stalled call was admitted on what it read before the block; the next one is refused, within the TTL.
+        Assert.NotNull((await pending).Caller);
+        var (caller, error) = await _governance.AuthenticateAsync(raw);
+        Assert.Null(caller);
+        Assert.Contains("blocked", error!.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_key_created_while_a_lookup_finds_nothing_is_not_remembered_as_unknown()
+    {
+        const string raw = "sk-created-during-the-lookup-02";
+        var hash = VirtualKeys.Hash(raw);
+        var gate = _counts.HoldFindKey();
+        var pending = _governance.AuthenticateAsync(raw).AsTask();
+        await _counts.HeldRead;
+        var now = _time.GetUtcNow();
+        Assert.True(await _inner.InsertKeyAsync(new VirtualKey { Token = hash, KeyName = VirtualKeys.NameOf(raw), CreatedAt = now, UpdatedAt = now }));
+        _governance.Cache.EvictKey(hash);
+        gate.SetResult();
+        Assert.Null((await pending).Caller);
+        Assert.NotNull((await _governance.AuthenticateAsync(raw)).Caller);
+    }
+
     /// <summary>The real store, with its calls counted by method name (and the grace lookup made to fail on demand).</summary>
     public class CountingStore : DispatchProxy
     {
@@ -85,9 +125,28 @@ public sealed class UnknownKeyCacheTests : IAsyncLifetime
 
         public int Calls(string method) => _calls.TryGetValue(method, out var n) ? n : 0;
 
+        private TaskCompletionSource? _hold;
+        private readonly TaskCompletionSource _heldRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The next <c>FindKeyAsync</c> reads the store, then waits for the returned gate before it answers.</summary>
+        public TaskCompletionSource HoldFindKey() => _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the held lookup has read the store.</summary>
+        public Task HeldRead => _heldRead.Task;
+
+        private async Task<VirtualKey?> HeldAsync(ValueTask<VirtualKey?> read, Task gate)
+        {
+            var key = await read;
+            _heldRead.TrySetResult();
+            await gate;
+            return key;
+        }
+
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
             _calls.AddOrUpdate(targetMethod!.Name, 1, static (_, n) => n + 1);
+            if (targetMethod.Name == "FindKeyAsync" && Interlocked.Exchange(ref _hold, null) is { } hold)
+                return new ValueTask<VirtualKey?>(HeldAsync((ValueTask<VirtualKey?>)targetMethod.Invoke(Inner, args)!, hold.Task));
             if (FailDeprecated && targetMethod.Name == "FindDeprecatedKeyAsync")
                 return ValueTask.FromException<DeprecatedKey?>(new TimeoutException("the store is away"));
             return targetMethod.Invoke(Inner, args);
