@@ -113,6 +113,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var now = Now;
         var key = fields.Apply(new VirtualKey { Token = VirtualKeys.Hash(raw), KeyName = VirtualKeys.NameOf(raw), CreatedAt = now, UpdatedAt = now, CreatedBy = ChangedBy(http) }, now);
         if (duration is not null && BudgetDuration.TryParse(duration, out var d)) key = key with { Expires = d.After(now) };
+        if (await OverallocationAsync(key) is { } over) { await BadRequestAsync(http, over, over.Contains("TPM", StringComparison.Ordinal) ? "tpm_limit" : "rpm_limit"); return; }
         if (!await Store.InsertKeyAsync(key))
         {
             await ErrorAsync(http, new LlmError { Kind = ErrorKind.InvalidRequest, Message = key.KeyAlias is not null && await Store.FindKeyByAliasAsync(key.KeyAlias) is not null ? $"key_alias `{key.KeyAlias}` is already used by another key" : "this key already exists", Param = "key_alias", StatusOverride = 400 });
@@ -137,6 +138,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var key = fields.Apply(old, now) with { UpdatedAt = now, UpdatedBy = ChangedBy(http) };
         if (duration is not null && BudgetDuration.TryParse(duration, out var d)) key = key with { Expires = d.After(now) };
         else if (b.IsNull("duration")) key = key with { Expires = null };
+        if (await OverallocationAsync(key) is { } over) { await BadRequestAsync(http, over, over.Contains("TPM", StringComparison.Ordinal) ? "tpm_limit" : "rpm_limit"); return; }
         if (!await Store.ReplaceKeyAsync(old.Token, key)) { await BadRequestAsync(http, $"key_alias `{key.KeyAlias}` is already used by another key", "key_alias"); return; }
         AfterKeyChange(old, key);
         await WriteKeyAsync(http, key, null);
@@ -252,6 +254,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var raw = custom ?? VirtualKeys.Generate();
         var now = Now;
         var key = fields.Apply(old, now) with { Token = VirtualKeys.Hash(raw), KeyName = VirtualKeys.NameOf(raw), UpdatedAt = now, UpdatedBy = ChangedBy(http) };
+        if (await OverallocationAsync(key, replacing: old.Token) is { } over) { await BadRequestAsync(http, over, over.Contains("TPM", StringComparison.Ordinal) ? "tpm_limit" : "rpm_limit"); return; }
         DateTimeOffset? graceUntil = grace is not null && BudgetDuration.TryParse(grace, out var g) ? g.After(now) : null;
         if (!await Store.RegenerateKeyAsync(old.Token, key, graceUntil, now)) { await BadRequestAsync(http, "the new key already exists, or its key_alias is taken", "new_key"); return; }
         // Without a grace period the old key stops working now (on the other replicas through the eviction); with one,
@@ -356,6 +359,8 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
             BudgetId = b.String("budget_id"),
             ModelRpmLimit = PerModelLimits(b, "model_rpm_limit"),
             ModelTpmLimit = PerModelLimits(b, "model_tpm_limit"),
+            RpmLimitType = LimitType(b, "rpm_limit_type"),
+            TpmLimitType = LimitType(b, "tpm_limit_type"),
         };
         if (c.BudgetId is { Length: 0 }) b.Problems.Add("`budget_id` must not be empty");
         b.String("key_type"); // LiteLLM's presets of allowed_routes; `llm_api`/`default` are what LLMux serves
@@ -448,6 +453,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         public IReadOnlyDictionary<string, string>? Aliases;
         public string? BudgetId;
         public IReadOnlyDictionary<string, long>? ModelRpmLimit, ModelTpmLimit;
+        public string? RpmLimitType, TpmLimitType;
 
         public VirtualKey Apply(VirtualKey k, DateTimeOffset now)
         {
@@ -474,6 +480,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
                 ModelRpmLimit = ModelRpmLimit ?? k.ModelRpmLimit,
                 ModelTpmLimit = ModelTpmLimit ?? k.ModelTpmLimit,
             };
+            k = k with { Metadata = WithLimitTypes(b, k.Metadata, RpmLimitType, TpmLimitType) };
             if (windowChanged && global::LLMux.Governance.Budgets.BudgetDuration.TryParse(k.BudgetDuration, out var d)) k = k with { BudgetResetAt = d.After(now) };
             else if (k.BudgetDuration is null) k = k with { BudgetResetAt = null };
             return k;

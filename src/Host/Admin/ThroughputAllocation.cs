@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LLMux.Governance.Entities;
+using LLMux.Governance.Storage;
+
+namespace LLMux.Host.Admin;
+
+/// <summary>
+/// LiteLLM's <c>rpm_limit_type</c> / <c>tpm_limit_type</c> on keys, kept in the key's <c>metadata</c> as LiteLLM keeps
+/// them. <c>guaranteed_throughput</c>: the key's rpm (tpm) limit, and its per-model ones, must fit in its team's limit
+/// beside what the team's other keys already hold, or the write is refused (400, LiteLLM's words);
+/// <c>best_effort_throughput</c>: no such check (the limits hold as usual). <c>dynamic</c> (limits enforced only while
+/// the model is failing) is refused: LLMux does not enforce it yet.
+/// </summary>
+internal sealed partial class AdminEndpoints
+{
+    private static readonly string[] LimitTypes = ["guaranteed_throughput", "best_effort_throughput"];
+
+    /// <summary>The body's <c>rpm_limit_type</c> or <c>tpm_limit_type</c> (also read from <c>metadata</c>), checked; null when absent.</summary>
+    private static string? LimitType(AdminBody b, string name)
+    {
+        var value = b.String(name);
+        var where = name;
+        if (value is null && b.Element("metadata") is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty(name, out var inMeta) && inMeta.ValueKind != JsonValueKind.Null)
+        {
+            where = "metadata." + name;
+            value = inMeta.ValueKind == JsonValueKind.String ? inMeta.GetString() : inMeta.GetRawText();
+        }
+        if (value is null) return null;
+        if (value == "dynamic")
+            b.Problems.Add($"`{where}`: `dynamic` (limits enforced only while the model is failing) is not supported by LLMux yet; use guaranteed_throughput or best_effort_throughput");
+        else if (!LimitTypes.Contains(value))
+            b.Problems.Add($"`{where}` must be one of {string.Join(", ", LimitTypes)}, not `{value}`");
+        return value;
+    }
+
+    /// <summary>The key's metadata with its limit types set (a type given now), removed (sent as null) or kept.</summary>
+    private static string WithLimitTypes(AdminBody b, string metadata, string? rpmType, string? tpmType)
+    {
+        var rpmCleared = b.IsNull("rpm_limit_type");
+        var tpmCleared = b.IsNull("tpm_limit_type");
+        if (rpmType is null && tpmType is null && !rpmCleared && !tpmCleared) return metadata;
+        var node = JsonNode.Parse(metadata) as JsonObject ?? [];
+        void Set(string name, string? value, bool cleared)
+        {
+            if (value is not null) node[name] = value;
+            else if (cleared) node.Remove(name);
+        }
+        Set("rpm_limit_type", rpmType, rpmCleared);
+        Set("tpm_limit_type", tpmType, tpmCleared);
+        return node.ToJsonString();
+    }
+
+    private static bool Guaranteed(string metadata, string name)
+    {
+        if (!metadata.Contains(name, StringComparison.Ordinal)) return false;
+        using var doc = JsonDocument.Parse(metadata);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v)
+            && v.ValueKind == JsonValueKind.String && v.GetString() == "guaranteed_throughput";
+    }
+
+    /// <summary>
+    /// Why <paramref name="key"/> (as it is about to be written) would overallocate its team's throughput, or null. The
+    /// team's other keys count with their limits whatever their own type, as LiteLLM counts them; the key itself (by
+    /// its <paramref name="replacing"/> token too) is not counted twice.
+    /// </summary>
+    private async Task<string?> OverallocationAsync(VirtualKey key, string? replacing = null)
+    {
+        var rpm = Guaranteed(key.Metadata, "rpm_limit_type");
+        var tpm = Guaranteed(key.Metadata, "tpm_limit_type");
+        if ((!rpm && !tpm) || key.TeamId is not { } teamId || await Store.FindTeamAsync(teamId) is not { } team) return null;
+        var others = new List<VirtualKey>();
+        for (var page = 1; ; page++)
+        {
+            var (keys, total) = await Store.ListKeysAsync(new KeyQuery(page, 500, TeamId: teamId));
+            others.AddRange(keys.Where(k => k.Token != key.Token && k.Token != replacing));
+            if (keys.Count == 0 || page * 500 >= total) break;
+        }
+        return (rpm ? Check("RPM", key.RpmLimit, key.ModelRpmLimit, team.RpmLimit, team.ModelRpmLimit, others.Select(static k => (k.RpmLimit, k.ModelRpmLimit))) : null)
+            ?? (tpm ? Check("TPM", key.TpmLimit, key.ModelTpmLimit, team.TpmLimit, team.ModelTpmLimit, others.Select(static k => (k.TpmLimit, k.ModelTpmLimit))) : null);
+
+        static string? Check(string unit, long? mine, IReadOnlyDictionary<string, long> mineByModel, long? teamLimit, IReadOnlyDictionary<string, long> teamByModel,
+            IEnumerable<(long? Limit, IReadOnlyDictionary<string, long> ByModel)> others)
+        {
+            var list = others.ToList();
+            string Refusal(long allocated, long key, long limit) => string.Create(CultureInfo.InvariantCulture,
+                $"Allocated {unit} limit={allocated} + Key {unit} limit={key} is greater than team {unit} limit={limit}");
+            var allocated = list.Sum(static o => o.Limit ?? 0);
+            if (mine is { } m && teamLimit is { } t && allocated + m > t) return Refusal(allocated, m, t);
+            foreach (var (model, limit) in mineByModel)
+            {
+                var onModel = list.Sum(o => o.ByModel.GetValueOrDefault(model));
+                var cap = teamLimit ?? (teamByModel.TryGetValue(model, out var c) ? c : (long?)null);
+                if (cap is { } x && onModel + limit > x) return Refusal(onModel, limit, x);
+            }
+            return null;
+        }
+    }
+}

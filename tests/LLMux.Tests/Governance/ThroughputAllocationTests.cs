@@ -1,0 +1,79 @@
+using System.Text.Json;
+
+namespace LLMux.Tests.Governance;
+
+/// <summary>
+/// LiteLLM's <c>rpm_limit_type</c> / <c>tpm_limit_type</c>: a <c>guaranteed_throughput</c> key must fit in its team's
+/// limits beside the team's other keys, or it is refused with LiteLLM's 400.
+/// </summary>
+public sealed class ThroughputAllocationTests : IAsyncLifetime
+{
+    private GovernanceGateway _g = null!;
+
+    public async Task InitializeAsync() => _g = await GovernanceGateway.StartAsync();
+    public async Task DisposeAsync() => await _g.DisposeAsync();
+
+    private async Task<(int Status, JsonElement Body)> KeyAsync(string json) => await _g.PostAsync("/key/generate", json);
+
+    private static string Message(JsonElement body) => body.GetProperty("error").GetProperty("message").GetString()!;
+
+    [Fact]
+    public async Task A_guaranteed_key_must_fit_beside_the_teams_other_keys()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"t","rpm_limit":100,"tpm_limit":1000}""")).Status);
+        // Other keys count whatever their own type.
+        Assert.Equal(200, (await KeyAsync("""{"team_id":"t","rpm_limit":60,"rpm_limit_type":"best_effort_throughput"}""")).Status);
+        var (status, body) = await KeyAsync("""{"team_id":"t","rpm_limit":50,"rpm_limit_type":"guaranteed_throughput"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("Allocated RPM limit=60 + Key RPM limit=50 is greater than team RPM limit=100", Message(body));
+        Assert.Equal("rpm_limit", body.GetProperty("error").GetProperty("param").GetString());
+
+        (status, body) = await KeyAsync("""{"team_id":"t","rpm_limit":40,"rpm_limit_type":"guaranteed_throughput"}""");
+        Assert.True(status == 200, body.ToString());
+        var key = body.GetProperty("key").GetString()!;
+        var (_, info) = await _g.GetAsync("/key/info?key=" + key);
+        Assert.Equal("guaranteed_throughput", info.GetProperty("info").GetProperty("metadata").GetProperty("rpm_limit_type").GetString());
+
+        // An update keeps the stored type, and the key is not counted beside itself: 40 again fits, 41 does not.
+        Assert.Equal(200, (await _g.PostAsync("/key/update", $$"""{"key":"{{key}}","rpm_limit":40}""")).Status);
+        (status, body) = await _g.PostAsync("/key/update", $$"""{"key":"{{key}}","rpm_limit":41}""");
+        Assert.Equal(400, status);
+        Assert.Equal("Allocated RPM limit=60 + Key RPM limit=41 is greater than team RPM limit=100", Message(body));
+        // Nothing was written.
+        Assert.Equal(40, (await _g.GetAsync("/key/info?key=" + key)).Body.GetProperty("info").GetProperty("rpm_limit").GetInt64());
+        // Cleared to best effort, it may oversubscribe.
+        Assert.Equal(200, (await _g.PostAsync("/key/update", $$"""{"key":"{{key}}","rpm_limit":80,"rpm_limit_type":null}""")).Status);
+
+        // Only the guaranteed unit is checked: a guaranteed tpm says nothing of rpm.
+        Assert.Equal(200, (await KeyAsync("""{"team_id":"t","rpm_limit":500,"tpm_limit":1000,"tpm_limit_type":"guaranteed_throughput"}""")).Status);
+        (status, body) = await KeyAsync("""{"team_id":"t","tpm_limit":1,"metadata":{"tpm_limit_type":"guaranteed_throughput"}}""");
+        Assert.Equal(400, status);
+        Assert.Equal("Allocated TPM limit=1000 + Key TPM limit=1 is greater than team TPM limit=1000", Message(body));
+        Assert.Equal("tpm_limit", body.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task Per_model_limits_must_fit_in_the_teams_per_model_limit()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"m","model_rpm_limit":{"gpt-test":10}}""")).Status);
+        Assert.Equal(200, (await KeyAsync("""{"team_id":"m","model_rpm_limit":{"gpt-test":6}}""")).Status);
+        var (status, body) = await KeyAsync("""{"team_id":"m","model_rpm_limit":{"gpt-test":5},"rpm_limit_type":"guaranteed_throughput"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("Allocated RPM limit=6 + Key RPM limit=5 is greater than team RPM limit=10", Message(body));
+        Assert.Equal(200, (await KeyAsync("""{"team_id":"m","model_rpm_limit":{"gpt-test":4},"rpm_limit_type":"guaranteed_throughput"}""")).Status);
+        // Without a team there is nothing to allocate from.
+        Assert.Equal(200, (await KeyAsync("""{"rpm_limit":1000000,"rpm_limit_type":"guaranteed_throughput"}""")).Status);
+    }
+
+    [Theory]
+    [InlineData("""{"rpm_limit_type":"dynamic"}""", "`rpm_limit_type`: `dynamic` (limits enforced only while the model is failing) is not supported by LLMux yet")]
+    [InlineData("""{"tpm_limit_type":"fast"}""", "`tpm_limit_type` must be one of guaranteed_throughput, best_effort_throughput, not `fast`")]
+    [InlineData("""{"metadata":{"rpm_limit_type":"dynamic"}}""", "`metadata.rpm_limit_type`: `dynamic`")]
+    public async Task Limit_types_LLMux_does_not_enforce_are_refused(string json, string expected)
+    {
+        var (status, body) = await KeyAsync(json);
+        Assert.Equal(400, status);
+        Assert.Contains(expected, Message(body), StringComparison.Ordinal);
+        Assert.Equal(0, (await _g.GetAsync("/key/list")).Body.GetProperty("total_count").GetInt32());
+    }
+}
