@@ -160,10 +160,11 @@ public sealed class SpendWriter : IAsyncDisposable
     private async Task WriteAsync(List<SpendRow> rows)
     {
         if (rows.Count == 0) return;
-        var batch = rows.ToArray();
+        // One mark for every try of this batch: a store that committed it once adds its unlogged spend once.
+        var batch = new SpendBatch([.. rows]);
         await RetryAsync(() => _store.WriteSpendAsync(batch).AsTask()).ConfigureAwait(false);
         rows.Clear();
-        Interlocked.Add(ref _written, batch.Length);
+        Interlocked.Add(ref _written, batch.Count);
     }
 
     private async Task DrainSpillAsync()
@@ -173,7 +174,7 @@ public sealed class SpendWriter : IAsyncDisposable
         {
             for (var i = 0; i < claimed.Rows.Count; i += BatchSize)
             {
-                var batch = claimed.Rows.Skip(i).Take(BatchSize).ToArray();
+                var batch = new SpendBatch([.. claimed.Rows.Skip(i).Take(BatchSize)]);
                 try
                 {
                     await RetryAsync(() => _store.WriteSpendAsync(batch).AsTask()).ConfigureAwait(false);
@@ -183,7 +184,7 @@ public sealed class SpendWriter : IAsyncDisposable
                     claimed.Release();
                     throw;
                 }
-                Interlocked.Add(ref _written, batch.Length);
+                Interlocked.Add(ref _written, batch.Count);
             }
             claimed.Done();
         }

@@ -90,7 +90,7 @@ public sealed class CacheHitMigrationTests
             var store = new SqliteGovernanceStore(path);
             await store.MigrateAsync();
             await store.MigrateAsync();
-            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], store.AppliedVersions());
+            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], store.AppliedVersions());
             var old = Assert.Single(await store.SpendLogsAsync(new(RequestId: "old")));
             Assert.False(old.CacheHit);
             Assert.Equal(0.5m, old.Spend);

@@ -284,6 +284,26 @@ public abstract class GovernanceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task An_unlogged_batch_written_again_adds_its_spend_once()
+    {
+        await Store.InsertKeyAsync(Key("t"));
+        // disable_spend_logs: no request ids. The writer retries the same batch when the commit's answer was lost.
+        var rows = Enumerable.Range(0, 40).Select(i => Row("", "t", 0.25m) with { Logged = false }).ToArray();
+        var batch = new LLMux.Governance.Spend.SpendBatch(rows);
+        await Store.WriteSpendAsync(batch);
+        await Store.WriteSpendAsync(batch);
+        Assert.Equal(10m, (await Store.FindKeyAsync("t"))!.Spend);
+        // Another batch of the very same rows (the same calls cannot be, but equal ones can) adds its own.
+        await Store.WriteSpendAsync(new LLMux.Governance.Spend.SpendBatch(rows));
+        Assert.Equal(20m, (await Store.FindKeyAsync("t"))!.Spend);
+        // With logged rows in it too: each kind is recognised its own way.
+        var mixed = new LLMux.Governance.Spend.SpendBatch([Row("logged-1", "t", 1m), Row("", "t", 2m) with { Logged = false }]);
+        await Store.WriteSpendAsync(mixed);
+        await Store.WriteSpendAsync(mixed);
+        Assert.Equal(23m, (await Store.FindKeyAsync("t"))!.Spend);
+    }
+
+    [SkippableFact]
     public async Task A_batch_mixing_logged_and_unlogged_rows_adds_all_spend_and_logs_only_the_logged()
     {
         await Store.InsertKeyAsync(Key("t"));

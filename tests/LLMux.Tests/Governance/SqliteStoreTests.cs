@@ -37,7 +37,7 @@ public sealed class SqliteStoreTests
             var b = new SqliteGovernanceStore(path);
             await Task.WhenAll(Task.Run(() => a.MigrateAsync().AsTask()), Task.Run(() => b.MigrateAsync().AsTask()));
             await a.MigrateAsync();
-            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], a.AppliedVersions());
+            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], a.AppliedVersions());
             var now = DateTimeOffset.UtcNow;
             Assert.True(await a.InsertKeyAsync(new VirtualKey { Token = "t", KeyName = "sk-...abcd", KeyAlias = "x", CreatedAt = now, UpdatedAt = now }));
             Assert.False(await b.InsertKeyAsync(new VirtualKey { Token = "u", KeyName = "sk-...abcd", KeyAlias = "x", CreatedAt = now, UpdatedAt = now }));

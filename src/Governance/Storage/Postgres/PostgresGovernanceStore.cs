@@ -450,6 +450,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     public async ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) return;
+        var mark = (rows as Spend.SpendBatch)?.Mark;
         var (logRows, unlogged) = Sqlite.SqliteGovernanceStore.SplitLogged(rows);
         rows = logRows;
         var n = rows.Count;
@@ -485,7 +486,7 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
                 while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) inserted.Add(byId[r.GetString(0)]);
             }
         }
-        if (unlogged is not null) inserted.AddRange(unlogged);
+        if (unlogged is not null && (mark is null || await FirstTimeAsync(c, tx, mark, cancellationToken).ConfigureAwait(false))) inserted.AddRange(unlogged);
         var keySums = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
         var teamSums = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
         var userSums = new SortedDictionary<string, decimal>(StringComparer.Ordinal);
@@ -617,6 +618,21 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
     {
         await using var cmd = _source.CreateCommand("""SELECT COUNT(*) FROM "LiteLLM_SpendLogs" """);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync().ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private int _marks;
+
+    /// <summary>
+    /// Whether this batch's unlogged rows are new to the store: their mark is kept in the batch's own transaction, so
+    /// a batch written again (its commit answer lost) adds nothing. Marks older than a day are dropped now and then.
+    /// </summary>
+    private async ValueTask<bool> FirstTimeAsync(NpgsqlConnection c, NpgsqlTransaction tx, string mark, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (Interlocked.Increment(ref _marks) % 256 == 1)
+            await ExecAsync(c, tx, """DELETE FROM "llmux_spend_batches" WHERE written_at < $1""", ct, now.AddDays(-1)).ConfigureAwait(false);
+        return await ExecAsync(c, tx, """INSERT INTO "llmux_spend_batches"(marker, written_at) VALUES ($1, $2) ON CONFLICT (marker) DO NOTHING""", ct,
+            mark, now).ConfigureAwait(false) == 1;
     }
 
     public async ValueTask<string?> FindSettingAsync(string name, CancellationToken cancellationToken = default) =>

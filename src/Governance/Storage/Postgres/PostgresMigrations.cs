@@ -218,5 +218,14 @@ internal static class PostgresMigrations
                 updated_at timestamptz NOT NULL
             );
             """),
+        // The marks of spend batches whose rows are not logged (disable_spend_logs), kept a day: a batch written again
+        // after a lost commit answer adds its spend once.
+        (14, "spend batch marks", """
+            CREATE TABLE IF NOT EXISTS "llmux_spend_batches" (
+                marker text PRIMARY KEY,
+                written_at timestamptz NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS "ix_spend_batches_at" ON "llmux_spend_batches"(written_at);
+            """),
     ];
 }

@@ -452,7 +452,7 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
                 inserted = InsertOneByOne(c, tx, logged);
             }
         }
-        if (unlogged is not null) inserted = [.. inserted, .. unlogged];
+        if (unlogged is not null && (rows is not Spend.SpendBatch batch || FirstTime(c, tx, batch.Mark))) inserted = [.. inserted, .. unlogged];
         using var key = Command(c, tx, """UPDATE "LiteLLM_VerificationToken" SET spend = spend + $s WHERE token = $id""", ("$s", 0.0), ("$id", ""));
         using var team = Command(c, tx, """UPDATE "LiteLLM_TeamTable" SET spend = spend + $s WHERE team_id = $id""", ("$s", 0.0), ("$id", ""));
         using var user = Command(c, tx, """UPDATE "LiteLLM_UserTable" SET spend = spend + $s WHERE user_id = $id""", ("$s", 0.0), ("$id", ""));
@@ -629,6 +629,19 @@ public sealed class SqliteGovernanceStore : IGovernanceStore, IDisposable
             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
             """, [.. args]);
         return new(ReadAll(cmd, static r => new SpendReportRow(r.GetString(0), Str(r, 1), Str(r, 2), r.GetString(3), (decimal)r.GetDouble(4), r.GetInt64(5), r.GetInt64(6))));
+    }
+
+    private int _marks;
+
+    /// <summary>Whether a batch's unlogged rows are new to the store (its <see cref="Spend.SpendBatch.Mark"/> kept in the batch's transaction); marks older than a day are dropped now and then.</summary>
+    private bool FirstTime(SqliteConnection c, SqliteTransaction tx, string mark)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (Interlocked.Increment(ref _marks) % 256 == 1)
+            using (var old = Command(c, tx, """DELETE FROM "llmux_spend_batches" WHERE written_at < $t""", ("$t", Time(now.AddDays(-1))))) old.ExecuteNonQuery();
+        using var insert = Command(c, tx, """INSERT INTO "llmux_spend_batches"(marker, written_at) VALUES ($m, $t) ON CONFLICT(marker) DO NOTHING""",
+            ("$m", mark), ("$t", Time(now)));
+        return insert.ExecuteNonQuery() == 1;
     }
 
     public ValueTask<string?> FindSettingAsync(string name, CancellationToken cancellationToken = default) =>

@@ -202,5 +202,14 @@ internal static class SqliteMigrations
                 updated_at TEXT NOT NULL
             );
             """),
+        // The marks of spend batches whose rows are not logged (disable_spend_logs), kept a day: a batch written again
+        // adds its spend once.
+        (13, "spend batch marks", """
+            CREATE TABLE "llmux_spend_batches" (
+                marker TEXT PRIMARY KEY,
+                written_at TEXT NOT NULL
+            );
+            CREATE INDEX "ix_spend_batches_at" ON "llmux_spend_batches"(written_at);
+            """),
     ];
 }
