@@ -28,7 +28,8 @@ public sealed class SpendWriter : IAsyncDisposable
 
     private readonly IGovernanceStore _store;
     private readonly TimeProvider _time;
-    private readonly Channel<Work> _channel;
+    // Rows go in as they are (no wrapper per call); resets and flushes as Work.
+    private readonly Channel<object> _channel;
     private readonly SpendSpill? _spill;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -36,7 +37,6 @@ public sealed class SpendWriter : IAsyncDisposable
     private long _written, _overflowed, _failures, _spilled;
 
     private abstract record Work;
-    private sealed record RowWork(SpendRow Row) : Work;
     private sealed record ResetWork(BudgetScope Scope, string Id, DateTimeOffset Due, DateTimeOffset Next) : Work;
     private sealed record FlushWork(TaskCompletionSource Done) : Work;
 
@@ -45,7 +45,7 @@ public sealed class SpendWriter : IAsyncDisposable
         _store = store;
         _time = time;
         _spill = spillDirectory is null ? null : new SpendSpill(spillDirectory);
-        _channel = Channel.CreateBounded<Work>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _channel = Channel.CreateBounded<object>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _loop = Task.Run(LoopAsync);
     }
 
@@ -57,7 +57,7 @@ public sealed class SpendWriter : IAsyncDisposable
 
     public void Enqueue(SpendRow row)
     {
-        if (_channel.Writer.TryWrite(new RowWork(row))) return;
+        if (_channel.Writer.TryWrite(row)) return;
         Interlocked.Increment(ref _overflowed);
         if (_spill is not null)
         {
@@ -94,7 +94,7 @@ public sealed class SpendWriter : IAsyncDisposable
     }
 
     /// <summary>Waits <see cref="Linger"/> for more rows, unless a batch is already full or a flush (or stop) asks for them now.</summary>
-    private async Task LingerAsync(ChannelReader<Work> reader)
+    private async Task LingerAsync(ChannelReader<object> reader)
     {
         if (reader.Count >= BatchSize || _kick.Wait(0)) return;
         using var done = new CancellationTokenSource();
@@ -121,13 +121,13 @@ public sealed class SpendWriter : IAsyncDisposable
                 {
                     switch (work)
                     {
-                        case RowWork r:
-                            rows.Add(r.Row);
+                        case SpendRow r:
+                            rows.Add(r);
                             if (rows.Count >= BatchSize) await WriteAsync(rows).ConfigureAwait(false);
                             break;
                         case ResetWork z:
                             await WriteAsync(rows).ConfigureAwait(false);
-                            await RetryAsync(() => _store.ResetBudgetAsync(z.Scope, z.Id, z.Due, z.Next).AsTask()).ConfigureAwait(false);
+                            await ResetAsync(z).ConfigureAwait(false);
                             break;
                         case FlushWork f:
                             await WriteAsync(rows).ConfigureAwait(false);
@@ -146,7 +146,7 @@ public sealed class SpendWriter : IAsyncDisposable
             // Stopping with the store away: keep everything for the next start.
             while (reader.TryRead(out var work))
             {
-                if (work is RowWork r) rows.Add(r.Row);
+                if (work is SpendRow r) rows.Add(r);
                 else if (work is FlushWork f) f.Done.TrySetResult();
             }
             if (_spill is not null && rows.Count > 0)
@@ -156,6 +156,9 @@ public sealed class SpendWriter : IAsyncDisposable
             }
         }
     }
+
+    // Its own method: a lambda capturing the reset in the loop would allocate its closure for every row read.
+    private Task ResetAsync(ResetWork z) => RetryAsync(() => _store.ResetBudgetAsync(z.Scope, z.Id, z.Due, z.Next).AsTask());
 
     private async Task WriteAsync(List<SpendRow> rows)
     {
