@@ -11,6 +11,11 @@ public static class BenchProgram
             Decoders.DecoderCpuTime.Run();
             return;
         }
+        if (args is ["spend-writer", ..])
+        {
+            Governance.SpendWriterThroughput.Run(args);
+            return;
+        }
         if (args is ["allocs", ..])
         {
             Pipeline.PipelineAllocations.Run(args.Length > 1 ? int.Parse(args[1]) : 200_000);
