@@ -100,7 +100,7 @@ public static class LlmuxApp
         if (redis is not null) Replicas.SharedRedis.ShareCooldowns(app, app.Logger);
         Telemetry.HostTelemetry.Map(app, options.Metrics);
         // The admin console rides on governance (its sessions stand in for the master key on the admin routes).
-        var console = governance is not null && !ConsoleDisabled() ? new Ui.ConsoleSessions(time) : null;
+        var console = governance is not null && !ConsoleDisabled() ? new Ui.ConsoleSessions(time, () => governance.MasterKeyHash) : null;
         var authenticator = new Admin.RequestAuthenticator(config, governance, console);
         if (governance is not null) Admin.GovernanceSetup.UseAuthentication(app, authenticator, app.Logger);
         if (governance is not null) new Admin.AdminEndpoints(governance, authenticator, app.Logger).Map(app);

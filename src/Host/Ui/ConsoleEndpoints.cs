@@ -111,7 +111,7 @@ internal sealed class ConsoleEndpoints(ConsoleSessions sessions, GovernanceServi
             return;
         }
         _failures.TryRemove(client, out _);
-        var (cookie, _) = sessions.Start(who);
+        var (cookie, _) = sessions.Start(who, governance.IsMasterKey(key) ? governance.MasterKeyHash : null);
         http.Response.Cookies.Delete(LoginCookie, new CookieOptions { Path = "/ui" });
         http.Response.Cookies.Append(ConsoleSessions.CookieName, cookie, new CookieOptions
         {

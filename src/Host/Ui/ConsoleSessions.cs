@@ -8,9 +8,11 @@ namespace LLMux.Host.Ui;
 /// Signed-in admin console sessions, in process. A session id is 32 random bytes (the cookie value, kept here only
 /// as its SHA-256), paired with a CSRF token the pages send back on every change. A session ends at log-out, after
 /// <see cref="IdleTimeout"/> without a request, or <see cref="MaxLifetime"/> after sign-in, whichever comes first.
-/// Sessions do not survive a restart: signing in again is the price of never writing them anywhere.
+/// Sessions do not survive a restart: signing in again is the price of never writing them anywhere. A session signed
+/// in with the master key ends when the master key in force changes (<c>/key/regenerate</c> with
+/// <c>new_master_key</c>, on any replica): a rotation made because the key leaked must not leave its sessions open.
 /// </summary>
-internal sealed class ConsoleSessions(TimeProvider time)
+internal sealed class ConsoleSessions(TimeProvider time, Func<string>? masterKeyInForce = null)
 {
     public const string CookieName = "llmux_console";
     public const string CsrfHeader = "x-llmux-csrf";
@@ -20,23 +22,25 @@ internal sealed class ConsoleSessions(TimeProvider time)
     public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromHours(8);
 
     /// <summary>A live session: who signed in (the key's masked name, for the header) and its CSRF token.</summary>
-    internal sealed class Session(string csrf, string signedInAs, DateTimeOffset started)
+    internal sealed class Session(string csrf, string signedInAs, DateTimeOffset started, string? masterKeyHash)
     {
         public string Csrf { get; } = csrf;
         public string SignedInAs { get; } = signedInAs;
         public DateTimeOffset Started { get; } = started;
+        /// <summary>The hash of the master key it signed in with; null for an admin user's key.</summary>
+        public string? MasterKeyHash { get; } = masterKeyHash;
         public long LastSeenTicks;
     }
 
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
 
     /// <summary>Starts a session; returns the cookie value (shown to nobody but the browser) and the session.</summary>
-    public (string CookieValue, Session Session) Start(string signedInAs)
+    public (string CookieValue, Session Session) Start(string signedInAs, string? masterKeyHash = null)
     {
         Prune();
         var id = NewToken();
         var now = time.GetUtcNow();
-        var session = new Session(NewToken(), signedInAs, now) { LastSeenTicks = now.UtcTicks };
+        var session = new Session(NewToken(), signedInAs, now, masterKeyHash) { LastSeenTicks = now.UtcTicks };
         _sessions[Hash(id)] = session;
         return (id, session);
     }
@@ -48,7 +52,7 @@ internal sealed class ConsoleSessions(TimeProvider time)
         var key = Hash(cookieValue);
         if (!_sessions.TryGetValue(key, out var session)) return null;
         var now = time.GetUtcNow();
-        if (Expired(session, now))
+        if (Expired(session, now) || (session.MasterKeyHash is { } signedInWith && masterKeyInForce is not null && signedInWith != masterKeyInForce()))
         {
             _sessions.TryRemove(key, out _);
             return null;
