@@ -50,17 +50,33 @@ public sealed partial class GovernanceService
     {
         var before = _masterHash;
         _masterHash = Withheld;
-        if (!await RefreshMasterKeyAsync().ConfigureAwait(false) && _masterHash == Withheld) _masterHash = before;
+        if (await RefreshMasterKeyAsync().ConfigureAwait(false)) return;
+        lock (_following)
+            if (_masterHash == Withheld) _masterHash = before;
     }
 
+    private readonly Lock _following = new();
+
+    /// <summary>
+    /// Follows a rotation read from the store, unless it is older than the one followed already: reads of the setting
+    /// (the timer, a Redis message, this replica's own rotation) can finish out of order, and each rotation replaces
+    /// every key the one before it replaced, and more. A stale read must never bring a replaced key back.
+    /// </summary>
     private void Follow(MasterKeyRotation? rotation)
     {
-        var next = rotation?.InForce(_configuredMasterHash) ?? _configuredMasterHash;
-        _rotation = rotation;
-        if (next == _masterHash) return;
-        _masterHash = next;
-        _masterCaller = null;
+        lock (_following)
+        {
+            if (_rotation is { } current && (rotation is null || rotation.Replaced.Count < current.Replaced.Count)) rotation = current;
+            var next = rotation?.InForce(_configuredMasterHash) ?? _configuredMasterHash;
+            _rotation = rotation;
+            if (next == _masterHash) return;
+            _masterHash = next;
+            _masterCaller = null;
+        }
     }
+
+    /// <summary>How often the rotation is read again: every key-cache TTL, at least once a second.</summary>
+    private TimeSpan MasterRefreshPeriod => Options.KeyCacheTtl > TimeSpan.FromSeconds(1) ? Options.KeyCacheTtl : TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Makes <paramref name="newKey"/> the master key on every replica (LiteLLM's <c>/key/regenerate</c> with

@@ -73,8 +73,14 @@ public sealed partial class GovernanceService : IAsyncDisposable
     /// </summary>
     public async Task StartAsync()
     {
+        // Subscribed first, read then: a rotation made in between is not missed.
+        await SubscribeAsync().ConfigureAwait(false);
         await RefreshMasterKeyAsync().ConfigureAwait(false);
-        _masterRefresh ??= Time.CreateTimer(static s => _ = ((GovernanceService)s!).RefreshMasterKeyAsync(), this, Options.KeyCacheTtl, Options.KeyCacheTtl);
+        _masterRefresh ??= Time.CreateTimer(static s => _ = ((GovernanceService)s!).RefreshMasterKeyAsync(), this, MasterRefreshPeriod, MasterRefreshPeriod);
+    }
+
+    private async Task SubscribeAsync()
+    {
         if (Invalidation is null) return;
         try
         {
@@ -115,7 +121,13 @@ public sealed partial class GovernanceService : IAsyncDisposable
     {
         if (string.IsNullOrEmpty(presented)) return new((null, GovernanceErrors.NoKey()));
         var hash = _hashes.HashOf(presented);
-        if (VirtualKeys.SameHash(hash, _masterHash)) return new((_masterCaller ??= new Caller { KeyHash = hash, IsAdmin = true }, null));
+        if (VirtualKeys.SameHash(hash, _masterHash))
+        {
+            // Rebuilt when the master key in force changed, so calls are never recorded under a replaced key's hash.
+            var master = _masterCaller;
+            if (master is null || master.KeyHash != hash) _masterCaller = master = new Caller { KeyHash = hash, IsAdmin = true };
+            return new((master, null));
+        }
         if (!presented.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal)) return new((null, GovernanceErrors.NotVirtualKey(VirtualKeys.Masked(presented))));
         if (Cache.TryGet(hash, out var cached)) return new(Check(presented, hash, hash, cached));
         // A regenerated key in its grace period: it authenticates as the key that replaced it.

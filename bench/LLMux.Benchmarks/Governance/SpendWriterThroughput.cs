@@ -14,7 +14,8 @@ namespace LLMux.Benchmarks.Governance;
 /// the spend writer's throughput (rows a second from the first <see cref="SpendWriter.Enqueue"/> to the end of
 /// <see cref="SpendWriter.FlushAsync"/>, four producers) against the store's own ceiling in the same run (its
 /// <c>WriteSpendAsync</c> called in batches of <see cref="SpendWriter.BatchSize"/> from one loop, no queue), for
-/// SQLite and, when a connection string is given (or <c>LLMUX_TEST_POSTGRES</c> is set), PostgreSQL. Then its memory
+/// SQLite and, when a connection string is given (or <c>LLMUX_TEST_POSTGRES</c> is set), PostgreSQL (which then keeps
+/// the rows written: give it a throwaway database). Then its memory
 /// bound: with the store stalled, the managed heap holding a full queue, and what the rows past it cost (spilled to the
 /// local file: nothing).
 /// </summary>
@@ -85,7 +86,7 @@ public static class SpendWriterThroughput
         var clock = Stopwatch.StartNew();
         foreach (var b in batches) direct.WriteSpendAsync(b).AsTask().GetAwaiter().GetResult();
         var directRate = batches.Length * SpendWriter.BatchSize / clock.Elapsed.TotalSeconds;
-        (direct as IDisposable)?.Dispose();
+        Dispose(direct);
 
         // The writer: four producers enqueue as calls finishing would; done when the flush returns (every row stored).
         var store = open();
@@ -104,7 +105,7 @@ public static class SpendWriterThroughput
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {capacity:N0} | {directRate:N0} | {rate:N0} | {rate / directRate:F2}× | {cpu:F1} | {writer.Overflowed:N0} |"));
         writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        (store as IDisposable)?.Dispose();
+        Dispose(store);
     }
 
     /// <summary>With the store stalled (a database that does not answer), what a full queue holds, and what rows beyond it cost.</summary>
@@ -140,7 +141,13 @@ public static class SpendWriterThroughput
         writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"After the store answered again: {writer.Written:N0} of {total:N0} rows written (spill file drained)."));
-        (inner as IDisposable)?.Dispose();
+        Dispose(inner);
+    }
+
+    private static void Dispose(IGovernanceStore store)
+    {
+        if (store is IAsyncDisposable a) a.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        else (store as IDisposable)?.Dispose();
     }
 
     private static long Heap()

@@ -272,8 +272,9 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
     private async Task RotateMasterKeyAsync(HttpContext http, AdminBody b, string? newMaster)
     {
         if (newMaster is null) b.Problems.Add("New master key is required.");
-        else if (!newMaster.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal) || newMaster.Any(char.IsWhiteSpace))
-            b.Problems.Add("`new_master_key` must start with `sk-` and hold no spaces");
+        else if (!newMaster.StartsWith(VirtualKeys.Prefix, StringComparison.Ordinal) || newMaster.Any(char.IsWhiteSpace) || newMaster.Length < VirtualKeys.Prefix.Length + 16)
+            // Its SHA-256 is kept in the database: a short key could be found from it by trying them all.
+            b.Problems.Add("`new_master_key` must start with `sk-`, hold no spaces and have at least 16 characters after `sk-`");
         if (b.String("grace_period") is not null) b.Problems.Add("`grace_period` does not apply to the master key: the old master key is refused as soon as the new one is in force");
         b.RejectUnknown();
         if (await InvalidAsync(http, b)) return;

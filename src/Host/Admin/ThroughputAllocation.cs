@@ -11,7 +11,8 @@ namespace LLMux.Host.Admin;
 /// them. <c>guaranteed_throughput</c>: the key's rpm (tpm) limit, and its per-model ones, must fit in its team's limit
 /// beside what the team's other keys already hold, or the write is refused (400, LiteLLM's words);
 /// <c>best_effort_throughput</c>: no such check (the limits hold as usual). <c>dynamic</c> (limits enforced only while
-/// the model is failing) is refused: LLMux does not enforce it yet.
+/// the model is failing) is refused: LLMux does not enforce it yet. A per-model limit must fit under both the team's
+/// overall limit and its limit on that model.
 /// </summary>
 internal sealed partial class AdminEndpoints
 {
@@ -88,11 +89,12 @@ internal sealed partial class AdminEndpoints
                 $"Allocated {unit} limit={allocated} + Key {unit} limit={key} is greater than team {unit} limit={limit}");
             var allocated = list.Sum(static o => o.Limit ?? 0);
             if (mine is { } m && teamLimit is { } t && allocated + m > t) return Refusal(allocated, m, t);
+            // A per-model limit fits under the team's overall limit and under its limit on that model, each when set.
             foreach (var (model, limit) in mineByModel)
             {
                 var onModel = list.Sum(o => o.ByModel.GetValueOrDefault(model));
-                var cap = teamLimit ?? (teamByModel.TryGetValue(model, out var c) ? c : (long?)null);
-                if (cap is { } x && onModel + limit > x) return Refusal(onModel, limit, x);
+                if (teamLimit is { } x && onModel + limit > x) return Refusal(onModel, limit, x);
+                if (teamByModel.TryGetValue(model, out var y) && onModel + limit > y) return Refusal(onModel, limit, y);
             }
             return null;
         }

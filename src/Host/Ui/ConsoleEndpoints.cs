@@ -111,7 +111,9 @@ internal sealed class ConsoleEndpoints(ConsoleSessions sessions, GovernanceServi
             return;
         }
         _failures.TryRemove(client, out _);
-        var (cookie, _) = sessions.Start(who, governance.IsMasterKey(key) ? governance.MasterKeyHash : null);
+        // Bound to the key it signed in with (not the key in force read again now, which a rotation could change in
+        // between): the session ends as soon as that key is no longer the master key.
+        var (cookie, _) = sessions.Start(who, who == MasterName ? VirtualKeys.Hash(key) : null);
         http.Response.Cookies.Delete(LoginCookie, new CookieOptions { Path = "/ui" });
         http.Response.Cookies.Append(ConsoleSessions.CookieName, cookie, new CookieOptions
         {
@@ -121,13 +123,15 @@ internal sealed class ConsoleEndpoints(ConsoleSessions sessions, GovernanceServi
         http.Response.Redirect(SafeNext(form["next"].ToString()), permanent: false);
     }
 
+    private const string MasterName = "master key";
+
     /// <summary>The name shown for a key that may sign in: the master key, or a virtual key whose user is a proxy admin.</summary>
     private string? AdminName(string key)
     {
         if (key.Length == 0) return null;
         var caller = governance.Authenticate(key, out _);
         if (caller is null) return null;
-        if (caller.IsAdmin) return "master key";
+        if (caller.IsAdmin) return MasterName;
         var grant = governance.Grant(caller.KeyHash);
         return grant?.User is { UserRole: "proxy_admin" } user ? (user.UserEmail ?? user.UserId) + " (" + VirtualKeys.NameOf(key) + ")" : null;
     }

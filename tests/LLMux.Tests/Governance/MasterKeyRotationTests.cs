@@ -73,21 +73,24 @@ public sealed class MasterKeyRotationTests : IAsyncLifetime
         await RefusedAsync($$"""{"key":"{{master}}"}""", "New master key is required.");
         await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"not-an-sk-key"}""", "must start with `sk-`");
         await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"sk-has space"}""", "must start with `sk-`");
-        await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"{{master}}"}""", "in force already");
+        await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"sk-short-123"}""", "at least 16 characters after `sk-`");
         await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"{{virtualKey}}"}""", "is a virtual key already");
-        await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"sk-new-master-1","grace_period":"1h"}""", "`grace_period` does not apply to the master key");
-        await RefusedAsync($$"""{"key":"{{virtualKey}}","new_master_key":"sk-new-master-1"}""", "`key` must then be the master key in force");
+        await RefusedAsync($$"""{"key":"{{master}}","new_master_key":"sk-new-master-key-0001","grace_period":"1h"}""", "`grace_period` does not apply to the master key");
+        await RefusedAsync($$"""{"key":"{{virtualKey}}","new_master_key":"sk-new-master-key-0001"}""", "`key` must then be the master key in force");
         // The master key is still the configured one, and the virtual key was not regenerated.
         Assert.Equal(200, (await _g.GetAsync("/key/list")).Status);
         Assert.Equal(HttpStatusCode.OK, await ChatStatusAsync(virtualKey));
 
         // A virtual key (not an admin) cannot rotate the master key even knowing it: the route is the admin's.
-        var (denied, _) = await _g.PostAsync("/key/regenerate", $$"""{"key":"{{master}}","new_master_key":"sk-new-master-1"}""", virtualKey);
+        var (denied, _) = await _g.PostAsync("/key/regenerate", $$"""{"key":"{{master}}","new_master_key":"sk-new-master-key-0001"}""", virtualKey);
         Assert.Equal(403, denied);
 
-        // Rotating back to a key that was the master key before is refused.
-        Assert.Equal(200, (await _g.PostAsync("/key/regenerate", $$"""{"key":"{{master}}","new_master_key":"sk-new-master-1"}""")).Status);
-        await RefusedAsync($$"""{"key":"sk-new-master-1","new_master_key":"{{master}}"}""", "was a master key before", key: "sk-new-master-1");
+        // The key in force again, or back to a key that was the master key before: refused.
+        const string first = "sk-new-master-key-0001", second = "sk-new-master-key-0002";
+        Assert.Equal(200, (await _g.PostAsync("/key/regenerate", $$"""{"key":"{{master}}","new_master_key":"{{first}}"}""")).Status);
+        await RefusedAsync($$"""{"key":"{{first}}","new_master_key":"{{first}}"}""", "in force already", key: first);
+        Assert.Equal(200, (await _g.PostAsync("/key/regenerate", $$"""{"key":"{{first}}","new_master_key":"{{second}}"}""", first)).Status);
+        await RefusedAsync($$"""{"key":"{{second}}","new_master_key":"{{first}}"}""", "was a master key before", key: second);
     }
 
     [Fact]
@@ -107,6 +110,23 @@ public sealed class MasterKeyRotationTests : IAsyncLifetime
         while ((await _g.GetAsync("/key/list")).Status == 200 && clock.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(10);
         Assert.Equal(401, (await _g.GetAsync("/key/list")).Status);
         Assert.Equal(200, (await _g.GetAsync("/key/list", key: NewMaster)).Status);
+    }
+
+    [Fact]
+    public async Task A_stale_read_of_an_older_rotation_never_brings_a_replaced_key_back()
+    {
+        const string first = "sk-first-rotation-00001", second = "sk-second-rotation-0002";
+        Assert.Equal(200, (await _g.PostAsync("/key/regenerate", $$"""{"key":"{{GovernanceGateway.Master}}","new_master_key":"{{first}}"}""")).Status);
+        using var other = new LLMux.Governance.Storage.Sqlite.SqliteGovernanceStore(_g.DatabasePath);
+        var afterFirst = await other.FindSettingAsync(MasterKeyRotation.Setting);
+        Assert.Equal(200, (await _g.PostAsync("/key/regenerate", $$"""{"key":"{{first}}","new_master_key":"{{second}}"}""", first)).Status);
+        // A read that began before the second rotation answers after it (here: the store holds the older value again).
+        var latest = await other.FindSettingAsync(MasterKeyRotation.Setting);
+        Assert.True(await other.SwapSettingAsync(MasterKeyRotation.Setting, latest, afterFirst!, _g.Time.GetUtcNow()));
+        _g.Time.Advance(TimeSpan.FromSeconds(61));
+        await Task.Delay(200);
+        Assert.Equal(401, (await _g.GetAsync("/key/list", key: first)).Status);
+        Assert.Equal(200, (await _g.GetAsync("/key/list", key: second)).Status);
     }
 
     [Fact]

@@ -61,6 +61,12 @@ public sealed class ThroughputAllocationTests : IAsyncLifetime
         Assert.Equal(400, status);
         Assert.Equal("Allocated RPM limit=6 + Key RPM limit=5 is greater than team RPM limit=10", Message(body));
         Assert.Equal(200, (await KeyAsync("""{"team_id":"m","model_rpm_limit":{"gpt-test":4},"rpm_limit_type":"guaranteed_throughput"}""")).Status);
+        // A team with both limits: a per-model limit must fit under each.
+        Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"both","rpm_limit":1000,"model_rpm_limit":{"gpt-test":100}}""")).Status);
+        (status, body) = await KeyAsync("""{"team_id":"both","model_rpm_limit":{"gpt-test":500},"rpm_limit_type":"guaranteed_throughput"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("Allocated RPM limit=0 + Key RPM limit=500 is greater than team RPM limit=100", Message(body));
+        Assert.Equal(200, (await KeyAsync("""{"team_id":"both","model_rpm_limit":{"gpt-test":100},"rpm_limit_type":"guaranteed_throughput"}""")).Status);
         // Without a team there is nothing to allocate from.
         Assert.Equal(200, (await KeyAsync("""{"rpm_limit":1000000,"rpm_limit_type":"guaranteed_throughput"}""")).Status);
     }

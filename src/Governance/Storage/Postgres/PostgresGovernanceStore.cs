@@ -513,6 +513,12 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
             if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        // Marks older than a day are dropped now and then, outside the spend transaction (no replica waits on it).
+        if (mark is not null && Interlocked.Increment(ref _marks) % 256 == 1)
+        {
+            await using var prune = Command(_source, """DELETE FROM "llmux_spend_batches" WHERE written_at < $1""", DateTimeOffset.UtcNow.AddDays(-1));
+            await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         static void Sum(SortedDictionary<string, decimal> sums, string? id, decimal spend)
         {
@@ -624,13 +630,11 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     /// <summary>
     /// Whether this batch's unlogged rows are new to the store: their mark is kept in the batch's own transaction, so
-    /// a batch written again (its commit answer lost) adds nothing. Marks older than a day are dropped now and then.
+    /// a batch written again (its commit answer lost) adds nothing.
     /// </summary>
     private async ValueTask<bool> FirstTimeAsync(NpgsqlConnection c, NpgsqlTransaction tx, string mark, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
-        if (Interlocked.Increment(ref _marks) % 256 == 1)
-            await ExecAsync(c, tx, """DELETE FROM "llmux_spend_batches" WHERE written_at < $1""", ct, now.AddDays(-1)).ConfigureAwait(false);
         return await ExecAsync(c, tx, """INSERT INTO "llmux_spend_batches"(marker, written_at) VALUES ($1, $2) ON CONFLICT (marker) DO NOTHING""", ct,
             mark, now).ConfigureAwait(false) == 1;
     }
