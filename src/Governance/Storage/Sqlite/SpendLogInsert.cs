@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using LLMux.Governance.Entities;
 using Microsoft.Data.Sqlite;
@@ -111,30 +112,25 @@ internal sealed class SpendLogInsert : IDisposable
         }
     }
 
-    private sqlite3_stmt Prepare(int rows)
+    // Every statement takes a row's values in two numbered groups: its own 7 (request_id, spend, total, prompt and
+    // completion tokens, start, end) and the 11 a caller's rows share (call_type, api_key, model, model_group, provider,
+    // user, team_id, end_user, key_alias, status, cache_hit). A row-by-row statement numbers both groups per row; the
+    // shared statement numbers the 11 once, first, and only the 7 per row.
+    private sqlite3_stmt Prepare(int rows) => Prepare(rows, static r => (r * Columns + 1, r * Columns + 1 + OwnColumns));
+
+    private sqlite3_stmt PrepareShared() => Prepare(RowsPerStatement, static r => (SharedColumns + r * OwnColumns + 1, 1));
+
+    private sqlite3_stmt Prepare(int rows, Func<int, (int Own, int Shared)> numbering)
     {
-        var sql = new StringBuilder(160 + rows * (Columns * 2 + 3));
+        var sql = new StringBuilder(160 + rows * 96);
         sql.Append("INSERT OR IGNORE INTO \"LiteLLM_SpendLogs\" (").Append(ColumnList).Append(") VALUES ");
         for (var r = 0; r < rows; r++)
         {
+            var (o, c) = numbering(r);
             if (r > 0) sql.Append(',');
-            sql.Append("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        }
-        Check(raw.sqlite3_prepare_v2(_db, sql.ToString(), out var stmt));
-        return stmt;
-    }
-
-    // ?1..?11: call_type, api_key, model, model_group, provider, user, team_id, end_user, key_alias, status, cache_hit;
-    // then per row request_id, spend, total, prompt and completion tokens, start, end.
-    private sqlite3_stmt PrepareShared()
-    {
-        var sql = new StringBuilder(160 + RowsPerStatement * 64);
-        sql.Append("INSERT OR IGNORE INTO \"LiteLLM_SpendLogs\" (").Append(ColumnList).Append(") VALUES ");
-        for (var r = 0; r < RowsPerStatement; r++)
-        {
-            var b = SharedColumns + r * OwnColumns;
-            if (r > 0) sql.Append(',');
-            sql.Append($"(?{b + 1},?1,?2,?{b + 2},?{b + 3},?{b + 4},?{b + 5},?{b + 6},?{b + 7},?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+            // In ColumnList's order: request_id, call_type, api_key, spend, the three token counts, start, end, then the rest of the shared.
+            sql.Append(CultureInfo.InvariantCulture, $"(?{o},?{c},?{c + 1},?{o + 1},?{o + 2},?{o + 3},?{o + 4},?{o + 5},?{o + 6},");
+            for (var k = 2; k < SharedColumns; k++) sql.Append('?').Append(c + k).Append(k + 1 < SharedColumns ? "," : ")");
         }
         Check(raw.sqlite3_prepare_v2(_db, sql.ToString(), out var stmt));
         return stmt;
@@ -142,30 +138,8 @@ internal sealed class SpendLogInsert : IDisposable
 
     private bool RunShared(sqlite3_stmt stmt, List<SpendRow> rows, int start)
     {
-        var first = rows[start];
-        Text(stmt, 1, first.CallType);
-        Text(stmt, 2, first.ApiKey);
-        Text(stmt, 3, first.Model);
-        Text(stmt, 4, first.ModelGroup);
-        Text(stmt, 5, first.Provider);
-        Text(stmt, 6, first.UserId);
-        Text(stmt, 7, first.TeamId);
-        Text(stmt, 8, first.EndUser);
-        Text(stmt, 9, first.KeyAlias);
-        Text(stmt, 10, first.Status);
-        Text(stmt, 11, first.CacheHit ? "True" : "False");
-        for (var k = 0; k < RowsPerStatement; k++)
-        {
-            var row = rows[start + k];
-            var b = SharedColumns + k * OwnColumns;
-            Text(stmt, b + 1, row.RequestId);
-            Check(raw.sqlite3_bind_double(stmt, b + 2, (double)row.Spend));
-            Check(raw.sqlite3_bind_int64(stmt, b + 3, row.TotalTokens));
-            Check(raw.sqlite3_bind_int64(stmt, b + 4, row.PromptTokens));
-            Check(raw.sqlite3_bind_int64(stmt, b + 5, row.CompletionTokens));
-            Time(stmt, b + 6, row.StartTime);
-            Time(stmt, b + 7, row.EndTime);
-        }
+        BindShared(stmt, rows[start], 1);
+        for (var k = 0; k < RowsPerStatement; k++) BindOwn(stmt, rows[start + k], SharedColumns + k * OwnColumns + 1);
         return Step(stmt, RowsPerStatement);
     }
 
@@ -173,28 +147,36 @@ internal sealed class SpendLogInsert : IDisposable
     {
         for (var k = 0; k < count; k++)
         {
-            var row = rows[start + k];
-            var b = k * Columns;
-            Text(stmt, b + 1, row.RequestId);
-            Text(stmt, b + 2, row.CallType);
-            Text(stmt, b + 3, row.ApiKey);
-            Check(raw.sqlite3_bind_double(stmt, b + 4, (double)row.Spend));
-            Check(raw.sqlite3_bind_int64(stmt, b + 5, row.TotalTokens));
-            Check(raw.sqlite3_bind_int64(stmt, b + 6, row.PromptTokens));
-            Check(raw.sqlite3_bind_int64(stmt, b + 7, row.CompletionTokens));
-            Time(stmt, b + 8, row.StartTime);
-            Time(stmt, b + 9, row.EndTime);
-            Text(stmt, b + 10, row.Model);
-            Text(stmt, b + 11, row.ModelGroup);
-            Text(stmt, b + 12, row.Provider);
-            Text(stmt, b + 13, row.UserId);
-            Text(stmt, b + 14, row.TeamId);
-            Text(stmt, b + 15, row.EndUser);
-            Text(stmt, b + 16, row.KeyAlias);
-            Text(stmt, b + 17, row.Status);
-            Text(stmt, b + 18, row.CacheHit ? "True" : "False");
+            BindOwn(stmt, rows[start + k], k * Columns + 1);
+            BindShared(stmt, rows[start + k], k * Columns + 1 + OwnColumns);
         }
         return Step(stmt, count);
+    }
+
+    private void BindOwn(sqlite3_stmt stmt, SpendRow row, int at)
+    {
+        Text(stmt, at, row.RequestId);
+        Check(raw.sqlite3_bind_double(stmt, at + 1, (double)row.Spend));
+        Check(raw.sqlite3_bind_int64(stmt, at + 2, row.TotalTokens));
+        Check(raw.sqlite3_bind_int64(stmt, at + 3, row.PromptTokens));
+        Check(raw.sqlite3_bind_int64(stmt, at + 4, row.CompletionTokens));
+        Time(stmt, at + 5, row.StartTime);
+        Time(stmt, at + 6, row.EndTime);
+    }
+
+    private void BindShared(sqlite3_stmt stmt, SpendRow row, int at)
+    {
+        Text(stmt, at, row.CallType);
+        Text(stmt, at + 1, row.ApiKey);
+        Text(stmt, at + 2, row.Model);
+        Text(stmt, at + 3, row.ModelGroup);
+        Text(stmt, at + 4, row.Provider);
+        Text(stmt, at + 5, row.UserId);
+        Text(stmt, at + 6, row.TeamId);
+        Text(stmt, at + 7, row.EndUser);
+        Text(stmt, at + 8, row.KeyAlias);
+        Text(stmt, at + 9, row.Status);
+        Text(stmt, at + 10, row.CacheHit ? "True" : "False");
     }
 
     private bool Step(sqlite3_stmt stmt, int count)
