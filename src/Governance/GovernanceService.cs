@@ -68,6 +68,16 @@ public sealed partial class GovernanceService : IAsyncDisposable
     public Func<string, IReadOnlyList<LLMux.Pipeline.Context.Deployment>?>? DeploymentsOf { get; set; }
 
     /// <summary>
+    /// Whether a public model name has a deployment failing now: more than <see cref="DynamicLimitFailures"/> failures
+    /// this minute on this replica (the host sets it from its router, as LiteLLM reads its router's counts). Keys whose
+    /// limits are <c>dynamic</c> are held to them only then. Null: never failing, so dynamic limits never hold.
+    /// </summary>
+    public Func<string, bool>? ModelFailing { get; set; }
+
+    /// <summary>LiteLLM's <c>DYNAMIC_RATE_LIMIT_ERROR_THRESHOLD_PER_MINUTE</c> (default 1): failures of one deployment in a minute that a model may have before dynamic limits hold.</summary>
+    public int DynamicLimitFailures { get; set; } = 1;
+
+    /// <summary>
     /// Reads the master key's rotation, and subscribes to the other replicas' evictions (once, at start). A rotation made
     /// on another replica arrives through Redis at once, and is read again every key-cache TTL in any case.
     /// </summary>

@@ -111,7 +111,7 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
         if (teamModel is { } tm) budgets[--slot] = await governance.ModelBudgetAsync(BudgetScope.TeamModel, grant.Team!.TeamId, grant.Team.CreatedAt, tm.Key, tm.Value, SeedName(tm.Key, grant)).ConfigureAwait(false);
         if (keyModel is { } km) budgets[--slot] = await governance.ModelBudgetAsync(grant.Key, km.Key, km.Value, SeedName(km.Key, grant)).ConfigureAwait(false);
         var extra = CallDescriptors.Of(grant.Key, context.RequestedAlias, context.RequestedModel, endUser, endUserBudget, grant.Team);
-        var admission = governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), extra);
+        var admission = governance.AdmitWithinBudgetsAsync(budgets, grant.Key.Token, Limits(grant.Key, context), grant.Team?.TeamId, Limits(grant.Team), EstimateInputTokens(context), extra);
         return (new Settlement(governance, caller, endUser, budgets, started), admission);
     }
 
@@ -136,7 +136,18 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     /// </summary>
     internal static long EstimateInputTokens(LlmContext context) => context.Body.Length / 4;
 
-    private static RateLimits Limits(VirtualKey k) => new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
+    /// <summary>
+    /// The key's own limits for this call. Its <c>dynamic</c> rpm or tpm limit (LiteLLM's <c>rpm_limit_type</c>) holds
+    /// only while the model it calls is failing; its max_parallel_requests always holds.
+    /// </summary>
+    private RateLimits Limits(VirtualKey k, LlmContext context)
+    {
+        var dynamic = k.DynamicLimits;
+        if (dynamic == DynamicLimits.None || (k.RpmLimit is null && k.TpmLimit is null)) return new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
+        var model = context.RequestedAlias ?? context.RequestedModel;
+        if (model is not null && governance.ModelFailing is { } failing && failing(model)) return new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
+        return new((dynamic & DynamicLimits.Rpm) != 0 ? null : k.RpmLimit, (dynamic & DynamicLimits.Tpm) != 0 ? null : k.TpmLimit, k.MaxParallelRequests);
+    }
     private static RateLimits Limits(Team? t) => t is null ? default : new(t.RpmLimit, t.TpmLimit, t.MaxParallelRequests);
 
     /// <summary>

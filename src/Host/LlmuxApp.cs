@@ -1,3 +1,4 @@
+using System.Globalization;
 using LLMux.Host.Config;
 using LLMux.Host.Endpoints;
 using LLMux.Pipeline.Context;
@@ -95,7 +96,15 @@ public static class LlmuxApp
         // Outermost, so that whatever escapes an endpoint (a bug) is still answered in the API's error shape and logged once.
         app.Use(UnexpectedErrors.HandleAsync);
         // Per-model budgets on an upstream model name hold for every public name that routes to it.
-        if (governance is not null) governance.DeploymentsOf = name => runtime.Registry.Group(Endpoints.ModelNames.GroupOf(config.Settings.Router, null, name));
+        // Keys with dynamic rpm/tpm limits are held to them only while a deployment of the model they call is failing.
+        if (governance is not null)
+        {
+            Func<string, IReadOnlyList<Deployment>?> deploymentsOf = name => runtime.Registry.Group(Endpoints.ModelNames.GroupOf(config.Settings.Router, null, name));
+            governance.DeploymentsOf = deploymentsOf;
+            var routing = app.Services.GetRequiredService<LLMux.Stages.Routing.RouterState>();
+            if (int.TryParse(Environment.GetEnvironmentVariable("DYNAMIC_RATE_LIMIT_ERROR_THRESHOLD_PER_MINUTE"), CultureInfo.InvariantCulture, out var allowed) && allowed >= 0) governance.DynamicLimitFailures = allowed;
+            governance.ModelFailing = name => deploymentsOf(name) is { } group && routing.AnyFailing(group, governance.DynamicLimitFailures);
+        }
         foreach (var w in config.Warnings) app.Logger.LogWarning("config: {Warning}", w);
         if (redis is not null) Replicas.SharedRedis.ShareCooldowns(app, app.Logger);
         Telemetry.HostTelemetry.Map(app, options.Metrics);

@@ -62,7 +62,9 @@ internal sealed class LocalMultiRateLease(TimeProvider time, LocalMultiRateLease
     public override void Settle(long tokens)
     {
         var now = time.GetUtcNow();
-        foreach (var h in held) lock (h.Window) h.Window.Settle(h.Generation, h.Reserved, tokens, now);
+        // Tokens count where a tpm limit holds for the call, as in Redis.
+        foreach (var h in held)
+            if (h.Limits.Tpm is not null) lock (h.Window) h.Window.Settle(h.Generation, h.Reserved, tokens, now);
     }
 
     public override void WriteHeaders(List<KeyValuePair<string, string>> headers)

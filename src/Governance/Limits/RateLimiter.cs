@@ -162,8 +162,9 @@ internal sealed class LocalRateLease : RateLease
     public override void Settle(long tokens)
     {
         var now = _time.GetUtcNow();
-        if (Key is { } k) lock (k) k.Settle(KeyGeneration, KeyReserved, tokens, now);
-        if (Team is { } t) lock (t) t.Settle(TeamGeneration, TeamReserved, tokens, now);
+        // Tokens count where a tpm limit holds for the call, as in Redis (a dynamic limit left off counts nothing).
+        if (Key is { } k && KeyLimits.Tpm is not null) lock (k) k.Settle(KeyGeneration, KeyReserved, tokens, now);
+        if (Team is { } t && TeamLimits.Tpm is not null) lock (t) t.Settle(TeamGeneration, TeamReserved, tokens, now);
     }
 
     public override void WriteHeaders(List<KeyValuePair<string, string>> headers)

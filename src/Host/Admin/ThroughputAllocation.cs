@@ -10,13 +10,13 @@ namespace LLMux.Host.Admin;
 /// LiteLLM's <c>rpm_limit_type</c> / <c>tpm_limit_type</c> on keys, kept in the key's <c>metadata</c> as LiteLLM keeps
 /// them. <c>guaranteed_throughput</c>: the key's rpm (tpm) limit, and its per-model ones, must fit in its team's limit
 /// beside what the team's other keys already hold, or the write is refused (400, LiteLLM's words);
-/// <c>best_effort_throughput</c>: no such check (the limits hold as usual). <c>dynamic</c> (limits enforced only while
-/// the model is failing) is refused: LLMux does not enforce it yet. A per-model limit must fit under both the team's
-/// overall limit and its limit on that model.
+/// <c>best_effort_throughput</c>: no such check (the limits hold as usual); <c>dynamic</c>: no check either, and the
+/// key's rpm (tpm) limit holds only while the model it calls is failing (see <see cref="LLMux.Governance.Limits.DynamicLimits"/>).
+/// A per-model limit must fit under both the team's overall limit and its limit on that model.
 /// </summary>
 internal sealed partial class AdminEndpoints
 {
-    private static readonly string[] LimitTypes = ["guaranteed_throughput", "best_effort_throughput"];
+    private static readonly string[] LimitTypes = ["guaranteed_throughput", "best_effort_throughput", "dynamic"];
 
     /// <summary>The body's <c>rpm_limit_type</c> or <c>tpm_limit_type</c> (also read from <c>metadata</c>), checked; null when absent.</summary>
     private static string? LimitType(AdminBody b, string name)
@@ -29,9 +29,7 @@ internal sealed partial class AdminEndpoints
             value = inMeta.ValueKind == JsonValueKind.String ? inMeta.GetString() : inMeta.GetRawText();
         }
         if (value is null) return null;
-        if (value == "dynamic")
-            b.Problems.Add($"`{where}`: `dynamic` (limits enforced only while the model is failing) is not supported by LLMux yet; use guaranteed_throughput or best_effort_throughput");
-        else if (!LimitTypes.Contains(value))
+        if (!LimitTypes.Contains(value))
             b.Problems.Add($"`{where}` must be one of {string.Join(", ", LimitTypes)}, not `{value}`");
         return value;
     }

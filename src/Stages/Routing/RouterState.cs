@@ -39,4 +39,13 @@ public sealed class RouterState(TimeProvider timeProvider)
         if (_states.TryGetValue(deploymentId, out var s)) s.CoolDownUntil(until);
         else _pending[deploymentId] = until;
     }
+
+    /// <summary>Whether any of <paramref name="deployments"/> failed more than <paramref name="allowed"/> times this minute on this replica.</summary>
+    public bool AnyFailing(IReadOnlyList<Deployment> deployments, int allowed)
+    {
+        var now = Time.GetUtcNow();
+        foreach (var d in deployments)
+            if (_states.TryGetValue(d.Id, out var s) && s.ThisMinute(now).Failures > allowed) return true;
+        return false;
+    }
 }

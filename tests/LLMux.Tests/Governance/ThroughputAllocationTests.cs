@@ -72,14 +72,79 @@ public sealed class ThroughputAllocationTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"rpm_limit_type":"dynamic"}""", "`rpm_limit_type`: `dynamic` (limits enforced only while the model is failing) is not supported by LLMux yet")]
-    [InlineData("""{"tpm_limit_type":"fast"}""", "`tpm_limit_type` must be one of guaranteed_throughput, best_effort_throughput, not `fast`")]
-    [InlineData("""{"metadata":{"rpm_limit_type":"dynamic"}}""", "`metadata.rpm_limit_type`: `dynamic`")]
-    public async Task Limit_types_LLMux_does_not_enforce_are_refused(string json, string expected)
+    [InlineData("""{"tpm_limit_type":"fast"}""", "`tpm_limit_type` must be one of guaranteed_throughput, best_effort_throughput, dynamic, not `fast`")]
+    [InlineData("""{"metadata":{"rpm_limit_type":7}}""", "`metadata.rpm_limit_type` must be one of guaranteed_throughput, best_effort_throughput, dynamic, not `7`")]
+    public async Task Unknown_limit_types_are_refused(string json, string expected)
     {
         var (status, body) = await KeyAsync(json);
         Assert.Equal(400, status);
         Assert.Contains(expected, Message(body), StringComparison.Ordinal);
         Assert.Equal(0, (await _g.GetAsync("/key/list")).Body.GetProperty("total_count").GetInt32());
+    }
+
+    private static readonly LLMux.Emulators.OpenAIScript Failure = new() { ErrorStatus = 500, ErrorBody = """{"error":{"message":"boom","type":"server_error"}}""" };
+
+    private async Task<int> ChatStatusAsync(string key)
+    {
+        using var response = await _g.ChatAsync(key);
+        return (int)response.StatusCode;
+    }
+
+    [Fact]
+    public async Task A_dynamic_rpm_limit_holds_only_while_the_model_is_failing()
+    {
+        var key = await _g.NewKeyAsync("""{"rpm_limit":2,"rpm_limit_type":"dynamic"}""");
+        var (_, info) = await _g.GetAsync("/key/info?key=" + key);
+        Assert.Equal("dynamic", info.GetProperty("info").GetProperty("metadata").GetProperty("rpm_limit_type").GetString());
+        // A healthy model: the key goes past its limit.
+        for (var i = 0; i < 5; i++) Assert.Equal(200, await ChatStatusAsync(key));
+        // One failure this minute is within LiteLLM's threshold (DYNAMIC_RATE_LIMIT_ERROR_THRESHOLD_PER_MINUTE = 1) ...
+        _g.Upstream.Enqueue(Failure);
+        Assert.Equal(500, await ChatStatusAsync(key));
+        Assert.Equal(200, await ChatStatusAsync(key));
+        Assert.Equal(200, await ChatStatusAsync(key));
+        // ... a second one is not: from now on the limit holds (calls not held to it were not counted against it).
+        _g.Upstream.Enqueue(Failure);
+        Assert.Equal(500, await ChatStatusAsync(key));
+        Assert.Equal(200, await ChatStatusAsync(key));
+        Assert.Equal(200, await ChatStatusAsync(key));
+        var upstreamCalls = _g.Upstream.Requests.Count;
+        using (var refused = await _g.ChatAsync(key))
+        {
+            Assert.Equal(429, (int)refused.StatusCode);
+            Assert.Contains("Rate limit exceeded for api_key", await refused.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(upstreamCalls, _g.Upstream.Requests.Count);
+        // The next minute the model has no failures: the limit is off again.
+        _g.Time.Advance(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 4; i++) Assert.Equal(200, await ChatStatusAsync(key));
+    }
+
+    [Fact]
+    public async Task A_dynamic_tpm_limit_leaves_the_rpm_limit_and_other_models_alone()
+    {
+        // Each emulator answer uses 18 tokens: a 10-token limit allows one call; the rpm limit 8 always holds.
+        var key = await _g.NewKeyAsync("""{"tpm_limit":10,"rpm_limit":8,"metadata":{"tpm_limit_type":"dynamic"}}""");
+        for (var i = 0; i < 3; i++) Assert.Equal(200, await ChatStatusAsync(key));
+        _g.Upstream.Enqueue(Failure);
+        _g.Upstream.Enqueue(Failure);
+        Assert.Equal(500, await ChatStatusAsync(key));
+        Assert.Equal(500, await ChatStatusAsync(key));
+        // gpt-test is failing now; gpt-other (another deployment) is not, so the tpm limit does not hold there.
+        using (var other = await _g.ChatAsync(key, "gpt-other")) Assert.Equal(200, (int)other.StatusCode);
+        // On gpt-test it holds, counting from the calls held to it: the first passes, its 18 tokens refuse the next.
+        Assert.Equal(200, await ChatStatusAsync(key));
+        using (var refused = await _g.ChatAsync(key))
+        {
+            Assert.Equal(429, (int)refused.StatusCode);
+            Assert.Contains("tokens", await refused.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
+        // Seven requests so far: the (not dynamic) rpm limit lets an eighth through and refuses the ninth, healthy model or not.
+        using (var eighth = await _g.ChatAsync(key, "gpt-other")) Assert.Equal(200, (int)eighth.StatusCode);
+        using (var ninth = await _g.ChatAsync(key, "gpt-other"))
+        {
+            Assert.Equal(429, (int)ninth.StatusCode);
+            Assert.Contains("requests", await ninth.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
     }
 }
