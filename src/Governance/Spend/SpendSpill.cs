@@ -11,6 +11,13 @@ namespace LLMux.Governance.Spend;
 /// appended and flushed row by row). The writer claims whole files by renaming them (so two replicas on one machine
 /// never write the same file twice; a request id makes a row written twice count once anyway), writes them, and
 /// deletes them; a claim that fails is put back.
+/// <para>
+/// Unlogged rows (<c>disable_spend_logs</c>) have no request id, so each batch the store is handed carries a mark
+/// (<see cref="SpendBatch.Mark"/>) the store recognises. Rows of a batch the writer had already tried are spilled with
+/// that batch's mark (the store may have committed it without answering) and replayed as that batch; rows never tried
+/// are replayed in batches whose marks are derived from the file's name and the rows' place in it, so a file put back
+/// after some of its batches were written marks them the same the next time.
+/// </para>
 /// </summary>
 public sealed class SpendSpill
 {
@@ -32,12 +39,13 @@ public sealed class SpendSpill
     /// <summary>Whether any file may hold rows to write.</summary>
     public bool HasRows => Interlocked.Read(ref _pending) > 0;
 
-    public void Append(IReadOnlyList<SpendRow> rows)
+    /// <summary>Appends rows never handed to the store, or (with <paramref name="mark"/>) a batch that was, under its mark.</summary>
+    public void Append(IReadOnlyList<SpendRow> rows, string? mark = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256 * rows.Count);
         foreach (var row in rows)
         {
-            using (var w = new Utf8JsonWriter(buffer)) Write(w, row);
+            using (var w = new Utf8JsonWriter(buffer)) Write(w, row, mark);
             buffer.Write("\n"u8);
         }
         lock (_gate)
@@ -75,7 +83,7 @@ public sealed class SpendSpill
             {
                 continue;
             }
-            yield return new Claimed(this, path, claimed, Read(claimed));
+            yield return new Claimed(this, path, claimed, Read(claimed, Path.GetFileName(path)));
         }
     }
 
@@ -95,9 +103,12 @@ public sealed class SpendSpill
     /// <summary>Rows in every spill file of the directory (tests, diagnostics).</summary>
     public int CountRows() => !Directory.Exists(_directory) ? 0 : Directory.EnumerateFiles(_directory, "*.jsonl").Sum(f => File.ReadLines(f).Count(static l => l.Length > 0));
 
-    public sealed class Claimed(SpendSpill owner, string original, string path, IReadOnlyList<SpendRow> rows)
+    public sealed class Claimed(SpendSpill owner, string original, string path, IReadOnlyList<SpendBatch> batches)
     {
-        public IReadOnlyList<SpendRow> Rows { get; } = rows;
+        /// <summary>The file's rows as the batches to write, in file order, each with its mark.</summary>
+        public IReadOnlyList<SpendBatch> Batches { get; } = batches;
+
+        public IEnumerable<SpendRow> Rows => Batches.SelectMany(static b => b);
 
         public void Done() => File.Delete(path);
 
@@ -109,28 +120,51 @@ public sealed class SpendSpill
         }
     }
 
-    private static List<SpendRow> Read(string path)
+    private static List<SpendBatch> Read(string path, string name)
     {
+        var batches = new List<SpendBatch>();
         var rows = new List<SpendRow>();
-        foreach (var line in File.ReadLines(path))
+        string? mark = null;
+        var first = 0; // the line number of the first row in `rows`
+        var line = -1;
+        foreach (var text in File.ReadLines(path))
         {
-            if (line.Length == 0) continue;
+            line++;
+            if (text.Length == 0) continue;
+            SpendRow row;
+            string? rowMark;
             try
             {
-                using var doc = JsonDocument.Parse(line);
-                rows.Add(Read(doc.RootElement));
+                using var doc = JsonDocument.Parse(text);
+                row = Read(doc.RootElement);
+                rowMark = doc.RootElement.TryGetProperty("batch", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
             }
             catch (JsonException)
             {
-                // A line cut short by a crash mid-write: the rest of the file is still good.
+                continue; // A line cut short by a crash mid-write: the rest of the file is still good.
             }
+            if (rows.Count > 0 && (rowMark != mark || (mark is null && rows.Count >= SpendWriter.BatchSize))) Flush();
+            if (rows.Count == 0) { mark = rowMark; first = line; }
+            rows.Add(row);
         }
-        return rows;
+        if (rows.Count > 0) Flush();
+        return batches;
+
+        void Flush()
+        {
+            batches.Add(new SpendBatch([.. rows], mark ?? PlaceMark(name, first)));
+            rows.Clear();
+        }
     }
 
-    private static void Write(Utf8JsonWriter w, SpendRow r)
+    /// <summary>The mark of untried rows starting at line <paramref name="line"/> of the file named <paramref name="name"/> (file names are unique).</summary>
+    private static string PlaceMark(string name, int line) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(name + ":" + line.ToString(CultureInfo.InvariantCulture))).AsSpan(0, 16));
+
+    private static void Write(Utf8JsonWriter w, SpendRow r, string? mark)
     {
         w.WriteStartObject();
+        if (mark is not null) w.WriteString("batch", mark);
         w.WriteString("request_id", r.RequestId);
         w.WriteString("call_type", r.CallType);
         w.WriteString("api_key", r.ApiKey);

@@ -35,6 +35,8 @@ public sealed class SpendWriter : IAsyncDisposable
     private readonly Task _loop;
     private readonly SemaphoreSlim _kick = new(0);
     private long _written, _overflowed, _failures, _spilled;
+    // The batch the loop is handing the store (its rows are still in the loop's list): spilled under its mark on a stop.
+    private SpendBatch? _trying;
 
     private abstract record Work;
     private sealed record ResetWork(BudgetScope Scope, string Id, DateTimeOffset Due, DateTimeOffset Next) : Work;
@@ -149,10 +151,20 @@ public sealed class SpendWriter : IAsyncDisposable
                 if (work is SpendRow r) rows.Add(r);
                 else if (work is FlushWork f) f.Done.TrySetResult();
             }
-            if (_spill is not null && rows.Count > 0)
+            if (_spill is not null)
             {
-                _spill.Append(rows);
-                Interlocked.Add(ref _spilled, rows.Count);
+                // The batch being tried keeps its mark (the store may have committed it without answering); the rest was never tried.
+                if (_trying is { } tried)
+                {
+                    _spill.Append(tried, tried.Mark);
+                    Interlocked.Add(ref _spilled, tried.Count);
+                    rows.RemoveRange(0, tried.Count);
+                }
+                if (rows.Count > 0)
+                {
+                    _spill.Append(rows);
+                    Interlocked.Add(ref _spilled, rows.Count);
+                }
             }
         }
     }
@@ -164,8 +176,9 @@ public sealed class SpendWriter : IAsyncDisposable
     {
         if (rows.Count == 0) return;
         // One mark for every try of this batch: a store that committed it once adds its unlogged spend once.
-        var batch = new SpendBatch([.. rows]);
+        var batch = _trying = new SpendBatch([.. rows]);
         await RetryAsync(() => _store.WriteSpendAsync(batch).AsTask()).ConfigureAwait(false);
+        _trying = null;
         rows.Clear();
         Interlocked.Add(ref _written, batch.Count);
     }
@@ -175,9 +188,9 @@ public sealed class SpendWriter : IAsyncDisposable
         if (_spill is null) return;
         foreach (var claimed in _spill.Claim())
         {
-            for (var i = 0; i < claimed.Rows.Count; i += BatchSize)
+            // Each batch under the mark the file gives it: a file put back half written is recognised batch by batch.
+            foreach (var batch in claimed.Batches)
             {
-                var batch = new SpendBatch([.. claimed.Rows.Skip(i).Take(BatchSize)]);
                 try
                 {
                     await RetryAsync(() => _store.WriteSpendAsync(batch).AsTask()).ConfigureAwait(false);

@@ -78,13 +78,99 @@ public sealed class SpendWriterTests : IDisposable
         Assert.Empty(Directory.GetFiles(_spill));
     }
 
+    private static SpendRow Unlogged(int i) => Row(i) with { RequestId = "", ApiKey = "t", Spend = 0.25m, Logged = false };
+
+    private static async Task<IGovernanceStore> StoreWithKeyAsync(SqliteGovernanceStore inner)
+    {
+        await inner.MigrateAsync();
+        await inner.InsertKeyAsync(new VirtualKey { Token = "t", KeyName = "sk-...t", CreatedAt = DateTimeOffset.UnixEpoch });
+        return inner;
+    }
+
+    [Fact]
+    public async Task A_batch_committed_without_an_answer_then_spilled_at_stop_adds_its_unlogged_spend_once()
+    {
+        using var inner = SqliteGovernanceStore.InMemory();
+        await StoreWithKeyAsync(inner);
+        // The first write commits and its answer is lost (PostgreSQL gone mid-commit); every later one fails until the stop.
+        var store = new FlakyStore(inner) { CommitThenFail = 1, Down = true };
+        var writer = new SpendWriter(store, TimeProvider.System, spillDirectory: _spill);
+        for (var i = 0; i < 8; i++) writer.Enqueue(Unlogged(i));
+        var wait = Stopwatch.StartNew();
+        while (writer.Failures < 2 && wait.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(10);
+        for (var i = 8; i < 12; i++) writer.Enqueue(Unlogged(i)); // queued behind the stuck batch, never tried
+        await writer.DisposeAsync();
+        var committed = (await inner.FindKeyAsync("t"))!.Spend;
+        Assert.True(committed > 0m, "the first try committed");
+        Assert.Equal(12, new SpendSpill(_spill).CountRows());
+
+        // The next start replays the file: the tried batch is recognised by its mark, the untried rows are new.
+        store.Down = false;
+        var next = new SpendWriter(store, TimeProvider.System, spillDirectory: _spill);
+        await next.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await next.DisposeAsync();
+        Assert.Equal(3m, (await inner.FindKeyAsync("t"))!.Spend);
+        Assert.Equal(0, new SpendSpill(_spill).CountRows());
+    }
+
+    [Fact]
+    public async Task A_spill_file_put_back_half_written_adds_each_batch_once()
+    {
+        using var inner = SqliteGovernanceStore.InMemory();
+        await StoreWithKeyAsync(inner);
+        // 1200 untried rows: three batches (500, 500, 200) marked by their place in the file.
+        var spill = new SpendSpill(_spill);
+        spill.Append([.. Enumerable.Range(0, 1200).Select(Unlogged)]);
+        var claimed = spill.Claim().Single();
+        Assert.Equal([500, 500, 200], claimed.Batches.Select(b => b.Count));
+        Assert.Equal(3, claimed.Batches.Select(b => b.Mark).Distinct().Count());
+        await inner.WriteSpendAsync(claimed.Batches[0]);
+        claimed.Release(); // stopped after the first batch: the file goes back whole
+        Assert.Equal(125m, (await inner.FindKeyAsync("t"))!.Spend);
+
+        var writer = new SpendWriter(inner, TimeProvider.System, spillDirectory: _spill);
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await writer.DisposeAsync();
+        Assert.Equal(300m, (await inner.FindKeyAsync("t"))!.Spend);
+    }
+
+    [Fact]
+    public void A_tried_batch_keeps_its_mark_in_the_file_and_untried_rows_around_it_get_their_own()
+    {
+        var spill = new SpendSpill(_spill);
+        var tried = new SpendBatch([Unlogged(0), Unlogged(1)]);
+        spill.Append([Unlogged(2)]);
+        spill.Append(tried, tried.Mark);
+        spill.Append([Unlogged(3), Unlogged(4)]);
+        var claimed = spill.Claim().Single();
+        Assert.Equal([1, 2, 2], claimed.Batches.Select(b => b.Count));
+        Assert.Equal(tried.Mark, claimed.Batches[1].Mark);
+        Assert.NotEqual(claimed.Batches[0].Mark, claimed.Batches[2].Mark);
+        // Read again (put back, claimed anew), the file gives the same marks.
+        var marks = claimed.Batches.Select(b => b.Mark).ToArray();
+        claimed.Release();
+        var again = spill.Claim().Single();
+        Assert.Equal(marks, again.Batches.Select(b => b.Mark));
+        again.Done();
+    }
+
     /// <summary>A store whose spend writes fail while <see cref="Down"/> (as PostgreSQL's do while it is away).</summary>
     private sealed class FlakyStore(IGovernanceStore inner) : IGovernanceStore
     {
         public volatile bool Down;
+        /// <summary>This many writes commit, then fail as if the answer were lost (before <see cref="Down"/> applies).</summary>
+        public int CommitThenFail;
 
-        public ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken c = default) =>
-            Down ? ValueTask.FromException(new TimeoutException("the store is away")) : inner.WriteSpendAsync(rows, c);
+        public async ValueTask WriteSpendAsync(IReadOnlyList<SpendRow> rows, CancellationToken c = default)
+        {
+            if (Interlocked.Decrement(ref CommitThenFail) >= 0)
+            {
+                await inner.WriteSpendAsync(rows, c);
+                throw new TimeoutException("the answer was lost");
+            }
+            if (Down) throw new TimeoutException("the store is away");
+            await inner.WriteSpendAsync(rows, c);
+        }
 
         public ValueTask MigrateAsync(CancellationToken c = default) => inner.MigrateAsync(c);
         public ValueTask<VirtualKey?> FindKeyAsync(string token, CancellationToken c = default) => inner.FindKeyAsync(token, c);
