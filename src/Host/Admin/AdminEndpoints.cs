@@ -113,6 +113,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var now = Now;
         var key = fields.Apply(new VirtualKey { Token = VirtualKeys.Hash(raw), KeyName = VirtualKeys.NameOf(raw), CreatedAt = now, UpdatedAt = now, CreatedBy = ChangedBy(http) }, now);
         if (duration is not null && BudgetDuration.TryParse(duration, out var d)) key = key with { Expires = d.After(now) };
+        await using var allocation = await AllocationLockAsync(key, http.RequestAborted);
         if (await OverallocationAsync(key) is { } over) { await BadRequestAsync(http, over, over.Contains("TPM", StringComparison.Ordinal) ? "tpm_limit" : "rpm_limit"); return; }
         if (!await Store.InsertKeyAsync(key))
         {
@@ -138,6 +139,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var key = fields.Apply(old, now) with { UpdatedAt = now, UpdatedBy = ChangedBy(http) };
         if (duration is not null && BudgetDuration.TryParse(duration, out var d)) key = key with { Expires = d.After(now) };
         else if (b.IsNull("duration")) key = key with { Expires = null };
+        await using var allocation = await AllocationLockAsync(key, http.RequestAborted);
         if (await OverallocationAsync(key) is { } over) { await BadRequestAsync(http, over, over.Contains("TPM", StringComparison.Ordinal) ? "tpm_limit" : "rpm_limit"); return; }
         if (!await Store.ReplaceKeyAsync(old.Token, key)) { await BadRequestAsync(http, $"key_alias `{key.KeyAlias}` is already used by another key", "key_alias"); return; }
         AfterKeyChange(old, key);
@@ -254,6 +256,7 @@ internal sealed partial class AdminEndpoints(GovernanceService governance, Reque
         var raw = custom ?? VirtualKeys.Generate();
         var now = Now;
         var key = fields.Apply(old, now) with { Token = VirtualKeys.Hash(raw), KeyName = VirtualKeys.NameOf(raw), UpdatedAt = now, UpdatedBy = ChangedBy(http) };
+        await using var allocation = await AllocationLockAsync(key, http.RequestAborted);
         if (await OverallocationAsync(key, replacing: old.Token) is { } over) { await BadRequestAsync(http, over, over.Contains("TPM", StringComparison.Ordinal) ? "tpm_limit" : "rpm_limit"); return; }
         DateTimeOffset? graceUntil = grace is not null && BudgetDuration.TryParse(grace, out var g) ? g.After(now) : null;
         if (!await Store.RegenerateKeyAsync(old.Token, key, graceUntil, now)) { await BadRequestAsync(http, "the new key already exists, or its key_alias is taken", "new_key"); return; }

@@ -12,7 +12,8 @@ namespace LLMux.Host.Admin;
 /// beside what the team's other keys already hold, or the write is refused (400, LiteLLM's words);
 /// <c>best_effort_throughput</c>: no such check (the limits hold as usual); <c>dynamic</c>: no check either, and the
 /// key's rpm (tpm) limit holds only while the model it calls is failing (see <see cref="LLMux.Governance.Limits.DynamicLimits"/>).
-/// A per-model limit must fit under both the team's overall limit and its limit on that model.
+/// A per-model limit must fit under both the team's overall limit and its limit on that model. The check and the write
+/// are one step per team (<see cref="AllocationLockAsync"/>).
 /// </summary>
 internal sealed partial class AdminEndpoints
 {
@@ -57,6 +58,46 @@ internal sealed partial class AdminEndpoints
         using var doc = JsonDocument.Parse(metadata);
         return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v)
             && v.ValueKind == JsonValueKind.String && v.GetString() == "guaranteed_throughput";
+    }
+
+    // One gate per team, in process; the store's lock (PostgreSQL's advisory lock) across replicas.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _allocationGates = new();
+
+    /// <summary>
+    /// Makes the guaranteed-throughput check of <paramref name="key"/> and its write one step for the team: another
+    /// guaranteed key of the same team, on this replica or (with a store that has locks) on any other, waits until this
+    /// one is written or refused, so two keys that each fit alone cannot both be admitted. Null when nothing is checked.
+    /// </summary>
+    private async ValueTask<IAsyncDisposable?> AllocationLockAsync(VirtualKey key, CancellationToken cancellationToken)
+    {
+        if (key.TeamId is not { } teamId || !(Guaranteed(key.Metadata, "rpm_limit_type") || Guaranteed(key.Metadata, "tpm_limit_type"))) return null;
+        var gate = _allocationGates.GetOrAdd(teamId, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var shared = Store is IGovernanceStoreLocks locks ? await locks.LockAsync("team-allocation:" + teamId, cancellationToken).ConfigureAwait(false) : null;
+            return new AllocationLock(gate, shared);
+        }
+        catch
+        {
+            gate.Release();
+            throw;
+        }
+    }
+
+    private sealed class AllocationLock(SemaphoreSlim gate, IAsyncDisposable? shared) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (shared is not null) await shared.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
     }
 
     /// <summary>

@@ -71,6 +71,18 @@ public sealed class ThroughputAllocationTests : IAsyncLifetime
         Assert.Equal(200, (await KeyAsync("""{"rpm_limit":1000000,"rpm_limit_type":"guaranteed_throughput"}""")).Status);
     }
 
+    [Fact]
+    public async Task Guaranteed_keys_written_at_once_cannot_overallocate_the_team()
+    {
+        Assert.Equal(200, (await _g.PostAsync("/team/new", """{"team_id":"race","rpm_limit":100}""")).Status);
+        // Ten admins at the same moment, each asking for 30 of the team's 100: three fit, whatever the interleaving.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            KeyAsync("""{"team_id":"race","rpm_limit":30,"rpm_limit_type":"guaranteed_throughput"}""")));
+        Assert.Equal(3, answers.Count(a => a.Status == 200));
+        Assert.All(answers.Where(a => a.Status != 200), a => Assert.Equal("Allocated RPM limit=90 + Key RPM limit=30 is greater than team RPM limit=100", Message(a.Body)));
+        Assert.Equal(3, (await _g.GetAsync("/key/list?team_id=race")).Body.GetProperty("total_count").GetInt32());
+    }
+
     [Theory]
     [InlineData("""{"tpm_limit_type":"fast"}""", "`tpm_limit_type` must be one of guaranteed_throughput, best_effort_throughput, dynamic, not `fast`")]
     [InlineData("""{"metadata":{"rpm_limit_type":7}}""", "`metadata.rpm_limit_type` must be one of guaranteed_throughput, best_effort_throughput, dynamic, not `7`")]

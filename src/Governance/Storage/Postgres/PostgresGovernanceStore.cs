@@ -11,7 +11,7 @@ namespace LLMux.Governance.Storage.Postgres;
 /// and each key, team, user and end user gets one <c>spend = spend + x</c> per batch, in a fixed order so two replicas'
 /// batches never deadlock on the same hot rows.
 /// </summary>
-public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable, IDisposable
+public sealed class PostgresGovernanceStore : IGovernanceStore, IGovernanceStoreLocks, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _source;
 
@@ -58,6 +58,47 @@ public sealed class PostgresGovernanceStore : IGovernanceStore, IAsyncDisposable
 
     public void Dispose() => _source.Dispose();
     public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    /// <summary>
+    /// A session advisory lock (<c>pg_advisory_lock</c>) on a connection of its own, keyed by a digest of the name: every
+    /// replica on this database waits for it. If this process dies, PostgreSQL releases it with the connection.
+    /// </summary>
+    public async ValueTask<IAsyncDisposable> LockAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var id = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("llmux-lock:" + name)), 0);
+        var c = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_lock($1)", c) { Parameters = { new() { Value = id } } };
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new AdvisoryLock(c, id);
+    }
+
+    private sealed class AdvisoryLock(NpgsqlConnection connection, long id) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection) { Parameters = { new() { Value = id } } };
+                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                // The connection is gone, and the lock with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
     public async ValueTask MigrateAsync(CancellationToken cancellationToken = default)
     {
