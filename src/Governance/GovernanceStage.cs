@@ -144,7 +144,8 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     {
         var dynamic = k.DynamicLimits;
         if (dynamic == DynamicLimits.None || (k.RpmLimit is null && k.TpmLimit is null)) return new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
-        var model = context.RequestedAlias ?? context.RequestedModel;
+        // The model the call goes to (an alias the key maps is resolved by now): its deployments' failures decide.
+        var model = context.RequestedModel ?? context.RequestedAlias;
         if (model is not null && governance.ModelFailing is { } failing && failing(model)) return new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
         return new((dynamic & DynamicLimits.Rpm) != 0 ? null : k.RpmLimit, (dynamic & DynamicLimits.Tpm) != 0 ? null : k.TpmLimit, k.MaxParallelRequests);
     }

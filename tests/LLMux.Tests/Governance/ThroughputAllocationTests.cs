@@ -127,6 +127,10 @@ public sealed class ThroughputAllocationTests : IAsyncLifetime
             Assert.Contains("Rate limit exceeded for api_key", await refused.Content.ReadAsStringAsync());
         }
         Assert.Equal(upstreamCalls, _g.Upstream.Requests.Count);
+        // A key calling the failing model by an alias of its own is held too: the model behind the alias decides.
+        var aliased = await _g.NewKeyAsync("""{"rpm_limit":1,"rpm_limit_type":"dynamic","aliases":{"mine":"gpt-test"}}""");
+        using (var first = await _g.ChatAsync(aliased, "mine")) Assert.Equal(200, (int)first.StatusCode);
+        using (var second = await _g.ChatAsync(aliased, "mine")) Assert.Equal(429, (int)second.StatusCode);
         // The next minute the model has no failures: the limit is off again.
         _g.Time.Advance(TimeSpan.FromMinutes(1));
         for (var i = 0; i < 4; i++) Assert.Equal(200, await ChatStatusAsync(key));
