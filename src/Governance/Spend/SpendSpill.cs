@@ -10,7 +10,8 @@ namespace LLMux.Governance.Spend;
 /// Spend rows the store could not take yet, as JSON lines in files of one directory (one file per writer at a time,
 /// appended and flushed row by row). The writer claims whole files by renaming them (so two replicas on one machine
 /// never write the same file twice; a request id makes a row written twice count once anyway), writes them, and
-/// deletes them; a claim that fails is put back.
+/// deletes them; a claim that fails is put back. Appending and claiming each hold the file exclusively (an advisory
+/// lock), so a claim never takes a row half written, and a writer whose file was claimed goes on in a new file.
 /// <para>
 /// Unlogged rows (<c>disable_spend_logs</c>) have no request id, so each batch the store is handed carries a mark
 /// (<see cref="SpendBatch.Mark"/>) the store recognises. Rows of a batch the writer had already tried are spilled with
@@ -51,10 +52,27 @@ public sealed class SpendSpill
         lock (_gate)
         {
             Directory.CreateDirectory(_directory);
-            _current ??= Path.Combine(_directory, $"spend-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
-            using var file = new FileStream(_current, FileMode.Append, FileAccess.Write, FileShare.Read);
-            file.Write(buffer.WrittenSpan);
-            file.Flush(flushToDisk: true);
+            for (var attempt = 0; ; attempt++)
+            {
+                var fresh = _current is null;
+                _current ??= Path.Combine(_directory, $"spend-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
+                try
+                {
+                    // Exclusive while written (an advisory lock every writer takes): a claim never reads a row half written.
+                    // A name is used once: a file of ours that another writer claimed is never made again under its name
+                    // (replayed rows are marked by the file's name and their place in it).
+                    using var file = new FileStream(_current, fresh ? FileMode.CreateNew : FileMode.Open, FileAccess.Write, FileShare.None);
+                    file.Seek(0, SeekOrigin.End);
+                    file.Write(buffer.WrittenSpan);
+                    file.Flush(flushToDisk: true);
+                    break;
+                }
+                catch (IOException) when (attempt < 8)
+                {
+                    // Another writer claimed this file, or is claiming it at this moment: the rows start a new one.
+                    _current = null;
+                }
+            }
             Interlocked.Increment(ref _pending);
         }
     }
@@ -71,19 +89,24 @@ public sealed class SpendSpill
         foreach (var path in Directory.EnumerateFiles(_directory, "*.jsonl").ToArray())
         {
             var claimed = path + "." + Guid.NewGuid().ToString("N")[..8] + ".draining";
+            List<SpendBatch> batches;
             try
             {
+                // Held exclusively from before the rename until it is read: a writer appending to it right now makes the
+                // claim wait for a later drain, and a writer that comes after the rename starts a new file.
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
                 File.Move(path, claimed);
+                batches = Read(file, Path.GetFileName(path));
             }
             catch (IOException)
             {
-                continue; // another writer took it
+                continue; // being written, or another writer took it
             }
             catch (UnauthorizedAccessException)
             {
                 continue;
             }
-            yield return new Claimed(this, path, claimed, Read(claimed, Path.GetFileName(path)));
+            yield return new Claimed(this, path, claimed, batches);
         }
     }
 
@@ -120,14 +143,15 @@ public sealed class SpendSpill
         }
     }
 
-    private static List<SpendBatch> Read(string path, string name)
+    private static List<SpendBatch> Read(Stream file, string name)
     {
         var batches = new List<SpendBatch>();
         var rows = new List<SpendRow>();
         string? mark = null;
         var first = 0; // the line number of the first row in `rows`
         var line = -1;
-        foreach (var text in File.ReadLines(path))
+        using var reader = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        while (reader.ReadLine() is { } text)
         {
             line++;
             if (text.Length == 0) continue;

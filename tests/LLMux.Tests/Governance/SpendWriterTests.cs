@@ -78,6 +78,31 @@ public sealed class SpendWriterTests : IDisposable
         Assert.Empty(Directory.GetFiles(_spill));
     }
 
+    [Fact]
+    public void A_file_being_written_is_not_claimed_and_a_claimed_name_is_never_written_again()
+    {
+        var owner = new SpendSpill(_spill);
+        var other = new SpendSpill(_spill); // another replica on this machine, same database
+        owner.Append([Row(1)]);
+        var first = Directory.GetFiles(_spill, "*.jsonl").Single();
+        // Its writer is appending to it (holding it, as Append does): the claim leaves it for a later drain.
+        using (new FileStream(first, FileMode.Open, FileAccess.Write, FileShare.None))
+            Assert.Empty(other.Claim());
+        // A claim holds it in turn: a row appended meanwhile goes to a new file.
+        using (new FileStream(first, FileMode.Open, FileAccess.Read, FileShare.None))
+            owner.Append([Row(2)]);
+        Assert.Equal(2, Directory.GetFiles(_spill, "*.jsonl").Length);
+        // The other replica claims both; the owner's next rows go to a third name, not back under a claimed one.
+        var claimed = other.Claim().ToList();
+        Assert.Equal(["r1", "r2"], claimed.SelectMany(c => c.Rows).Select(r => r.RequestId).Order());
+        owner.Append([Row(3)]);
+        var third = Directory.GetFiles(_spill, "*.jsonl").Single();
+        Assert.NotEqual(first, third);
+        foreach (var c in claimed) c.Release(); // put back under their own names, beside the new file
+        Assert.Equal(3, Directory.GetFiles(_spill, "*.jsonl").Length);
+        Assert.Equal(3, owner.CountRows());
+    }
+
     private static SpendRow Unlogged(int i) => Row(i) with { RequestId = "", ApiKey = "t", Spend = 0.25m, Logged = false };
 
     private static async Task<IGovernanceStore> StoreWithKeyAsync(SqliteGovernanceStore inner)
