@@ -51,9 +51,10 @@ public sealed class SpendSpill
         }
         lock (_gate)
         {
-            Directory.CreateDirectory(_directory);
             for (var attempt = 0; ; attempt++)
             {
+                // Made again when another writer removed it once it was empty.
+                Directory.CreateDirectory(_directory);
                 var fresh = _current is null;
                 _current ??= Path.Combine(_directory, $"spend-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
                 try
