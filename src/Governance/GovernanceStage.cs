@@ -142,12 +142,12 @@ public sealed class GovernanceStage(GovernanceService governance) : ILlmStage
     /// </summary>
     private RateLimits Limits(VirtualKey k, LlmContext context)
     {
-        var dynamic = k.DynamicLimits;
-        if (dynamic == DynamicLimits.None || (k.RpmLimit is null && k.TpmLimit is null)) return new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
+        var off = k.DynamicLimits;
         // The model the call goes to (an alias the key maps is resolved by now): its deployments' failures decide.
-        var model = context.RequestedModel ?? context.RequestedAlias;
-        if (model is not null && governance.ModelFailing is { } failing && failing(model)) return new(k.RpmLimit, k.TpmLimit, k.MaxParallelRequests);
-        return new((dynamic & DynamicLimits.Rpm) != 0 ? null : k.RpmLimit, (dynamic & DynamicLimits.Tpm) != 0 ? null : k.TpmLimit, k.MaxParallelRequests);
+        if (off != LimitUnits.None && (k.RpmLimit ?? k.TpmLimit) is not null
+            && (context.RequestedModel ?? context.RequestedAlias) is { } model && governance.ModelFailing is { } failing && failing(model))
+            off = LimitUnits.None;
+        return new((off & LimitUnits.Rpm) != 0 ? null : k.RpmLimit, (off & LimitUnits.Tpm) != 0 ? null : k.TpmLimit, k.MaxParallelRequests);
     }
     private static RateLimits Limits(Team? t) => t is null ? default : new(t.RpmLimit, t.TpmLimit, t.MaxParallelRequests);
 

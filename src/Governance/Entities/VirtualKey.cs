@@ -24,12 +24,12 @@ public sealed record VirtualKey
     public string? TeamId { get; init; }
     public string? UserId { get; init; }
     /// <summary>JSON object.</summary>
-    public string Metadata { get; init { field = value; DynamicLimits = Limits.DynamicLimitTypes.Of(value); } } = "{}";
+    public string Metadata { get; init { field = value; DynamicLimits = Limits.KeyLimitTypes.UnitsOf(value, Limits.KeyLimitTypes.Dynamic); } } = "{}";
     /// <summary>
     /// Which of <see cref="RpmLimit"/> and <see cref="TpmLimit"/> hold only while the called model is failing
     /// (<c>rpm_limit_type</c> / <c>tpm_limit_type</c> <c>dynamic</c> in <see cref="Metadata"/>, LiteLLM's place for them).
     /// </summary>
-    public Limits.DynamicLimits DynamicLimits { get; private init; }
+    public Limits.LimitUnits DynamicLimits { get; private init; }
     /// <summary>Model aliases (<c>aliases</c>): a name the caller sends → the model it stands for.</summary>
     public IReadOnlyDictionary<string, string> Aliases { get; init; } = Auth.ModelAliases.None;
     public IReadOnlyList<string> AllowedRoutes { get; init; } = [];

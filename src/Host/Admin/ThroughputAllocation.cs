@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LLMux.Governance.Entities;
+using LLMux.Governance.Limits;
 using LLMux.Governance.Storage;
 
 namespace LLMux.Host.Admin;
@@ -11,13 +12,13 @@ namespace LLMux.Host.Admin;
 /// them. <c>guaranteed_throughput</c>: the key's rpm (tpm) limit, and its per-model ones, must fit in its team's limit
 /// beside what the team's other keys already hold, or the write is refused (400, LiteLLM's words);
 /// <c>best_effort_throughput</c>: no such check (the limits hold as usual); <c>dynamic</c>: no check either, and the
-/// key's rpm (tpm) limit holds only while the model it calls is failing (see <see cref="LLMux.Governance.Limits.DynamicLimits"/>).
+/// key's rpm (tpm) limit holds only while the model it calls is failing (see <see cref="KeyLimitTypes"/>).
 /// A per-model limit must fit under both the team's overall limit and its limit on that model. The check and the write
 /// are one step per team (<see cref="AllocationLockAsync"/>).
 /// </summary>
 internal sealed partial class AdminEndpoints
 {
-    private static readonly string[] LimitTypes = ["guaranteed_throughput", "best_effort_throughput", "dynamic"];
+    private static readonly string[] LimitTypes = [KeyLimitTypes.Guaranteed, "best_effort_throughput", KeyLimitTypes.Dynamic];
 
     /// <summary>The body's <c>rpm_limit_type</c> or <c>tpm_limit_type</c> (also read from <c>metadata</c>), checked; null when absent.</summary>
     private static string? LimitType(AdminBody b, string name)
@@ -52,13 +53,6 @@ internal sealed partial class AdminEndpoints
         return node.ToJsonString();
     }
 
-    private static bool Guaranteed(string metadata, string name)
-    {
-        if (!metadata.Contains(name, StringComparison.Ordinal)) return false;
-        using var doc = JsonDocument.Parse(metadata);
-        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v)
-            && v.ValueKind == JsonValueKind.String && v.GetString() == "guaranteed_throughput";
-    }
 
     // One gate per team, in process; the store's lock (PostgreSQL's advisory lock) across replicas.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _allocationGates = new();
@@ -70,7 +64,7 @@ internal sealed partial class AdminEndpoints
     /// </summary>
     private async ValueTask<IAsyncDisposable?> AllocationLockAsync(VirtualKey key, CancellationToken cancellationToken)
     {
-        if (key.TeamId is not { } teamId || !(Guaranteed(key.Metadata, "rpm_limit_type") || Guaranteed(key.Metadata, "tpm_limit_type"))) return null;
+        if (key.TeamId is not { } teamId || KeyLimitTypes.UnitsOf(key.Metadata, KeyLimitTypes.Guaranteed) == LimitUnits.None) return null;
         var gate = _allocationGates.GetOrAdd(teamId, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -107,8 +101,9 @@ internal sealed partial class AdminEndpoints
     /// </summary>
     private async Task<string?> OverallocationAsync(VirtualKey key, string? replacing = null)
     {
-        var rpm = Guaranteed(key.Metadata, "rpm_limit_type");
-        var tpm = Guaranteed(key.Metadata, "tpm_limit_type");
+        var guaranteed = KeyLimitTypes.UnitsOf(key.Metadata, KeyLimitTypes.Guaranteed);
+        var rpm = (guaranteed & LimitUnits.Rpm) != 0;
+        var tpm = (guaranteed & LimitUnits.Tpm) != 0;
         if ((!rpm && !tpm) || key.TeamId is not { } teamId || await Store.FindTeamAsync(teamId) is not { } team) return null;
         var others = new List<VirtualKey>();
         for (var page = 1; ; page++)
